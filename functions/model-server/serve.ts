@@ -1,0 +1,70 @@
+/**
+ * The model server as a plain HTTP server (the sweep's `local` target, and the entry point of
+ * the SageMaker container image, which SageMaker starts as `<image> serve`).
+ *
+ *   serve --model examples/demo-model/build/model.onnx [--threads 2] [--host 127.0.0.1] [--port 8080]
+ *
+ * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS and MAX_BODY_BYTES. Once the model is
+ * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
+ */
+import { parseArgs } from 'node:util';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { configFromEnv } from '../../lib/model-server/config';
+import { startModelHttpServer } from '../../lib/model-server/http-server';
+
+const USAGE = `usage: serve --model <file.onnx> [--threads N] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B]`;
+
+export async function main(argv: string[]): Promise<number> {
+  let options;
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        threads: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8080' },
+        'max-body-bytes': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) {
+      console.log(USAGE);
+      return 0;
+    }
+    const extra = positionals.filter((p) => p !== 'serve');
+    if (extra.length > 0) throw new Error(`unexpected argument ${extra[0]}`);
+    const config = configFromEnv({
+      ...process.env,
+      ...(values.model !== undefined ? { MODEL_PATH: values.model } : {}),
+      ...(values.threads !== undefined ? { MODEL_SERVER_THREADS: values.threads } : {}),
+      ...(values['max-body-bytes'] !== undefined ? { MAX_BODY_BYTES: values['max-body-bytes'] } : {}),
+    });
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+    options = { ...config, host: values.host, port };
+  } catch (error) {
+    console.error(`serve: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+
+  const logger = new Logger({ serviceName: 'modelsweep-model-server' });
+  try {
+    const running = await startModelHttpServer({ ...options, logger });
+    console.log(JSON.stringify({ event: 'listening', url: running.url, threads: options.threads, loadMs: Math.round(running.model.loadMs) }));
+    const stop = () => void running.close().then(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+    return -1; // keep running
+  } catch (error) {
+    console.error(`serve: could not start: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exitCode = code;
+  });
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { DEFAULT_MAX_BODY_BYTES } from './invocation';
+
+const integerFromEnv = (name: string, min: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min, `${name} must be at least ${min}`);
+
+const envSchema = z.object({
+  MODEL_PATH: z.string({ error: 'MODEL_PATH is not set: give the path of the .onnx file to serve' }).min(1, 'MODEL_PATH is empty'),
+  MODEL_SERVER_THREADS: integerFromEnv('MODEL_SERVER_THREADS', 0).optional(),
+  MAX_BODY_BYTES: integerFromEnv('MAX_BODY_BYTES', 1).optional(),
+});
+
+/** The model server's settings, read from the environment (Lambda) or flags (HTTP mode). */
+export interface ModelServerConfig {
+  readonly modelPath: string;
+  /** 0 = onnxruntime's choice. */
+  readonly threads: number;
+  readonly maxBodyBytes: number;
+}
+
+/** Reads `MODEL_PATH`, `MODEL_SERVER_THREADS` and `MAX_BODY_BYTES`, naming the variable that is wrong. */
+export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`model server configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  }
+  return {
+    modelPath: parsed.data.MODEL_PATH,
+    threads: parsed.data.MODEL_SERVER_THREADS ?? 0,
+    maxBodyBytes: parsed.data.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES,
+  };
+}
