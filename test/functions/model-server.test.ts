@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 as UrlResult, LambdaFunctionURLEvent } from 'aws-lambda';
 import { demoPayload } from '../../examples/demo-model/demo-model';
 import { builtAssets } from '../../lib/build/asset-paths';
 import { DEMO_MODEL_PATH, referenceForward } from '../helpers/demo-model';
@@ -30,7 +30,7 @@ function urlEvent(method: string, body?: string, base64 = false): LambdaFunction
     requestContext: { http: { method, path: '/' } } as LambdaFunctionURLEvent['requestContext'],
     body: base64 && body ? Buffer.from(body).toString('base64') : body,
     isBase64Encoded: base64,
-  } as LambdaFunctionURLEvent;
+  } as unknown as LambdaFunctionURLEvent;
 }
 
 describe('model server Lambda handler', () => {
@@ -56,23 +56,23 @@ describe('model server Lambda handler', () => {
   });
 
   it('serves a function URL POST, including a base64 body', async () => {
-    const result = (await handler(urlEvent('POST', JSON.stringify(demoPayload(1)), true), { awsRequestId: 'url-1' })) as LambdaFunctionURLResult;
+    const result = (await handler(urlEvent('POST', JSON.stringify(demoPayload(1)), true), { awsRequestId: 'url-1' })) as UrlResult;
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body!).outputs.probabilities.dims).toEqual([1, 10]);
   });
 
   it('answers a function URL with 413, 400 and 405 for bad requests', async () => {
-    const big = (await handler(urlEvent('POST', JSON.stringify(demoPayload(32))), { awsRequestId: 'url-2' })) as LambdaFunctionURLResult;
+    const big = (await handler(urlEvent('POST', JSON.stringify(demoPayload(32))), { awsRequestId: 'url-2' })) as UrlResult;
     expect(big.statusCode).toBe(413);
-    const notJson = (await handler(urlEvent('POST', 'nope'), { awsRequestId: 'url-3' })) as LambdaFunctionURLResult;
+    const notJson = (await handler(urlEvent('POST', 'nope'), { awsRequestId: 'url-3' })) as UrlResult;
     expect(notJson.statusCode).toBe(400);
     expect(JSON.parse(notJson.body!)).toMatchObject({ error: { code: 'BadRequest' }, requestId: 'url-3' });
-    const put = (await handler(urlEvent('PUT', '{}'), { awsRequestId: 'url-4' })) as LambdaFunctionURLResult;
+    const put = (await handler(urlEvent('PUT', '{}'), { awsRequestId: 'url-4' })) as UrlResult;
     expect(put.statusCode).toBe(405);
   });
 
   it('answers a function URL GET with health', async () => {
-    const result = (await handler(urlEvent('GET'), { awsRequestId: 'url-5' })) as LambdaFunctionURLResult;
+    const result = (await handler(urlEvent('GET'), { awsRequestId: 'url-5' })) as UrlResult;
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body!)).toMatchObject({ status: 'ok', threads: 1, modelLoads: 1 });
   });
