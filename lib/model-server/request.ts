@@ -8,7 +8,9 @@ export type TensorType = (typeof TENSOR_TYPES)[number];
 
 const tensorInput = z.strictObject({
   dims: z.array(z.number().int().nonnegative()).min(1).max(8),
-  data: z.array(z.union([z.number(), z.boolean()])),
+  // Elements are type-checked once, against the model's dtype, while they are copied into the
+  // typed array (toFeeds): a per-element schema here would check every number twice, slowly.
+  data: z.custom<unknown[]>((v) => Array.isArray(v), { message: 'expected an array of values' }),
   type: z.enum(TENSOR_TYPES).optional(),
 });
 
@@ -18,13 +20,15 @@ const tensorInput = z.strictObject({
  */
 export const inferenceRequestSchema = z.union([
   z.strictObject({ inputs: z.record(z.string().min(1), tensorInput) }),
-  z.strictObject({ instances: z.array(z.array(z.number())).min(1) }),
+  z.strictObject({
+    instances: z.array(z.custom<unknown[]>((v) => Array.isArray(v), { message: 'expected a row: an array of numbers' })).min(1),
+  }),
 ]);
 export type InferenceRequest = z.infer<typeof inferenceRequestSchema>;
 
 export interface TensorInput {
   readonly dims: number[];
-  readonly data: Array<number | boolean>;
+  readonly data: readonly unknown[];
   readonly type?: TensorType;
 }
 
@@ -92,7 +96,7 @@ export function toFeeds(
 }
 
 function instancesToInputs(
-  instances: number[][],
+  instances: unknown[][],
   inputs: readonly InferenceSession.ValueMetadata[],
 ): Record<string, TensorInput> {
   if (inputs.length !== 1) {
@@ -107,7 +111,14 @@ function instancesToInputs(
   if (ragged >= 0) {
     throw new ModelServerError('BadRequest', `every row needs ${width} values like row 0, this one has ${instances[ragged].length}`, `instances[${ragged}]`);
   }
-  return { [inputs[0].name]: { dims: [instances.length, width], data: instances.flat() } };
+  const data = new Array<number>(instances.length * width);
+  instances.forEach((row, r) =>
+    row.forEach((v, c) => {
+      if (typeof v !== 'number') throw new ModelServerError('BadRequest', `wrong dtype: rows hold numbers, got ${JSON.stringify(v)}`, `instances[${r}][${c}]`);
+      data[r * width + c] = v;
+    }),
+  );
+  return { [inputs[0].name]: { dims: [instances.length, width], data } };
 }
 
 function toTensor(
@@ -154,7 +165,17 @@ const INTEGER_RANGES: Partial<Record<TensorType, [number, number]>> = {
   int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
 
-function convertData(type: TensorType, data: Array<number | boolean>, path: string): ArrayLike<unknown> {
+type NumericArray = Float32Array | Float64Array | Int32Array | Int8Array | Uint8Array;
+const NUMERIC_ARRAYS: Record<Exclude<TensorType, 'int64' | 'bool'>, new (length: number) => NumericArray> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+};
+
+/** Copies request values into the typed array of the model's dtype, checking each on the way. */
+function convertData(type: TensorType, data: readonly unknown[], path: string): ArrayLike<unknown> {
   const bad = (i: number, why: string) => new ModelServerError('BadRequest', `wrong dtype: ${why}`, `${path}[${i}]`);
   if (type === 'bool') {
     return Uint8Array.from(data, (v, i) => {
@@ -162,20 +183,16 @@ function convertData(type: TensorType, data: Array<number | boolean>, path: stri
       return v ? 1 : 0;
     });
   }
-  const numbers = data.map((v, i) => {
+  const range = INTEGER_RANGES[type];
+  const check = (v: unknown, i: number): number => {
     if (typeof v !== 'number') throw bad(i, `${type} input takes numbers, got ${JSON.stringify(v)}`);
-    const range = INTEGER_RANGES[type];
     if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
       throw bad(i, `${type} input takes integers in [${range[0]}, ${range[1]}], got ${v}`);
     }
     return v;
-  });
-  switch (type) {
-    case 'float32': return Float32Array.from(numbers);
-    case 'float64': return Float64Array.from(numbers);
-    case 'int32': return Int32Array.from(numbers);
-    case 'int64': return BigInt64Array.from(numbers, (v) => BigInt(v));
-    case 'int8': return Int8Array.from(numbers);
-    case 'uint8': return Uint8Array.from(numbers);
-  }
+  };
+  if (type === 'int64') return BigInt64Array.from(data, (v, i) => BigInt(check(v, i)));
+  const out = new NUMERIC_ARRAYS[type](data.length);
+  for (let i = 0; i < data.length; i++) out[i] = check(data[i], i);
+  return out;
 }

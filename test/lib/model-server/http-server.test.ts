@@ -71,6 +71,9 @@ describe('model server over HTTP', () => {
     ['a non-number value', JSON.stringify({ inputs: { input: { dims: [1, 256], data: [true, ...new Array(255).fill(0)] } } }), 400, /wrong dtype: float32 input takes numbers/],
     ['a string value', JSON.stringify({ inputs: { input: { dims: [1, 256], data: ['1', ...new Array(255).fill(0)] } } }), 400, /inputs\.input\.data\[0\]/],
     ['ragged instances', JSON.stringify({ instances: [[1, 2], [1]] }), 400, /every row needs 2 values/],
+    ['a string in instances', JSON.stringify({ instances: [[1, 'x']] }), 400, /instances\[0\]\[1\]: wrong dtype: rows hold numbers/],
+    ['instances that are not rows', JSON.stringify({ instances: [1, 2] }), 400, /instances\[0\]: expected a row/],
+    ['data that is not an array', JSON.stringify({ inputs: { input: { dims: [1, 256], data: 'abc' } } }), 400, /inputs\.input\.data: expected an array/],
   ])('rejects %s with %i and says what is wrong', async (_what, body, status, message) => {
     const response = await post(server.url, body);
     expect(response.status).toBe(status);

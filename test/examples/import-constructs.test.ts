@@ -1,0 +1,35 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { MyModelsStack } from '../../examples/import-constructs';
+import { testApp } from '../helpers/cdk';
+import { DEMO_MODEL_PATH } from '../helpers/demo-model';
+
+const ROOT = join(__dirname, '..', '..');
+
+describe('the README example of importing the constructs', () => {
+  it('synthesizes a stack with all three endpoint kinds, grants and alarms', () => {
+    const stack = new MyModelsStack(testApp(), 'MyModels', { onnxModelPath: DEMO_MODEL_PATH, env: { region: 'us-east-1' } });
+    const t = Template.fromStack(stack);
+    t.resourceCountIs('AWS::SageMaker::Endpoint', 2);
+    t.resourceCountIs('AWS::Lambda::Url', 1);
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    expect(stack.endpoints.map((e) => e.invocation.kind)).toEqual(['sagemaker-realtime', 'sagemaker-serverless', 'lambda']);
+  });
+
+  it('is what the README shows, region by region', () => {
+    const example = readFileSync(join(ROOT, 'examples', 'import-constructs.ts'), 'utf8');
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const regions = [...example.matchAll(/\/\/ #region ([\w-]+)\n([\s\S]*?)\n\s*\/\/ #endregion \1/g)];
+    expect(regions.map((r) => r[1])).toEqual(['sagemaker-endpoint', 'sagemaker-serverless-endpoint', 'lambda-model-function', 'model-endpoint']);
+    const dedent = (code: string) => {
+      const lines = code.split('\n');
+      const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));
+      return lines.map((l) => l.slice(indent)).join('\n');
+    };
+    for (const [, name, body] of regions) {
+      expect(readme, `README is missing the ${name} example`).toContain(dedent(body));
+    }
+  });
+});
