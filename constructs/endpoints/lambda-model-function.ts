@@ -62,6 +62,7 @@ export interface LambdaModelFunctionProps {
    */
   readonly memorySize?: Size;
   /**
+   * The CPU architecture; with LambdaModelCode.fromDockerImage the image must be built for it.
    * @default lambda.Architecture.ARM_64 (cheaper per GB-second)
    */
   readonly architecture?: lambda.Architecture;

@@ -101,6 +101,12 @@ describe('LambdaModelFunction with the ONNX model server', () => {
     expect(stack.resolve((construct.invocation as { functionArn: string }).functionArn)).toEqual({ Ref: expect.stringMatching(/Alias/) });
   });
 
+  it('names the alias and describes the function as asked', () => {
+    const { template } = modelFunction({ provisionedConcurrency: 1, aliasName: 'prod', description: 'resnet on Lambda' });
+    template().hasResourceProperties('AWS::Lambda::Alias', { Name: 'prod' });
+    template().hasResourceProperties('AWS::Lambda::Function', { Description: 'resnet on Lambda' });
+  });
+
   it('adds a function URL with IAM auth only, on the alias when there is one', () => {
     const { stack, construct, template } = modelFunction({ functionUrl: true, provisionedConcurrency: 1 });
     template().hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', Qualifier: 'live' });

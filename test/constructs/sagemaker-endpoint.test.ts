@@ -293,6 +293,22 @@ describe('SageMakerEndpoint security and capture', () => {
     expect(JSON.stringify(policyStatements(template()))).toMatch(/s3:PutObject.*capture\/demo\/\*/);
   });
 
+  it('captures only outputs, encrypted with a key the role may use', () => {
+    const stack = testStack();
+    const bucket = s3.Bucket.fromBucketName(stack, 'B', 'capture-bucket');
+    const key = new kms.Key(stack, 'CaptureKey');
+    const { template } = endpoint({ dataCapture: { destination: bucket, captureInput: false, encryptionKey: key } }, stack);
+    template().hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      DataCaptureConfig: Match.objectLike({
+        InitialSamplingPercentage: 100,
+        CaptureOptions: [{ CaptureMode: 'Output' }],
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('CaptureKey'), 'Arn'] },
+        DestinationS3Uri: 's3://capture-bucket/data-capture',
+      }),
+    });
+    expect(JSON.stringify(policyStatements(template()))).toMatch(/kms:Encrypt/);
+  });
+
   it.each<[string, (b: s3.IBucket) => Partial<SageMakerEndpointProps>, RegExp]>([
     ['a sampling percentage over 100', (b) => ({ dataCapture: { destination: b, samplingPercentage: 101 } }), /^dataCapture\.samplingPercentage must be an integer from 0 to 100, got 101/],
     ['capturing nothing', (b) => ({ dataCapture: { destination: b, captureInput: false, captureOutput: false } }), /^dataCapture captures nothing/],
@@ -324,6 +340,17 @@ describe('SageMakerEndpoint security and capture', () => {
       VpcConfig: { Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcPrivateSubnet1') }]), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SecurityGroup'), 'GroupId'] }] },
     });
     expect(JSON.stringify(policyStatements(template()))).toContain('ec2:CreateNetworkInterface');
+  });
+
+  it('places the containers in the subnets and security groups it is given', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'SG', 'sg-0123456789abcdef0');
+    const { template } = endpoint({ vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, securityGroups: [sg] }, stack);
+    template().hasResourceProperties('AWS::SageMaker::Model', {
+      VpcConfig: { Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcPublicSubnet1') }]), SecurityGroupIds: ['sg-0123456789abcdef0'] },
+    });
+    template().resourceCountIs('AWS::EC2::SecurityGroup', 0);
   });
 
   it('throws when security groups are given without a VPC', () => {

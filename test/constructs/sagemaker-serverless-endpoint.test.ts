@@ -52,6 +52,22 @@ describe('SageMakerServerlessEndpoint', () => {
     expect(actions).toContain('s3:GetObject');
   });
 
+  it('passes environment variables and uses a given role', () => {
+    const stack = testStack();
+    const role = iam.Role.fromRoleArn(stack, 'Given', 'arn:aws:iam::123456789012:role/given');
+    new SageMakerServerlessEndpoint(stack, 'Serverless', {
+      image: ModelImage.fromAsset(builtAssets.modelServerImage),
+      environment: { MODEL_SERVER_THREADS: '2' },
+      role,
+    });
+    const t = templateOf(stack);
+    t.resourceCountIs('AWS::IAM::Role', 0);
+    t.hasResourceProperties('AWS::SageMaker::Model', {
+      ExecutionRoleArn: 'arn:aws:iam::123456789012:role/given',
+      PrimaryContainer: Match.objectLike({ Environment: { MODEL_SERVER_THREADS: '2' } }),
+    });
+  });
+
   it('describes how to invoke it, grants invoke and reports metrics', () => {
     const { stack, construct, template } = serverless();
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
