@@ -9,8 +9,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import { findSageMakerInstance, isWellFormedInstanceType, type SageMakerInstanceInfo } from '../../lib/catalog/sagemaker-instances';
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
-import type { IModelEndpoint } from './model-endpoint';
-import { SageMakerEndpointMetrics } from './sagemaker-metrics';
+import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
 import { checkInteger, checkRange, checkSeconds, checkSize, InvalidPropError } from './validation';
 
@@ -136,7 +135,7 @@ export interface SageMakerEndpointProps extends SageMakerModelOptions {
 const VARIANT_NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 
 /** A model on a SageMaker real-time endpoint (CPU, GPU or Inferentia instances). */
-export class SageMakerEndpoint extends Construct implements IModelEndpoint {
+export class SageMakerEndpoint extends SageMakerEndpointBase {
   readonly invocation: ModelEndpointInvocation;
   readonly endpoint: sagemaker.CfnEndpoint;
   readonly endpointConfig: sagemaker.CfnEndpointConfig;
@@ -147,7 +146,8 @@ export class SageMakerEndpoint extends Construct implements IModelEndpoint {
   readonly endpointName: string;
   /** The endpoint's ARN. */
   readonly endpointArn: string;
-  private readonly metrics: SageMakerEndpointMetrics;
+  protected readonly metrics: SageMakerEndpointMetrics;
+  protected readonly invokeActions = ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'];
 
   constructor(scope: Construct, id: string, props: SageMakerEndpointProps) {
     super(scope, id);
@@ -191,26 +191,6 @@ export class SageMakerEndpoint extends Construct implements IModelEndpoint {
       variantNames: this.variantNames,
     };
     resolved.forEach((v) => v.options.autoScaling && this.addAutoScaling(v, v.options.autoScaling));
-  }
-
-  grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['sagemaker:InvokeEndpoint', 'sagemaker:InvokeEndpointWithResponseStream'],
-      resourceArns: [this.endpointArn],
-    });
-  }
-
-  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.latency(props);
-  }
-
-  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.invocations(props);
-  }
-
-  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.errors(props);
   }
 
   /** Any `AWS/SageMaker` metric of one variant, e.g. `OverheadLatency` or `CPUUtilization`. */

@@ -4,8 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
-import type { IModelEndpoint } from './model-endpoint';
-import { SageMakerEndpointMetrics } from './sagemaker-metrics';
+import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
 import { checkInteger, checkSize, InvalidPropError } from './validation';
 
@@ -36,7 +35,7 @@ export interface SageMakerServerlessEndpointProps extends SageMakerModelOptions 
  * A model on a SageMaker serverless endpoint: billed per request by memory and duration, no
  * GPUs, no VPC, no network isolation, no data capture (SageMaker supports none of them here).
  */
-export class SageMakerServerlessEndpoint extends Construct implements IModelEndpoint {
+export class SageMakerServerlessEndpoint extends SageMakerEndpointBase {
   readonly invocation: ModelEndpointInvocation;
   readonly endpoint: sagemaker.CfnEndpoint;
   readonly endpointConfig: sagemaker.CfnEndpointConfig;
@@ -47,7 +46,8 @@ export class SageMakerServerlessEndpoint extends Construct implements IModelEndp
   /** Memory of each worker, in MB. */
   readonly memorySizeMb: number;
   readonly maxConcurrency: number;
-  private readonly metrics: SageMakerEndpointMetrics;
+  protected readonly metrics: SageMakerEndpointMetrics;
+  protected readonly invokeActions = ['sagemaker:InvokeEndpoint'];
 
   constructor(scope: Construct, id: string, props: SageMakerServerlessEndpointProps) {
     super(scope, id);
@@ -83,22 +83,6 @@ export class SageMakerServerlessEndpoint extends Construct implements IModelEndp
     this.endpointArn = this.endpoint.ref;
     this.metrics = new SageMakerEndpointMetrics(this.endpointName, [SERVERLESS_VARIANT]);
     this.invocation = { kind: 'sagemaker-serverless', endpointName: this.endpointName, region: Stack.of(this).region };
-  }
-
-  grantInvoke(grantee: iam.IGrantable): iam.Grant {
-    return iam.Grant.addToPrincipal({ grantee, actions: ['sagemaker:InvokeEndpoint'], resourceArns: [this.endpointArn] });
-  }
-
-  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.latency(props);
-  }
-
-  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.invocations(props);
-  }
-
-  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
-    return this.metrics.errors(props);
   }
 
   /** Time spent starting workers for cold requests (`ModelSetupTime`, microseconds). */

@@ -1,5 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import { Construct } from 'constructs';
+import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { IModelEndpoint } from './model-endpoint';
 
 /**
  * CloudWatch metrics of a SageMaker endpoint. SageMaker publishes them per production variant
@@ -63,5 +68,36 @@ export class SageMakerEndpointMetrics {
       label,
       period: props.period ?? Duration.minutes(5),
     });
+  }
+}
+
+/** What the real-time and serverless endpoint constructs share: invoke rights and metrics. */
+export abstract class SageMakerEndpointBase extends Construct implements IModelEndpoint {
+  abstract readonly invocation: ModelEndpointInvocation;
+  abstract readonly endpoint: sagemaker.CfnEndpoint;
+  abstract readonly endpointConfig: sagemaker.CfnEndpointConfig;
+  abstract readonly model: sagemaker.CfnModel;
+  abstract readonly role: iam.IRole;
+  abstract readonly endpointName: string;
+  /** The endpoint's ARN. */
+  abstract readonly endpointArn: string;
+  protected abstract readonly metrics: SageMakerEndpointMetrics;
+  /** The IAM actions that invoking this kind of endpoint takes. */
+  protected abstract readonly invokeActions: string[];
+
+  grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: this.invokeActions, resourceArns: [this.endpointArn] });
+  }
+
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.metrics.latency(props);
+  }
+
+  metricInvocations(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.metrics.invocations(props);
+  }
+
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    return this.metrics.errors(props);
   }
 }
