@@ -5,10 +5,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { asModelServerError, errorBody, ModelServerError } from '../../lib/model-server/errors';
+import { asModelServerError, errorBody, ModelServerError, payloadTooLarge } from '../../lib/model-server/errors';
 import { failure, handleInvocation, loadedOrModelError } from '../../lib/model-server/invocation';
 import { configFromEnv } from '../../lib/model-server/config';
-import { loadModel, modelLoadCount, predict, type InferenceResponse } from '../../lib/model-server/model';
+import { healthBody, loadModel, predict, type InferenceResponse } from '../../lib/model-server/model';
 
 const logger = new Logger({ serviceName: 'modelsweep-model-server' });
 const config = configFromEnv(process.env);
@@ -33,16 +33,19 @@ export async function handler(
 async function handleHttp(event: LambdaFunctionURLEvent, requestId: string): Promise<LambdaFunctionURLResult> {
   const method = event.requestContext.http.method;
   if (method === 'GET') {
-    const { threads, loadMs } = await model();
-    return json(200, { status: 'ok', threads, loadMs, modelLoads: modelLoadCount() });
+    try {
+      return json(200, healthBody(await loadedOrModelError(model())));
+    } catch (error) {
+      const result = failure(error, requestId, logger);
+      return json(result.status, result.body);
+    }
   }
   if (method !== 'POST') {
     return json(405, errorBody(new ModelServerError('MethodNotAllowed', 'use POST to invoke, GET to check health'), requestId));
   }
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.length > config.maxBodyBytes) {
-    const tooLarge = new ModelServerError('PayloadTooLarge', `the request body is over the ${config.maxBodyBytes}-byte limit`);
-    return json(413, errorBody(tooLarge, requestId));
+    return json(413, errorBody(payloadTooLarge(config.maxBodyBytes), requestId));
   }
   const contentType = event.headers?.['content-type'];
   const result = await handleInvocation(model(), { text: raw.toString('utf8'), contentType, requestId }, logger);

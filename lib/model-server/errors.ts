@@ -38,6 +38,11 @@ export interface ErrorBody {
   readonly requestId: string;
 }
 
+/** The 413 for a body over `maxBytes`. */
+export function payloadTooLarge(maxBytes: number): ModelServerError {
+  return new ModelServerError('PayloadTooLarge', `the request body is over the ${maxBytes}-byte limit`);
+}
+
 /** Any thrown value as a {@link ModelServerError}; unknown errors are the server's fault (500). */
 export function asModelServerError(error: unknown): ModelServerError {
   if (error instanceof ModelServerError) return error;

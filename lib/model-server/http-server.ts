@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { errorBody, ModelServerError } from './errors';
+import { errorBody, ModelServerError, payloadTooLarge } from './errors';
 import { DEFAULT_MAX_BODY_BYTES, handleInvocation, type InvocationResult } from './invocation';
-import { loadModel, modelLoadCount, type LoadedModel } from './model';
+import { healthBody, loadModel, type LoadedModel } from './model';
 
 export interface ModelHttpServerOptions {
   readonly modelPath: string;
@@ -71,8 +71,7 @@ async function route(
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/ping' || path === '/health') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, methodNotAllowed('GET', requestId), 'GET, HEAD');
-    const { threads, loadMs } = await model;
-    return send(res, { status: 200, body: { status: 'ok', threads, loadMs, modelLoads: modelLoadCount() } as never });
+    return send(res, { status: 200, body: healthBody(await model) });
   }
   if (path !== '/invocations') {
     return send(res, { status: 404, body: errorBody(new ModelServerError('NotFound', `no route ${path}; use POST /invocations or GET /ping`), requestId) });
@@ -80,9 +79,8 @@ async function route(
   if (req.method !== 'POST') return send(res, methodNotAllowed('POST', requestId), 'POST');
   const text = await readBody(req, maxBodyBytes);
   if (text === undefined) {
-    const tooLarge = new ModelServerError('PayloadTooLarge', `the request body is over the ${maxBodyBytes}-byte limit`);
     res.setHeader('connection', 'close'); // the rest of the body is not read, so the socket cannot be reused
-    return send(res, { status: 413, body: errorBody(tooLarge, requestId) });
+    return send(res, { status: 413, body: errorBody(payloadTooLarge(maxBodyBytes), requestId) });
   }
   send(res, await handleInvocation(model, { text, contentType: req.headers['content-type'], requestId }, logger));
 }
@@ -111,7 +109,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | unde
   });
 }
 
-function send(res: ServerResponse, result: InvocationResult, allow?: string): void {
+function send(res: ServerResponse, result: { status: number; body: object }, allow?: string): void {
   const payload = JSON.stringify(result.body);
   const requestId = (result.body as { requestId?: string }).requestId;
   res.writeHead(result.status, {

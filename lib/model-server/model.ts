@@ -60,6 +60,11 @@ export function modelLoadCount(): number {
   return loadCount;
 }
 
+/** The body of a health check: the server is up and this model is loaded. */
+export function healthBody(model: LoadedModel): { status: 'ok'; threads: number; loadMs: number; modelLoads: number } {
+  return { status: 'ok', threads: model.threads, loadMs: Math.round(model.loadMs), modelLoads: loadCount };
+}
+
 export interface OutputTensor {
   readonly dims: readonly number[];
   readonly type: string;
