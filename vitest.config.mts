@@ -4,9 +4,10 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
-    // CDK synthesis is CPU-bound; two workers match the two cores CI has.
     pool: 'forks',
-    maxWorkers: 2,
+    // Files run one at a time: the load-generator tests time real requests on 127.0.0.1, and a
+    // second worker synthesizing stacks on the other core would make their sends late.
+    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

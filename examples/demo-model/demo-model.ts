@@ -1,4 +1,4 @@
-import { seededRandom, uniformFloat32 } from '../../lib/onnx/seeded-random';
+import { seededRandom, uniformFloat32 } from '../../lib/random/seeded-random';
 import {
   encodeModel,
   floatInitializer,

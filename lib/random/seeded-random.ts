@@ -19,3 +19,9 @@ export function uniformFloat32(random: () => number, count: number, limit: numbe
   for (let i = 0; i < count; i++) values[i] = (random() * 2 - 1) * limit;
   return values;
 }
+
+/** An exponentially distributed draw with the given rate (events per unit), from a uniform source. */
+export function exponential(random: () => number, rate: number): number {
+  // 1 - u is in (0, 1], so the log is finite.
+  return -Math.log(1 - random()) / rate;
+}

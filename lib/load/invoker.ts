@@ -1,0 +1,66 @@
+import { seededRandom } from '../random/seeded-random';
+
+/** One request body the generator sends. */
+export interface Payload {
+  readonly body: Uint8Array | string;
+  readonly contentType: string;
+  /** Relative frequency in a weighted payload set. @default 1 */
+  readonly weight?: number;
+  /** For reports. */
+  readonly name?: string;
+}
+
+/** Why an invocation did not succeed. */
+export type InvokeFailure =
+  | { readonly kind: 'http'; readonly status: number }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'connection'; readonly code: string }
+  /** The target answered, but with an error of its own (a Lambda function error, a SageMaker ModelError). */
+  | { readonly kind: 'target'; readonly code: string };
+
+export type InvokeOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: InvokeFailure };
+
+/**
+ * What the load generator drives: an HTTP URL, a SageMaker endpoint, a Lambda function or an
+ * Azure deployment all look the same from here. `invoke` never throws; failures are outcomes.
+ */
+export interface Invoker {
+  invoke(payload: Payload): Promise<InvokeOutcome>;
+  /** Releases connections. */
+  close?(): Promise<void>;
+}
+
+/** The key an error is counted under in results: `http_503`, `timeout`, `connection_ECONNREFUSED`, `target_ModelError`. */
+export function failureKey(failure: InvokeFailure): string {
+  switch (failure.kind) {
+    case 'http':
+      return `http_${failure.status}`;
+    case 'timeout':
+      return 'timeout';
+    case 'connection':
+      return `connection_${failure.code}`;
+    case 'target':
+      return `target_${failure.code}`;
+  }
+}
+
+/** Picks payloads at random in proportion to their weights, reproducibly for a seed. */
+export function weightedPayloadPicker(payloads: readonly Payload[], seed: number): () => Payload {
+  if (payloads.length === 0) throw new Error('payloads: need at least one payload');
+  const weights = payloads.map((p, i) => {
+    const w = p.weight ?? 1;
+    if (!(w > 0) || !Number.isFinite(w)) throw new Error(`payloads[${i}].weight must be above 0, got ${w}`);
+    return w;
+  });
+  if (payloads.length === 1) return () => payloads[0];
+  const total = weights.reduce((a, b) => a + b, 0);
+  const cumulative: number[] = [];
+  weights.reduce((sum, w) => (cumulative.push((sum + w) / total), sum + w), 0);
+  const random = seededRandom(seed ^ 0x5eed);
+  return () => {
+    const u = random();
+    let i = 0;
+    while (i < cumulative.length - 1 && u >= cumulative[i]) i++;
+    return payloads[i];
+  };
+}

@@ -1,0 +1,210 @@
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
+import { LatencyHistogram, type LatencySummary } from './histogram';
+import { failureKey, type Invoker, type InvokeOutcome, type Payload } from './invoker';
+import { arrivalOffsetsMs, type Arrivals } from './schedule';
+import { shouldStop, type PhaseSlo, type StopReason, type StopRuleOptions } from './stop-rules';
+
+/** A send more than this late counts as late (MLPerf/perf_analyzer use the same kind of bound). */
+export const LATE_SEND_MS = 1;
+/** Over this fraction of late sends, the generator, not the target, limited the phase. */
+export const GENERATOR_LIMIT_FRACTION = 0.01;
+
+export type PhasePlan =
+  | { readonly name: string; readonly mode: 'open'; readonly rate: number; readonly arrivals: Arrivals; readonly durationMs: number }
+  | { readonly name: string; readonly mode: 'closed'; readonly concurrency: number; readonly durationMs: number };
+
+export interface PhaseOptions {
+  /** Seeds the arrival schedule. */
+  readonly seed: number;
+  /** Picks the body of each request. */
+  readonly nextPayload: () => Payload;
+  /**
+   * Most requests outstanding at once in an open-loop phase; a send beyond it is counted as an
+   * `in_flight_limit` error rather than queued, so a stalled target cannot grow memory without bound.
+   * @default 10000
+   */
+  readonly maxInFlight?: number;
+  /** With an SLO, the phase may end early (see {@link shouldStop}). */
+  readonly slo?: PhaseSlo;
+  readonly stopRules?: StopRuleOptions;
+  /** Called about every `progressEveryMs` while the phase runs. */
+  readonly onProgress?: (progress: PhaseProgress) => void;
+  /** @default 500 */
+  readonly progressEveryMs?: number;
+  /** Aborts the phase (sends stop; outstanding requests are awaited). */
+  readonly signal?: AbortSignal;
+}
+
+export interface PhaseProgress {
+  readonly phase: string;
+  readonly elapsedMs: number;
+  readonly plannedMs: number;
+  readonly sent: number;
+  readonly completed: number;
+  readonly errors: number;
+  readonly p99Ms: number;
+}
+
+/** What one phase measured. Latencies are from the intended send time in open-loop phases. */
+export interface PhaseResult {
+  readonly name: string;
+  readonly mode: 'open' | 'closed';
+  readonly rate?: number;
+  readonly arrivals?: Arrivals;
+  readonly concurrency?: number;
+  readonly plannedDurationMs: number;
+  readonly durationMs: number;
+  /** Requests sent (or refused by the in-flight limit). */
+  readonly requests: number;
+  readonly successes: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly errorCount: number;
+  readonly errorRate: number;
+  /** Completed requests per second of phase time. */
+  readonly achievedRps: number;
+  readonly lateSends: number;
+  readonly maxLatenessMs: number;
+  /** More than 1% of sends were over 1 ms late: the generator could not keep the schedule. */
+  readonly generatorLimited: boolean;
+  readonly stoppedEarly?: StopReason;
+  readonly latencyMs: LatencySummary;
+  /** The HDR histogram of successful latencies (µs), compressed base64; merges exactly. */
+  readonly histogram: string;
+}
+
+class PhaseRecorder {
+  readonly histogram = new LatencyHistogram();
+  readonly errors = new Map<string, number>();
+  sent = 0;
+  completed = 0;
+  errorCount = 0;
+  late = 0;
+  maxLatenessMs = 0;
+
+  record(outcome: InvokeOutcome, latencyMs: number): void {
+    this.completed++;
+    if (outcome.ok) this.histogram.recordMs(latencyMs);
+    else this.fail(failureKey(outcome.failure));
+  }
+
+  fail(key: string): void {
+    this.errorCount++;
+    this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+  }
+
+  lateness(ms: number): void {
+    if (ms > LATE_SEND_MS) this.late++;
+    if (ms > this.maxLatenessMs) this.maxLatenessMs = ms;
+  }
+
+  result(plan: PhasePlan, durationMs: number, stoppedEarly: StopReason | undefined): PhaseResult {
+    const requests = this.sent;
+    return {
+      name: plan.name,
+      mode: plan.mode,
+      ...(plan.mode === 'open' ? { rate: plan.rate, arrivals: plan.arrivals } : { concurrency: plan.concurrency }),
+      plannedDurationMs: plan.durationMs,
+      durationMs,
+      requests,
+      successes: this.histogram.count,
+      errors: Object.fromEntries([...this.errors].sort()),
+      errorCount: this.errorCount,
+      errorRate: this.completed === 0 ? 0 : this.errorCount / this.completed,
+      achievedRps: durationMs > 0 ? (this.completed * 1000) / durationMs : 0,
+      lateSends: this.late,
+      maxLatenessMs: this.maxLatenessMs,
+      generatorLimited: plan.mode === 'open' && requests > 0 && this.late / requests > GENERATOR_LIMIT_FRACTION,
+      ...(stoppedEarly ? { stoppedEarly } : {}),
+      latencyMs: this.histogram.summary(),
+      histogram: this.histogram.encode(),
+    };
+  }
+}
+
+/** Runs one phase against an invoker. */
+export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
+  const recorder = new PhaseRecorder();
+  const start = performance.now();
+  let stopReason: StopReason | undefined;
+  let nextCheck = start + (options.progressEveryMs ?? 500);
+  const check = (now: number): boolean => {
+    if (now < nextCheck) return stopReason !== undefined || options.signal?.aborted === true;
+    nextCheck = now + (options.progressEveryMs ?? 500);
+    options.onProgress?.({
+      phase: plan.name,
+      elapsedMs: now - start,
+      plannedMs: plan.durationMs,
+      sent: recorder.sent,
+      completed: recorder.completed,
+      errors: recorder.errorCount,
+      p99Ms: recorder.histogram.count > 0 ? recorder.histogram.percentileMs(99) : 0,
+    });
+    if (options.slo && stopReason === undefined) stopReason = shouldStop(recorder.histogram, recorder.errorCount, options.slo, options.stopRules);
+    return stopReason !== undefined || options.signal?.aborted === true;
+  };
+
+  if (plan.mode === 'open') await runOpen(invoker, plan, options, recorder, start, check);
+  else await runClosed(invoker, plan, options, recorder, start, check);
+  return recorder.result(plan, performance.now() - start, stopReason);
+}
+
+async function runOpen(
+  invoker: Invoker,
+  plan: Extract<PhasePlan, { mode: 'open' }>,
+  options: PhaseOptions,
+  recorder: PhaseRecorder,
+  start: number,
+  stop: (now: number) => boolean,
+): Promise<void> {
+  const maxInFlight = options.maxInFlight ?? 10_000;
+  const outstanding = new Set<Promise<void>>();
+  for (const offset of arrivalOffsetsMs(plan.rate, plan.durationMs, plan.arrivals, options.seed)) {
+    const intended = start + offset;
+    await waitUntil(intended);
+    const now = performance.now();
+    if (stop(now)) break;
+    recorder.sent++;
+    recorder.lateness(now - intended);
+    if (outstanding.size >= maxInFlight) {
+      recorder.completed++;
+      recorder.fail('in_flight_limit');
+      continue;
+    }
+    const request = invoker.invoke(options.nextPayload()).then((outcome) => {
+      // From the intended time: a target that stalls delays every request scheduled behind it.
+      recorder.record(outcome, performance.now() - intended);
+      outstanding.delete(request);
+    });
+    outstanding.add(request);
+  }
+  await Promise.all(outstanding);
+}
+
+async function runClosed(
+  invoker: Invoker,
+  plan: Extract<PhasePlan, { mode: 'closed' }>,
+  options: PhaseOptions,
+  recorder: PhaseRecorder,
+  start: number,
+  stop: (now: number) => boolean,
+): Promise<void> {
+  const end = start + plan.durationMs;
+  const worker = async () => {
+    for (let now = performance.now(); now < end && !stop(now); now = performance.now()) {
+      recorder.sent++;
+      const outcome = await invoker.invoke(options.nextPayload());
+      recorder.record(outcome, performance.now() - now);
+    }
+  };
+  await Promise.all(Array.from({ length: plan.concurrency }, worker));
+}
+
+/**
+ * Sleeps on a timer until about 1.5 ms before `time`, then yields to the event loop until it
+ * arrives: timers alone are only millisecond-accurate, and I/O keeps being served meanwhile.
+ */
+async function waitUntil(time: number): Promise<void> {
+  const remaining = time - performance.now();
+  if (remaining > 2) await sleep(remaining - 1.5);
+  while (performance.now() < time) await yieldToEventLoop();
+}

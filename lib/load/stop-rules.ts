@@ -1,0 +1,79 @@
+import { probit } from 'simple-statistics';
+import type { LatencyHistogram } from './histogram';
+
+/** The SLO a phase is measured against. */
+export interface PhaseSlo {
+  /** 50 to 99.9. */
+  readonly percentile: number;
+  readonly latencyMs: number;
+  /** 0 to 1. */
+  readonly maxErrorRate: number;
+}
+
+export interface StopRuleOptions {
+  /** Width of the percentile's confidence interval, relative to its estimate, that counts as known. @default 0.05 */
+  readonly tolerance?: number;
+  /** Two-sided confidence of the interval. @default 0.95 */
+  readonly confidence?: number;
+  /** No early stop before this many completed requests. @default 300 */
+  readonly minSamples?: number;
+}
+
+export type StopReason = 'percentile-known' | 'violates-latency' | 'violates-errors';
+
+export interface PercentileInterval {
+  readonly estimateMs: number;
+  readonly lowerMs: number;
+  readonly upperMs: number;
+}
+
+/**
+ * A distribution-free confidence interval for a percentile: the order statistics whose ranks
+ * bound `n·q ± z·√(n·q·(1-q))` (the binomial count of samples below the true quantile).
+ */
+export function percentileInterval(histogram: LatencyHistogram, percentile: number, confidence = 0.95): PercentileInterval {
+  const n = histogram.count;
+  const q = percentile / 100;
+  const z = probit(1 - (1 - confidence) / 2);
+  const spread = z * Math.sqrt(n * q * (1 - q));
+  const lowerRank = Math.max(1, Math.floor(n * q - spread));
+  const upperRank = Math.min(n, Math.ceil(n * q + spread));
+  return {
+    estimateMs: histogram.percentileMs(percentile),
+    lowerMs: histogram.percentileMs((100 * lowerRank) / n),
+    upperMs: histogram.percentileMs((100 * upperRank) / n),
+  };
+}
+
+/** The Wilson score interval's lower bound for a proportion. */
+export function wilsonLowerBound(failures: number, total: number, confidence = 0.95): number {
+  if (total === 0) return 0;
+  const z = probit(1 - (1 - confidence) / 2);
+  const p = failures / total;
+  const denominator = 1 + (z * z) / total;
+  const centre = p + (z * z) / (2 * total);
+  const margin = z * Math.sqrt((p * (1 - p)) / total + (z * z) / (4 * total * total));
+  return Math.max(0, (centre - margin) / denominator);
+}
+
+/**
+ * Whether a phase can end early: its SLO percentile is known closely enough, or the target
+ * clearly fails the SLO (the whole confidence interval is over the latency, or the error rate's
+ * lower bound is over the limit). Undefined while neither is certain.
+ */
+export function shouldStop(
+  histogram: LatencyHistogram,
+  failures: number,
+  slo: PhaseSlo,
+  options: StopRuleOptions = {},
+): StopReason | undefined {
+  const confidence = options.confidence ?? 0.95;
+  const completed = histogram.count + failures;
+  if (completed < (options.minSamples ?? 300)) return undefined;
+  if (wilsonLowerBound(failures, completed, confidence) > slo.maxErrorRate) return 'violates-errors';
+  if (histogram.count === 0) return undefined;
+  const interval = percentileInterval(histogram, slo.percentile, confidence);
+  if (interval.lowerMs > slo.latencyMs) return 'violates-latency';
+  if (interval.upperMs - interval.lowerMs <= (options.tolerance ?? 0.05) * interval.estimateMs) return 'percentile-known';
+  return undefined;
+}

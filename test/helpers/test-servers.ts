@@ -1,0 +1,48 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface TestServer {
+  readonly url: string;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+/** An HTTP server on 127.0.0.1 whose handler decides how (and when) to answer. */
+export async function startTestServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => handle(req, res));
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Answers every request after a fixed delay. */
+export const fixedDelayServer = (delayMs: number) =>
+  startTestServer((_req, res) => {
+    setTimeout(() => res.end('ok'), delayMs);
+  });
+
+/**
+ * Answers at once, except during a stall of `stallMs` that starts every `periodMs`: a request
+ * arriving in the stall is held until it ends, like a GC pause or a cold start.
+ */
+export function stallingServer(periodMs: number, stallMs: number) {
+  const origin = Date.now();
+  return startTestServer((_req, res) => {
+    const intoPeriod = (Date.now() - origin) % periodMs;
+    const stalled = intoPeriod >= periodMs - stallMs;
+    if (stalled) setTimeout(() => res.end('ok'), periodMs - intoPeriod);
+    else res.end('ok');
+  });
+}
