@@ -1,4 +1,3 @@
-import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type Invoker, type InvokeOutcome, type Payload } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
@@ -148,7 +147,7 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
   return recorder.result(plan, performance.now() - start, stopReason);
 }
 
-async function runOpen(
+function runOpen(
   invoker: Invoker,
   plan: Extract<PhasePlan, { mode: 'open' }>,
   options: PhaseOptions,
@@ -158,17 +157,14 @@ async function runOpen(
 ): Promise<void> {
   const maxInFlight = options.maxInFlight ?? 10_000;
   const outstanding = new Set<Promise<void>>();
-  for (const offset of arrivalOffsetsMs(plan.rate, plan.durationMs, plan.arrivals, options.seed)) {
-    const intended = start + offset;
-    await waitUntil(intended);
-    const now = performance.now();
-    if (stop(now)) break;
+  const schedule = arrivalOffsetsMs(plan.rate, plan.durationMs, plan.arrivals, options.seed);
+  const send = (intended: number, now: number) => {
     recorder.sent++;
     recorder.lateness(now - intended);
     if (outstanding.size >= maxInFlight) {
       recorder.completed++;
       recorder.fail('in_flight_limit');
-      continue;
+      return;
     }
     const request = invoker.invoke(options.nextPayload()).then((outcome) => {
       // From the intended time: a target that stalls delays every request scheduled behind it.
@@ -176,8 +172,28 @@ async function runOpen(
       outstanding.delete(request);
     });
     outstanding.add(request);
-  }
-  await Promise.all(outstanding);
+  };
+  return new Promise<void>((resolve) => {
+    let next = schedule.next();
+    const finish = () => void Promise.all(outstanding).then(() => resolve());
+    // Callbacks rather than awaits: this runs thousands of times a second and must not feed the GC.
+    const tick = () => {
+      let now = performance.now();
+      while (!next.done && start + next.value <= now) {
+        if (stop(now)) return finish();
+        send(start + next.value, now);
+        next = schedule.next();
+        now = performance.now();
+      }
+      if (next.done) return finish();
+      // Timers are only millisecond-accurate: sleep on one until about a millisecond before the
+      // send, then poll with setImmediate, which keeps I/O (responses) flowing meanwhile.
+      const wait = start + next.value - now;
+      if (wait > 1.5) setTimeout(tick, wait - 1);
+      else setImmediate(tick);
+    };
+    tick();
+  });
 }
 
 async function runClosed(
@@ -197,14 +213,4 @@ async function runClosed(
     }
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));
-}
-
-/**
- * Sleeps on a timer until about 1.5 ms before `time`, then yields to the event loop until it
- * arrives: timers alone are only millisecond-accurate, and I/O keeps being served meanwhile.
- */
-async function waitUntil(time: number): Promise<void> {
-  const remaining = time - performance.now();
-  if (remaining > 2) await sleep(remaining - 1.5);
-  while (performance.now() < time) await yieldToEventLoop();
 }

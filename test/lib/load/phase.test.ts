@@ -33,7 +33,8 @@ describe('open-loop phases against a real server', () => {
     expect(result.latencyMs.p50).toBeGreaterThanOrEqual(19.5); // node timers may fire a fraction of a ms early
     expect(result.latencyMs.p50).toBeLessThan(25);
     expect(result.latencyMs.p90).toBeLessThan(30);
-    expect(result.generatorLimited).toBe(false);
+    // Not systematically late: a few sends may be, when the OS deschedules the process.
+    expect(result.lateSends / result.requests).toBeLessThan(0.1);
     expect(result.histogram).toMatch(/^[A-Za-z0-9+/=]+$/);
   });
 

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { httpInvoker } from '../../lib/load/http-invoker';
+import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
+import { formatLoadTable } from '../../lib/load/report';
+import { runLoad } from '../../lib/load/run-load';
+import { parseDurationMs } from '../../lib/spec/duration';
+import { CliError, EXIT } from './cli-error';
+
+const positiveNumber = (flag: string) =>
+  z.coerce.number({ error: `${flag} must be a number` }).refine((n) => Number.isFinite(n) && n > 0, `${flag} must be above 0`);
+const positiveInteger = (flag: string) =>
+  z.coerce.number({ error: `${flag} must be a whole number` }).refine((n) => Number.isInteger(n) && n > 0, `${flag} must be a whole number above 0`);
+const duration = (flag: string) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseDurationMs(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `${flag}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const loadFlags = z
+  .object({
+    url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), '--url must be an http:// or https:// URL'),
+    rate: positiveNumber('--rate').optional(),
+    concurrency: positiveInteger('--concurrency').optional(),
+    duration: duration('--duration').refine((ms) => ms > 0, '--duration must be above 0'),
+    warmup: duration('--warmup'),
+    arrivals: z.enum(['poisson', 'constant']),
+    bodyFile: z.string().optional(),
+    body: z.string().optional(),
+    contentType: z.string().min(1),
+    method: z.enum(['GET', 'POST', 'PUT']),
+    header: z.array(z.string().regex(/^[^:]+:.*$/, '--header must look like "Name: value"')).default([]),
+    connections: positiveInteger('--connections').optional(),
+    timeout: duration('--timeout'),
+    seed: z.coerce.number().int('--seed must be a whole number'),
+    json: z.boolean().default(false),
+    quiet: z.boolean().default(false),
+  })
+  .refine((f) => (f.rate === undefined) !== (f.concurrency === undefined), { message: 'give exactly one of --rate (open loop) and --concurrency (closed loop)' })
+  .refine((f) => !(f.body !== undefined && f.bodyFile !== undefined), { message: 'give at most one of --body and --body-file' });
+
+export function loadCommand(): Command {
+  return new Command('load')
+    .description('Load-test any HTTP endpoint, open-loop (a request rate, latency from the intended send time) or closed-loop (a fixed concurrency)')
+    .requiredOption('--url <url>', 'the endpoint to load')
+    .option('--rate <rps>', 'open loop: requests per second')
+    .option('--concurrency <n>', 'closed loop: requests in flight')
+    .requiredOption('--duration <d>', 'measured time, e.g. 30s or 2m')
+    .option('--warmup <d>', 'unmeasured time first, at the same load', '0s')
+    .addOption(new Option('--arrivals <kind>', 'open loop: gaps between sends').choices(['poisson', 'constant']).default('poisson'))
+    .option('--body-file <file>', 'send the contents of a file')
+    .option('--body <text>', 'send this text')
+    .option('--content-type <type>', 'the Content-Type header', 'application/json')
+    .addOption(new Option('--method <method>', 'HTTP method').choices(['GET', 'POST', 'PUT']).default('POST'))
+    .option('--header <header...>', 'extra headers, "Name: value"')
+    .option('--connections <n>', 'keep-alive connections (default: the concurrency, or 64 for a rate)')
+    .option('--timeout <d>', 'a request unanswered by then counts as a timeout', '30s')
+    .option('--seed <n>', 'seeds the Poisson schedule', '1')
+    .option('--json', 'print the result as JSON (with the HDR histogram of each phase)')
+    .option('--quiet', 'no progress line')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ modelsweep load --url http://127.0.0.1:8080/invocations --rate 200 --duration 30s \\
+      --body-file examples/demo-model/payloads/batch-1.json
+  $ modelsweep load --url http://127.0.0.1:8080/invocations --concurrency 8 --duration 1m --warmup 10s --json`,
+    )
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = loadFlags.safeParse(raw);
+      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('; '));
+      await runLoadCommand(parsed.data);
+    });
+}
+
+async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
+  const body = flags.bodyFile !== undefined ? readBodyFile(flags.bodyFile) : (flags.body ?? '');
+  const phase = (name: string, durationMs: number): PhasePlan =>
+    flags.rate !== undefined
+      ? { name, mode: 'open', rate: flags.rate, arrivals: flags.arrivals, durationMs }
+      : { name, mode: 'closed', concurrency: flags.concurrency!, durationMs };
+  const headers = Object.fromEntries(flags.header.map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
+  const invoker = httpInvoker({
+    url: flags.url,
+    connections: flags.connections ?? flags.concurrency ?? 64,
+    timeoutMs: flags.timeout,
+    method: flags.method,
+    headers,
+  });
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  const progress = progressPrinter(flags.quiet);
+  try {
+    const result = await runLoad(
+      invoker,
+      {
+        ...(flags.warmup > 0 ? { warmup: phase('warmup', flags.warmup) } : {}),
+        phases: [phase('measured', flags.duration)],
+        payloads: [{ body, contentType: flags.contentType }],
+        seed: flags.seed,
+      },
+      { onProgress: progress.update, signal: abort.signal },
+    );
+    progress.done();
+    console.log(flags.json ? JSON.stringify(result, null, 2) : formatLoadTable(result));
+    if (abort.signal.aborted) process.exitCode = EXIT.interrupted;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await invoker.close();
+  }
+}
+
+function readBodyFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+/** One progress line on stderr: rewritten in place on a terminal, every few seconds otherwise. */
+function progressPrinter(quiet: boolean) {
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  return {
+    update: (p: PhaseProgress) => {
+      if (quiet) return;
+      const text = `${p.phase}: ${(p.elapsedMs / 1000).toFixed(1)}s / ${(p.plannedMs / 1000).toFixed(0)}s  sent ${p.sent}  done ${p.completed}  errors ${p.errors}  p99 ${p.p99Ms.toFixed(1)} ms`;
+      if (tty) process.stderr.write(`\r\u001b[2K${text}`);
+      else if (Date.now() - lastLine >= 5000) {
+        lastLine = Date.now();
+        process.stderr.write(`${text}\n`);
+      }
+    },
+    done: () => {
+      if (!quiet && tty) process.stderr.write('\r\u001b[2K');
+    },
+  };
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The modelsweep CLI. Exit codes: 0 success, 1 a sweep or run failed, 2 bad input, 130 interrupted.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError, EXIT } from './commands/cli-error';
+import { loadCommand } from './commands/load';
+
+export function buildProgram(): Command {
+  const program = new Command('modelsweep')
+    .description('Deploy ML models with AWS CDK and let measurements pick the cheapest configuration that meets a latency SLO')
+    .version(require('../package.json').version)
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)');
+  program.addCommand(loadCommand().exitOverride().showHelpAfterError('(add --help for usage)'));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; commander has already printed its message for the rest.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    if (error instanceof CliError) {
+      console.error(`modelsweep: ${error.message}`);
+      return error.exitCode;
+    }
+    console.error(`modelsweep: ${(error as Error).stack ?? String(error)}`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,42 @@
+import { formatDurationMs } from '../spec/duration';
+import type { PhaseResult } from './phase';
+import type { LoadResult } from './run-load';
+
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+/** A plain-text table of a load result, one row per phase, with notes on what to distrust. */
+export function formatLoadTable(result: LoadResult): string {
+  const header = ['phase', 'load', 'duration', 'requests', 'rps', 'errors', 'late', 'p50 ms', 'p90 ms', 'p95 ms', 'p99 ms', 'p99.9 ms', 'max ms'];
+  const rows = result.phases.map((p) => [
+    p.name,
+    p.mode === 'open' ? `${p.rate}/s ${p.arrivals}` : `${p.concurrency} concurrent`,
+    formatDurationMs(p.durationMs),
+    String(p.requests),
+    p.achievedRps.toFixed(1),
+    p.errorCount === 0 ? '0' : `${p.errorCount} (${(p.errorRate * 100).toFixed(1)}%)`,
+    p.mode === 'open' ? String(p.lateSends) : '-',
+    ms(p.latencyMs.p50),
+    ms(p.latencyMs.p90),
+    ms(p.latencyMs.p95),
+    ms(p.latencyMs.p99),
+    ms(p.latencyMs.p999),
+    ms(p.latencyMs.max),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  for (const p of result.phases) out.push(...phaseNotes(p));
+  return out.join('\n');
+}
+
+function phaseNotes(p: PhaseResult): string[] {
+  const notes: string[] = [];
+  if (p.errorCount > 0) {
+    notes.push(`${p.name}: errors ${Object.entries(p.errors).map(([k, n]) => `${k}=${n}`).join(', ')}`);
+  }
+  if (p.generatorLimited) {
+    notes.push(`${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms): the load generator, not the target, limited this phase`);
+  }
+  if (p.stoppedEarly) notes.push(`${p.name}: stopped early (${p.stoppedEarly})`);
+  return notes;
+}

@@ -1,0 +1,20 @@
+const UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** The grammar of a duration: a number and a unit, e.g. `500ms`, `60s`, `2m`, `1.5h`. */
+export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** Milliseconds in a duration such as `"60s"`; throws an error saying what is allowed. */
+export function parseDurationMs(text: string): number {
+  const match = DURATION_PATTERN.exec(text.trim());
+  if (!match) throw new Error(`"${text}" is not a duration; use a number and a unit: 500ms, 60s, 2m or 1h`);
+  return Number(match[1]) * UNITS_MS[match[2]];
+}
+
+/** A short human form of a duration in ms: `850ms`, `12.5s`, `3m 20s`. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
+}

@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
+
+const CLI = join(__dirname, '..', '..', 'bin', 'modelsweep.cjs');
+
+function modelsweep(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('modelsweep load', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await fixedDelayServer(5);
+  });
+  afterAll(() => server.close());
+
+  it('prints the JSON result of an open-loop run', async () => {
+    const { code, stdout } = await modelsweep(['load', '--url', server.url, '--rate', '50', '--arrivals', 'constant', '--duration', '1s', '--warmup', '200ms', '--body', '{"a":1}', '--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.warmup.requests).toBe(10);
+    expect(result.phases).toHaveLength(1);
+    expect(result.phases[0]).toMatchObject({ name: 'measured', mode: 'open', rate: 50, requests: 50, errorCount: 0 });
+    expect(result.phases[0].latencyMs.p50).toBeGreaterThanOrEqual(4.5);
+    expect(typeof result.phases[0].histogram).toBe('string');
+  });
+
+  it('prints a table for a closed-loop run, with a progress line on stderr', async () => {
+    const { code, stdout, stderr } = await modelsweep(['load', '--url', server.url, '--concurrency', '2', '--duration', '1s', '--body-file', join(__dirname, '..', '..', 'examples', 'demo-model', 'payloads', 'batch-1.json')]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^phase\s+load\s+duration\s+requests\s+rps\s+errors\s+late\s+p50 ms/);
+    expect(stdout).toMatch(/measured\s+2 concurrent/);
+    expect(stderr).toMatch(/measured: \d\.\ds \/ 1s\s+sent \d+/);
+  });
+
+  it('reports errors by kind', async () => {
+    const { code, stdout } = await modelsweep(['load', '--url', 'http://127.0.0.1:9/', '--rate', '20', '--arrivals', 'constant', '--duration', '500ms', '--quiet']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/measured: errors connection_ECONNREFUSED=10/);
+  });
+
+  it.each([
+    [['load', '--url', 'http://x', '--duration', '1s'], /give exactly one of --rate \(open loop\) and --concurrency \(closed loop\)/],
+    [['load', '--url', 'ftp://x', '--rate', '1', '--duration', '1s'], /--url must be an http:\/\/ or https:\/\/ URL/],
+    [['load', '--url', 'http://x', '--rate', '0', '--duration', '1s'], /--rate must be above 0/],
+    [['load', '--url', 'http://x', '--concurrency', '1.5', '--duration', '1s'], /--concurrency must be a whole number above 0/],
+    [['load', '--url', 'http://x', '--rate', '1', '--duration', '10 seconds'], /--duration: "10 seconds" is not a duration; use a number and a unit/],
+    [['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--body-file', '/nonexistent.json'], /--body-file: cannot read \/nonexistent.json \(ENOENT\)/],
+    [['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--arrivals', 'bursty'], /argument 'bursty' is invalid. Allowed choices are poisson, constant/],
+    [['load', '--rate', '1', '--duration', '1s'], /required option '--url <url>' not specified/],
+    [['nonsense'], /unknown command 'nonsense'/],
+  ])('exits 2 with a message naming the flag for %j', async (args, message) => {
+    const { code, stderr } = await modelsweep(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+
+  it('shows help with examples and exits 0', async () => {
+    const { code, stdout } = await modelsweep(['load', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Examples:\n\s+\$ modelsweep load --url/);
+  });
+});
