@@ -12,46 +12,93 @@ export interface HttpInvokerOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
-
-function isTimeout(error: unknown): boolean {
-  const { name, code } = error as { name?: string; code?: string };
-  return name === 'TimeoutError' || (code !== undefined && TIMEOUT_CODES.has(code));
+interface InFlight {
+  readonly deadline: number;
+  readonly resolve: (outcome: InvokeOutcome) => void;
+  controller?: Dispatcher.DispatchController;
+  settled: boolean;
 }
 
-/** Invokes an HTTP endpoint over a pool of keep-alive connections (undici). */
+const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
+const OK: InvokeOutcome = { ok: true };
+
+/**
+ * Invokes an HTTP endpoint over a pool of keep-alive connections, through undici's low-level
+ * `dispatch`: no response stream and no per-request timer, which roughly doubles the rate one
+ * core can drive compared with `request()` plus an `AbortSignal.timeout` per call. Timeouts are
+ * enforced by one sweep over the requests in flight, to about a tenth of the timeout.
+ */
 export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): Promise<void> } {
   const url = new URL(options.url);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`url must be http or https, got ${options.url}`);
-  const timeout = options.timeoutMs ?? 30_000;
-  const pool = new Pool(url.origin, {
-    connections: options.connections ?? 64,
-    pipelining: 1,
-    headersTimeout: timeout,
-    bodyTimeout: timeout,
-    connectTimeout: Math.min(timeout, 10_000),
-    keepAliveTimeout: 30_000,
-  });
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const pool = new Pool(url.origin, { connections: options.connections ?? 64, pipelining: 1, keepAliveTimeout: 30_000 });
   const path = `${url.pathname}${url.search}`;
   const method = options.method ?? 'POST';
-  return {
-    async invoke(payload: Payload): Promise<InvokeOutcome> {
-      try {
-        const response = await pool.request({
-          path,
-          method,
-          body: method === 'GET' || method === 'HEAD' ? undefined : payload.body,
-          headers: { ...options.headers, 'content-type': payload.contentType },
-          // A per-request deadline: undici's own header/body timeouts are coarse below a second.
-          signal: AbortSignal.timeout(timeout),
-        });
-        await response.body.dump({ limit: Number.MAX_SAFE_INTEGER });
-        return response.statusCode < 400 ? { ok: true } : { ok: false, failure: { kind: 'http', status: response.statusCode } };
-      } catch (error) {
-        if (isTimeout(error)) return { ok: false, failure: { kind: 'timeout' } };
-        return { ok: false, failure: { kind: 'connection', code: String((error as { code?: string }).code ?? 'UNKNOWN') } };
+  const inFlight = new Set<InFlight>();
+  // One headers object per content type, not one per request.
+  const headersByType = new Map<string, Record<string, string>>();
+  const headersFor = (contentType: string) => {
+    let headers = headersByType.get(contentType);
+    if (!headers) headersByType.set(contentType, (headers = { ...options.headers, 'content-type': contentType }));
+    return headers;
+  };
+
+  const settle = (request: InFlight, outcome: InvokeOutcome) => {
+    if (request.settled) return;
+    request.settled = true;
+    inFlight.delete(request);
+    request.resolve(outcome);
+  };
+  const sweeper = setInterval(
+    () => {
+      const now = performance.now();
+      for (const request of inFlight) {
+        if (now < request.deadline) continue;
+        settle(request, TIMED_OUT);
+        request.controller?.abort(new Error('timeout'));
       }
     },
-    close: () => pool.close(),
+    Math.max(5, Math.min(1_000, timeoutMs / 10)),
+  );
+  sweeper.unref();
+
+  return {
+    invoke(payload: Payload): Promise<InvokeOutcome> {
+      return new Promise((resolve) => {
+        const request: InFlight = { deadline: performance.now() + timeoutMs, resolve, settled: false };
+        inFlight.add(request);
+        let status = 0;
+        pool.dispatch(
+          {
+            path,
+            method,
+            body: method === 'GET' || method === 'HEAD' ? undefined : payload.body,
+            headers: headersFor(payload.contentType),
+          },
+          {
+            onRequestStart(controller) {
+              request.controller = controller;
+              if (request.settled) controller.abort(new Error('timeout')); // timed out while queued
+            },
+            onResponseStart(_controller, statusCode) {
+              status = statusCode;
+            },
+            onResponseData() {},
+            onResponseEnd() {
+              settle(request, status < 400 ? OK : { ok: false, failure: { kind: 'http', status } });
+            },
+            onResponseError(_controller, error) {
+              const code = (error as { code?: string }).code ?? 'UNKNOWN';
+              settle(request, { ok: false, failure: { kind: 'connection', code } });
+            },
+          },
+        );
+      });
+    },
+    async close() {
+      clearInterval(sweeper);
+      await pool.close();
+    },
   };
 }
