@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './commands/cli-error';
 import { loadCommand } from './commands/load';
+import { schemaCommand, validateCommand } from './commands/spec';
 
 export function buildProgram(): Command {
   const program = new Command('modelsweep')
@@ -12,7 +13,9 @@ export function buildProgram(): Command {
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  program.addCommand(loadCommand().exitOverride().showHelpAfterError('(add --help for usage)'));
+  for (const command of [loadCommand(), validateCommand(), schemaCommand()]) {
+    program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+  }
   return program;
 }
 

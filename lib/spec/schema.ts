@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
+import { DURATION_PATTERN, parseDurationMs } from './duration';
+
+/** The candidate kinds a sweep can measure. */
+export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'] as const;
+export type CandidateKind = (typeof CANDIDATE_KINDS)[number];
+
+/**
+ * A strict object whose unknown-key error names the allowed keys, so a typo such as
+ * `memorySize` says `allowed: memorySizesMb, ...` instead of only "unrecognized".
+ */
+function strict<T extends z.core.$ZodLooseShape>(shape: T) {
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; allowed: ${Object.keys(shape).join(', ')}`
+        : undefined,
+  });
+}
+
+/** One value or a list of values; a list expands into one candidate per value. */
+function oneOrMany<T extends z.ZodType>(item: T) {
+  return z
+    .union([item, z.array(item).min(1, 'needs at least one value')])
+    .transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
+}
+
+const duration = z
+  .string()
+  .regex(DURATION_PATTERN, 'must be a duration: a number and a unit, e.g. 500ms, 60s, 2m, 1h')
+  .transform(parseDurationMs)
+  .refine((ms) => ms > 0, 'must be longer than 0');
+
+const positive = (what: string) => z.number().positive(`${what} must be above 0`);
+const positiveInt = (what: string) => z.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
+const envVars = z.record(z.string(), z.string()).superRefine((vars, ctx) => {
+  for (const key of Object.keys(vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'environment variable names take letters, digits and _, not starting with a digit' });
+    }
+  }
+});
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits and hyphens, starting with a letter or digit');
+
+const instanceType = z.string().refine(isWellFormedInstanceType, 'must be a SageMaker instance type like ml.g5.xlarge');
+const serverlessMemory = z
+  .number()
+  .int()
+  .refine((mb) => mb >= 1024 && mb <= 6144 && mb % 1024 === 0, 'SageMaker serverless memory must be 1024, 2048, 3072, 4096, 5120 or 6144 MB');
+const lambdaMemory = z.number().int('must be a whole number of MB').min(128, 'Lambda memory is 128 to 10240 MB').max(10240, 'Lambda memory is 128 to 10240 MB');
+
+const common = {
+  /** Prefix of the candidates' ids. */
+  name: name.optional(),
+  environment: envVars.optional(),
+};
+
+const candidateSchemas = [
+  strict({
+    kind: z.literal('sagemaker-realtime'),
+    ...common,
+    instanceTypes: oneOrMany(instanceType),
+    instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
+    /** The container image (ECR URI); default: the model server image built by modelsweep. */
+    image: z.string().min(1).optional(),
+    modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+  }),
+  strict({
+    kind: z.literal('sagemaker-serverless'),
+    ...common,
+    memorySizesMb: oneOrMany(serverlessMemory),
+    maxConcurrency: oneOrMany(z.number().int().min(1, 'max concurrency is 1 to 200').max(200, 'max concurrency is 1 to 200')).default([20]),
+    provisionedConcurrency: oneOrMany(z.number().int().min(0).max(200)).default([0]),
+    image: z.string().min(1).optional(),
+    modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+  }),
+  strict({
+    kind: z.literal('lambda'),
+    ...common,
+    /** An existing function to reconfigure per candidate (its original configuration is restored). */
+    functionName: z.string().min(1, 'functionName is needed: the function to measure'),
+    memorySizesMb: oneOrMany(lambdaMemory),
+    architectures: oneOrMany(z.enum(['arm64', 'x86_64'], { error: 'must be arm64 or x86_64' })).default(['arm64']),
+  }),
+  strict({
+    kind: z.literal('azureml'),
+    ...common,
+    endpointName: z.string().min(1),
+    skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
+    instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
+  }),
+  strict({
+    kind: z.literal('http'),
+    ...common,
+    url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
+    /** What the endpoint costs to run, for the cost model. */
+    costPerHour: z.number().nonnegative('must be 0 or more (USD per hour)'),
+    headers: z.record(z.string(), z.string()).optional(),
+  }),
+  strict({
+    kind: z.literal('local'),
+    ...common,
+    /** onnxruntime intra-op threads of the local model server. */
+    threads: oneOrMany(z.number().int().min(0, 'threads is 0 (one per core) or more').max(64)).default([0]),
+    /** The .onnx file; default: the spec's model.path. */
+    modelPath: z.string().min(1).optional(),
+    /** What running this configuration costs, for the cost model. @default 0 */
+    costPerHour: z.number().nonnegative('must be 0 or more (USD per hour)').default(0),
+  }),
+] as const;
+
+export const candidateGroupSchema = z.discriminatedUnion('kind', candidateSchemas, {
+  error: (issue) => (issue.code === 'invalid_union' ? `kind must be one of ${CANDIDATE_KINDS.join(', ')}` : undefined),
+});
+export type CandidateGroup = z.output<typeof candidateGroupSchema>;
+
+const payloadSchema = z.union(
+  [
+    strict({ file: z.string().min(1), contentType: z.string().min(1).default('application/json'), weight: positive('weight').default(1), name: z.string().optional() }),
+    strict({ body: z.string(), contentType: z.string().min(1).default('application/json'), weight: positive('weight').default(1), name: z.string().optional() }),
+  ],
+  { error: () => 'each payload needs either "file" (a path) or "body" (inline text), with optional contentType, weight and name' },
+);
+
+const openPhase = strict({
+  name: z.string().optional(),
+  mode: z.literal('open'),
+  rate: positive('rate (requests/s)'),
+  arrivals: z.enum(['poisson', 'constant'], { error: 'must be poisson or constant' }).default('poisson'),
+  duration,
+});
+const closedPhase = strict({
+  name: z.string().optional(),
+  mode: z.literal('closed'),
+  concurrency: positiveInt('concurrency'),
+  duration,
+});
+/** Stairs: open-loop phases from `from` to `to` requests/s in steps of `step`, each `stepDuration` long. */
+const stairsPhase = strict({
+  name: z.string().optional(),
+  mode: z.literal('stairs'),
+  from: positive('from (requests/s)'),
+  to: positive('to (requests/s)'),
+  step: positive('step (requests/s)'),
+  stepDuration: duration,
+  arrivals: z.enum(['poisson', 'constant'], { error: 'must be poisson or constant' }).default('poisson'),
+}).refine((s) => s.to >= s.from, { message: 'to must be at least from', path: ['to'] });
+
+const phaseSchema = z.discriminatedUnion('mode', [openPhase, closedPhase, stairsPhase], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'mode must be open (a rate), closed (a concurrency) or stairs (from/to/step)' : undefined),
+});
+
+const loadSchema = strict({
+  warmup: z.union([openPhase, closedPhase]).optional(),
+  phases: z.array(phaseSchema).min(1, 'needs at least one phase'),
+  /** Find the highest open-loop rate that still meets the SLO, by bisection between two rates. */
+  search: strict({
+    from: positive('from (requests/s)'),
+    to: positive('to (requests/s)'),
+    stepDuration: duration,
+    /** Stop when the bracket is this narrow, relative to its lower end. */
+    precision: z.number().gt(0).lt(1).default(0.1),
+  })
+    .refine((s) => s.to > s.from, { message: 'to must be above from', path: ['to'] })
+    .optional(),
+  /** A request unanswered by then counts as a timeout. */
+  timeout: duration.default(30_000),
+});
+
+const sloSchema = strict({
+  percentile: z.number().min(50, 'percentile is 50 to 99.9').max(99.9, 'percentile is 50 to 99.9'),
+  latencyMs: positive('latencyMs'),
+  maxErrorRate: z.number().min(0, 'maxErrorRate is a fraction from 0 to 1').max(1, 'maxErrorRate is a fraction from 0 to 1').default(0.01),
+  minThroughput: positive('minThroughput (requests/s)').optional(),
+});
+
+const trafficSchema = strict({
+  averageRps: z.number().nonnegative('averageRps must be 0 or more'),
+  peakRps: positive('peakRps'),
+  hourlyProfile: z.array(z.number().nonnegative('hourly values are 0 or more')).length(24, 'hourlyProfile needs 24 values, one per hour').optional(),
+}).refine((t) => t.peakRps >= t.averageRps, { message: 'peakRps must be at least averageRps', path: ['peakRps'] });
+
+const strategySchema = z
+  .union([
+    z.enum(['cost', 'speed', 'balanced'], { error: 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' }),
+    strict({
+      type: z.enum(['cost', 'speed', 'balanced']),
+      /** balanced only: the weight of cost against latency, 0 (all latency) to 1 (all cost). */
+      weight: z.number().min(0, 'weight is 0 to 1').max(1, 'weight is 0 to 1').default(0.5),
+    }),
+  ], { error: () => 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' })
+  .transform((s) => (typeof s === 'string' ? { type: s, weight: 0.5 } : s));
+
+export const sweepSpecSchema = strict({
+  name,
+  model: strict({
+    name: z.string().min(1),
+    /** A local .onnx file (used by local candidates). */
+    path: z.string().min(1).optional(),
+  }),
+  payloads: z.array(payloadSchema).min(1, 'needs at least one payload'),
+  candidates: z.array(candidateGroupSchema).min(1, 'needs at least one candidate'),
+  load: loadSchema,
+  slo: sloSchema,
+  traffic: trafficSchema,
+  strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
+  budget: strict({ maxUsd: positive('maxUsd') }).optional(),
+  seed: z.number().int('seed must be a whole number').default(1),
+});
+
+export type SweepSpec = z.output<typeof sweepSpecSchema>;
+export type SweepSpecInput = z.input<typeof sweepSpecSchema>;

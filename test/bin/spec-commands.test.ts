@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(__dirname, '..', '..');
+const modelsweep = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: ROOT });
+
+describe('modelsweep validate', () => {
+  it('lists the candidates of a valid spec and exits 0', () => {
+    const { status, stdout } = modelsweep(['validate', 'examples/sweeps/demo-local.yaml']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; 3 candidates \(local ×2, http ×1\)/);
+    expect(stdout).toMatch(/^ {2}local-threads1$/m);
+  });
+
+  it('prints the expanded spec as JSON', () => {
+    const { status, stdout } = modelsweep(['validate', 'examples/sweeps/aws-all-kinds.json', '--json']);
+    expect(status).toBe(0);
+    const { spec, candidates } = JSON.parse(stdout);
+    expect(spec.load.phases[0].duration).toBe(120_000);
+    expect(candidates).toHaveLength(17);
+  });
+
+  it('prints every problem with its path and line, and exits 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spec-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, ['name: ok', 'model: {name: m}', 'payloads: [{body: "{}"}]', 'candidates:', '  - kind: lambda', '    functionName: f', '    memorySizesMb: [64]', 'load: {phases: [{mode: open, rate: 1, duration: 5x}]}', 'slo: {percentile: 95, latencyMs: 10}', 'traffic: {averageRps: 1, peakRps: 2}'].join('\n'));
+    const { status, stderr } = modelsweep(['validate', file]);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/bad\.yaml: 2 problems/);
+    expect(stderr).toMatch(/candidates\[0\]\.memorySizesMb\[0\] \(line 7\): Lambda memory is 128 to 10240 MB, got 64/);
+    expect(stderr).toMatch(/load\.phases\[0\]\.duration \(line 8\): must be a duration/);
+  });
+
+  it('exits 2 when the file is missing', () => {
+    const { status, stderr } = modelsweep(['validate', 'nope.yaml']);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/nope\.yaml: 1 problem\n\s+\(spec\): cannot read the file \(ENOENT\)/);
+  });
+});
+
+describe('modelsweep schema', () => {
+  it('prints a JSON Schema of the spec for editors', () => {
+    const { status, stdout } = modelsweep(['schema']);
+    expect(status).toBe(0);
+    const schema = JSON.parse(stdout);
+    expect(schema.$schema).toMatch(/json-schema\.org/);
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'model', 'payloads', 'candidates', 'load', 'slo', 'traffic']));
+    expect(schema.additionalProperties).toBe(false);
+    const kinds = JSON.stringify(schema.properties.candidates);
+    for (const kind of ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local']) expect(kinds).toContain(`"${kind}"`);
+    expect(schema.properties.slo.properties.percentile).toMatchObject({ minimum: 50, maximum: 99.9 });
+  });
+});
