@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './commands/cli-error';
+import { costCommand } from './commands/cost';
 import { loadCommand } from './commands/load';
 import { schemaCommand, validateCommand } from './commands/spec';
 
@@ -13,9 +14,15 @@ export function buildProgram(): Command {
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of [loadCommand(), validateCommand(), schemaCommand()]) {
-    program.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+  for (const command of [loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
+    program.addCommand(command);
   }
+  // Every command and subcommand: errors exit through main() (code 2), with a pointer to --help.
+  const configure = (command: Command): void => {
+    command.exitOverride().showHelpAfterError('(add --help for usage)');
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 
