@@ -1,0 +1,195 @@
+import { LatencyHistogram } from '../load/histogram';
+import type { PhaseResult } from '../load/phase';
+import { percentileInterval } from '../load/stop-rules';
+
+export interface SelectionSlo {
+  readonly percentile: number;
+  readonly latencyMs: number;
+  readonly maxErrorRate: number;
+  readonly minThroughput?: number;
+}
+
+export interface SelectionStrategy {
+  readonly type: 'cost' | 'speed' | 'balanced';
+  /** balanced: weight of cost against latency, 0 (all latency) to 1 (all cost). */
+  readonly weight: number;
+}
+
+/** What a sweep learnt about one candidate. */
+export interface CandidateOutcome {
+  readonly id: string;
+  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
+  /** Why it failed, was unavailable or was refused. */
+  readonly reason?: string;
+  /** `instances`: capacity grows by adding instances (SageMaker real-time, Azure, http, local); `per-request`: the platform scales it (Lambda, serverless). */
+  readonly scaling: 'instances' | 'per-request';
+  readonly phases: readonly PhaseResult[];
+}
+
+export interface SelectionInput {
+  readonly slo: SelectionSlo;
+  readonly traffic: { readonly averageRps: number; readonly peakRps: number; readonly hourlyProfile?: readonly number[] };
+  readonly strategy: SelectionStrategy;
+  readonly candidates: readonly CandidateOutcome[];
+  /** Monthly cost of a candidate that needs `instances` instances (ignored for per-request kinds). */
+  readonly monthlyCost: (candidate: CandidateOutcome, instances: number) => number;
+}
+
+export interface CandidateVerdict {
+  readonly id: string;
+  readonly status: CandidateOutcome['status'];
+  readonly feasible: boolean;
+  /** The SLO percentile's latency in the deciding phase, with its confidence interval. */
+  readonly sloLatencyMs?: number;
+  readonly sloLatencyIntervalMs?: readonly [number, number];
+  /** Highest request rate one unit (instance, or the whole endpoint) sustained within the SLO. */
+  readonly maxRpsWithinSlo?: number;
+  readonly instances?: number;
+  readonly monthlyCostUsd?: number;
+  readonly onFrontier: boolean;
+  readonly recommended: boolean;
+  readonly reason: string;
+}
+
+export interface Selection {
+  readonly recommended?: string;
+  readonly strategy: SelectionStrategy;
+  readonly frontier: string[];
+  /** Set when the best two could not be told apart by the measurements. */
+  readonly confidenceNote?: string;
+  readonly candidates: CandidateVerdict[];
+}
+
+const money = (usd: number) => `$${usd.toFixed(2)}`;
+const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
+const pct = (p: number) => `p${String(p).replace(/\.0$/, '')}`;
+
+interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
+  readonly failure?: string;
+  readonly histogram?: LatencyHistogram;
+}
+
+/** A phase meets the SLO when its percentile and error rate are within bounds and the generator kept up. */
+function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
+  const latency = LatencyHistogram.decode(phase.histogram).percentileMs(slo.percentile);
+  return phase.successes > 0 && latency <= slo.latencyMs && phase.errorRate <= slo.maxErrorRate && !phase.generatorLimited;
+}
+
+function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
+  const { slo, traffic } = input;
+  if (candidate.status !== 'measured') return { id: candidate.id, status: candidate.status, feasible: false, failure: candidate.reason ?? candidate.status };
+  const phases = candidate.phases.filter((p) => p.requests > 0);
+  if (phases.length === 0) return { id: candidate.id, status: candidate.status, feasible: false, failure: 'no phase was measured' };
+  const passing = phases.filter((p) => phaseMeetsSlo(p, slo));
+  // The deciding phase: the busiest that met the SLO; with none, the lightest (the kindest test).
+  const deciding = passing.length > 0 ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a)) : phases.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
+  const histogram = LatencyHistogram.decode(deciding.histogram);
+  const interval = histogram.count > 0 ? percentileInterval(histogram, slo.percentile) : undefined;
+  const base = {
+    id: candidate.id,
+    status: candidate.status,
+    histogram,
+    sloLatencyMs: interval?.estimateMs,
+    sloLatencyIntervalMs: interval ? ([interval.lowerMs, interval.upperMs] as const) : undefined,
+  };
+  if (passing.length === 0) {
+    const why =
+      deciding.errorRate > slo.maxErrorRate
+        ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
+        : deciding.generatorLimited
+          ? `the load generator could not keep the schedule at ${deciding.achievedRps.toFixed(0)} rps`
+          : `${pct(slo.percentile)} ${ms(interval?.estimateMs ?? 0)} > ${ms(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps`;
+    return { ...base, feasible: false, failure: `fails the SLO (${why})` };
+  }
+  const maxRps = deciding.achievedRps;
+  if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {
+    return { ...base, maxRpsWithinSlo: maxRps, feasible: false, failure: `fails the SLO (highest rate within it ${maxRps.toFixed(1)} rps < minimum ${slo.minThroughput} rps)` };
+  }
+  // Per-request platforms scale out by themselves: one "unit" is the whole endpoint.
+  const instances = candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / maxRps - 1e-9)) : 1;
+  return { ...base, maxRpsWithinSlo: maxRps, instances, monthlyCostUsd: input.monthlyCost(candidate, instances), feasible: true };
+}
+
+/** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */
+export function paretoFrontier<T extends { id: string; monthlyCostUsd?: number; sloLatencyMs?: number }>(items: readonly T[]): string[] {
+  return items
+    .filter((a) => !items.some((b) => b !== a && dominates(b, a)))
+    .map((a) => a.id);
+}
+
+function dominates(b: { monthlyCostUsd?: number; sloLatencyMs?: number }, a: { monthlyCostUsd?: number; sloLatencyMs?: number }): boolean {
+  return b.monthlyCostUsd! <= a.monthlyCostUsd! && b.sloLatencyMs! <= a.sloLatencyMs! && (b.monthlyCostUsd! < a.monthlyCostUsd! || b.sloLatencyMs! < a.sloLatencyMs!);
+}
+
+/**
+ * Recommends a candidate: the cheapest (cost), the fastest (speed) or the best weighted score
+ * (balanced) among those that meet the SLO at the forecast peak. When the measurements cannot
+ * tell the top two apart (their SLO-percentile intervals overlap) the cheaper wins, and the
+ * selection says so. Every candidate gets a plain reason.
+ */
+export function selectCandidate(input: SelectionInput): Selection {
+  const judged = input.candidates.map((c) => judge(c, input));
+  const feasible = judged.filter((j) => j.feasible);
+  const frontier = paretoFrontier(feasible);
+  const { strategy, slo } = input;
+  const minCost = Math.min(...feasible.map((f) => f.monthlyCostUsd!));
+  const minLatency = Math.min(...feasible.map((f) => f.sloLatencyMs!));
+  const score = (j: Judged) =>
+    strategy.type === 'cost'
+      ? [j.monthlyCostUsd!, j.sloLatencyMs!]
+      : strategy.type === 'speed'
+        ? [j.sloLatencyMs!, j.monthlyCostUsd!]
+        : [strategy.weight * (j.monthlyCostUsd! / Math.max(minCost, 1e-9)) + (1 - strategy.weight) * (j.sloLatencyMs! / Math.max(minLatency, 1e-9)), j.monthlyCostUsd!];
+  const ranked = [...feasible].sort((a, b) => {
+    const [a1, a2] = score(a);
+    const [b1, b2] = score(b);
+    return a1 - b1 || a2 - b2;
+  });
+
+  let best = ranked[0];
+  let confidenceNote: string | undefined;
+  const runnerUp = ranked[1];
+  if (best && runnerUp && strategy.type !== 'cost' && overlaps(best, runnerUp)) {
+    const cheaper = runnerUp.monthlyCostUsd! < best.monthlyCostUsd! ? runnerUp : best;
+    confidenceNote = `${best.id} and ${runnerUp.id} cannot be told apart: their ${pct(slo.percentile)} intervals overlap (${interval(best)} and ${interval(runnerUp)}); choosing the cheaper, ${cheaper.id}`;
+    best = cheaper;
+  } else if (best && runnerUp && strategy.type === 'cost' && Math.abs(runnerUp.monthlyCostUsd! - best.monthlyCostUsd!) < 0.005 && overlaps(best, runnerUp)) {
+    confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${pct(slo.percentile)} intervals overlap; either will do`;
+  }
+
+  const verdicts = judged.map((j): CandidateVerdict => {
+    const { failure, histogram: _histogram, ...rest } = j;
+    const onFrontier = frontier.includes(j.id);
+    const recommended = best?.id === j.id;
+    return { ...rest, onFrontier, recommended, reason: reasonFor(j, failure, best, recommended, onFrontier, feasible, input) };
+  });
+  return { ...(best ? { recommended: best.id } : {}), strategy, frontier, ...(confidenceNote ? { confidenceNote } : {}), candidates: verdicts };
+}
+
+function overlaps(a: Judged, b: Judged): boolean {
+  const [aLow, aHigh] = a.sloLatencyIntervalMs!;
+  const [bLow, bHigh] = b.sloLatencyIntervalMs!;
+  return aLow <= bHigh && bLow <= aHigh;
+}
+
+const interval = (j: Judged) => `${ms(j.sloLatencyIntervalMs![0])}–${ms(j.sloLatencyIntervalMs![1])}`;
+
+function reasonFor(j: Judged, failure: string | undefined, best: Judged | undefined, recommended: boolean, onFrontier: boolean, feasible: Judged[], input: SelectionInput): string {
+  const { slo, strategy } = input;
+  if (j.status === 'unavailable') return `unavailable: ${failure}`;
+  if (j.status === 'failed') return `failed: ${failure}`;
+  if (j.status === 'over-budget') return `over budget: ${failure}`;
+  if (!j.feasible) return failure!;
+  const summary = `${money(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${pct(slo.percentile)} ${ms(j.sloLatencyMs!)}`;
+  if (recommended) {
+    const by = strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
+    return `recommended: ${by} that meets ${pct(slo.percentile)} ≤ ${ms(slo.latencyMs)} at ${input.traffic.peakRps} rps peak: ${summary}`;
+  }
+  const dominator = feasible.find((other) => other !== j && dominates(other, j));
+  if (dominator) return `dominated by ${dominator.id}: it costs ${money(dominator.monthlyCostUsd!)} and has ${pct(slo.percentile)} ${ms(dominator.sloLatencyMs!)} (this: ${summary})`;
+  if (onFrontier && best) {
+    const faster = j.sloLatencyMs! < best.sloLatencyMs!;
+    return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${money(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more` : `cheaper than ${best.id} but slower`} (${summary})`;
+  }
+  return `meets the SLO, not chosen (${summary})`;
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { LatencyHistogram } from '../../../lib/load/histogram';
+import type { PhaseResult } from '../../../lib/load/phase';
+import { seededRandom } from '../../../lib/random/seeded-random';
+import { paretoFrontier, selectCandidate, type CandidateOutcome, type SelectionInput } from '../../../lib/select/select';
+
+/** A measured open-loop phase whose latencies are drawn around `centreMs` (±spread). */
+function phase(rps: number, centreMs: number, options: { spread?: number; n?: number; errorRate?: number; seed?: number } = {}): PhaseResult {
+  const random = seededRandom(options.seed ?? Math.round(rps * 1000 + centreMs));
+  const h = new LatencyHistogram();
+  const n = options.n ?? 2000;
+  for (let i = 0; i < n; i++) h.recordMs(centreMs * (1 - (options.spread ?? 0.2) + 2 * (options.spread ?? 0.2) * random()));
+  const errors = Math.round(n * (options.errorRate ?? 0));
+  return {
+    name: `${rps}rps`, mode: 'open', rate: rps, arrivals: 'poisson', plannedDurationMs: 10_000, durationMs: 10_000,
+    requests: n + errors, successes: n, errors: errors ? { http_500: errors } : {}, errorCount: errors, errorRate: errors / (n + errors),
+    achievedRps: rps, lateSends: 0, maxLatenessMs: 0, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
+  };
+}
+
+const measured = (id: string, scaling: CandidateOutcome['scaling'], phases: PhaseResult[]): CandidateOutcome => ({ id, status: 'measured', scaling, phases });
+
+const HOURLY: Record<string, number> = { small: 0.2, large: 0.8, gpu: 1.4, twin: 0.5, twin2: 0.6 };
+function input(candidates: CandidateOutcome[], overrides: Partial<SelectionInput> = {}): SelectionInput {
+  return {
+    slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.01 },
+    traffic: { averageRps: 20, peakRps: 100 },
+    strategy: { type: 'cost', weight: 0.5 },
+    candidates,
+    monthlyCost: (c, instances) => (HOURLY[c.id] ?? 0.1) * instances * 730,
+    ...overrides,
+  };
+}
+
+describe('selection', () => {
+  it('keeps only candidates that meet the SLO, and says why the others fail', () => {
+    const selection = selectCandidate(
+      input([
+        measured('small', 'instances', [phase(20, 150), phase(40, 290)]), // p95 ≈ 170 ms at 20 rps: meets; at 40 rps fails
+        measured('slow', 'instances', [phase(40, 280)]),
+        measured('flaky', 'instances', [phase(40, 50, { errorRate: 0.05 })]),
+      ]),
+    );
+    const reason = (id: string) => selection.candidates.find((c) => c.id === id)!.reason;
+    expect(reason('slow')).toMatch(/^fails the SLO \(p95 3\d\d ms > 200 ms at 40 rps\)$/);
+    expect(reason('flaky')).toMatch(/^fails the SLO \(error rate 4\.\d% > 1\.0% at 40 rps\)$/);
+    expect(selection.recommended).toBe('small');
+  });
+
+  it('sizes instance-based candidates at the peak: ceil(peak / rps one instance sustains)', () => {
+    const selection = selectCandidate(input([measured('small', 'instances', [phase(40, 100)])]));
+    const verdict = selection.candidates[0];
+    expect(verdict).toMatchObject({ maxRpsWithinSlo: 40, instances: 3, feasible: true, recommended: true });
+    expect(verdict.monthlyCostUsd).toBeCloseTo(0.2 * 3 * 730, 9);
+    expect(verdict.reason).toMatch(/^recommended: the cheapest that meets p95 ≤ 200 ms at 100 rps peak: \$438\.00\/month on 3 instances, p95 1\d\d ms$/);
+  });
+
+  it('recommends the cheapest, the fastest or the best balance by strategy', () => {
+    const candidates = [
+      measured('small', 'instances', [phase(50, 150)]), // 2 instances × 0.2 = 0.4/h, ~170 ms
+      measured('gpu', 'instances', [phase(200, 20)]), // 1 × 1.4/h, ~23 ms
+      measured('large', 'instances', [phase(100, 80)]), // 1 × 0.8/h, ~90 ms
+    ];
+    expect(selectCandidate(input(candidates)).recommended).toBe('small');
+    expect(selectCandidate(input(candidates, { strategy: { type: 'speed', weight: 0.5 } })).recommended).toBe('gpu');
+    expect(selectCandidate(input(candidates, { strategy: { type: 'balanced', weight: 0.9 } })).recommended).toBe('small');
+    expect(selectCandidate(input(candidates, { strategy: { type: 'balanced', weight: 0.1 } })).recommended).toBe('gpu');
+  });
+
+  it('computes the Pareto frontier and names the dominating candidate', () => {
+    const selection = selectCandidate(
+      input([
+        measured('small', 'instances', [phase(50, 150)]),
+        measured('gpu', 'instances', [phase(200, 20)]),
+        measured('large', 'instances', [phase(100, 160)]), // costs more than small (0.8 vs 0.4) and is slower
+      ]),
+    );
+    expect(selection.frontier.sort()).toEqual(['gpu', 'small']);
+    expect(selection.candidates.find((c) => c.id === 'large')!.reason).toMatch(/^dominated by small: it costs \$292\.00 and has p95 1\d\d ms/);
+    expect(selection.candidates.find((c) => c.id === 'gpu')!.reason).toMatch(/^on the frontier, not chosen: faster than small but \$\d+\.\d\d\/month more/);
+  });
+
+  it('prefers the cheaper when the two fastest cannot be told apart', () => {
+    const selection = selectCandidate(
+      input([measured('twin2', 'instances', [phase(100, 50, { seed: 1, n: 300 })]), measured('twin', 'instances', [phase(100, 50.5, { seed: 2, n: 300 })])], {
+        strategy: { type: 'speed', weight: 0.5 },
+      }),
+    );
+    expect(selection.recommended).toBe('twin');
+    expect(selection.confidenceNote).toMatch(/cannot be told apart: their p95 intervals overlap .*; choosing the cheaper, twin$/);
+  });
+
+  it('does not claim a tie when the intervals are apart', () => {
+    const selection = selectCandidate(input([measured('twin2', 'instances', [phase(100, 50)]), measured('twin', 'instances', [phase(100, 90)])], { strategy: { type: 'speed', weight: 0.5 } }));
+    expect(selection.recommended).toBe('twin2');
+    expect(selection.confidenceNote).toBeUndefined();
+  });
+
+  it('gives failed, unavailable and refused candidates their reasons, and recommends nothing when none is feasible', () => {
+    const selection = selectCandidate(
+      input([
+        { id: 'a', status: 'failed', scaling: 'instances', phases: [], reason: 'container exited 1 (see /aws/sagemaker/Endpoints/a)' },
+        { id: 'b', status: 'unavailable', scaling: 'instances', phases: [], reason: 'ResourceLimitExceeded: ml.g5.xlarge quota is 0' },
+        { id: 'c', status: 'over-budget', scaling: 'instances', phases: [], reason: 'estimated $12.40 > $10.00 left' },
+      ]),
+    );
+    expect(selection.recommended).toBeUndefined();
+    expect(selection.candidates.map((c) => c.reason)).toEqual([
+      'failed: container exited 1 (see /aws/sagemaker/Endpoints/a)',
+      'unavailable: ResourceLimitExceeded: ml.g5.xlarge quota is 0',
+      'over budget: estimated $12.40 > $10.00 left',
+    ]);
+  });
+
+  it('enforces a minimum throughput on per-request candidates', () => {
+    const selection = selectCandidate(input([measured('fn', 'per-request', [phase(12, 80)])], { slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.01, minThroughput: 20 } }));
+    expect(selection.candidates[0].reason).toBe('fails the SLO (highest rate within it 12.0 rps < minimum 20 rps)');
+  });
+
+  it('finds the frontier of cost and latency points', () => {
+    const points = [
+      { id: 'a', monthlyCostUsd: 10, sloLatencyMs: 100 },
+      { id: 'b', monthlyCostUsd: 20, sloLatencyMs: 50 },
+      { id: 'c', monthlyCostUsd: 20, sloLatencyMs: 100 },
+      { id: 'd', monthlyCostUsd: 5, sloLatencyMs: 300 },
+    ];
+    expect(paretoFrontier(points)).toEqual(['a', 'b', 'd']);
+  });
+});
