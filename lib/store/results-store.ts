@@ -1,0 +1,150 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { PhaseResult } from '../load/phase';
+import type { Selection } from '../select/select';
+import type { Candidate } from '../spec/expand';
+import { HISTORY_INDEX, keys } from './table';
+
+export type SweepStatus = 'running' | 'succeeded' | 'failed';
+
+export interface SweepRecord {
+  readonly sweepId: string;
+  readonly name: string;
+  readonly model: string;
+  readonly status: SweepStatus;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** The validated spec, as JSON. */
+  readonly spec: unknown;
+  readonly reason?: string;
+}
+
+export interface CandidateRecord {
+  readonly sweepId: string;
+  readonly candidate: Candidate;
+  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
+  readonly reason?: string;
+  readonly phases: PhaseResult[];
+  readonly recordedAt: string;
+}
+
+export interface SelectionRecord {
+  readonly sweepId: string;
+  readonly selection: Selection;
+  readonly recordedAt: string;
+}
+
+/** Whether a write stored something new, or found the same record already there (a re-delivery). */
+export type WriteOutcome = 'written' | 'already-recorded';
+
+/**
+ * Sweeps, candidate results (with their histograms) and selections in one DynamoDB table.
+ * Record writes are conditional: a write delivered twice (a retried Lambda, a replayed task)
+ * leaves exactly one record, the first.
+ */
+export class ResultsStore {
+  private readonly db: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, readonly tableName: string) {
+    this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async createSweep(sweep: Omit<SweepRecord, 'status' | 'updatedAt'>): Promise<WriteOutcome> {
+    return this.putOnce({
+      ...keys.sweep(sweep.sweepId),
+      ...keys.modelHistory(sweep.model, sweep.createdAt, sweep.sweepId),
+      type: 'sweep',
+      ...sweep,
+      status: 'running',
+      updatedAt: sweep.createdAt,
+    });
+  }
+
+  /** Moves a running sweep to its final status; finishing twice is harmless, reopening is refused. */
+  async finishSweep(sweepId: string, status: Exclude<SweepStatus, 'running'>, at: string, reason?: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.sweep(sweepId),
+          UpdateExpression: 'SET #status = :status, updatedAt = :at' + (reason ? ', reason = :reason' : ''),
+          ConditionExpression: 'attribute_exists(PK) AND (#status = :running OR #status = :status)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': status, ':at': at, ':running': 'running', ...(reason ? { ':reason': reason } : {}) },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new Error(`sweep ${sweepId} does not exist or has already finished with another status`);
+      }
+      throw error;
+    }
+  }
+
+  async putCandidateResult(record: CandidateRecord): Promise<WriteOutcome> {
+    return this.putOnce({ ...keys.candidate(record.sweepId, record.candidate.id), type: 'candidate', ...record });
+  }
+
+  async putSelection(record: SelectionRecord): Promise<WriteOutcome> {
+    return this.putOnce({ ...keys.selection(record.sweepId), type: 'selection', ...record });
+  }
+
+  async getSweep(sweepId: string): Promise<SweepRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.sweep(sweepId) }));
+    return Item ? strip<SweepRecord>(Item) : undefined;
+  }
+
+  async getSelection(sweepId: string): Promise<SelectionRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.selection(sweepId) }));
+    return Item ? strip<SelectionRecord>(Item) : undefined;
+  }
+
+  async listCandidateResults(sweepId: string): Promise<CandidateRecord[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.sweep(sweepId).PK, ':prefix': 'CANDIDATE#' },
+    });
+    return items.map((i) => strip<CandidateRecord>(i));
+  }
+
+  /** A model's sweeps, newest first. */
+  async history(model: string, limit = 50): Promise<SweepRecord[]> {
+    const { Items = [] } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: HISTORY_INDEX,
+        KeyConditionExpression: 'GSI1PK = :model',
+        ExpressionAttributeValues: { ':model': `MODEL#${model}` },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((i) => strip<SweepRecord>(i));
+  }
+
+  private async putOnce(item: Record<string, unknown>): Promise<WriteOutcome> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' }));
+      return 'written';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'already-recorded';
+      throw error;
+    }
+  }
+
+  private async queryAll(query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(new QueryCommand({ ...query, TableName: this.tableName, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
+
+function strip<T>(item: Record<string, unknown>): T {
+  const { PK: _pk, SK: _sk, GSI1PK: _g1, GSI1SK: _g2, type: _type, ...rest } = item;
+  return rest as T;
+}
