@@ -7,6 +7,7 @@ import { CliError, EXIT } from './commands/cli-error';
 import { costCommand } from './commands/cost';
 import { loadCommand } from './commands/load';
 import { schemaCommand, validateCommand } from './commands/spec';
+import { sweepCommand } from './commands/sweep';
 
 export function buildProgram(): Command {
   const program = new Command('modelsweep')
@@ -14,7 +15,7 @@ export function buildProgram(): Command {
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of [loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
+  for (const command of [sweepCommand(), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
     program.addCommand(command);
   }
   // Every command and subcommand: errors exit through main() (code 2), with a pointer to --help.

@@ -11,7 +11,7 @@ describe('modelsweep validate', () => {
   it('lists the candidates of a valid spec and exits 0', () => {
     const { status, stdout } = modelsweep(['validate', 'examples/sweeps/demo-local.yaml']);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; 3 candidates \(local ×2, http ×1\)/);
+    expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; 2 candidates \(local ×2\)/);
     expect(stdout).toMatch(/^ {2}local-threads1$/m);
   });
 

@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { builtInPrices } from '../../lib/cost/catalog';
+import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
+import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
+import { startLocalDynamo } from '../../lib/store/local-dynamo';
+import { ResultsStore } from '../../lib/store/results-store';
+import { CliError, EXIT } from './cli-error';
+
+export const LOCAL_TABLE = 'modelsweep-results';
+
+export function sweepCommand(): Command {
+  return new Command('sweep')
+    .description('Run a sweep: deploy each candidate, load-test it, record the results, tear it down, recommend one')
+    .argument('<spec>', 'the sweep spec (YAML or JSON)')
+    .option('--local', 'run in this process, storing results in an embedded DynamoDB (required for now)')
+    .option('--store-dir <dir>', 'where the embedded results store lives', '.modelsweep')
+    .option('--json', 'print the candidates\' results and the selection as JSON')
+    .addHelpText('after', '\nExample:\n  $ modelsweep sweep examples/sweeps/demo-local.yaml --local')
+    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean }) => {
+      if (!flags.local) throw new CliError('only --local sweeps exist so far: add --local (cloud sweeps run on the BenchmarkSweep workflow, which is not built yet)');
+      let loaded;
+      try {
+        loaded = loadSpecFile(file);
+      } catch (error) {
+        if (error instanceof SpecError) throw new CliError(error.message);
+        throw error;
+      }
+      for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
+      const dir = resolve(flags.storeDir);
+      mkdirSync(dir, { recursive: true });
+      const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo'), tableName: LOCAL_TABLE });
+      const abort = new AbortController();
+      const onSignal = () => {
+        console.error('\ninterrupted: stopping the current phase and tearing down');
+        abort.abort();
+      };
+      process.once('SIGINT', onSignal);
+      const tty = process.stderr.isTTY === true;
+      try {
+        const outcome = await runSweep(loaded, {
+          store: new ResultsStore(dynamo.client, LOCAL_TABLE),
+          hoursPerMonth: builtInPrices().hoursPerMonth,
+          signal: abort.signal,
+          events: {
+            onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),
+            onProgress: (c, p) => {
+              const line = `[${c.id}] ${p.phase} ${(p.elapsedMs / 1000).toFixed(1)}s/${(p.plannedMs / 1000).toFixed(0)}s sent ${p.sent} p99 ${p.p99Ms.toFixed(1)} ms errors ${p.errors}`;
+              if (tty) process.stderr.write(`\r\u001b[2K${line}`);
+            },
+            onCandidateEnd: (r) => {
+              if (tty) process.stderr.write('\r\u001b[2K');
+              console.error(`      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`);
+            },
+          },
+        });
+        console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
+        process.exitCode = abort.signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+      } finally {
+        process.off('SIGINT', onSignal);
+        await dynamo.close();
+      }
+    });
+}
+
+function formatSweep(outcome: SweepOutcome, percentile: number): string {
+  const header = ['candidate', 'status', `p${percentile} ms`, 'rps within SLO', 'instances', '$/month', 'verdict'];
+  const rows = outcome.selection.candidates.map((c) => [
+    `${c.recommended ? '* ' : '  '}${c.id}`,
+    c.status,
+    c.sloLatencyMs !== undefined ? c.sloLatencyMs.toFixed(1) : '-',
+    c.maxRpsWithinSlo !== undefined ? c.maxRpsWithinSlo.toFixed(0) : '-',
+    c.instances !== undefined ? String(c.instances) : '-',
+    c.monthlyCostUsd !== undefined ? c.monthlyCostUsd.toFixed(2) : '-',
+    c.reason,
+  ]);
+  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => [...cells.slice(0, -1).map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))), cells[cells.length - 1]].join('  ');
+  const out = [`sweep ${outcome.sweepId}: ${outcome.status}`, '', line(header), ...rows.map(line), ''];
+  const best = outcome.selection.candidates.find((c) => c.recommended);
+  out.push(best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO');
+  if (outcome.selection.confidenceNote) out.push(`note: ${outcome.selection.confidenceNote}`);
+  return out.join('\n');
+}

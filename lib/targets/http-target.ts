@@ -1,0 +1,40 @@
+import { request } from 'undici';
+import { httpInvoker } from '../load/http-invoker';
+import type { Candidate } from '../spec/expand';
+import { CandidateError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+
+type HttpCandidate = Extract<Candidate, { kind: 'http' }>;
+
+interface HttpDeployment extends Deployment {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+const asHttp = (c: Candidate): HttpCandidate => {
+  if (c.kind !== 'http') throw new Error(`the http adapter cannot run a ${c.kind} candidate`);
+  return c;
+};
+
+/** An endpoint that already runs somewhere: nothing to deploy or remove; its cost is what the user says. */
+export const httpTarget: TargetAdapter<HttpDeployment> = {
+  kind: 'http',
+  scaling: 'instances',
+  async deploy(candidate) {
+    const c = asHttp(candidate);
+    return { candidateId: c.id, url: c.url, headers: c.headers, teardown: async () => {} };
+  },
+  /** Any HTTP answer means the endpoint is there; a refused or unanswered connection is a failure. */
+  async waitReady(deployment) {
+    try {
+      const response = await request(deployment.url, { method: 'HEAD', headers: deployment.headers, signal: AbortSignal.timeout(5_000) });
+      await response.body.dump();
+    } catch (error) {
+      const why = (error as { code?: string }).code ?? (error as Error).name;
+      throw new CandidateError('failed', `cannot reach ${deployment.url} (${why})`);
+    }
+  },
+  invoker(deployment: HttpDeployment, context: AdapterContext) {
+    return httpInvoker({ url: deployment.url, headers: deployment.headers, timeoutMs: context.timeoutMs, connections: 64 });
+  },
+  costPerInstanceHour: (candidate) => asHttp(candidate).costPerHour,
+};

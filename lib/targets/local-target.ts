@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
+import { httpInvoker } from '../load/http-invoker';
+import type { Candidate } from '../spec/expand';
+import { CandidateError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+
+type LocalCandidate = Extract<Candidate, { kind: 'local' }>;
+
+interface LocalDeployment extends Deployment {
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+/** How long the model server may take to load the model and open its port. */
+const START_TIMEOUT_MS = 30_000;
+
+const asLocal = (c: Candidate): LocalCandidate => {
+  if (c.kind !== 'local') throw new Error(`the local adapter cannot run a ${c.kind} candidate`);
+  return c;
+};
+
+/** Every server this process started, so an exit or Ctrl-C never leaves one behind. */
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function killAllOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+}
+
+/** How many model servers this process has running (none once every teardown has run). */
+export function runningLocalServers(): number {
+  return running.size;
+}
+
+/**
+ * modelsweep's ONNX model server on 127.0.0.1, one process per candidate with the candidate's
+ * thread count; killed at teardown, and on exit whatever happened.
+ */
+export const localTarget: TargetAdapter<LocalDeployment> = {
+  kind: 'local',
+  scaling: 'instances',
+  async deploy(candidate, context) {
+    const c = asLocal(candidate);
+    const modelPath = c.modelPath ?? context.modelPath;
+    if (!modelPath) throw new CandidateError('failed', 'no model: set modelPath on the candidate or model.path in the spec');
+    const model = resolve(context.baseDir, modelPath);
+    if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
+    const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
+    killAllOnExit();
+    const child = spawn(process.execPath, [server, '--model', model, '--threads', String(c.threads), '--host', '127.0.0.1', '--port', '0'], {
+      env: { ...process.env, ...c.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+    const teardown = async () => {
+      running.delete(child);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      await once(child, 'exit');
+      clearTimeout(killer);
+    };
+    try {
+      const url = await listeningUrl(child, () => stderr);
+      return { candidateId: c.id, url, process: child, teardown };
+    } catch (error) {
+      await teardown();
+      throw error;
+    }
+  },
+  async waitReady(deployment) {
+    const response = await fetch(`${deployment.url}/ping`);
+    if (!response.ok) throw new CandidateError('failed', `the model server answered /ping with ${response.status}`);
+  },
+  invoker(deployment, context: AdapterContext) {
+    return httpInvoker({ url: `${deployment.url}/invocations`, timeoutMs: context.timeoutMs, connections: 64 });
+  },
+  costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
+};
+
+/** Waits for the server's `{"event":"listening","url":...}` line, or its death, or the start timeout. */
+async function listeningUrl(child: ChildProcess, stderr: () => string): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+  try {
+    for await (const line of lines) {
+      try {
+        const event = JSON.parse(line) as { event?: string; url?: string };
+        if (event.event === 'listening' && event.url) return event.url;
+      } catch {
+        // not a JSON line: ignore
+      }
+    }
+    throw new CandidateError('failed', `the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
+  } finally {
+    clearTimeout(timer);
+    lines.close();
+  }
+}

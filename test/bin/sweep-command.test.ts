@@ -1,0 +1,57 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { DEMO_MODEL_PATH } from '../helpers/demo-model';
+
+const ROOT = join(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'sweep-cli-'));
+const modelsweep = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+
+function specFile(candidates: unknown[]): string {
+  const file = join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(
+    file,
+    stringify({
+      name: 'cli-test',
+      model: { name: 'demo', path: DEMO_MODEL_PATH },
+      payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
+      candidates,
+      load: { phases: [{ mode: 'open', rate: 100, duration: '1s' }] },
+      slo: { percentile: 95, latencyMs: 50 },
+      traffic: { averageRps: 50, peakRps: 250 },
+    }),
+  );
+  return file;
+}
+
+describe('modelsweep sweep --local', () => {
+  it('prints the results table and the recommendation, stores them under .modelsweep, exits 0', () => {
+    const { status, stdout, stderr } = modelsweep(['sweep', specFile([{ kind: 'local', threads: 1, costPerHour: 0.1 }]), '--local']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^sweep cli-test-\S+: succeeded$/m);
+    expect(stdout).toMatch(/^\* local-threads1\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m);
+    expect(stdout).toMatch(/^recommendation: local-threads1 — /m);
+    expect(stderr).toMatch(/\[1\/1\] local-threads1: deploying/);
+  });
+
+  it('exits 1 when no candidate could be measured', () => {
+    const { status, stdout } = modelsweep(['sweep', specFile([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }]), '--local']);
+    expect(status).toBe(1);
+    expect(stdout).toMatch(/gone\s+failed .*failed: cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/);
+    expect(stdout).toMatch(/recommendation: none of the candidates meets the SLO/);
+  });
+
+  it('exits 2 for a bad spec or without --local', () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: x\n');
+    const invalid = modelsweep(['sweep', bad, '--local']);
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr).toMatch(/model .*: /);
+    const cloud = modelsweep(['sweep', bad]);
+    expect(cloud.status).toBe(2);
+    expect(cloud.stderr).toMatch(/only --local sweeps exist so far/);
+  });
+});
