@@ -109,7 +109,22 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   }
   // Per-request platforms scale out by themselves: one "unit" is the whole endpoint.
   const instances = candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / maxRps - 1e-9)) : 1;
-  return { ...base, maxRpsWithinSlo: maxRps, instances, monthlyCostUsd: input.monthlyCost(candidate, instances), feasible: true };
+  // The latency to compare is the one at the load each unit carries at the forecast peak: the
+  // lightest passing phase at or above it (the busiest one only says how far capacity goes).
+  const perUnitLoad = traffic.peakRps / instances;
+  const atPeak = passing.filter((p) => p.achievedRps >= 0.9 * perUnitLoad).reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
+  const peakHistogram = LatencyHistogram.decode(atPeak.histogram);
+  const peakInterval = percentileInterval(peakHistogram, slo.percentile);
+  return {
+    ...base,
+    histogram: peakHistogram,
+    sloLatencyMs: peakInterval.estimateMs,
+    sloLatencyIntervalMs: [peakInterval.lowerMs, peakInterval.upperMs] as const,
+    maxRpsWithinSlo: maxRps,
+    instances,
+    monthlyCostUsd: input.monthlyCost(candidate, instances),
+    feasible: true,
+  };
 }
 
 /** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */

@@ -61,7 +61,8 @@ describe('in-process sweep runner', () => {
     ]);
     expect(outcome.selection.recommended).toBe('local-threads1');
     const reasons = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c.reason]));
-    expect(reasons.slow).toMatch(/^fails the SLO \(p95 6\d\.\d ms > 40\.0 ms at \d+ rps\)$/);
+    // (a busy machine may make the generator fall behind, which the reason then says)
+    expect(reasons.slow).toMatch(/^fails the SLO \(p95 6\d\.\d ms > 40\.0 ms at \d+ rps(; the load generator fell behind, so this may overstate it)?\)$/);
     expect(reasons['broken-threads1']).toMatch(/^failed: the model server exited before listening/);
 
     // everything is in the store

@@ -55,6 +55,14 @@ describe('selection', () => {
     expect(verdict.reason).toMatch(/^recommended: the cheapest that meets p95 ≤ 200 ms at 100 rps peak: \$438\.00\/month on 3 instances, p95 1\d\d ms$/);
   });
 
+  it('compares latency at the load one instance carries at the peak, not at its limit', () => {
+    // 3 instances for a 100 rps peak (40 rps each at most): each carries ~33 rps, where p95 is ~60 ms
+    const selection = selectCandidate(input([measured('small', 'instances', [phase(10, 20), phase(35, 50), phase(40, 150)])]));
+    expect(selection.candidates[0]).toMatchObject({ instances: 3, maxRpsWithinSlo: 40 });
+    expect(selection.candidates[0].sloLatencyMs).toBeGreaterThan(55);
+    expect(selection.candidates[0].sloLatencyMs).toBeLessThan(62);
+  });
+
   it('recommends the cheapest, the fastest or the best balance by strategy', () => {
     const candidates = [
       measured('small', 'instances', [phase(50, 150)]), // 2 instances × 0.2 = 0.4/h, ~170 ms
