@@ -65,7 +65,7 @@ export function sweepCommand(): Command {
 }
 
 function formatSweep(outcome: SweepOutcome, percentile: number): string {
-  const header = ['candidate', 'status', `p${percentile} ms`, 'rps within SLO', 'instances', '$/month', 'verdict'];
+  const header = ['candidate', 'status', `p${percentile} ms`, 'rps within SLO', 'instances', '$/month', '$/M inferences', 'verdict'];
   const rows = outcome.selection.candidates.map((c) => [
     `${c.recommended ? '* ' : '  '}${c.id}`,
     c.status,
@@ -73,6 +73,7 @@ function formatSweep(outcome: SweepOutcome, percentile: number): string {
     c.maxRpsWithinSlo !== undefined ? c.maxRpsWithinSlo.toFixed(0) : '-',
     c.instances !== undefined ? String(c.instances) : '-',
     c.monthlyCostUsd !== undefined ? c.monthlyCostUsd.toFixed(2) : '-',
+    c.costPerMillionInferencesUsd !== undefined ? c.costPerMillionInferencesUsd.toFixed(3) : '-',
     c.reason,
   ]);
   const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -60,15 +60,17 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     options.events?.onCandidateEnd?.(record);
   }
 
+  const costPerInstanceHour = (outcome: { id: string }) => {
+    const record = records.find((r) => r.candidate.id === outcome.id)!;
+    return adapters[record.candidate.kind]?.costPerInstanceHour(record.candidate);
+  };
   const selection = selectCandidate({
     slo: spec.slo,
     traffic: spec.traffic,
     strategy: spec.strategy,
     candidates: records.map((r): CandidateOutcome => ({ id: r.candidate.id, status: r.status, reason: r.reason, phases: r.phases, scaling: adapters[r.candidate.kind]?.scaling ?? 'instances' })),
-    monthlyCost: (outcome, instances) => {
-      const record = records.find((r) => r.candidate.id === outcome.id)!;
-      return adapters[record.candidate.kind]!.costPerInstanceHour(record.candidate) * instances * options.hoursPerMonth;
-    },
+    monthlyCost: (outcome, instances) => costPerInstanceHour(outcome)! * instances * options.hoursPerMonth,
+    costPerInstanceHour,
   });
   await options.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
   const status = records.some((r) => r.status === 'measured') ? 'succeeded' : 'failed';

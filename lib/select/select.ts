@@ -1,5 +1,6 @@
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
+import { costPerMillionInferences } from '../cost/estimate';
 import { percentileInterval } from '../load/stop-rules';
 
 export interface SelectionSlo {
@@ -33,6 +34,8 @@ export interface SelectionInput {
   readonly candidates: readonly CandidateOutcome[];
   /** Monthly cost of a candidate that needs `instances` instances (ignored for per-request kinds). */
   readonly monthlyCost: (candidate: CandidateOutcome, instances: number) => number;
+  /** What one instance costs per hour, where that is how the candidate is billed. */
+  readonly costPerInstanceHour?: (candidate: CandidateOutcome) => number | undefined;
 }
 
 export interface CandidateVerdict {
@@ -46,6 +49,9 @@ export interface CandidateVerdict {
   readonly maxRpsWithinSlo?: number;
   readonly instances?: number;
   readonly monthlyCostUsd?: number;
+  /** Instance-based kinds: one instance's hourly price, and what a million inferences cost at the highest rate it sustained within the SLO. */
+  readonly costPerHourUsd?: number;
+  readonly costPerMillionInferencesUsd?: number;
   readonly onFrontier: boolean;
   readonly recommended: boolean;
   readonly reason: string;
@@ -123,8 +129,14 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     maxRpsWithinSlo: maxRps,
     instances,
     monthlyCostUsd: input.monthlyCost(candidate, instances),
+    ...unitCosts(input.costPerInstanceHour?.(candidate), maxRps),
     feasible: true,
   };
+}
+
+function unitCosts(costPerHourUsd: number | undefined, rps: number): Pick<CandidateVerdict, 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
+  if (costPerHourUsd === undefined) return {};
+  return { costPerHourUsd, costPerMillionInferencesUsd: costPerMillionInferences(costPerHourUsd, rps) };
 }
 
 /** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */

@@ -28,6 +28,7 @@ function input(candidates: CandidateOutcome[], overrides: Partial<SelectionInput
     strategy: { type: 'cost', weight: 0.5 },
     candidates,
     monthlyCost: (c, instances) => (HOURLY[c.id] ?? 0.1) * instances * 730,
+    costPerInstanceHour: (c) => HOURLY[c.id] ?? 0.1,
     ...overrides,
   };
 }
@@ -52,6 +53,8 @@ describe('selection', () => {
     const verdict = selection.candidates[0];
     expect(verdict).toMatchObject({ maxRpsWithinSlo: 40, instances: 3, feasible: true, recommended: true });
     expect(verdict.monthlyCostUsd).toBeCloseTo(0.2 * 3 * 730, 9);
+    expect(verdict.costPerHourUsd).toBe(0.2);
+    expect(verdict.costPerMillionInferencesUsd).toBeCloseTo((0.2 / (40 * 3600)) * 1e6, 9);
     expect(verdict.reason).toMatch(/^recommended: the cheapest that meets p95 ≤ 200 ms at 100 rps peak: \$438\.00\/month on 3 instances, p95 1\d\d ms$/);
   });
 
