@@ -4,19 +4,16 @@ import { pricesFromFile, type PriceCatalog } from '../../lib/cost/catalog';
 import { instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost, type CostEstimate } from '../../lib/cost/estimate';
 import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
 import { CliError } from './cli-error';
+import { numberFlag, parseFlags } from './flags';
 
-const num = (flag: string, min = 0) =>
-  z.coerce.number({ error: `${flag} must be a number` }).refine((n) => Number.isFinite(n) && n >= min, `${flag} must be at least ${min}`);
-const int = (flag: string, min = 0) =>
-  z.coerce.number({ error: `${flag} must be a whole number` }).refine((n) => Number.isInteger(n) && n >= min, `${flag} must be a whole number of at least ${min}`);
+const num = (flag: string, min = 0) => numberFlag(flag, { min });
+const int = (flag: string, min = 0) => numberFlag(flag, { integer: true, min });
 
 const common = { region: z.string().min(1), prices: z.string().optional(), json: z.boolean().default(false) };
 
 function run<T extends z.ZodType>(schema: T, estimate: (flags: z.output<T>, prices: PriceCatalog) => CostEstimate) {
   return (raw: Record<string, unknown>) => {
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('; '));
-    const flags = parsed.data as z.output<T> & { prices?: string; json: boolean };
+    const flags = parseFlags(schema, raw) as z.output<T> & { prices?: string; json: boolean };
     let result: CostEstimate;
     try {
       result = estimate(flags, pricesFromFile(flags.prices));

@@ -7,11 +7,10 @@ import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
 import { parseDurationMs } from '../../lib/spec/duration';
 import { CliError, EXIT } from './cli-error';
+import { interruptible, numberFlag, parseFlags, statusLine } from './flags';
 
-const positiveNumber = (flag: string) =>
-  z.coerce.number({ error: `${flag} must be a number` }).refine((n) => Number.isFinite(n) && n > 0, `${flag} must be above 0`);
-const positiveInteger = (flag: string) =>
-  z.coerce.number({ error: `${flag} must be a whole number` }).refine((n) => Number.isInteger(n) && n > 0, `${flag} must be a whole number above 0`);
+const positiveNumber = (flag: string) => numberFlag(flag, { exclusive: true });
+const positiveInteger = (flag: string) => numberFlag(flag, { integer: true, exclusive: true });
 const duration = (flag: string) =>
   z.string().transform((text, ctx) => {
     try {
@@ -72,9 +71,7 @@ Examples:
   $ modelsweep load --url http://127.0.0.1:8080/invocations --concurrency 8 --duration 1m --warmup 10s --json`,
     )
     .action(async (raw: Record<string, unknown>) => {
-      const parsed = loadFlags.safeParse(raw);
-      if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('; '));
-      await runLoadCommand(parsed.data);
+      await runLoadCommand(parseFlags(loadFlags, raw));
     });
 }
 
@@ -92,26 +89,24 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
     method: flags.method,
     headers,
   });
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
   const progress = progressPrinter(flags.quiet);
   try {
-    const result = await runLoad(
-      invoker,
-      {
-        ...(flags.warmup > 0 ? { warmup: phase('warmup', flags.warmup) } : {}),
-        phases: [phase('measured', flags.duration)],
-        payloads: [{ body, contentType: flags.contentType }],
-        seed: flags.seed,
-      },
-      { onProgress: progress.update, signal: abort.signal },
-    );
-    progress.done();
-    console.log(flags.json ? JSON.stringify(result, null, 2) : formatLoadTable(result));
-    if (abort.signal.aborted) process.exitCode = EXIT.interrupted;
+    await interruptible(async (signal) => {
+      const result = await runLoad(
+        invoker,
+        {
+          ...(flags.warmup > 0 ? { warmup: phase('warmup', flags.warmup) } : {}),
+          phases: [phase('measured', flags.duration)],
+          payloads: [{ body, contentType: flags.contentType }],
+          seed: flags.seed,
+        },
+        { onProgress: progress.update, signal },
+      );
+      progress.done();
+      console.log(flags.json ? JSON.stringify(result, null, 2) : formatLoadTable(result));
+      if (signal.aborted) process.exitCode = EXIT.interrupted;
+    });
   } finally {
-    process.off('SIGINT', onSignal);
     await invoker.close();
   }
 }
@@ -126,20 +121,19 @@ function readBodyFile(path: string): Buffer {
 
 /** One progress line on stderr: rewritten in place on a terminal, every few seconds otherwise. */
 function progressPrinter(quiet: boolean) {
-  const tty = process.stderr.isTTY === true;
   let lastLine = 0;
   return {
     update: (p: PhaseProgress) => {
       if (quiet) return;
       const text = `${p.phase}: ${(p.elapsedMs / 1000).toFixed(1)}s / ${(p.plannedMs / 1000).toFixed(0)}s  sent ${p.sent}  done ${p.completed}  errors ${p.errors}  p99 ${p.p99Ms.toFixed(1)} ms`;
-      if (tty) process.stderr.write(`\r\u001b[2K${text}`);
+      if (statusLine.isTerminal()) statusLine.show(text);
       else if (Date.now() - lastLine >= 5000) {
         lastLine = Date.now();
         process.stderr.write(`${text}\n`);
       }
     },
     done: () => {
-      if (!quiet && tty) process.stderr.write('\r\u001b[2K');
+      if (!quiet) statusLine.clear();
     },
   };
 }

@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { builtInPrices } from '../../lib/cost/catalog';
+import { textTable, type Align } from '../../lib/report/text-table';
 import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
 import { CliError, EXIT } from './cli-error';
+import { interruptible, statusLine } from './flags';
 
 export const LOCAL_TABLE = 'modelsweep-results';
 
@@ -31,34 +33,29 @@ export function sweepCommand(): Command {
       const dir = resolve(flags.storeDir);
       mkdirSync(dir, { recursive: true });
       const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo'), tableName: LOCAL_TABLE });
-      const abort = new AbortController();
-      const onSignal = () => {
-        console.error('\ninterrupted: stopping the current phase and tearing down');
-        abort.abort();
-      };
-      process.once('SIGINT', onSignal);
-      const tty = process.stderr.isTTY === true;
       try {
-        const outcome = await runSweep(loaded, {
-          store: new ResultsStore(dynamo.client, LOCAL_TABLE),
-          hoursPerMonth: builtInPrices().hoursPerMonth,
-          signal: abort.signal,
-          events: {
-            onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),
-            onProgress: (c, p) => {
-              const line = `[${c.id}] ${p.phase} ${(p.elapsedMs / 1000).toFixed(1)}s/${(p.plannedMs / 1000).toFixed(0)}s sent ${p.sent} p99 ${p.p99Ms.toFixed(1)} ms errors ${p.errors}`;
-              if (tty) process.stderr.write(`\r\u001b[2K${line}`);
-            },
-            onCandidateEnd: (r) => {
-              if (tty) process.stderr.write('\r\u001b[2K');
-              console.error(`      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`);
-            },
+        await interruptible(
+          async (signal) => {
+            const outcome = await runSweep(loaded, {
+              store: new ResultsStore(dynamo.client, LOCAL_TABLE),
+              hoursPerMonth: builtInPrices().hoursPerMonth,
+              signal,
+              events: {
+                onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),
+                onProgress: (c, p) =>
+                  statusLine.show(`[${c.id}] ${p.phase} ${(p.elapsedMs / 1000).toFixed(1)}s/${(p.plannedMs / 1000).toFixed(0)}s sent ${p.sent} p99 ${p.p99Ms.toFixed(1)} ms errors ${p.errors}`),
+                onCandidateEnd: (r) => {
+                  statusLine.clear();
+                  console.error(`      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`);
+                },
+              },
+            });
+            console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
+            process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
-        });
-        console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
-        process.exitCode = abort.signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+          () => console.error('\ninterrupted: stopping the current phase and tearing down'),
+        );
       } finally {
-        process.off('SIGINT', onSignal);
         await dynamo.close();
       }
     });
@@ -76,9 +73,8 @@ function formatSweep(outcome: SweepOutcome, percentile: number): string {
     c.costPerMillionInferencesUsd !== undefined ? c.costPerMillionInferencesUsd.toFixed(3) : '-',
     c.reason,
   ]);
-  const widths = header.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => [...cells.slice(0, -1).map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))), cells[cells.length - 1]].join('  ');
-  const out = [`sweep ${outcome.sweepId}: ${outcome.status}`, '', line(header), ...rows.map(line), ''];
+  const align = header.map((_, i): Align => (i < 2 || i === header.length - 1 ? 'left' : 'right'));
+  const out = [`sweep ${outcome.sweepId}: ${outcome.status}`, '', ...textTable([header, ...rows], { align }), ''];
   const best = outcome.selection.candidates.find((c) => c.recommended);
   out.push(best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO');
   if (outcome.selection.confidenceNote) out.push(`note: ${outcome.selection.confidenceNote}`);

@@ -1,3 +1,4 @@
+import { textTable, type Align } from '../report/text-table';
 import { formatDurationMs } from '../spec/duration';
 import type { PhaseResult } from './phase';
 import type { LoadResult } from './run-load';
@@ -22,9 +23,8 @@ export function formatLoadTable(result: LoadResult): string {
     ms(p.latencyMs.p999),
     ms(p.latencyMs.max),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const align = header.map((_, i): Align => (i < 3 ? 'left' : 'right'));
+  const out = textTable([header, ...rows], { align, headerRule: true });
   for (const p of result.phases) out.push(...phaseNotes(p));
   return out.join('\n');
 }

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { CliError } from './cli-error';
+
+/**
+ * A numeric flag, coerced from its text, whose error messages name it: `--rate must be above 0`,
+ * `--memory must be a whole number of at least 128`.
+ */
+export function numberFlag(flag: string, { integer = false, min = 0, exclusive = false } = {}) {
+  const kind = integer ? 'a whole number' : 'a number';
+  const bound = exclusive ? `above ${min}` : `at least ${min}`;
+  return z
+    .coerce.number({ error: `${flag} must be ${kind}` })
+    .refine(
+      (n) => (integer ? Number.isInteger(n) : Number.isFinite(n)) && (exclusive ? n > min : n >= min),
+      integer ? `${flag} must be a whole number ${exclusive ? bound : `of ${bound}`}` : `${flag} must be ${bound}`,
+    );
+}
+
+/** A command's flags through their schema; every problem in one error, exit code 2. */
+export function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join('; '));
+  return parsed.data;
+}
+
+/** A status line on stderr, rewritten in place; on anything but a terminal it prints nothing. */
+export const statusLine = {
+  isTerminal: () => process.stderr.isTTY === true,
+  show(text: string): void {
+    if (this.isTerminal()) process.stderr.write(`\r\u001b[2K${text}`);
+  },
+  clear(): void {
+    if (this.isTerminal()) process.stderr.write('\r\u001b[2K');
+  },
+};
+
+/** Turns Ctrl-C into an abort signal while `run` runs, so the work stops cleanly instead of dying. */
+export async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>, onInterrupt?: () => void): Promise<T> {
+  const abort = new AbortController();
+  const onSignal = () => {
+    onInterrupt?.();
+    abort.abort();
+  };
+  process.once('SIGINT', onSignal);
+  try {
+    return await run(abort.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+}
