@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runLoad } from '../load/run-load';
+import { runLoad, type LoadPlan } from '../load/run-load';
 import { runPhase, type PhaseProgress, type PhaseResult } from '../load/phase';
 import { weightedPayloadPicker, type Invoker, type Payload } from '../load/invoker';
 import { phaseMeetsSlo, selectCandidate, type CandidateOutcome, type Selection } from '../select/select';
@@ -48,13 +48,13 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
   const createdAt = now().toISOString();
   const sweepId = `${spec.name}-${createdAt.replace(/[-:.]/g, '').toLowerCase()}-${randomBytes(2).toString('hex')}`;
   await options.store.createSweep({ sweepId, name: spec.name, model: spec.model.name, createdAt, spec });
-  const payloads = payloadsOf(spec, baseDir);
+  const load = { warmup: warmupOf(spec), phases: phasePlansOf(spec), payloads: payloadsOf(spec, baseDir), seed: spec.seed };
   const context: AdapterContext = { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: options.signal };
 
   const records: CandidateRecord[] = [];
   for (const [index, candidate] of candidates.entries()) {
     options.events?.onCandidateStart?.(candidate, index, candidates.length);
-    const record = await measureCandidate(candidate, adapters[candidate.kind], spec, payloads, context, options);
+    const record = await measureCandidate(candidate, adapters[candidate.kind], spec, load, context, { ...options, now });
     await options.store.putCandidateResult(record);
     records.push(record);
     options.events?.onCandidateEnd?.(record);
@@ -82,9 +82,9 @@ async function measureCandidate(
   candidate: Candidate,
   adapter: TargetAdapter<any> | undefined,
   spec: SweepSpec,
-  payloads: Payload[],
+  load: LoadPlan,
   context: AdapterContext,
-  options: RunSweepOptions,
+  options: RunSweepOptions & { now: () => Date },
 ): Promise<CandidateRecord> {
   const base = { sweepId: context.sweepId, candidate };
   const record = (status: CandidateRecord['status'], phases: PhaseResult[], reason?: string): CandidateRecord => ({
@@ -92,7 +92,7 @@ async function measureCandidate(
     status,
     phases,
     ...(reason ? { reason } : {}),
-    recordedAt: (options.now ?? (() => new Date()))().toISOString(),
+    recordedAt: options.now().toISOString(),
   });
   if (!adapter) return record('unavailable', [], `the in-process runner measures local and http candidates; ${candidate.kind} needs its cloud adapter`);
   if (options.signal?.aborted) return record('failed', [], 'interrupted before it started');
@@ -104,9 +104,9 @@ async function measureCandidate(
     await adapter.waitReady(deployment, context);
     invoker = adapter.invoker(deployment, context);
     const loadOptions = { slo: spec.slo, signal: options.signal, onProgress: (p: PhaseProgress) => options.events?.onProgress?.(candidate, p) };
-    const result = await runLoad(invoker, { warmup: warmupOf(spec), phases: phasePlansOf(spec), payloads, seed: spec.seed }, loadOptions);
+    const result = await runLoad(invoker, load, loadOptions);
     const phases = [...result.phases];
-    if (spec.load.search && !options.signal?.aborted) phases.push(...(await searchHighestRate(invoker, spec, payloads, loadOptions)));
+    if (spec.load.search && !options.signal?.aborted) phases.push(...(await searchHighestRate(invoker, spec, load.payloads, loadOptions)));
     if (options.signal?.aborted) return record('failed', phases, 'interrupted');
     return record('measured', phases);
   } catch (error) {
@@ -125,7 +125,7 @@ async function measureCandidate(
 async function searchHighestRate(
   invoker: Invoker,
   spec: SweepSpec,
-  payloads: Payload[],
+  payloads: readonly Payload[],
   options: { slo: SweepSpec['slo']; signal?: AbortSignal; onProgress?: (p: PhaseProgress) => void },
 ): Promise<PhaseResult[]> {
   const search = spec.load.search!;

@@ -72,7 +72,14 @@ const pct = (p: number) => `p${String(p).replace(/\.0$/, '')}`;
 
 interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
   readonly failure?: string;
-  readonly histogram?: LatencyHistogram;
+}
+
+/** The SLO percentile of a phase with its confidence interval, as verdict fields. */
+function sloLatencyOf(phase: PhaseResult, percentile: number): Pick<CandidateVerdict, 'sloLatencyMs' | 'sloLatencyIntervalMs'> {
+  const histogram = LatencyHistogram.decode(phase.histogram);
+  if (histogram.count === 0) return {};
+  const interval = percentileInterval(histogram, percentile);
+  return { sloLatencyMs: interval.estimateMs, sloLatencyIntervalMs: [interval.lowerMs, interval.upperMs] };
 }
 
 /**
@@ -93,21 +100,14 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const passing = phases.filter((p) => phaseMeetsSlo(p, slo));
   // The deciding phase: the busiest that met the SLO; with none, the lightest (the kindest test).
   const deciding = passing.length > 0 ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a)) : phases.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
-  const histogram = LatencyHistogram.decode(deciding.histogram);
-  const interval = histogram.count > 0 ? percentileInterval(histogram, slo.percentile) : undefined;
-  const base = {
-    id: candidate.id,
-    status: candidate.status,
-    histogram,
-    sloLatencyMs: interval?.estimateMs,
-    sloLatencyIntervalMs: interval ? ([interval.lowerMs, interval.upperMs] as const) : undefined,
-  };
+  const base = { id: candidate.id, status: candidate.status };
   if (passing.length === 0) {
+    const latency = sloLatencyOf(deciding, slo.percentile);
     const why =
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
-        : `${pct(slo.percentile)} ${ms(interval?.estimateMs ?? 0)} > ${ms(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
-    return { ...base, feasible: false, failure: `fails the SLO (${why})` };
+        : `${pct(slo.percentile)} ${ms(latency.sloLatencyMs ?? 0)} > ${ms(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
+    return { ...base, ...latency, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
   if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {
@@ -119,13 +119,9 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   // lightest passing phase at or above it (the busiest one only says how far capacity goes).
   const perUnitLoad = traffic.peakRps / instances;
   const atPeak = passing.filter((p) => p.achievedRps >= 0.9 * perUnitLoad).reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
-  const peakHistogram = LatencyHistogram.decode(atPeak.histogram);
-  const peakInterval = percentileInterval(peakHistogram, slo.percentile);
   return {
     ...base,
-    histogram: peakHistogram,
-    sloLatencyMs: peakInterval.estimateMs,
-    sloLatencyIntervalMs: [peakInterval.lowerMs, peakInterval.upperMs] as const,
+    ...sloLatencyOf(atPeak, slo.percentile),
     maxRpsWithinSlo: maxRps,
     instances,
     monthlyCostUsd: input.monthlyCost(candidate, instances),
@@ -187,7 +183,7 @@ export function selectCandidate(input: SelectionInput): Selection {
   }
 
   const verdicts = judged.map((j): CandidateVerdict => {
-    const { failure, histogram: _histogram, ...rest } = j;
+    const { failure, ...rest } = j;
     const onFrontier = frontier.includes(j.id);
     const recommended = best?.id === j.id;
     return { ...rest, onFrontier, recommended, reason: reasonFor(j, failure, best, recommended, onFrontier, feasible, input) };
