@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { z } from 'zod';
+import { formatPath } from '../util/field-path';
 import { ModelServerError } from './errors';
 
 /** Element types the server accepts in a request, and the typed array each becomes. */
@@ -57,13 +58,6 @@ export function parseInferenceRequest(body: unknown): InferenceRequest {
     throw new ModelServerError('BadRequest', issue.message, formatPath(issue.path));
   }
   return parsed.data;
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
 }
 
 type TensorMetadata = Extract<InferenceSession.ValueMetadata, { isTensor: true }>;

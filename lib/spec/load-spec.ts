@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
+import { formatPath } from '../util/field-path';
 import { expandGroup, type Candidate } from './expand';
 import { sweepSpecSchema, type SweepSpec } from './schema';
 
@@ -37,11 +38,6 @@ export interface LoadedSpec {
   readonly warnings: SpecIssue[];
   /** The file's directory: relative paths in the spec are resolved from it. */
   readonly baseDir: string;
-}
-
-/** `candidates[2].memorySizesMb[0]` from ['candidates', 2, 'memorySizesMb', 0]. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
 /** Reads, parses (YAML or JSON) and validates a sweep spec file; throws {@link SpecError}. */

@@ -56,15 +56,22 @@ const common = {
   environment: envVars.optional(),
 };
 
+/** What a SageMaker candidate serves: the container image (ECR URI; default: modelsweep's model server) and model data. */
+const sagemakerModel = {
+  image: z.string().min(1).optional(),
+  modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+};
+
+/** What running a self-managed candidate costs, for the cost model. */
+const costPerHour = z.number().nonnegative('must be 0 or more (USD per hour)');
+
 const candidateSchemas = [
   strict({
     kind: z.literal('sagemaker-realtime'),
     ...common,
     instanceTypes: oneOrMany(instanceType),
     instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
-    /** The container image (ECR URI); default: the model server image built by modelsweep. */
-    image: z.string().min(1).optional(),
-    modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+    ...sagemakerModel,
   }),
   strict({
     kind: z.literal('sagemaker-serverless'),
@@ -72,8 +79,7 @@ const candidateSchemas = [
     memorySizesMb: oneOrMany(serverlessMemory),
     maxConcurrency: oneOrMany(z.number().int().min(1, 'max concurrency is 1 to 200').max(200, 'max concurrency is 1 to 200')).default([20]),
     provisionedConcurrency: oneOrMany(z.number().int().min(0).max(200)).default([0]),
-    image: z.string().min(1).optional(),
-    modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+    ...sagemakerModel,
   }),
   strict({
     kind: z.literal('lambda'),
@@ -94,8 +100,8 @@ const candidateSchemas = [
     kind: z.literal('http'),
     ...common,
     url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
-    /** What the endpoint costs to run, for the cost model. */
-    costPerHour: z.number().nonnegative('must be 0 or more (USD per hour)'),
+    /** What the endpoint costs to run. */
+    costPerHour,
     headers: z.record(z.string(), z.string()).optional(),
   }),
   strict({
@@ -105,8 +111,8 @@ const candidateSchemas = [
     threads: oneOrMany(z.number().int().min(0, 'threads is 0 (one per core) or more').max(64)).default([0]),
     /** The .onnx file; default: the spec's model.path. */
     modelPath: z.string().min(1).optional(),
-    /** What running this configuration costs, for the cost model. @default 0 */
-    costPerHour: z.number().nonnegative('must be 0 or more (USD per hour)').default(0),
+    /** What running this configuration costs. @default 0 */
+    costPerHour: costPerHour.default(0),
   }),
 ] as const;
 
