@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import { builtInPrices } from '../../lib/cost/catalog';
+import { pricesFromFile } from '../../lib/cost/catalog';
 import { textTable, type Align } from '../../lib/report/text-table';
 import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
+import { SetupError } from '../../lib/targets/adapter';
 import { CliError, EXIT } from './cli-error';
 import { interruptible, statusLine } from './flags';
 
@@ -19,8 +20,9 @@ export function sweepCommand(): Command {
     .option('--local', 'run in this process, storing results in an embedded DynamoDB (required for now)')
     .option('--store-dir <dir>', 'where the embedded results store lives', '.modelsweep')
     .option('--json', 'print the candidates\' results and the selection as JSON')
+    .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
     .addHelpText('after', '\nExample:\n  $ modelsweep sweep examples/sweeps/demo-local.yaml --local')
-    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean }) => {
+    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string }) => {
       if (!flags.local) throw new CliError('only --local sweeps exist so far: add --local (cloud sweeps run on the BenchmarkSweep workflow, which is not built yet)');
       let loaded;
       try {
@@ -30,6 +32,12 @@ export function sweepCommand(): Command {
         throw error;
       }
       for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
+      let prices;
+      try {
+        prices = pricesFromFile(flags.prices);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
       const dir = resolve(flags.storeDir);
       mkdirSync(dir, { recursive: true });
       const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo'), tableName: LOCAL_TABLE });
@@ -38,7 +46,7 @@ export function sweepCommand(): Command {
           async (signal) => {
             const outcome = await runSweep(loaded, {
               store: new ResultsStore(dynamo.client, LOCAL_TABLE),
-              hoursPerMonth: builtInPrices().hoursPerMonth,
+              prices,
               signal,
               events: {
                 onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),
@@ -54,7 +62,11 @@ export function sweepCommand(): Command {
             process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
           () => console.error('\ninterrupted: stopping the current phase and tearing down'),
-        );
+        ).catch((error) => {
+          // Raised before anything was created: no credentials, no region, no price.
+          if (error instanceof SetupError) throw new CliError(`cannot start the sweep, nothing was created: ${error.message}`);
+          throw error;
+        });
       } finally {
         await dynamo.close();
       }

@@ -113,14 +113,19 @@ export function instancesFor(rps: number, rpsPerInstance: number, minInstances =
 }
 
 /** Monthly cost of an instance-based endpoint (SageMaker real-time or Azure ML online). */
-export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usage: InstanceUsage, prices: PriceCatalog): CostEstimate {
+/** One instance-hour's price from the catalog, and where it came from; throws naming what is missing. */
+export function instanceHourPrice(kind: 'sagemaker-realtime' | 'azureml', region: string, instanceType: string, prices: PriceCatalog): { usd: number; source: PriceSource } {
   const table = kind === 'sagemaker-realtime' ? prices.sagemakerRealtime : prices.azureml;
-  const block = regionBlock(table, usage.region, kind === 'sagemaker-realtime' ? 'SageMaker real-time' : 'Azure ML');
-  const hourly = block.perInstanceHour[usage.instanceType];
-  if (hourly === undefined) {
-    throw new Error(`no price for ${usage.instanceType} in ${usage.region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`);
+  const block = regionBlock(table, region, kind === 'sagemaker-realtime' ? 'SageMaker real-time' : 'Azure ML');
+  const usd = block.perInstanceHour[instanceType];
+  if (usd === undefined) {
+    throw new Error(`no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`);
   }
-  const source: PriceSource = { catalog: kind, region: usage.region, source: block.source, asOf: block.asOf };
+  return { usd, source: { catalog: kind, region, source: block.source, asOf: block.asOf } };
+}
+
+export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usage: InstanceUsage, prices: PriceCatalog): CostEstimate {
+  const { usd: hourly, source } = instanceHourPrice(kind, usage.region, usage.instanceType, prices);
   const minInstances = usage.minInstances ?? 1;
   const notes: string[] = [];
   let instanceHours: number;

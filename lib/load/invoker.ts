@@ -18,7 +18,13 @@ export type InvokeFailure =
   /** The target answered, but with an error of its own (a Lambda function error, a SageMaker ModelError). */
   | { readonly kind: 'target'; readonly code: string };
 
-export type InvokeOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: InvokeFailure };
+/**
+ * A success may say what the platform billed and whether it was a cold start (Lambda's REPORT
+ * line); a success with `initMs` was served by a new execution environment.
+ */
+export type InvokeOutcome =
+  | { readonly ok: true; readonly billedMs?: number; readonly initMs?: number }
+  | { readonly ok: false; readonly failure: InvokeFailure };
 
 /**
  * What the load generator drives: an HTTP URL, a SageMaker endpoint, a Lambda function or an

@@ -52,6 +52,8 @@ export interface PhaseResult {
   readonly arrivals?: Arrivals;
   readonly concurrency?: number;
   readonly plannedDurationMs: number;
+  /** When the phase started (ISO 8601), so server-side metrics can be read for its window. */
+  readonly startedAt: string;
   readonly durationMs: number;
   /** Requests sent (or refused by the in-flight limit). */
   readonly requests: number;
@@ -69,6 +71,20 @@ export interface PhaseResult {
   readonly latencyMs: LatencySummary;
   /** The HDR histogram of successful latencies (µs), compressed base64; merges exactly. */
   readonly histogram: string;
+  /** Successes served by a new execution environment (where the platform says so), apart from the warm ones. */
+  readonly coldStarts?: { readonly count: number; readonly latencyMs: LatencySummary; readonly initMs: LatencySummary; readonly warmLatencyMs: LatencySummary };
+  /** What the platform billed per request, where it says (Lambda). */
+  readonly billedDurationMs?: LatencySummary;
+  /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
+  readonly serverMetrics?: Readonly<Record<string, ServerMetric>>;
+}
+
+/** One server-side metric over a phase: the average and the largest of its data points. */
+export interface ServerMetric {
+  readonly average: number;
+  readonly maximum: number;
+  readonly unit: string;
+  readonly datapoints: number;
 }
 
 class PhaseRecorder {
@@ -79,11 +95,20 @@ class PhaseRecorder {
   errorCount = 0;
   late = 0;
   maxLatenessMs = 0;
+  /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
+  private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
 
   record(outcome: InvokeOutcome, latencyMs: number): void {
     this.completed++;
-    if (outcome.ok) this.histogram.recordMs(latencyMs);
-    else this.fail(failureKey(outcome.failure));
+    if (!outcome.ok) return this.fail(failureKey(outcome.failure));
+    this.histogram.recordMs(latencyMs);
+    if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
+    const platform = (this.platform ??= { cold: new LatencyHistogram(), warm: new LatencyHistogram(), init: new LatencyHistogram(), billed: new LatencyHistogram() });
+    if (outcome.billedMs !== undefined) platform.billed.recordMs(outcome.billedMs);
+    if (outcome.initMs !== undefined) {
+      platform.cold.recordMs(latencyMs);
+      platform.init.recordMs(outcome.initMs);
+    } else platform.warm.recordMs(latencyMs);
   }
 
   fail(key: string): void {
@@ -96,13 +121,15 @@ class PhaseRecorder {
     if (ms > this.maxLatenessMs) this.maxLatenessMs = ms;
   }
 
-  result(plan: PhasePlan, durationMs: number, stoppedEarly: StopReason | undefined): PhaseResult {
+  result(plan: PhasePlan, startedAt: Date, durationMs: number, stoppedEarly: StopReason | undefined): PhaseResult {
     const requests = this.sent;
+    const platform = this.platform;
     return {
       name: plan.name,
       mode: plan.mode,
       ...(plan.mode === 'open' ? { rate: plan.rate, arrivals: plan.arrivals } : { concurrency: plan.concurrency }),
       plannedDurationMs: plan.durationMs,
+      startedAt: startedAt.toISOString(),
       durationMs,
       requests,
       successes: this.histogram.count,
@@ -116,6 +143,10 @@ class PhaseRecorder {
       ...(stoppedEarly ? { stoppedEarly } : {}),
       latencyMs: this.histogram.summary(),
       histogram: this.histogram.encode(),
+      ...(platform && platform.cold.count > 0
+        ? { coldStarts: { count: platform.cold.count, latencyMs: platform.cold.summary(), initMs: platform.init.summary(), warmLatencyMs: platform.warm.summary() } }
+        : {}),
+      ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
     };
   }
 }
@@ -123,6 +154,7 @@ class PhaseRecorder {
 /** Runs one phase against an invoker. */
 export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
   const recorder = new PhaseRecorder();
+  const startedAt = new Date();
   const start = performance.now();
   let stopReason: StopReason | undefined;
   let nextCheck = start + (options.progressEveryMs ?? 500);
@@ -144,7 +176,7 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
 
   if (plan.mode === 'open') await runOpen(invoker, plan, options, recorder, start, check);
   else await runClosed(invoker, plan, options, recorder, start, check);
-  return recorder.result(plan, performance.now() - start, stopReason);
+  return recorder.result(plan, startedAt, performance.now() - start, stopReason);
 }
 
 function runOpen(

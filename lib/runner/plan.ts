@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
 import type { SweepSpec } from '../spec/schema';
+import type { MeasurementPlan } from '../targets/adapter';
 
 /** The spec's payloads as request bodies, files read from the spec's folder. */
 export function payloadsOf(spec: SweepSpec, baseDir: string): Payload[] {
@@ -34,4 +35,30 @@ export function warmupOf(spec: SweepSpec): PhasePlan | undefined {
   return w.mode === 'open'
     ? { name: 'warmup', mode: 'open', rate: w.rate, arrivals: w.arrivals, durationMs: w.duration }
     : { name: 'warmup', mode: 'closed', concurrency: w.concurrency, durationMs: w.duration };
+}
+
+/**
+ * What measuring one candidate involves at most: seconds of load and requests, for the cost
+ * estimate made before it is deployed. Closed-loop phases and the rate search are counted at their
+ * most (a closed loop as if each request took the SLO's latency; the search at its top rate).
+ */
+export function measurementPlanOf(spec: SweepSpec, payloads: readonly Payload[]): MeasurementPlan {
+  const assumedDurationMs = spec.slo.latencyMs;
+  const plans = [warmupOf(spec), ...phasePlansOf(spec)].filter((p): p is PhasePlan => p !== undefined);
+  let loadSeconds = 0;
+  let requests = 0;
+  for (const plan of plans) {
+    const seconds = plan.durationMs / 1000;
+    loadSeconds += seconds;
+    requests += plan.mode === 'open' ? plan.rate * seconds : plan.concurrency * seconds * (1000 / assumedDurationMs);
+  }
+  const search = spec.load.search;
+  if (search) {
+    const probes = 2 + Math.ceil(Math.log2(Math.max(1, Math.log(search.to / search.from) / Math.log(1 + search.precision))));
+    loadSeconds += (probes * search.stepDuration) / 1000;
+    requests += (probes * search.to * search.stepDuration) / 1000;
+  }
+  const totalWeight = payloads.reduce((sum, p) => sum + (p.weight ?? 1), 0);
+  const meanRequestBytes = payloads.reduce((sum, p) => sum + (p.weight ?? 1) * (typeof p.body === 'string' ? Buffer.byteLength(p.body) : p.body.byteLength), 0) / totalWeight;
+  return { loadSeconds, requests: Math.ceil(requests), assumedDurationMs, meanRequestBytes };
 }

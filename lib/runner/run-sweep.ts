@@ -1,19 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { runLoad, type LoadPlan } from '../load/run-load';
 import { runPhase, type PhaseProgress, type PhaseResult } from '../load/phase';
-import { weightedPayloadPicker, type Invoker, type Payload } from '../load/invoker';
+import { failureKey, weightedPayloadPicker, type Invoker, type Payload } from '../load/invoker';
 import { phaseMeetsSlo, selectCandidate, type CandidateOutcome, type Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { SweepSpec } from '../spec/schema';
-import type { CandidateRecord, ResultsStore } from '../store/results-store';
+import type { PriceCatalog } from '../cost/catalog';
+import type { CandidateRecord, ColdStart, ResultsStore } from '../store/results-store';
 import { CandidateError, type AdapterContext, type TargetAdapter } from '../targets/adapter';
-import { httpTarget } from '../targets/http-target';
-import { localTarget } from '../targets/local-target';
-import { payloadsOf, phasePlansOf, warmupOf } from './plan';
-
-/** The adapters the in-process runner has; cloud kinds come with their adapters. */
-export const LOCAL_RUNNER_ADAPTERS: Partial<Record<Candidate['kind'], TargetAdapter<any>>> = { http: httpTarget, local: localTarget };
+import { defaultAdapters, type AdapterSet } from '../targets/registry';
+import { measurementPlanOf, payloadsOf, phasePlansOf, warmupOf } from './plan';
 
 export interface SweepEvents {
   onCandidateStart?(candidate: Candidate, index: number, total: number): void;
@@ -23,12 +20,21 @@ export interface SweepEvents {
 
 export interface RunSweepOptions {
   readonly store: ResultsStore;
-  readonly hoursPerMonth: number;
+  /** Prices for the cost model and the budget, with the user's overrides. */
+  readonly prices: PriceCatalog;
   readonly events?: SweepEvents;
   readonly signal?: AbortSignal;
   readonly now?: () => Date;
-  readonly adapters?: Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
+  /** @default defaultAdapters(): every kind, with real SDK clients */
+  readonly adapters?: AdapterSet;
+  /** Waits between cold-start probes (injected in tests). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
+
+/** How long after a sweep's planned end the janitor may remove what it left: time for deploys, teardowns and retries. */
+const EXPIRY_MARGIN_MS = 2 * 3600_000;
+/** A cloud candidate's deploy, wait and teardown, for the planned end of the sweep. */
+const CLOUD_OVERHEAD_MS = 30 * 60_000;
 
 export interface SweepOutcome {
   readonly sweepId: string;
@@ -44,32 +50,77 @@ export interface SweepOutcome {
 export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Promise<SweepOutcome> {
   const { spec, candidates, baseDir } = loaded;
   const now = options.now ?? (() => new Date());
-  const adapters = options.adapters ?? LOCAL_RUNNER_ADAPTERS;
-  const createdAt = now().toISOString();
+  const adapters = options.adapters ?? defaultAdapters();
+  const started = now();
+  const createdAt = started.toISOString();
   const sweepId = `${spec.name}-${createdAt.replace(/[-:.]/g, '').toLowerCase()}-${randomBytes(2).toString('hex')}`;
-  await options.store.createSweep({ sweepId, name: spec.name, model: spec.model.name, createdAt, spec });
-  const load = { warmup: warmupOf(spec), phases: phasePlansOf(spec), payloads: payloadsOf(spec, baseDir), seed: spec.seed };
-  const context: AdapterContext = { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: options.signal };
+  const payloads = payloadsOf(spec, baseDir);
+  const load = { warmup: warmupOf(spec), phases: phasePlansOf(spec), payloads, seed: spec.seed };
+  const measurement = measurementPlanOf(spec, payloads);
+  const plannedMs = candidates.reduce((ms, c) => ms + measurement.loadSeconds * 1000 + (c.kind === 'http' || c.kind === 'local' ? 0 : CLOUD_OVERHEAD_MS), 0);
+  const context: AdapterContext = {
+    sweepId,
+    baseDir,
+    modelPath: spec.model.path,
+    timeoutMs: spec.load.timeout,
+    signal: options.signal,
+    createdAt: started,
+    expiresAt: new Date(started.getTime() + plannedMs + EXPIRY_MARGIN_MS),
+    prices: options.prices,
+  };
 
+  // Before anything is created or recorded: can every kind reach its platform?
+  const kinds = [...new Set(candidates.map((c) => c.kind))];
+  for (const kind of kinds) await adapters[kind]?.checkAccess?.(candidates.filter((c) => c.kind === kind), context);
+
+  await options.store.createSweep({ sweepId, name: spec.name, model: spec.model.name, createdAt, spec });
   const records: CandidateRecord[] = [];
-  for (const [index, candidate] of candidates.entries()) {
-    options.events?.onCandidateStart?.(candidate, index, candidates.length);
-    const record = await measureCandidate(candidate, adapters[candidate.kind], spec, load, context, { ...options, now });
-    await options.store.putCandidateResult(record);
-    records.push(record);
-    options.events?.onCandidateEnd?.(record);
+  let committedUsd = 0;
+  try {
+    for (const [index, candidate] of candidates.entries()) {
+      options.events?.onCandidateStart?.(candidate, index, candidates.length);
+      const adapter = adapters[candidate.kind];
+      const estimate = adapter?.estimateMeasurementCost(candidate, measurement, options.prices);
+      let record: CandidateRecord;
+      if (estimate && spec.budget && committedUsd + estimate.usd > spec.budget.maxUsd) {
+        record = {
+          sweepId,
+          candidate,
+          status: 'over-budget',
+          phases: [],
+          reason: `measuring it would cost about $${estimate.usd.toFixed(2)} (${estimate.basis}); $${Math.max(0, spec.budget.maxUsd - committedUsd).toFixed(2)} of the $${spec.budget.maxUsd} budget is left`,
+          measurementCostUsd: estimate.usd,
+          recordedAt: now().toISOString(),
+        };
+      } else {
+        committedUsd += estimate?.usd ?? 0;
+        record = await measureCandidate(candidate, adapter, spec, load, context, { ...options, now }, estimate?.usd);
+      }
+      await options.store.putCandidateResult(record);
+      records.push(record);
+      options.events?.onCandidateEnd?.(record);
+    }
+  } finally {
+    // Shared resources (a SageMaker model, an Azure endpoint the sweep created) go whatever happened.
+    for (const kind of kinds) await adapters[kind]?.finishSweep?.(context).catch(() => {});
   }
 
+  const recordOf = (outcome: { id: string }) => records.find((r) => r.candidate.id === outcome.id)!;
   const costPerInstanceHour = (outcome: { id: string }) => {
-    const record = records.find((r) => r.candidate.id === outcome.id)!;
-    return adapters[record.candidate.kind]?.costPerInstanceHour(record.candidate);
+    const record = recordOf(outcome);
+    return adapters[record.candidate.kind]?.costPerInstanceHour(record.candidate, options.prices);
   };
   const selection = selectCandidate({
     slo: spec.slo,
     traffic: spec.traffic,
     strategy: spec.strategy,
     candidates: records.map((r): CandidateOutcome => ({ id: r.candidate.id, status: r.status, reason: r.reason, phases: r.phases, scaling: adapters[r.candidate.kind]?.scaling ?? 'instances' })),
-    monthlyCost: (outcome, instances) => costPerInstanceHour(outcome)! * instances * options.hoursPerMonth,
+    monthlyCost: (outcome, instances, phase) => {
+      const record = recordOf(outcome);
+      const adapter = adapters[record.candidate.kind]!;
+      if (adapter.scaling === 'per-request' && adapter.perRequestMonthlyCost) return adapter.perRequestMonthlyCost(record.candidate, phase, spec.traffic, options.prices);
+      return costPerInstanceHour(outcome)! * instances * options.prices.hoursPerMonth;
+    },
     costPerInstanceHour,
   });
   await options.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
@@ -85,16 +136,19 @@ async function measureCandidate(
   load: LoadPlan,
   context: AdapterContext,
   options: RunSweepOptions & { now: () => Date },
+  measurementCostUsd: number | undefined,
 ): Promise<CandidateRecord> {
-  const base = { sweepId: context.sweepId, candidate };
+  const base = { sweepId: context.sweepId, candidate, ...(measurementCostUsd !== undefined ? { measurementCostUsd } : {}) };
+  const coldStarts: ColdStart[] = [];
   const record = (status: CandidateRecord['status'], phases: PhaseResult[], reason?: string): CandidateRecord => ({
     ...base,
     status,
     phases,
     ...(reason ? { reason } : {}),
+    ...(coldStarts.length > 0 ? { coldStarts } : {}),
     recordedAt: options.now().toISOString(),
   });
-  if (!adapter) return record('unavailable', [], `the in-process runner measures local and http candidates; ${candidate.kind} needs its cloud adapter`);
+  if (!adapter) return record('unavailable', [], `this runner has no adapter for ${candidate.kind} candidates`);
   if (options.signal?.aborted) return record('failed', [], 'interrupted before it started');
 
   let deployment: Awaited<ReturnType<typeof adapter.deploy>> | undefined;
@@ -103,11 +157,21 @@ async function measureCandidate(
     deployment = await adapter.deploy(candidate, context);
     await adapter.waitReady(deployment, context);
     invoker = adapter.invoker(deployment, context);
+    // On platforms that scale per request, the first request after deploy meets a cold start.
+    if (adapter.scaling === 'per-request') coldStarts.push(await probeColdStart(invoker, load.payloads[0], 'deploy', adapter));
     const loadOptions = { slo: spec.slo, signal: options.signal, onProgress: (p: PhaseProgress) => options.events?.onProgress?.(candidate, p) };
     const result = await runLoad(invoker, load, loadOptions);
-    const phases = [...result.phases];
+    let phases = [...result.phases];
     if (spec.load.search && !options.signal?.aborted) phases.push(...(await searchHighestRate(invoker, spec, load.payloads, loadOptions)));
     if (options.signal?.aborted) return record('failed', phases, 'interrupted');
+    if (candidate.kind === 'sagemaker-serverless' && candidate.coldStartAfterIdleMs) {
+      await (options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(candidate.coldStartAfterIdleMs);
+      coldStarts.push(await probeColdStart(invoker, load.payloads[0], 'idle', adapter));
+    }
+    if (adapter.serverMetrics) {
+      const metrics = await adapter.serverMetrics(deployment, phases, context).catch(() => []);
+      phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
+    }
     return record('measured', phases);
   } catch (error) {
     const status = error instanceof CandidateError ? error.status : 'failed';
@@ -116,6 +180,22 @@ async function measureCandidate(
     await invoker?.close?.().catch(() => {});
     await deployment?.teardown();
   }
+}
+
+/**
+ * Times one request on its own. A failure that the adapter recognises as the candidate being unable
+ * to run (code built for another architecture) ends the candidate as unavailable.
+ */
+async function probeColdStart(invoker: Invoker, payload: Payload, after: ColdStart['after'], adapter: TargetAdapter<any>): Promise<ColdStart> {
+  const start = performance.now();
+  const outcome = await invoker.invoke(payload);
+  const latencyMs = performance.now() - start;
+  if (!outcome.ok) {
+    const verdict = adapter.unrunnable?.(outcome.failure);
+    if (verdict) throw verdict;
+    return { after, latencyMs, ok: false, error: failureKey(outcome.failure) };
+  }
+  return { after, latencyMs, ok: true, ...(outcome.initMs !== undefined ? { initMs: outcome.initMs } : {}), ...(outcome.billedMs !== undefined ? { billedMs: outcome.billedMs } : {}) };
 }
 
 /**

@@ -32,8 +32,11 @@ export interface SelectionInput {
   readonly traffic: { readonly averageRps: number; readonly peakRps: number; readonly hourlyProfile?: readonly number[] };
   readonly strategy: SelectionStrategy;
   readonly candidates: readonly CandidateOutcome[];
-  /** Monthly cost of a candidate that needs `instances` instances (ignored for per-request kinds). */
-  readonly monthlyCost: (candidate: CandidateOutcome, instances: number) => number;
+  /**
+   * Monthly cost of a candidate at the forecast: `instances` of it for instance-based kinds; for
+   * per-request kinds, priced from `phase` (the measured phase nearest the forecast peak).
+   */
+  readonly monthlyCost: (candidate: CandidateOutcome, instances: number, phase: PhaseResult) => number;
   /** What one instance costs per hour, where that is how the candidate is billed. */
   readonly costPerInstanceHour?: (candidate: CandidateOutcome) => number | undefined;
 }
@@ -124,7 +127,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     ...sloLatencyOf(atPeak, slo.percentile),
     maxRpsWithinSlo: maxRps,
     instances,
-    monthlyCostUsd: input.monthlyCost(candidate, instances),
+    monthlyCostUsd: input.monthlyCost(candidate, instances, atPeak),
     ...unitCosts(input.costPerInstanceHour?.(candidate), maxRps),
     feasible: true,
   };

@@ -11,13 +11,41 @@ interface CandidateBase {
 /** One concrete configuration to deploy and measure. */
 export type Candidate = CandidateBase &
   (
-    | { readonly kind: 'sagemaker-realtime'; readonly instanceType: string; readonly instanceCount: number; readonly image?: string; readonly modelDataUrl?: string }
-    | { readonly kind: 'sagemaker-serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number; readonly provisionedConcurrency: number; readonly image?: string; readonly modelDataUrl?: string }
-    | { readonly kind: 'lambda'; readonly functionName: string; readonly memorySizeMb: number; readonly architecture: 'arm64' | 'x86_64' }
-    | { readonly kind: 'azureml'; readonly endpointName: string; readonly sku: string; readonly instanceCount: number }
+    | ({ readonly kind: 'sagemaker-realtime'; readonly instanceType: string; readonly instanceCount: number } & SageMakerModelFields)
+    | ({ readonly kind: 'sagemaker-serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number; readonly provisionedConcurrency: number; readonly coldStartAfterIdleMs?: number } & SageMakerModelFields)
+    | { readonly kind: 'lambda'; readonly functionName: string; readonly memorySizeMb: number; readonly architecture: 'arm64' | 'x86_64'; readonly region?: string; readonly maxParallelInvocations: number }
+    | ({ readonly kind: 'azureml'; readonly sku: string; readonly instanceCount: number } & AzureDeploymentFields)
     | { readonly kind: 'http'; readonly url: string; readonly costPerHour: number; readonly headers: Readonly<Record<string, string>> }
     | { readonly kind: 'local'; readonly threads: number; readonly modelPath?: string; readonly costPerHour: number }
   );
+
+/** What SageMaker candidates of a group share: the model they serve and where. */
+export interface SageMakerModelFields {
+  readonly region?: string;
+  readonly image: string;
+  readonly modelDataUrl?: string;
+  readonly executionRoleArn: string;
+  readonly accept: string;
+}
+
+/** What Azure ML candidates of a group share: the workspace, endpoint and what they serve. */
+export interface AzureDeploymentFields {
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  readonly workspace: string;
+  readonly endpointName: string;
+  readonly model: string;
+  readonly environmentId?: string;
+  readonly codeId?: string;
+  readonly scoringScript?: string;
+  readonly location?: string;
+}
+
+/** Drops undefined fields, so candidates compare and serialize the same however they were written. */
+const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+const sagemakerModelOf = (g: SageMakerModelFields): SageMakerModelFields =>
+  defined({ region: g.region, image: g.image, modelDataUrl: g.modelDataUrl, executionRoleArn: g.executionRoleArn, accept: g.accept });
 
 /** Every combination of the values in `lists`, in order (the last list varies fastest). */
 function grid<T extends Record<string, readonly unknown[]>>(lists: T): Array<{ [K in keyof T]: T[K][number] }> {
@@ -38,16 +66,15 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         ...base(`${c.instanceType}-x${c.instanceCount}`),
         kind: group.kind,
         ...c,
-        ...(group.image ? { image: group.image } : {}),
-        ...(group.modelDataUrl ? { modelDataUrl: group.modelDataUrl } : {}),
+        ...sagemakerModelOf(group),
       }));
     case 'sagemaker-serverless':
       return grid({ memorySizeMb: group.memorySizesMb, maxConcurrency: group.maxConcurrency, provisionedConcurrency: group.provisionedConcurrency }).map((c) => ({
         ...base(`${c.memorySizeMb}mb-c${c.maxConcurrency}${c.provisionedConcurrency ? `-p${c.provisionedConcurrency}` : ''}`),
         kind: group.kind,
         ...c,
-        ...(group.image ? { image: group.image } : {}),
-        ...(group.modelDataUrl ? { modelDataUrl: group.modelDataUrl } : {}),
+        ...sagemakerModelOf(group),
+        ...defined({ coldStartAfterIdleMs: group.coldStartAfterIdle }),
       }));
     case 'lambda':
       return grid({ memorySizeMb: group.memorySizesMb, architecture: group.architectures }).map((c) => ({
@@ -55,13 +82,25 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         kind: group.kind,
         functionName: group.functionName,
         ...c,
+        ...defined({ region: group.region }),
+        maxParallelInvocations: group.maxParallelInvocations,
       }));
     case 'azureml':
       return grid({ sku: group.skus, instanceCount: group.instanceCounts }).map((c) => ({
         ...base(`${slug(c.sku)}-x${c.instanceCount}`),
         kind: group.kind,
-        endpointName: group.endpointName,
         ...c,
+        ...defined({
+          subscriptionId: group.subscriptionId,
+          resourceGroup: group.resourceGroup,
+          workspace: group.workspace,
+          endpointName: group.endpointName,
+          model: group.model,
+          environmentId: group.environmentId,
+          codeId: group.codeId,
+          scoringScript: group.scoringScript,
+          location: group.location,
+        }),
       }));
     case 'http': {
       const url = new URL(group.url);

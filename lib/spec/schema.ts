@@ -56,10 +56,19 @@ const common = {
   environment: envVars.optional(),
 };
 
-/** What a SageMaker candidate serves: the container image (ECR URI; default: modelsweep's model server) and model data. */
+/** An AWS region; default: the one the AWS SDK finds (AWS_REGION, the profile). */
+const awsRegion = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like us-east-1').optional();
+
+/** What a SageMaker candidate serves: the container image, model data and the role SageMaker runs it with. */
 const sagemakerModel = {
-  image: z.string().min(1).optional(),
+  region: awsRegion,
+  /** The serving container: an ECR image URI (e.g. one built from modelsweep's model server context). */
+  image: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/, 'must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag'),
   modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+  /** The IAM role SageMaker assumes to pull the image and the model data. */
+  executionRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/name'),
+  /** Accept header of InvokeEndpoint. @default 'application/json' */
+  accept: z.string().min(1).default('application/json'),
 };
 
 /** What running a self-managed candidate costs, for the cost model. */
@@ -80,6 +89,8 @@ const candidateSchemas = [
     maxConcurrency: oneOrMany(z.number().int().min(1, 'max concurrency is 1 to 200').max(200, 'max concurrency is 1 to 200')).default([20]),
     provisionedConcurrency: oneOrMany(z.number().int().min(0).max(200)).default([0]),
     ...sagemakerModel,
+    /** Also measure a cold start after this long without requests (the first request after deploy is always measured). */
+    coldStartAfterIdle: duration.optional(),
   }),
   strict({
     kind: z.literal('lambda'),
@@ -88,14 +99,30 @@ const candidateSchemas = [
     functionName: z.string().min(1, 'functionName is needed: the function to measure'),
     memorySizesMb: oneOrMany(lambdaMemory),
     architectures: oneOrMany(z.enum(['arm64', 'x86_64'], { error: 'must be arm64 or x86_64' })).default(['arm64']),
+    region: awsRegion,
+    /** Most invocations in flight at once, so a phase can never burst beyond it. @default 50 */
+    maxParallelInvocations: z.number().int().min(1, 'maxParallelInvocations is 1 to 1000').max(1000, 'maxParallelInvocations is 1 to 1000').default(50),
   }),
   strict({
     kind: z.literal('azureml'),
     ...common,
-    endpointName: z.string().min(1),
+    subscriptionId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'must be an Azure subscription id (a GUID)'),
+    resourceGroup: z.string().regex(/^[-\w._()]{1,90}$/, 'must be an Azure resource group name'),
+    workspace: z.string().regex(/^[a-zA-Z0-9][\w-]{2,32}$/, 'must be an Azure ML workspace name'),
+    /** The online endpoint the sweep's deployments go under; created (and at the end deleted) if absent. */
+    endpointName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/, 'must be 3-32 letters, digits and hyphens, starting with a letter'),
+    /** The registered model, e.g. azureml:resnet:3 or its ARM id. */
+    model: z.string().min(1, 'model is needed: a registered model such as azureml:resnet:3'),
+    /** Environment (image) to serve it with, e.g. azureml:onnx-env:1; not needed for MLflow models. */
+    environmentId: z.string().min(1).optional(),
+    /** Scoring code, as a registered code asset and the script in it; not needed for MLflow models. */
+    codeId: z.string().min(1).optional(),
+    scoringScript: z.string().min(1).optional(),
+    /** Azure region of a created endpoint. @default the workspace's */
+    location: z.string().regex(/^[a-z0-9]+$/, 'must be an Azure region like eastus').optional(),
     skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
     instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
-  }),
+  }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), { message: 'codeId and scoringScript go together', path: ['scoringScript'] }),
   strict({
     kind: z.literal('http'),
     ...common,

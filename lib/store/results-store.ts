@@ -25,7 +25,22 @@ export interface CandidateRecord {
   readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
   readonly reason?: string;
   readonly phases: PhaseResult[];
+  /** Requests timed alone: the first after deploy and, where asked, one after a long idle. */
+  readonly coldStarts?: ColdStart[];
+  /** What measuring it was estimated to cost before it was deployed. */
+  readonly measurementCostUsd?: number;
   readonly recordedAt: string;
+}
+
+/** One request timed on its own, on a platform that scales per request. */
+export interface ColdStart {
+  readonly after: 'deploy' | 'idle';
+  readonly latencyMs: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  /** The platform's own initialization time, where it reports one (Lambda's Init Duration); absent when the request found a warm environment. */
+  readonly initMs?: number;
+  readonly billedMs?: number;
 }
 
 export interface SelectionRecord {

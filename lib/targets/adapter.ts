@@ -1,4 +1,6 @@
-import type { Invoker } from '../load/invoker';
+import type { PriceCatalog } from '../cost/catalog';
+import type { Invoker, InvokeFailure } from '../load/invoker';
+import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 
 /** A deployed candidate, as far as the sweep needs to know it. */
@@ -17,27 +19,91 @@ export interface AdapterContext {
   /** A request unanswered by then is a timeout. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** When the sweep started: resources carry it as their creation time. */
+  readonly createdAt: Date;
+  /** After this, `modelsweep janitor` may delete what the sweep created. */
+  readonly expiresAt: Date;
+  /** The price catalog, with the user's overrides. */
+  readonly prices: PriceCatalog;
+}
+
+/** What measuring a candidate involves, for the cost estimate made before it is deployed. */
+export interface MeasurementPlan {
+  /** Seconds of load (warmup, phases, rate search at its longest). */
+  readonly loadSeconds: number;
+  /** The most requests the load can send. */
+  readonly requests: number;
+  /** What one request is assumed to take, for per-request billing (the SLO's latency). */
+  readonly assumedDurationMs: number;
+  /** Mean request body size, for per-byte charges. */
+  readonly meanRequestBytes: number;
+}
+
+export interface MeasurementCost {
+  readonly usd: number;
+  /** How the figure was reached, for the over-budget reason. */
+  readonly basis: string;
+}
+
+/** The traffic forecast that monthly cost is computed at. */
+export interface TrafficForecast {
+  readonly averageRps: number;
+  readonly peakRps: number;
+  readonly hourlyProfile?: readonly number[];
 }
 
 /**
- * One adapter per candidate kind: deploy, wait until ready, invoke (through the load
- * generator's Invoker), tear down. The sweep never needs to know which kind it drives.
+ * One adapter per candidate kind: check access, deploy, wait until ready, invoke (through the load
+ * generator's Invoker), read server-side metrics, tear down. The sweep never needs to know which
+ * kind it drives.
  */
 export interface TargetAdapter<D extends Deployment = Deployment> {
   readonly kind: Candidate['kind'];
   /** How capacity grows: by adding instances, or by the platform per request. */
   readonly scaling: 'instances' | 'per-request';
+  /**
+   * Checks, before the sweep creates anything, that it can reach the platform for these
+   * candidates (credentials, region). Throws {@link SetupError} with what to do.
+   */
+  checkAccess?(candidates: readonly Candidate[], context: AdapterContext): Promise<void>;
   deploy(candidate: Candidate, context: AdapterContext): Promise<D>;
   waitReady(deployment: D, context: AdapterContext): Promise<void>;
   invoker(deployment: D, context: AdapterContext): Invoker & { close?(): Promise<void> };
-  /** Cost of one instance-hour (instance-based kinds), for the cost model. */
-  costPerInstanceHour(candidate: Candidate): number;
+  /** The platform's metrics for each phase's window (same order), where it has them. */
+  serverMetrics?(deployment: D, phases: readonly PhaseResult[], context: AdapterContext): Promise<Array<Record<string, ServerMetric> | undefined>>;
+  /** Removes what the sweep's candidates shared (a model, an endpoint the sweep created). Idempotent. */
+  finishSweep?(context: AdapterContext): Promise<void>;
+  /** One instance-hour of the candidate (instance-based kinds), for the cost model. */
+  costPerInstanceHour(candidate: Candidate, prices: PriceCatalog): number | undefined;
+  /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */
+  perRequestMonthlyCost?(candidate: Candidate, phase: PhaseResult, traffic: TrafficForecast, prices: PriceCatalog): number;
+  /**
+   * Whether a failed request shows the candidate cannot run at all (e.g. code built for another
+   * architecture): then it is reported with this error instead of being measured.
+   */
+  unrunnable?(failure: InvokeFailure): CandidateError | undefined;
+  /** What measuring the candidate will cost, estimated before it is deployed (for `budget.maxUsd`). */
+  estimateMeasurementCost(candidate: Candidate, plan: MeasurementPlan, prices: PriceCatalog): MeasurementCost;
 }
 
-/** A candidate that could not be measured, and why: `unavailable` (quota, region) or `failed`. */
+/** A candidate that could not be measured, and why: `unavailable` (quota, region, architecture) or `failed`. */
 export class CandidateError extends Error {
   constructor(readonly status: 'failed' | 'unavailable', message: string) {
     super(message);
     this.name = 'CandidateError';
   }
+}
+
+/** The sweep cannot start (no credentials, no region): nothing has been created. */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+/** The measurement cost of a candidate billed by the hour: its hours of load, plus provisioning. */
+export function hourlyMeasurementCost(usdPerHour: number, plan: MeasurementPlan, provisioningSeconds: number, what: string): MeasurementCost {
+  const hours = (plan.loadSeconds + provisioningSeconds) / 3600;
+  return { usd: usdPerHour * hours, basis: `${hours.toFixed(2)} h of ${what} at $${usdPerHour.toFixed(3)}/h${provisioningSeconds > 0 ? ` (including ~${Math.round(provisioningSeconds / 60)} min to deploy and remove)` : ''}` };
 }

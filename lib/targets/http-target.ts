@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 
 type HttpCandidate = Extract<Candidate, { kind: 'http' }>;
 
@@ -37,4 +37,5 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
     return httpInvoker({ url: deployment.url, headers: deployment.headers, timeoutMs: context.timeoutMs, connections: 64 });
   },
   costPerInstanceHour: (candidate) => asHttp(candidate).costPerHour,
+  estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asHttp(candidate).costPerHour, plan, 0, candidate.id),
 };

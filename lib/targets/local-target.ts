@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 
 type LocalCandidate = Extract<Candidate, { kind: 'local' }>;
 
@@ -83,6 +83,7 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
     return httpInvoker({ url: `${deployment.url}/invocations`, timeoutMs: context.timeoutMs, connections: 64 });
   },
   costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
+  estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asLocal(candidate).costPerHour, plan, 0, candidate.id),
 };
 
 /** Waits for the server's `{"event":"listening","url":...}` line, or its death, or the start timeout. */

@@ -1,10 +1,12 @@
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtInPrices } from '../../../lib/cost/catalog';
 import { runSweep } from '../../../lib/runner/run-sweep';
+import { httpTarget } from '../../../lib/targets/http-target';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
-import { runningLocalServers } from '../../../lib/targets/local-target';
+import { localTarget, runningLocalServers } from '../../../lib/targets/local-target';
 import { DEMO_MODEL_PATH } from '../../helpers/demo-model';
 import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';
 import { demoPayload } from '../../../examples/demo-model/demo-model';
@@ -22,6 +24,10 @@ function spec(candidates: unknown[]) {
     traffic: { averageRps: 50, peakRps: 150 },
   };
 }
+
+const prices = builtInPrices();
+/** The local kinds only: the lambda candidate below has no adapter here, so it is reported unavailable. */
+const adapters = { http: httpTarget, local: localTarget };
 
 describe('in-process sweep runner', () => {
   let dynamo: LocalDynamo;
@@ -50,7 +56,7 @@ describe('in-process sweep runner', () => {
       'spec.yaml',
       '/',
     );
-    const outcome = await runSweep(loaded, { store, hoursPerMonth: 730 });
+    const outcome = await runSweep(loaded, { store, prices, adapters });
     expect(runningLocalServers()).toBe(0);
     expect(outcome.status).toBe('succeeded');
     expect(outcome.records.map((r) => [r.candidate.id, r.status])).toEqual([
@@ -74,7 +80,7 @@ describe('in-process sweep runner', () => {
 
   it('ends FAILED when no candidate could be measured', async () => {
     const loaded = parseSpec(stringify(spec([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }])), 'spec.yaml', '/');
-    const outcome = await runSweep(loaded, { store, hoursPerMonth: 730 });
+    const outcome = await runSweep(loaded, { store, prices, adapters });
     expect(outcome.status).toBe('failed');
     expect(outcome.selection.recommended).toBeUndefined();
     expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'failed', reason: 'no candidate could be measured' });
@@ -83,7 +89,7 @@ describe('in-process sweep runner', () => {
   it('tears down the candidate in flight when interrupted', async () => {
     const loaded = parseSpec(stringify({ ...spec([{ kind: 'local', threads: [1, 2], costPerHour: 0.1 }]), load: { phases: [{ mode: 'open', rate: 50, duration: '30s' }] } }), 'spec.yaml', '/');
     const abort = new AbortController();
-    const started = runSweep(loaded, { store, hoursPerMonth: 730, signal: abort.signal, events: { onProgress: () => abort.abort() } });
+    const started = runSweep(loaded, { store, prices, adapters, signal: abort.signal, events: { onProgress: () => abort.abort() } });
     const outcome = await started;
     expect(runningLocalServers()).toBe(0);
     expect(outcome.records.map((r) => [r.candidate.id, r.status, r.reason])).toEqual([

@@ -12,7 +12,7 @@ function phase(rps: number, centreMs: number, options: { spread?: number; n?: nu
   for (let i = 0; i < n; i++) h.recordMs(centreMs * (1 - (options.spread ?? 0.2) + 2 * (options.spread ?? 0.2) * random()));
   const errors = Math.round(n * (options.errorRate ?? 0));
   return {
-    name: `${rps}rps`, mode: 'open', rate: rps, arrivals: 'poisson', plannedDurationMs: 10_000, durationMs: 10_000,
+    name: `${rps}rps`, mode: 'open', rate: rps, arrivals: 'poisson', plannedDurationMs: 10_000, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 10_000,
     requests: n + errors, successes: n, errors: errors ? { http_500: errors } : {}, errorCount: errors, errorRate: errors / (n + errors),
     achievedRps: rps, lateSends: 0, maxLatenessMs: 0, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
   };

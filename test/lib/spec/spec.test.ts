@@ -6,6 +6,9 @@ import { loadSpecFile, parseSpec, SpecError, type SpecIssue } from '../../../lib
 
 const EXAMPLES = join(__dirname, '..', '..', '..', 'examples', 'sweeps');
 
+const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/server:1';
+const ROLE = 'arn:aws:iam::123456789012:role/sagemaker';
+
 /** A valid spec (relative paths resolve from examples/sweeps) that each case below breaks once. */
 function validSpec(): any {
   return {
@@ -15,10 +18,10 @@ function validSpec(): any {
     candidates: [
       { kind: 'local', threads: [1, 2] },
       { kind: 'http', url: 'http://127.0.0.1:8080/invocations', costPerHour: 0.2 },
-      { kind: 'sagemaker-realtime', instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] },
-      { kind: 'sagemaker-serverless', memorySizesMb: [2048], maxConcurrency: [10] },
+      { kind: 'sagemaker-realtime', instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'], image: IMAGE, executionRoleArn: ROLE },
+      { kind: 'sagemaker-serverless', memorySizesMb: [2048], maxConcurrency: [10], image: IMAGE, executionRoleArn: ROLE },
       { kind: 'lambda', functionName: 'fn', memorySizesMb: [1024, 2048], architectures: ['arm64', 'x86_64'] },
-      { kind: 'azureml', endpointName: 'ep', skus: ['Standard_DS3_v2'] },
+      { kind: 'azureml', subscriptionId: '00000000-0000-0000-0000-000000000000', resourceGroup: 'rg', workspace: 'ml-ws', endpointName: 'ep-sweep', model: 'azureml:m:1', skus: ['Standard_DS3_v2'] },
     ],
     load: { warmup: { mode: 'open', rate: 5, duration: '1s' }, phases: [{ mode: 'open', rate: 10, duration: '10s' }] },
     slo: { percentile: 95, latencyMs: 100 },

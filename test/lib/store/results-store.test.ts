@@ -17,7 +17,7 @@ function phase(): PhaseResult {
   const h = new LatencyHistogram();
   for (let i = 1; i <= 500; i++) h.recordMs(i / 10);
   return {
-    name: 'p', mode: 'open', rate: 50, arrivals: 'poisson', plannedDurationMs: 1000, durationMs: 1000, requests: 500, successes: 500,
+    name: 'p', mode: 'open', rate: 50, arrivals: 'poisson', plannedDurationMs: 1000, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1000, requests: 500, successes: 500,
     errors: {}, errorCount: 0, errorRate: 0, achievedRps: 50, lateSends: 0, maxLatenessMs: 0, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { builtInPrices } from '../../../lib/cost/catalog';
 import { demoPayload } from '../../../examples/demo-model/demo-model';
 import type { Candidate } from '../../../lib/spec/expand';
 import { CandidateError, type AdapterContext } from '../../../lib/targets/adapter';
@@ -7,7 +8,15 @@ import { localTarget, runningLocalServers } from '../../../lib/targets/local-tar
 import { DEMO_MODEL_PATH } from '../../helpers/demo-model';
 import { fixedDelayServer } from '../../helpers/test-servers';
 
-const context: AdapterContext = { sweepId: 's', baseDir: '/', modelPath: DEMO_MODEL_PATH, timeoutMs: 5_000 };
+const context: AdapterContext = {
+  sweepId: 's',
+  baseDir: '/',
+  modelPath: DEMO_MODEL_PATH,
+  timeoutMs: 5_000,
+  createdAt: new Date(),
+  expiresAt: new Date(Date.now() + 3600_000),
+  prices: builtInPrices(),
+};
 const local = (threads: number, modelPath?: string): Candidate => ({ id: `local-threads${threads}`, group: 0, environment: {}, kind: 'local', threads, costPerHour: 0.1, ...(modelPath ? { modelPath } : {}) });
 const payload = { body: JSON.stringify(demoPayload(1)), contentType: 'application/json' };
 
@@ -55,7 +64,7 @@ describe('http target', () => {
       const invoker = httpTarget.invoker(deployment, context);
       expect(await invoker.invoke(payload)).toEqual({ ok: true });
       await invoker.close?.();
-      expect(httpTarget.costPerInstanceHour(http(server.url))).toBe(0.3);
+      expect(httpTarget.costPerInstanceHour(http(server.url), builtInPrices())).toBe(0.3);
     } finally {
       await server.close();
     }

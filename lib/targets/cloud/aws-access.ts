@@ -1,0 +1,30 @@
+import { SetupError } from '../adapter';
+
+interface AwsClientConfig {
+  readonly config: { region: () => Promise<string>; credentials: () => Promise<unknown> };
+}
+
+/**
+ * Resolves an SDK client's region and credentials without calling the service, so a sweep with
+ * no AWS access stops before it creates anything, saying what to set.
+ */
+export async function checkAwsAccess(client: AwsClientConfig, what: string): Promise<string> {
+  let region: string;
+  try {
+    region = await client.config.region();
+  } catch {
+    throw new SetupError(`${what}: no AWS region; set "region" on the candidate group, or AWS_REGION`);
+  }
+  if (!region) throw new SetupError(`${what}: no AWS region; set "region" on the candidate group, or AWS_REGION`);
+  try {
+    await client.config.credentials();
+  } catch (error) {
+    throw new SetupError(
+      `${what}: no AWS credentials (${(error as Error).message.split('\n')[0]}); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is available`,
+    );
+  }
+  return region;
+}
+
+/** The region a candidate runs in, for prices: its own, else the environment's. */
+export const regionOf = (candidate: { region?: string }): string => candidate.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';

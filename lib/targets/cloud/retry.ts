@@ -1,0 +1,133 @@
+/** Names and codes that mean "slow down and try again". */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'TooManyRequests',
+]);
+/** Lambda refuses a second change while one is still being applied. */
+const CONFLICT_IN_PROGRESS = /update is in progress|operation cannot be performed at this time|pending/i;
+const QUOTA = new Set(['ResourceLimitExceeded', 'ServiceQuotaExceededException', 'CodeStorageExceededException', 'QuotaExceeded', 'OperationNotAllowed']);
+const NOT_FOUND = new Set(['ResourceNotFound', 'ResourceNotFoundException', 'NotFound', 'ResourceNotFoundError']);
+
+interface ErrorLike {
+  name?: string;
+  code?: string;
+  message?: string;
+  statusCode?: number;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const asError = (error: unknown): ErrorLike => (typeof error === 'object' && error !== null ? (error as ErrorLike) : {});
+const statusOf = (e: ErrorLike) => e.$metadata?.httpStatusCode ?? e.statusCode;
+
+/** Throttling, from AWS (by error name) or Azure (HTTP 429). */
+export function isThrottling(error: unknown): boolean {
+  const e = asError(error);
+  if (THROTTLING.has(e.name ?? '') || THROTTLING.has(e.code ?? '') || statusOf(e) === 429) return true;
+  return e.name === 'ResourceConflictException' && CONFLICT_IN_PROGRESS.test(e.message ?? '');
+}
+
+/** A quota or limit the account has reached: the candidate is unavailable, not broken. */
+export function isQuota(error: unknown): boolean {
+  const e = asError(error);
+  if (QUOTA.has(e.name ?? '') || QUOTA.has(e.code ?? '')) return e.code !== 'OperationNotAllowed' || /quota/i.test(e.message ?? '');
+  return /quota|insufficient capacity|InsufficientInstanceCapacity/i.test(e.message ?? '') && !/not found/i.test(e.message ?? '');
+}
+
+/** The resource does not exist (any more): for teardown, that is success. */
+export function isNotFound(error: unknown): boolean {
+  const e = asError(error);
+  if (NOT_FOUND.has(e.name ?? '') || NOT_FOUND.has(e.code ?? '') || statusOf(e) === 404) return true;
+  // SageMaker answers a missing endpoint, config or model with a ValidationException.
+  return e.name === 'ValidationException' && /could not find|does not exist|cannot find/i.test(e.message ?? '');
+}
+
+export interface RetryOptions {
+  /** Tries in all, the first included. @default 8 */
+  readonly attempts?: number;
+  /** @default 500 */
+  readonly baseDelayMs?: number;
+  /** @default 30000 */
+  readonly maxDelayMs?: number;
+  /** Which errors to retry. @default isThrottling */
+  readonly retryOn?: (error: unknown) => boolean;
+  /** Injected in tests. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Calls `fn` again on throttling with "full jitter" exponential backoff (a random delay up to
+ * base × 2^attempt, capped), so many clients that were throttled together do not retry together.
+ */
+export async function withRetry<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  const retryOn = options.retryOn ?? isThrottling;
+  const sleep = options.sleep ?? realSleep;
+  const random = options.random ?? Math.random;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt + 1 >= attempts || !retryOn(error)) throw error;
+      const cap = Math.min(options.maxDelayMs ?? 30_000, (options.baseDelayMs ?? 500) * 2 ** attempt);
+      await sleep(Math.round(random() * cap));
+    }
+  }
+}
+
+export interface PollOptions {
+  /** @default 15000 */
+  readonly intervalMs: number;
+  /** Gives up after this long. */
+  readonly timeoutMs: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly signal?: AbortSignal;
+  /** Names what is awaited in the timeout error. */
+  readonly what: string;
+}
+
+/**
+ * Polls `check` until it returns a value (not undefined), at a fixed interval, for at most
+ * `timeoutMs` (counted in intervals, so injected sleeps keep tests instant).
+ */
+export async function pollUntil<T>(check: () => Promise<T | undefined>, options: PollOptions): Promise<T> {
+  const sleep = options.sleep ?? realSleep;
+  const polls = Math.max(1, Math.ceil(options.timeoutMs / options.intervalMs));
+  for (let i = 0; i <= polls; i++) {
+    if (options.signal?.aborted) throw new Error(`interrupted while waiting for ${options.what}`);
+    const value = await check();
+    if (value !== undefined) return value;
+    if (i < polls) await sleep(options.intervalMs);
+  }
+  throw new Error(`${options.what}: not ready after ${Math.round(options.timeoutMs / 1000)} s`);
+}
+
+/** Runs teardown steps: each retried on throttling, not-found counted as done, all attempted even if one fails. */
+export async function teardownSteps(steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>, retry: RetryOptions): Promise<void> {
+  const failures: string[] = [];
+  for (const [what, step] of steps) {
+    try {
+      await withRetry(step, { ...retry, retryOn: (e) => isThrottling(e) || isTransient(e) });
+    } catch (error) {
+      if (!isNotFound(error)) failures.push(`${what}: ${(error as Error).message}`);
+    }
+  }
+  if (failures.length > 0) throw new Error(`teardown incomplete (run \`modelsweep janitor\` to finish it): ${failures.join('; ')}`);
+}
+
+/** Errors worth another try in teardown: 5xx and dropped connections. */
+function isTransient(error: unknown): boolean {
+  const e = asError(error);
+  const status = statusOf(e) ?? 0;
+  return status >= 500 || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'InternalFailure', 'ServiceUnavailable', 'InternalServerError'].includes(e.code ?? e.name ?? '');
+}

@@ -1,0 +1,17 @@
+import type { Candidate } from '../spec/expand';
+import type { TargetAdapter } from './adapter';
+import { httpTarget } from './http-target';
+import { localTarget } from './local-target';
+import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from './sagemaker-target';
+
+export type AdapterSet = Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
+
+/** An adapter for every candidate kind, with real SDK clients (created on first use). */
+export function defaultAdapters(): AdapterSet {
+  return {
+    http: httpTarget,
+    local: localTarget,
+    'sagemaker-realtime': sageMakerRealtimeAdapter(),
+    'sagemaker-serverless': sageMakerServerlessAdapter(),
+  };
+}
