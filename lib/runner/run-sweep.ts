@@ -153,6 +153,7 @@ async function measureCandidate(
 
   let deployment: Awaited<ReturnType<typeof adapter.deploy>> | undefined;
   let invoker: (Invoker & { close?(): Promise<void> }) | undefined;
+  let result: CandidateRecord;
   try {
     deployment = await adapter.deploy(candidate, context);
     await adapter.waitReady(deployment, context);
@@ -160,26 +161,29 @@ async function measureCandidate(
     // On platforms that scale per request, the first request after deploy meets a cold start.
     if (adapter.scaling === 'per-request') coldStarts.push(await probeColdStart(invoker, load.payloads[0], 'deploy', adapter));
     const loadOptions = { slo: spec.slo, signal: options.signal, onProgress: (p: PhaseProgress) => options.events?.onProgress?.(candidate, p) };
-    const result = await runLoad(invoker, load, loadOptions);
-    let phases = [...result.phases];
+    let phases = [...(await runLoad(invoker, load, loadOptions)).phases];
     if (spec.load.search && !options.signal?.aborted) phases.push(...(await searchHighestRate(invoker, spec, load.payloads, loadOptions)));
-    if (options.signal?.aborted) return record('failed', phases, 'interrupted');
-    if (candidate.kind === 'sagemaker-serverless' && candidate.coldStartAfterIdleMs) {
+    if (!options.signal?.aborted && candidate.kind === 'sagemaker-serverless' && candidate.coldStartAfterIdleMs) {
       await (options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(candidate.coldStartAfterIdleMs);
       coldStarts.push(await probeColdStart(invoker, load.payloads[0], 'idle', adapter));
     }
-    if (adapter.serverMetrics) {
+    if (!options.signal?.aborted && adapter.serverMetrics) {
       const metrics = await adapter.serverMetrics(deployment, phases, context).catch(() => []);
       phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
     }
-    return record('measured', phases);
+    result = options.signal?.aborted ? record('failed', phases, 'interrupted') : record('measured', phases);
   } catch (error) {
     const status = error instanceof CandidateError ? error.status : 'failed';
-    return record(status, [], (error as Error).message);
-  } finally {
-    await invoker?.close?.().catch(() => {});
-    await deployment?.teardown();
+    result = record(status, [], (error as Error).message);
   }
+  await invoker?.close?.().catch(() => {});
+  try {
+    await deployment?.teardown();
+  } catch (error) {
+    // The measurements stand; what could not be removed is said, and the janitor can finish it.
+    return { ...result, teardownError: (error as Error).message };
+  }
+  return result;
 }
 
 /**

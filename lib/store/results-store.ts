@@ -27,6 +27,8 @@ export interface CandidateRecord {
   readonly phases: PhaseResult[];
   /** Requests timed alone: the first after deploy and, where asked, one after a long idle. */
   readonly coldStarts?: ColdStart[];
+  /** Set when teardown left something behind (tagged, so `modelsweep janitor` removes it). */
+  readonly teardownError?: string;
   /** What measuring it was estimated to cost before it was deployed. */
   readonly measurementCostUsd?: number;
   readonly recordedAt: string;

@@ -1,0 +1,46 @@
+import { stringify } from 'yaml';
+import { builtInPrices } from '../../lib/cost/catalog';
+import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
+import { parseSpec } from '../../lib/spec/load-spec';
+import { startLocalDynamo } from '../../lib/store/local-dynamo';
+import { ResultsStore } from '../../lib/store/results-store';
+import type { AdapterSet } from '../../lib/targets/registry';
+
+export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/model-server:1';
+export const ROLE = 'arn:aws:iam::123456789012:role/sagemaker-exec';
+
+/** A small sweep spec around the given candidate groups: one short open phase, no warmup. */
+export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> = {}) {
+  return {
+    name: 'cloud-test',
+    model: { name: 'demo' },
+    payloads: [{ body: '{"instances":[[1,2,3]]}' }],
+    candidates,
+    load: { phases: [{ mode: 'open', rate: 40, duration: '250ms' }], timeout: '2s' },
+    slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.05 },
+    traffic: { averageRps: 10, peakRps: 30 },
+    ...extra,
+  };
+}
+
+/** Runs a sweep in process against an in-memory dynalite, with the given adapters. */
+export async function runCloudSweep(spec: unknown, adapters: AdapterSet): Promise<SweepOutcome & { stored: number }> {
+  const dynamo = await startLocalDynamo({ tableName: 'results' });
+  try {
+    const store = new ResultsStore(dynamo.client, 'results');
+    const outcome = await runSweep(parseSpec(stringify(spec), 'spec.yaml', '/'), { store, prices: builtInPrices(), adapters, sleep: async () => {} });
+    return { ...outcome, stored: (await store.listCandidateResults(outcome.sweepId)).length };
+  } finally {
+    await dynamo.close();
+  }
+}
+
+/** Commands sent to mocked SDK clients, in order across clients: [name, input]. */
+export type CommandLog = Array<[string, Record<string, any>]>;
+
+/** Names of resources created and deleted, from a command log: every Create has its Delete. */
+export function createdAndDeleted(log: CommandLog, nameField: (input: Record<string, any>) => string | undefined) {
+  const created = log.filter(([c]) => c.startsWith('Create')).map(([c, i]) => `${c.slice(6)}:${nameField(i)}`);
+  const deleted = log.filter(([c]) => c.startsWith('Delete')).map(([c, i]) => `${c.slice(6)}:${nameField(i)}`);
+  return { created: [...new Set(created)].sort(), deleted: [...new Set(deleted)].sort() };
+}

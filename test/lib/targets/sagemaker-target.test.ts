@@ -1,0 +1,252 @@
+import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DeleteEndpointConfigCommand,
+  DeleteModelCommand,
+  DescribeEndpointCommand,
+  SageMakerClient,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
+import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
+import { cloudSpec, createdAndDeleted, IMAGE, ROLE, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
+
+const sagemaker = mockClient(SageMakerClient);
+const runtime = mockClient(SageMakerRuntimeClient);
+const cloudwatch = mockClient(CloudWatchClient);
+let log: CommandLog;
+
+const awsError = (name: string, message = name, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+const throttle = () => awsError('ThrottlingException', 'Rate exceeded');
+
+/** A SageMaker that works: endpoints go Creating → InService; every command is logged in order. */
+function healthySageMaker() {
+  log = [];
+  sagemaker.reset();
+  runtime.reset();
+  cloudwatch.reset();
+  const logged = (name: string, answer: (input: any) => unknown = () => ({})) => (input: any) => {
+    log.push([name, input]);
+    return answer(input);
+  };
+  const describes = new Map<string, number>();
+  sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
+  sagemaker.on(CreateEndpointConfigCommand).callsFake(logged('CreateEndpointConfig'));
+  sagemaker.on(CreateEndpointCommand).callsFake(logged('CreateEndpoint'));
+  sagemaker.on(DescribeEndpointCommand).callsFake(
+    logged('DescribeEndpoint', (i) => {
+      const n = (describes.get(i.EndpointName) ?? 0) + 1;
+      describes.set(i.EndpointName, n);
+      return { EndpointName: i.EndpointName, EndpointStatus: n < 2 ? 'Creating' : 'InService' };
+    }),
+  );
+  sagemaker.on(DeleteEndpointCommand).callsFake(logged('DeleteEndpoint'));
+  sagemaker.on(DeleteEndpointConfigCommand).callsFake(logged('DeleteEndpointConfig'));
+  sagemaker.on(DeleteModelCommand).callsFake(logged('DeleteModel'));
+  runtime.on(InvokeEndpointCommand).callsFake(logged('InvokeEndpoint', () => ({ Body: new Uint8Array() })));
+  cloudwatch.on(GetMetricDataCommand).callsFake(
+    logged('GetMetricData', (i) => ({
+      MetricDataResults: i.MetricDataQueries.map((q: any) => ({
+        Id: q.Id,
+        // ModelLatency in µs: 12 ms and 14 ms per minute; CPU 40% / 60%.
+        Values: q.MetricStat.Metric.MetricName === 'ModelLatency' ? [12_000, 14_000] : q.MetricStat.Metric.MetricName === 'CPUUtilization' ? [40, 60] : [],
+      })),
+    })),
+  );
+}
+
+const names = (input: Record<string, any>) => input.EndpointName ?? input.EndpointConfigName ?? input.ModelName;
+const withoutInvokes = (l: CommandLog) => l.filter(([c]) => c !== 'InvokeEndpoint').map(([c]) => c);
+const options = { pollIntervalMs: 1, metricsSettleMs: 0, sleep: async () => {} };
+const adapters = () => ({ 'sagemaker-realtime': sageMakerRealtimeAdapter(options), 'sagemaker-serverless': sageMakerServerlessAdapter(options) });
+const realtime = (extra: Record<string, unknown> = {}) => ({ kind: 'sagemaker-realtime', region: 'us-east-1', instanceTypes: ['ml.c6i.xlarge'], image: IMAGE, executionRoleArn: ROLE, environment: { THREADS: '2' }, ...extra });
+
+describe('SageMaker real-time adapter', () => {
+  beforeEach(healthySageMaker);
+
+  it('creates the model once, a config and an endpoint per candidate, waits, invokes, reads metrics and deletes everything', async () => {
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] })]), adapters());
+
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
+    expect(withoutInvokes(log)).toEqual([
+      'CreateModel',
+      'CreateEndpointConfig',
+      'CreateEndpoint',
+      'DescribeEndpoint',
+      'DescribeEndpoint',
+      'GetMetricData',
+      'DeleteEndpoint',
+      'DeleteEndpointConfig',
+      'CreateEndpointConfig',
+      'CreateEndpoint',
+      'DescribeEndpoint',
+      'DescribeEndpoint',
+      'GetMetricData',
+      'DeleteEndpoint',
+      'DeleteEndpointConfig',
+      'DeleteModel',
+    ]);
+    const [, model] = log.find(([c]) => c === 'CreateModel')!;
+    expect(model).toMatchObject({ ExecutionRoleArn: ROLE, PrimaryContainer: { Image: IMAGE, Environment: { THREADS: '2' } } });
+    const configs = log.filter(([c]) => c === 'CreateEndpointConfig').map(([, i]) => i);
+    expect(configs.map((c) => c.ProductionVariants)).toEqual([
+      [{ VariantName: 'AllTraffic', ModelName: model.ModelName, InstanceType: 'ml.c6i.xlarge', InitialInstanceCount: 1 }],
+      [{ VariantName: 'AllTraffic', ModelName: model.ModelName, InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 }],
+    ]);
+    // Every resource carries the sweep, its candidate and an expiry after now.
+    for (const [command, input] of log.filter(([c]) => c.startsWith('Create'))) {
+      const tags = Object.fromEntries(input.Tags.map((t: any) => [t.Key, t.Value]));
+      expect(tags[TAG_KEYS.sweepId], command).toBe(outcome.sweepId);
+      expect(Date.parse(tags[TAG_KEYS.expiresAt])).toBeGreaterThan(Date.now());
+      if (command !== 'CreateModel') expect(tags[TAG_KEYS.candidateId]).toMatch(/^sagemaker-realtime-ml\.(c6i|g5)\.xlarge-x1$/);
+    }
+    const invoke = log.find(([c]) => c === 'InvokeEndpoint')![1];
+    expect(invoke).toMatchObject({ ContentType: 'application/json', Accept: 'application/json', EndpointName: configs[0].EndpointConfigName });
+    expect(outcome.records[0].phases[0].serverMetrics).toEqual({
+      ModelLatency: { average: 13, maximum: 14, unit: 'ms', datapoints: 2 },
+      CPUUtilization: { average: 50, maximum: 60, unit: 'percent', datapoints: 2 },
+    });
+    expect(createdAndDeleted(log, names).deleted).toEqual(createdAndDeleted(log, names).created);
+    expect(outcome.stored).toBe(2);
+  });
+
+  it('retries throttling with backoff and then succeeds', async () => {
+    let throttled = 0;
+    sagemaker.on(CreateEndpointConfigCommand).callsFake((input) => {
+      if (throttled++ < 2) throw throttle();
+      log.push(['CreateEndpointConfig', input]);
+      return {};
+    });
+    const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
+    expect(throttled).toBe(3);
+    expect(outcome.records[0].status).toBe('measured');
+  });
+
+  it('marks a candidate unavailable on a quota error, deletes what it created, and goes on', async () => {
+    sagemaker.on(CreateEndpointCommand).callsFake((input) => {
+      if (input.EndpointName.includes('g5')) throw awsError('ResourceLimitExceeded', 'The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances');
+      log.push(['CreateEndpoint', input]);
+      return {};
+    });
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge', 'ml.c6i.xlarge'] })]), adapters());
+    expect(outcome.records.map((r) => [r.candidate.id, r.status])).toEqual([
+      ['sagemaker-realtime-ml.g5.xlarge-x1', 'unavailable'],
+      ['sagemaker-realtime-ml.c6i.xlarge-x1', 'measured'],
+    ]);
+    expect(outcome.records[0].reason).toMatch(/ResourceLimitExceeded: The account-level service limit for ml\.g5\.xlarge/);
+    const { created, deleted } = createdAndDeleted(log, names);
+    expect(deleted).toEqual(created);
+  });
+
+  const faults: Array<[string, () => void, 'failed' | 'measured', RegExp | undefined]> = [
+    ['CreateModel', () => sagemaker.on(CreateModelCommand).rejects(awsError('ValidationException', 'Could not access model data at s3://x')), 'failed', /Could not access model data/],
+    ['CreateEndpointConfig', () => sagemaker.on(CreateEndpointConfigCommand).rejects(awsError('ValidationException', 'bad config')), 'failed', /bad config/],
+    ['CreateEndpoint', () => sagemaker.on(CreateEndpointCommand).rejects(awsError('InternalFailure', 'boom', 500)), 'failed', /boom/],
+    [
+      'DescribeEndpoint (Failed)',
+      () => sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', FailureReason: 'The primary container did not pass the ping health check' }),
+      'failed',
+      /Failed: The primary container did not pass the ping health check \(logs: CloudWatch log group \/aws\/sagemaker\/Endpoints\/ms-/,
+    ],
+    ['InvokeEndpoint', () => runtime.on(InvokeEndpointCommand).rejects(new ModelError({ message: 'model crashed', $metadata: {} })), 'measured', undefined],
+    ['GetMetricData', () => cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDenied', 'no')), 'measured', undefined],
+  ];
+  it.each(faults)('deletes every created resource when %s fails', async (_step, inject, status, reason) => {
+    inject();
+    const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
+    const record = outcome.records[0];
+    expect(record.status).toBe(status);
+    if (reason) expect(record.reason).toMatch(reason);
+    if (_step === 'InvokeEndpoint') expect(Object.keys(record.phases[0].errors)).toEqual(['target_ModelError']);
+    if (_step === 'GetMetricData') expect(record.phases[0].serverMetrics).toBeUndefined();
+    const { created, deleted } = createdAndDeleted(log, names);
+    expect(deleted).toEqual(created);
+    expect(record.teardownError).toBeUndefined();
+  });
+
+  it('treats already-deleted resources as torn down, and retries a throttled delete', async () => {
+    sagemaker.on(DeleteEndpointCommand).rejects(awsError('ValidationException', 'Could not find endpoint "ms-x".'));
+    let throttled = false;
+    sagemaker.on(DeleteEndpointConfigCommand).callsFake((input) => {
+      if (!throttled) {
+        throttled = true;
+        throw throttle();
+      }
+      log.push(['DeleteEndpointConfig', input]);
+      return {};
+    });
+    sagemaker.on(DeleteModelCommand).rejects(awsError('ValidationException', 'Could not find model "ms-model".'));
+    const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
+    expect(outcome.records[0]).toMatchObject({ status: 'measured' });
+    expect(outcome.records[0].teardownError).toBeUndefined();
+    expect(log.filter(([c]) => c === 'DeleteEndpointConfig')).toHaveLength(1);
+  });
+
+  it('records a teardown that could not finish, and still keeps the measurements', async () => {
+    sagemaker.on(DeleteEndpointCommand).rejects(awsError('AccessDeniedException', 'not allowed to delete'));
+    const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
+    expect(outcome.records[0].status).toBe('measured');
+    expect(outcome.records[0].teardownError).toMatch(/teardown incomplete \(run `modelsweep janitor` to finish it\): delete endpoint ms-.*not allowed to delete/);
+    // The config was still deleted: one failure does not stop the other steps.
+    expect(log.filter(([c]) => c === 'DeleteEndpointConfig')).toHaveLength(1);
+  });
+
+  it('refuses a candidate over the budget before creating anything for it', async () => {
+    // ml.g5.xlarge for 15 min of provisioning plus the load is over $0.05.
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge'] })], { budget: { maxUsd: 0.05 } }), adapters());
+    expect(outcome.records[0].status).toBe('over-budget');
+    expect(outcome.records[0].reason).toMatch(/measuring it would cost about \$0\.\d\d \(0\.25 h of 1 × ml\.g5\.xlarge at \$\d\.\d{3}\/h \(including ~15 min to deploy and remove\)\); \$0\.05 of the \$0\.05 budget is left/);
+    expect(log).toEqual([]);
+  });
+});
+
+describe('SageMaker serverless adapter', () => {
+  beforeEach(healthySageMaker);
+
+  it('configures memory, max and provisioned concurrency, times the first request as a cold start and one after idle', async () => {
+    const group = { kind: 'sagemaker-serverless', memorySizesMb: [2048], maxConcurrency: 10, provisionedConcurrency: [0, 2], image: IMAGE, executionRoleArn: ROLE, coldStartAfterIdle: '10m' };
+    const outcome = await runCloudSweep(cloudSpec([group]), adapters());
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
+    expect(log.filter(([c]) => c === 'CreateEndpointConfig').map(([, i]) => i.ProductionVariants[0].ServerlessConfig)).toEqual([
+      { MemorySizeInMB: 2048, MaxConcurrency: 10 },
+      { MemorySizeInMB: 2048, MaxConcurrency: 10, ProvisionedConcurrency: 2 },
+    ]);
+    expect(outcome.records[0].coldStarts?.map((c) => [c.after, c.ok])).toEqual([
+      ['deploy', true],
+      ['idle', true],
+    ]);
+    // Priced per request: the verdict has a monthly cost but no instance count beyond one.
+    const verdict = outcome.selection.candidates.find((c) => c.id === outcome.records[0].candidate.id)!;
+    expect(verdict.monthlyCostUsd).toBeGreaterThan(0);
+    expect(createdAndDeleted(log, names).deleted).toEqual(createdAndDeleted(log, names).created);
+  });
+});
+
+describe('access check', () => {
+  beforeEach(healthySageMaker);
+
+  it('stops before creating anything when there are no credentials', async () => {
+    const noCredentials = sageMakerRealtimeAdapter({
+      ...options,
+      clients: () => ({
+        sagemaker: new SageMakerClient({ region: 'us-east-1', credentials: async () => Promise.reject(new Error('Could not load credentials from any providers')) }),
+        runtime: new SageMakerRuntimeClient({}),
+        cloudwatch: new CloudWatchClient({}),
+      }),
+    });
+    await expect(runCloudSweep(cloudSpec([realtime()]), { 'sagemaker-realtime': noCredentials })).rejects.toThrow(
+      /sagemaker-realtime candidates: no AWS credentials \(Could not load credentials from any providers\); set AWS_PROFILE/,
+    );
+    expect(log).toEqual([]);
+  });
+
+  it('stops before creating anything when the catalog has no price for an instance type', async () => {
+    await expect(runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.p5.48xlarge'] })]), adapters())).rejects.toThrow(/no price for ml\.p5\.48xlarge in us-east-1; add it with --prices/);
+    expect(log).toEqual([]);
+  });
+});
