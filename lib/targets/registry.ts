@@ -1,6 +1,7 @@
 import type { Candidate } from '../spec/expand';
 import type { TargetAdapter } from './adapter';
 import { httpTarget } from './http-target';
+import { lambdaAdapter } from './lambda-target';
 import { localTarget } from './local-target';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from './sagemaker-target';
 
@@ -13,5 +14,6 @@ export function defaultAdapters(): AdapterSet {
     local: localTarget,
     'sagemaker-realtime': sageMakerRealtimeAdapter(),
     'sagemaker-serverless': sageMakerServerlessAdapter(),
+    lambda: lambdaAdapter(),
   };
 }
