@@ -55,6 +55,7 @@ export function sweepCommand(): Command {
                 onCandidateEnd: (r) => {
                   statusLine.clear();
                   console.error(`      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`);
+                  if (r.teardownError) console.error(`      warning: ${r.teardownError}`);
                 },
               },
             });

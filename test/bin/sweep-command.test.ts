@@ -8,7 +8,8 @@ import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
 const ROOT = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sweep-cli-'));
-const modelsweep = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+const modelsweep = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000, env });
 
 function specFile(candidates: unknown[]): string {
   const file = join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
@@ -35,6 +36,15 @@ describe('modelsweep sweep --local', () => {
     expect(stdout).toMatch(/^\* local-threads1\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m);
     expect(stdout).toMatch(/^recommendation: local-threads1 — /m);
     expect(stderr).toMatch(/\[1\/1\] local-threads1: deploying/);
+  });
+
+  it('accepts cloud candidates, and without credentials stops before creating anything, exit 2', () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, ...withoutCredentials } = process.env;
+    const storeDir = join(dir, 'no-credentials-store');
+    const { status, stderr } = modelsweep(['sweep', join(ROOT, 'examples', 'sweeps', 'aws-all-kinds.json'), '--local', '--store-dir', storeDir], withoutCredentials);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/cannot start the sweep, nothing was created: sagemaker-realtime candidates: no AWS credentials .*set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    expect(stderr).not.toMatch(/deploying/);
   });
 
   it('exits 1 when no candidate could be measured', () => {

@@ -122,7 +122,7 @@ export async function teardownSteps(steps: ReadonlyArray<readonly [string, () =>
       if (!isNotFound(error)) failures.push(`${what}: ${(error as Error).message}`);
     }
   }
-  if (failures.length > 0) throw new Error(`teardown incomplete (run \`modelsweep janitor\` to finish it): ${failures.join('; ')}`);
+  if (failures.length > 0) throw new Error(`teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`);
 }
 
 /** Errors worth another try in teardown: 5xx and dropped connections. */

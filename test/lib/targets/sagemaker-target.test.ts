@@ -191,7 +191,7 @@ describe('SageMaker real-time adapter', () => {
     sagemaker.on(DeleteEndpointCommand).rejects(awsError('AccessDeniedException', 'not allowed to delete'));
     const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
     expect(outcome.records[0].status).toBe('measured');
-    expect(outcome.records[0].teardownError).toMatch(/teardown incomplete \(run `modelsweep janitor` to finish it\): delete endpoint ms-.*not allowed to delete/);
+    expect(outcome.records[0].teardownError).toMatch(/teardown incomplete \(what is left carries the sweep id and an expiry in its tags\): delete endpoint ms-.*not allowed to delete/);
     // The config was still deleted: one failure does not stop the other steps.
     expect(log.filter(([c]) => c === 'DeleteEndpointConfig')).toHaveLength(1);
   });
