@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { lambdaIamStatements } from '../../../lib/targets/lambda-target';
+import { sageMakerIamStatements } from '../../../lib/targets/sagemaker-target';
+
+describe('IAM statements the adapters export', () => {
+  it('scope SageMaker lifecycle actions to the ms-* names sweeps give their resources', () => {
+    const [lifecycle, ...rest] = sageMakerIamStatements('123456789012', 'eu-west-1');
+    expect(lifecycle.Resource).toEqual([
+      'arn:aws:sagemaker:eu-west-1:123456789012:model/ms-*',
+      'arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/ms-*',
+      'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/ms-*',
+    ]);
+    expect(lifecycle.Action).toContain('sagemaker:DeleteEndpoint');
+    const passRole = rest.find((s) => s.Action.includes('iam:PassRole'))!;
+    expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+    // Only listing and metrics, which cannot be scoped, use "*".
+    for (const s of rest.filter((s) => s.Resource.includes('*'))) expect(s.Action.every((a) => /:(List|GetMetricData|PassRole)/.test(a))).toBe(true);
+  });
+
+  it('scope Lambda actions to the named functions and their versions and aliases', () => {
+    const [candidates, list] = lambdaIamStatements(['scorer'], '123456789012', 'us-east-1');
+    expect(candidates.Resource).toEqual(['arn:aws:lambda:us-east-1:123456789012:function:scorer', 'arn:aws:lambda:us-east-1:123456789012:function:scorer:*']);
+    expect(candidates.Action).toEqual(expect.arrayContaining(['lambda:PublishVersion', 'lambda:CreateAlias', 'lambda:InvokeFunction', 'lambda:UpdateFunctionConfiguration']));
+    expect(list).toMatchObject({ Action: ['lambda:ListFunctions'], Resource: ['*'] });
+  });
+});
