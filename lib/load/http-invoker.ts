@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Http1ResponseParser } from './http1-response-parser';
-import type { Invoker, InvokeOutcome, Payload } from './invoker';
+import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from './invoker';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -236,7 +236,7 @@ function requestBytesBuilder(url: URL, method: HttpMethod, headers: Readonly<Rec
     if (bytes) return bytes;
     if (/[\r\n\0]/.test(payload.contentType)) throw new Error('payload contentType must not contain CR, LF or NUL');
     if (sendsBody) {
-      const body = typeof payload.body === 'string' ? Buffer.from(payload.body) : Buffer.from(payload.body.buffer, payload.body.byteOffset, payload.body.byteLength);
+      const body = payloadBytes(payload);
       const head = Buffer.from(`${fixed}content-type: ${payload.contentType}\r\ncontent-length: ${body.length}\r\n\r\n`, 'latin1');
       bytes = Buffer.concat([head, body]);
     } else bytes = Buffer.from(`${fixed}\r\n`, 'latin1');

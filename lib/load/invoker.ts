@@ -10,6 +10,9 @@ export interface Payload {
   readonly name?: string;
 }
 
+/** A payload's body as bytes (a view, not a copy, when it already is bytes). */
+export const payloadBytes = (payload: Payload): Uint8Array => (typeof payload.body === 'string' ? Buffer.from(payload.body) : payload.body);
+
 /** Why an invocation did not succeed. */
 export type InvokeFailure =
   | { readonly kind: 'http'; readonly status: number }

@@ -9,6 +9,7 @@ import type { SweepSpec } from '../spec/schema';
 import type { PriceCatalog } from '../cost/catalog';
 import type { CandidateRecord, ColdStart, ResultsStore } from '../store/results-store';
 import { CandidateError, type AdapterContext, type TargetAdapter } from '../targets/adapter';
+import { realSleep } from '../targets/cloud/retry';
 import { defaultAdapters, type AdapterSet } from '../targets/registry';
 import { measurementPlanOf, payloadsOf, phasePlansOf, warmupOf } from './plan';
 
@@ -164,7 +165,7 @@ async function measureCandidate(
     let phases = [...(await runLoad(invoker, load, loadOptions)).phases];
     if (spec.load.search && !options.signal?.aborted) phases.push(...(await searchHighestRate(invoker, spec, load.payloads, loadOptions)));
     if (!options.signal?.aborted && candidate.kind === 'sagemaker-serverless' && candidate.coldStartAfterIdleMs) {
-      await (options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(candidate.coldStartAfterIdleMs);
+      await (options.sleep ?? realSleep)(candidate.coldStartAfterIdleMs);
       coldStarts.push(await probeColdStart(invoker, load.payloads[0], 'idle', adapter));
     }
     if (!options.signal?.aborted && adapter.serverMetrics) {

@@ -14,15 +14,14 @@ import {
   type Architecture,
 } from '@aws-sdk/client-lambda';
 import { lambdaMonthlyCost, requestsPerMonth } from '../cost/estimate';
-import type { Invoker, InvokeOutcome, Payload } from '../load/invoker';
+import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from '../load/invoker';
 import type { Candidate } from '../spec/expand';
 import { CandidateError, SetupError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { pollUntil, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, pollUntil, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 import { parseLambdaReport } from './lambda-report';
-import { bodyBytes, classify } from './sagemaker-target';
 
 type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
 
@@ -298,7 +297,7 @@ export function lambdaInvoker(client: LambdaClient, functionName: string, qualif
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       await acquire();
       try {
-        const response = await client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: bodyBytes(payload) }), {
+        const response = await client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: payloadBytes(payload) }), {
           abortSignal: AbortSignal.timeout(timeoutMs),
         });
         if (response.FunctionError) return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };

@@ -13,14 +13,14 @@ import {
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { instanceHourPrice, requestsPerMonth, serverlessMonthlyCost } from '../cost/estimate';
 import { regionBlock, type PriceCatalog } from '../cost/catalog';
-import type { Invoker, InvokeOutcome, Payload } from '../load/invoker';
+import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { isQuota, pollUntil, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, isQuota, pollUntil, realSleep, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 
 type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
@@ -205,7 +205,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       if (phases.length === 0) return [];
       const lastEnd = Math.max(...phases.map((p) => Date.parse(p.startedAt) + p.durationMs));
       const settle = (options.metricsSettleMs ?? 120_000) - (Date.now() - lastEnd);
-      if (settle > 0) await (options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms))))(settle);
+      if (settle > 0) await (options.sleep ?? realSleep)(settle);
       const metrics = METRICS.filter((m) => !('serverlessOnly' in m) || kind === 'sagemaker-serverless');
       const { cloudwatch } = clients(deployment.region);
       return Promise.all(phases.map((phase) => readPhaseMetrics(cloudwatch, deployment.endpointName, phase, metrics, call).catch(() => undefined)));
@@ -260,14 +260,6 @@ function priceCheck(c: SageMakerCandidate, prices: PriceCatalog): void {
   else regionBlock(prices.sagemakerServerless, regionOf(c), 'SageMaker serverless');
 }
 
-/** Quota and capacity errors make a candidate unavailable; anything else failed. */
-export function classify(error: unknown, doing: string): CandidateError {
-  if (error instanceof CandidateError) return error;
-  const e = error as Error;
-  const message = `${doing}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
-  return new CandidateError(isQuota(error) ? 'unavailable' : 'failed', message);
-}
-
 const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
 const OK: InvokeOutcome = { ok: true };
 
@@ -276,7 +268,7 @@ export function sageMakerInvoker(runtime: SageMakerRuntimeClient, endpointName: 
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       try {
-        await runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: bodyBytes(payload) }), {
+        await runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: payloadBytes(payload) }), {
           abortSignal: AbortSignal.timeout(timeoutMs),
         });
         return OK;
@@ -289,8 +281,6 @@ export function sageMakerInvoker(runtime: SageMakerRuntimeClient, endpointName: 
     },
   };
 }
-
-export const bodyBytes = (payload: Payload): Uint8Array => (typeof payload.body === 'string' ? Buffer.from(payload.body) : payload.body);
 
 async function readPhaseMetrics(
   cloudwatch: CloudWatchClient,

@@ -1,3 +1,5 @@
+import { CandidateError } from '../adapter';
+
 /** Names and codes that mean "slow down and try again". */
 const THROTTLING = new Set([
   'ThrottlingException',
@@ -130,4 +132,12 @@ function isTransient(error: unknown): boolean {
   const e = asError(error);
   const status = statusOf(e) ?? 0;
   return status >= 500 || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'InternalFailure', 'ServiceUnavailable', 'InternalServerError'].includes(e.code ?? e.name ?? '');
+}
+
+/** Quota and capacity errors make a candidate unavailable; anything else failed. */
+export function classify(error: unknown, doing: string): CandidateError {
+  if (error instanceof CandidateError) return error;
+  const e = error as Error;
+  const message = `${doing}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
+  return new CandidateError(isQuota(error) ? 'unavailable' : 'failed', message);
 }
