@@ -20,7 +20,7 @@ import { CandidateError, SetupError, type AdapterContext, type Deployment, type 
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { classify, pollUntil, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, pollUntil, rethrowAsFailed, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 import { parseLambdaReport } from './lambda-report';
 
 type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
@@ -228,9 +228,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
           return config.State === 'Active' ? true : undefined;
         },
         { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: context.signal, what: `${deployment.functionName}:${deployment.alias} active` },
-      ).catch((error) => {
-        throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message);
-      });
+      ).catch(rethrowAsFailed);
     },
 
     invoker(deployment, context) {

@@ -20,7 +20,7 @@ import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deploy
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { classify, isQuota, pollUntil, realSleep, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, isQuota, rethrowAsFailed, pollUntil, realSleep, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 
 type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
@@ -192,9 +192,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
           return undefined;
         },
         { intervalMs: options.pollIntervalMs ?? 15_000, timeoutMs: options.readyTimeoutMs ?? 30 * 60_000, sleep: options.sleep, signal: context.signal, what: `endpoint ${deployment.endpointName} InService` },
-      ).catch((error) => {
-        throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message);
-      });
+      ).catch(rethrowAsFailed);
     },
 
     invoker(deployment, context) {

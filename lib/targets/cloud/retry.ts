@@ -141,3 +141,8 @@ export function classify(error: unknown, doing: string): CandidateError {
   const message = `${doing}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
   return new CandidateError(isQuota(error) ? 'unavailable' : 'failed', message);
 }
+
+/** For waits: a {@link CandidateError} passes through; anything else (a timeout, an API error) fails the candidate with its message. */
+export function rethrowAsFailed(error: unknown): never {
+  throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message);
+}
