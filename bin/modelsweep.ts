@@ -5,17 +5,19 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT } from './commands/cli-error';
 import { costCommand } from './commands/cost';
+import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
 import { schemaCommand, validateCommand } from './commands/spec';
 import { sweepCommand } from './commands/sweep';
 
-export function buildProgram(): Command {
+/** The CLI; `dependencies` replace what commands talk to (tests). */
+export function buildProgram(dependencies: { janitor?: JanitorDependencies } = {}): Command {
   const program = new Command('modelsweep')
     .description('Deploy ML models with AWS CDK and let measurements pick the cheapest configuration that meets a latency SLO')
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of [sweepCommand(), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
+  for (const command of [sweepCommand(), janitorCommand(dependencies.janitor), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
     program.addCommand(command);
   }
   // Every command and subcommand: errors exit through main() (code 2), with a pointer to --help.
@@ -27,9 +29,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs the CLI (or, in tests, a program built with replaced dependencies) and returns the exit code. */
+export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
   } catch (error) {
     if (error instanceof CommanderError) {

@@ -19,6 +19,8 @@ Object.assign(process.env, {
   AZURE_CLIENT_ID: '00000000-0000-0000-0000-000000000000',
   AZURE_CLIENT_SECRET: 'fake',
   AZURE_AUTHORITY_HOST: LOOPBACK_NOWHERE,
+  // Managed identity would otherwise probe the instance metadata service at 169.254.169.254.
+  AZURE_POD_IDENTITY_AUTHORITY_HOST: LOOPBACK_NOWHERE,
   CDK_DISABLE_VERSION_CHECK: '1',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   // Skips aws-cdk-lib's built-in CloudFormation validator (3-4 s a synth); templates are asserted instead.

@@ -39,6 +39,7 @@ export interface AzureDeploymentFields {
   readonly codeId?: string;
   readonly scoringScript?: string;
   readonly location?: string;
+  readonly maxConcurrentRequestsPerInstance: number;
 }
 
 /** Drops undefined fields, so candidates compare and serialize the same however they were written. */
@@ -101,6 +102,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
           scoringScript: group.scoringScript,
           location: group.location,
         }),
+        maxConcurrentRequestsPerInstance: group.maxConcurrentRequestsPerInstance,
       }));
     case 'http': {
       const url = new URL(group.url);

@@ -120,6 +120,8 @@ const candidateSchemas = [
     scoringScript: z.string().min(1).optional(),
     /** Azure region of a created endpoint. @default the workspace's */
     location: z.string().regex(/^[a-z0-9]+$/, 'must be an Azure region like eastus').optional(),
+    /** Requests one instance serves at once; Azure answers 429 beyond it. @default 1 (Azure's default) */
+    maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance').max(1000, 'maxConcurrentRequestsPerInstance is at most 1000').default(1),
     skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
     instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
   }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), { message: 'codeId and scoringScript go together', path: ['scoringScript'] }),

@@ -19,7 +19,7 @@ import type { Candidate } from '../spec/expand';
 import { CandidateError, SetupError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
-import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
+import { ownerTags, resourceName, TAG_KEYS, type ResourceOwner } from './cloud/resource-tags';
 import { classify, pollUntil, rethrowAsFailed, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 import { parseLambdaReport } from './lambda-report';
 
@@ -47,7 +47,7 @@ export interface LambdaAdapterOptions {
 }
 
 /** The parts of $LATEST a candidate changes, as they were before. */
-interface OriginalConfiguration {
+export interface OriginalConfiguration {
   readonly memorySizeMb: number;
   readonly architecture: Architecture;
   readonly environment: Record<string, string>;
@@ -86,24 +86,9 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
     });
   const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
   const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
-  const fetchCode =
-    options.fetchCode ??
-    (async (url: string) => {
-      const response = await fetch(url);
-      if (!response.ok) throw new Error(`downloading the function's code: HTTP ${response.status}`);
-      return new Uint8Array(await response.arrayBuffer());
-    });
-
-  /** Waits until the last change to the function (or a version) has been applied. */
-  const updated = async (client: LambdaClient, functionName: string, context: AdapterContext) =>
-    pollUntil(
-      async () => {
-        const config = await call(() => client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })));
-        if (config.LastUpdateStatus === 'Failed') throw new Error(`update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
-        return config.LastUpdateStatus === 'InProgress' ? undefined : true;
-      },
-      { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: context.signal, what: `update of ${functionName}` },
-    );
+  const fetchCode = options.fetchCode ?? fetchFunctionCode;
+  const updated = (client: LambdaClient, functionName: string, context: AdapterContext) =>
+    waitForUpdate(client, functionName, { ...options, retry, signal: context.signal });
 
   return {
     kind: 'lambda',
@@ -257,6 +242,64 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       return { usd, basis: `up to ${plan.requests} invocations × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB ${c.architecture}` };
     },
   };
+}
+
+/** Downloads a zip function's code from the URL GetFunction gives. */
+async function fetchFunctionCode(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`downloading the function's code: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+interface UpdateWaitOptions {
+  readonly pollIntervalMs?: number;
+  readonly updateTimeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly signal?: AbortSignal;
+  readonly retry: RetryOptions;
+}
+
+/** Waits until the last change to the function (or a version) has been applied. */
+async function waitForUpdate(client: LambdaClient, functionName: string, options: UpdateWaitOptions): Promise<void> {
+  await pollUntil(
+    async () => {
+      const config = await withRetry(() => client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })), options.retry);
+      if (config.LastUpdateStatus === 'Failed') throw new Error(`update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
+      return config.LastUpdateStatus === 'InProgress' ? undefined : true;
+    },
+    { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: options.signal, what: `update of ${functionName}` },
+  );
+}
+
+/**
+ * Puts a function's $LATEST back as a restore note says (what the janitor does when a sweep died
+ * before it could), then removes the note and the sweep's tags. Only what differs is changed.
+ */
+export async function restoreFromNote(client: LambdaClient, functionName: string, note: Partial<OriginalConfiguration>, options: Omit<LambdaAdapterOptions, 'client'> = {}): Promise<void> {
+  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
+  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const fn = await call(() => client.send(new GetFunctionCommand({ FunctionName: functionName })));
+  const config = fn.Configuration!;
+  if (note.architecture && (config.Architectures?.[0] ?? 'x86_64') !== note.architecture) {
+    const code = config.PackageType === 'Image' ? { ImageUri: fn.Code?.ImageUri } : { ZipFile: await (options.fetchCode ?? fetchFunctionCode)(fn.Code!.Location!) };
+    await call(() => client.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ...code, Architectures: [note.architecture!] })));
+    await waitForUpdate(client, functionName, { ...options, retry });
+  }
+  const memoryDiffers = note.memorySizeMb !== undefined && config.MemorySize !== note.memorySizeMb;
+  const environmentDiffers = note.environment !== undefined && !sameEnvironment(config.Environment?.Variables ?? {}, note.environment);
+  if (memoryDiffers || environmentDiffers) {
+    await call(() =>
+      client.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: functionName,
+          ...(memoryDiffers ? { MemorySize: note.memorySizeMb } : {}),
+          ...(environmentDiffers ? { Environment: { Variables: note.environment } } : {}),
+        }),
+      ),
+    );
+    await waitForUpdate(client, functionName, { ...options, retry });
+  }
+  await call(() => client.send(new UntagResourceCommand({ Resource: config.FunctionArn!, TagKeys: [RESTORE_TAG, ...Object.values(TAG_KEYS)] })));
 }
 
 /** What to put back, small enough for a tag value (256 characters of base64); environment left out if it does not fit. */

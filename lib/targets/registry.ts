@@ -1,5 +1,6 @@
 import type { Candidate } from '../spec/expand';
 import type { TargetAdapter } from './adapter';
+import { azureMlAdapter } from './azureml-target';
 import { httpTarget } from './http-target';
 import { lambdaAdapter } from './lambda-target';
 import { localTarget } from './local-target';
@@ -15,5 +16,6 @@ export function defaultAdapters(): AdapterSet {
     'sagemaker-realtime': sageMakerRealtimeAdapter(),
     'sagemaker-serverless': sageMakerServerlessAdapter(),
     lambda: lambdaAdapter(),
+    azureml: azureMlAdapter(),
   };
 }

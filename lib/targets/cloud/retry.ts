@@ -35,6 +35,15 @@ export function isThrottling(error: unknown): boolean {
   return e.name === 'ResourceConflictException' && CONFLICT_IN_PROGRESS.test(e.message ?? '');
 }
 
+/**
+ * Azure's answer while another operation holds the resource (a deployment being created on the
+ * same endpoint): it clears by itself, so it is retried like throttling.
+ */
+export function isAzureConflict(error: unknown): boolean {
+  const e = asError(error);
+  return e.name === 'RestError' && e.statusCode === 409;
+}
+
 /** A quota or limit the account has reached: the candidate is unavailable, not broken. */
 export function isQuota(error: unknown): boolean {
   const e = asError(error);
@@ -114,14 +123,26 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
   throw new Error(`${options.what}: not ready after ${Math.round(options.timeoutMs / 1000)} s`);
 }
 
-/** Runs teardown steps: each retried on throttling, not-found counted as done, all attempted even if one fails. */
+/**
+ * Deletes something, idempotently: retried on throttling, 5xx and dropped connections (and
+ * whatever `retry.retryOn` adds); not-found counts as done.
+ */
+export async function removeIdempotently(remove: () => Promise<unknown>, retry: RetryOptions): Promise<void> {
+  try {
+    await withRetry(remove, { ...retry, retryOn: (e) => isThrottling(e) || isTransient(e) || (retry.retryOn?.(e) ?? false) });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** Runs teardown steps, each with {@link removeIdempotently}, all attempted even if one fails. */
 export async function teardownSteps(steps: ReadonlyArray<readonly [string, () => Promise<unknown>]>, retry: RetryOptions): Promise<void> {
   const failures: string[] = [];
   for (const [what, step] of steps) {
     try {
-      await withRetry(step, { ...retry, retryOn: (e) => isThrottling(e) || isTransient(e) });
+      await removeIdempotently(step, retry);
     } catch (error) {
-      if (!isNotFound(error)) failures.push(`${what}: ${(error as Error).message}`);
+      failures.push(`${what}: ${(error as Error).message}`);
     }
   }
   if (failures.length > 0) throw new Error(`teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`);

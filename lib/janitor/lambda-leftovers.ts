@@ -1,0 +1,61 @@
+import { DeleteAliasCommand, DeleteFunctionCommand, ListTagsCommand, paginateListAliases, paginateListFunctions, paginateListVersionsByFunction, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ownerFromTags, type ResourceOwner } from '../targets/cloud/resource-tags';
+import { removeIdempotently, withRetry, type RetryOptions } from '../targets/cloud/retry';
+import { parseRestoreTag, RESTORE_TAG, restoreFromNote, type LambdaAdapterOptions } from '../targets/lambda-target';
+import type { Leftover, LeftoverFinder } from './janitor';
+
+/** The owner a sweep wrote into an alias's or version's description, if it did. */
+function ownerFromDescription(description: string | undefined): ResourceOwner | undefined {
+  if (!description?.startsWith('{"modelsweep"')) return undefined;
+  try {
+    return ownerFromTags((JSON.parse(description) as { modelsweep: Record<string, string> }).modelsweep);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What sweeps left on Lambda in one region: functions whose $LATEST still carries a restore
+ * note (put back first), then aliases, then versions, each claimed by the sweep owner in its
+ * description. A version is deleted only after the aliases that point to it.
+ */
+export function lambdaLeftovers(client: LambdaClient, region: string, options: Omit<LambdaAdapterOptions, 'client'> = {}): LeftoverFinder {
+  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
+  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  return {
+    where: `Lambda in ${region}`,
+    async find() {
+      const restores: Leftover[] = [];
+      const aliases: Leftover[] = [];
+      const versions: Leftover[] = [];
+      for await (const page of paginateListFunctions({ client }, {})) {
+        for (const fn of page.Functions ?? []) {
+          const functionName = fn.FunctionName!;
+          const { Tags = {} } = await call(() => client.send(new ListTagsCommand({ Resource: fn.FunctionArn! })));
+          const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
+          const noteOwner = ownerFromTags(Tags);
+          if (note && noteOwner) {
+            restores.push({ kind: 'Lambda $LATEST changed by a sweep', name: `${region}/${functionName}`, owner: noteOwner, action: 'restore', remove: () => restoreFromNote(client, functionName, note, options) });
+          }
+          for await (const aliasPage of paginateListAliases({ client }, { FunctionName: functionName })) {
+            for (const alias of aliasPage.Aliases ?? []) {
+              const owner = ownerFromDescription(alias.Description);
+              if (owner) {
+                aliases.push({ kind: 'Lambda alias', name: `${region}/${functionName}:${alias.Name}`, owner, action: 'delete', remove: () => removeIdempotently(() => client.send(new DeleteAliasCommand({ FunctionName: functionName, Name: alias.Name })), retry) });
+              }
+            }
+          }
+          for await (const versionPage of paginateListVersionsByFunction({ client }, { FunctionName: functionName })) {
+            for (const version of versionPage.Versions ?? []) {
+              const owner = version.Version !== '$LATEST' ? ownerFromDescription(version.Description) : undefined;
+              if (owner) {
+                versions.push({ kind: 'Lambda version', name: `${region}/${functionName}:${version.Version}`, owner, action: 'delete', remove: () => removeIdempotently(() => client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version.Version })), retry) });
+              }
+            }
+          }
+        }
+      }
+      return [...restores, ...aliases, ...versions];
+    },
+  };
+}
