@@ -31,7 +31,13 @@ export function lambdaLeftovers(client: LambdaClient, region: string, options: O
       for await (const page of paginateListFunctions({ client }, {})) {
         for (const fn of page.Functions ?? []) {
           const functionName = fn.FunctionName!;
-          const { Tags = {} } = await call(() => client.send(new ListTagsCommand({ Resource: fn.FunctionArn! })));
+          // A role scoped to the sweeps' functions (lambdaIamStatements) cannot read the others: they are not ours.
+          const tags = await call(() => client.send(new ListTagsCommand({ Resource: fn.FunctionArn! }))).catch((error) => {
+            if ((error as Error).name === 'AccessDeniedException') return undefined;
+            throw error;
+          });
+          if (!tags) continue;
+          const Tags = tags.Tags ?? {};
           const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
           const noteOwner = ownerFromTags(Tags);
           if (note && noteOwner) {

@@ -255,3 +255,44 @@ function azureFailure(error: unknown, doing: string): CandidateError {
   }
   return failure;
 }
+
+/** An Azure custom role (the shape `az role definition create` takes). */
+export interface AzureRoleDefinition {
+  readonly Name: string;
+  readonly Description: string;
+  readonly Actions: string[];
+  readonly DataActions: string[];
+  readonly AssignableScopes: string[];
+}
+
+/**
+ * The Azure counterpart of the AWS adapters' IAM statements: a custom role with what Azure ML
+ * candidates (and the janitor) need, assignable at the workspace, the narrowest scope Azure ML
+ * allows. The built-in "AzureML Data Scientist" role includes all of it.
+ */
+export function azureMlRoleDefinition(workspace: { subscriptionId: string; resourceGroup: string; workspace: string }): AzureRoleDefinition {
+  const ml = 'Microsoft.MachineLearningServices';
+  return {
+    Name: 'modelsweep Azure ML sweeps',
+    Description: 'Create, invoke and delete online endpoints and deployments for modelsweep sweeps',
+    Actions: [
+      `${ml}/workspaces/read`,
+      `${ml}/workspaces/onlineEndpoints/read`,
+      `${ml}/workspaces/onlineEndpoints/write`,
+      `${ml}/workspaces/onlineEndpoints/delete`,
+      `${ml}/workspaces/onlineEndpoints/listKeys/action`,
+      `${ml}/workspaces/onlineEndpoints/token/action`,
+      `${ml}/workspaces/onlineEndpoints/deployments/read`,
+      `${ml}/workspaces/onlineEndpoints/deployments/write`,
+      `${ml}/workspaces/onlineEndpoints/deployments/delete`,
+      // A deployment reads the registered model, environment and code it is built from.
+      `${ml}/workspaces/models/*/read`,
+      `${ml}/workspaces/environments/*/read`,
+      `${ml}/workspaces/codes/*/read`,
+      // Status of the long-running creates and deletes.
+      `${ml}/locations/*/read`,
+    ],
+    DataActions: [`${ml}/workspaces/onlineEndpoints/score/action`],
+    AssignableScopes: [`/subscriptions/${workspace.subscriptionId}/resourceGroups/${workspace.resourceGroup}/providers/${ml}/workspaces/${workspace.workspace}`],
+  };
+}

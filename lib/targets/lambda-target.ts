@@ -392,10 +392,11 @@ export function lambdaIamStatements(functionNames: readonly string[], account = 
         'lambda:UntagResource',
         'lambda:ListTags',
         'lambda:ListAliases',
+        'lambda:ListVersionsByFunction',
       ],
       Resource: arns,
     },
-    // The janitor lists functions to find aliases a sweep left; listing cannot be scoped.
+    // The janitor lists functions to find what a sweep left; listing cannot be scoped.
     { Sid: 'ModelsweepLambdaList', Effect: 'Allow', Action: ['lambda:ListFunctions'], Resource: ['*'] },
   ];
 }

@@ -47,6 +47,21 @@ describe('modelsweep sweep --local', () => {
     expect(stderr).not.toMatch(/deploying/);
   });
 
+  it('without Azure credentials stops before creating anything, exit 2', () => {
+    const { AZURE_CLIENT_SECRET, ...withoutAzure } = process.env;
+    // Only the developer-tool credentials (az, azd, PowerShell, VS Code): none is installed here.
+    const { status, stderr } = modelsweep(['sweep', join(ROOT, 'examples', 'sweeps', 'azureml.yaml'), '--local', '--store-dir', join(dir, 'no-azure')], { ...withoutAzure, AZURE_TOKEN_CREDENTIALS: 'dev' });
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/cannot start the sweep, nothing was created: azureml candidates: no Azure credentials \(.*Azure CLI could not be found.*\); run az login/);
+  });
+
+  it('janitor without AWS credentials lists and removes nothing, exit 2', () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, ...withoutCredentials } = process.env;
+    const { status, stderr } = modelsweep(['janitor', '--dry-run', '--region', 'us-east-1'], withoutCredentials);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/nothing was listed or removed: janitor in us-east-1: no AWS credentials/);
+  });
+
   it('exits 1 when no candidate could be measured', () => {
     const { status, stdout } = modelsweep(['sweep', specFile([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }]), '--local']);
     expect(status).toBe(1);

@@ -15,8 +15,11 @@ export async function checkAzureAccess(credential: TokenCredential, what: string
   try {
     await credential.getToken(ARM_SCOPE);
   } catch (error) {
+    // DefaultAzureCredential fails with one error per way it tried: say each in a few words.
+    const tried = (error as { errors?: Error[] }).errors ?? [error as Error];
+    const reasons = tried.map((e) => e.message.split('\n')[0].split(/\.(\s|$)/)[0]).join('; ');
     throw new SetupError(
-      `${what}: no Azure credentials (${(error as Error).message.split('\n')[0]}); run az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run where a managed identity is available`,
+      `${what}: no Azure credentials (${reasons}); run az login, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or run where a managed identity is available`,
     );
   }
 }

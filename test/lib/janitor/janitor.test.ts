@@ -84,9 +84,11 @@ function lambdaAccount() {
   const arn = 'arn:aws:lambda:us-east-1:123456789012:function:classify';
   const description = JSON.stringify({ modelsweep: ownerTags(expired) });
   lambda.on(ListFunctionsCommand).resolves({ Functions: [{ FunctionName: 'classify', FunctionArn: arn }, { FunctionName: 'other', FunctionArn: `${arn}-other` }] });
-  lambda.on(ListLambdaTagsCommand).callsFake((i) =>
-    i.Resource === arn ? { Tags: { ...ownerTags(expired), [RESTORE_TAG]: restoreTag({ memorySizeMb: 512, architecture: 'x86_64', environment: { MODE: 'prod' } }), team: 'ml' } } : { Tags: {} },
-  );
+  lambda.on(ListLambdaTagsCommand).callsFake((i) => {
+    // A role scoped to the sweeps' functions may not read the others.
+    if (i.Resource !== arn) throw Object.assign(new Error('not authorized to perform lambda:ListTags'), { name: 'AccessDeniedException', $metadata: {} });
+    return { Tags: { ...ownerTags(expired), [RESTORE_TAG]: restoreTag({ memorySizeMb: 512, architecture: 'x86_64', environment: { MODE: 'prod' } }), team: 'ml' } };
+  });
   lambda.on(ListAliasesCommand).callsFake((i) =>
     i.FunctionName === 'classify'
       ? { Aliases: [{ Name: 'modelsweep-c1-1a2b3c4d', FunctionVersion: '7', Description: description }, { Name: 'live', FunctionVersion: '3', Description: 'production' }] }
@@ -165,6 +167,7 @@ describe('janitor on Lambda', () => {
     expect(JSON.parse(sent[2].slice(sent[2].indexOf(' '))).TagKeys).toEqual(expect.arrayContaining([RESTORE_TAG, 'modelsweep:sweep-id', 'modelsweep:expires-at']));
     expect(JSON.parse(sent[2].slice(sent[2].indexOf(' '))).TagKeys).not.toContain('team');
     expect(JSON.parse(sent[4].slice(sent[4].indexOf(' ')))).toEqual({ FunctionName: 'classify', Qualifier: '7' });
+    expect(report.unreachable).toEqual([]);
   });
 
   it('changes nothing in a dry run, nor for a sweep that has not expired', async () => {

@@ -49,6 +49,12 @@ describe('sweep spec', () => {
     expect(all.candidates).toHaveLength(17);
     expect(all.spec.strategy).toEqual({ type: 'balanced', weight: 0.7 });
     expect(all.warnings).toEqual([]);
+    const azure = loadSpecFile(join(EXAMPLES, 'azureml.yaml'));
+    expect(azure.candidates.map((c) => c.kind === 'azureml' && [c.id, c.sku, c.maxConcurrentRequestsPerInstance])).toEqual([
+      ['azureml-standard-ds3-v2-x1', 'Standard_DS3_v2', 4],
+      ['azureml-standard-f4s-v2-x1', 'Standard_F4s_v2', 4],
+      ['azureml-standard-nc4as-t4-v3-x1', 'Standard_NC4as_T4_v3', 4],
+    ]);
   });
 
   it('fills in defaults', () => {
