@@ -94,7 +94,7 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
 }
 
 async function awsFinders(regions: readonly string[]): Promise<LeftoverFinder[]> {
-  const configured = regions.length > 0 ? [...regions] : [await checkAwsAccess(new SageMakerClient({}), 'janitor')];
+  const configured = regions.length > 0 ? [...regions] : [await checkAwsAccess(new SageMakerClient({}), 'janitor', 'pass --region, or set AWS_REGION')];
   const finders: LeftoverFinder[] = [];
   for (const region of configured) {
     const sagemaker = new SageMakerClient({ region });

@@ -8,14 +8,9 @@ interface AwsClientConfig {
  * Resolves an SDK client's region and credentials without calling the service, so a sweep with
  * no AWS access stops before it creates anything, saying what to set.
  */
-export async function checkAwsAccess(client: AwsClientConfig, what: string): Promise<string> {
-  let region: string;
-  try {
-    region = await client.config.region();
-  } catch {
-    throw new SetupError(`${what}: no AWS region; set "region" on the candidate group, or AWS_REGION`);
-  }
-  if (!region) throw new SetupError(`${what}: no AWS region; set "region" on the candidate group, or AWS_REGION`);
+export async function checkAwsAccess(client: AwsClientConfig, what: string, setRegion = 'set "region" on the candidate group, or AWS_REGION'): Promise<string> {
+  const region = await client.config.region().catch(() => '');
+  if (!region) throw new SetupError(`${what}: no AWS region; ${setRegion}`);
   try {
     await client.config.credentials();
   } catch (error) {
