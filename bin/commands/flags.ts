@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DURATION_PATTERN, parseDurationMs } from '../../lib/spec/duration';
 import { CliError } from './cli-error';
 
 /**
@@ -15,6 +16,10 @@ export function numberFlag(flag: string, { integer = false, min = 0, exclusive =
       integer ? `${flag} must be a whole number ${exclusive ? bound : `of ${bound}`}` : `${flag} must be ${bound}`,
     );
 }
+
+/** A duration flag (`90s`, `2h`), in milliseconds, whose error names it. */
+export const durationFlag = (flag: string, examples: string) =>
+  z.string().regex(DURATION_PATTERN, `${flag} must be a duration such as ${examples}`).transform(parseDurationMs);
 
 /** A command's flags through their schema; every problem in one error, exit code 2. */
 export function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {

@@ -8,12 +8,11 @@ import { azureMlLeftovers, parseWorkspaceRef, type AzureWorkspaceRef } from '../
 import { runJanitor, type JanitorReport, type Leftover, type LeftoverFinder } from '../../lib/janitor/janitor';
 import { lambdaLeftovers } from '../../lib/janitor/lambda-leftovers';
 import { sageMakerLeftovers } from '../../lib/janitor/sagemaker-leftovers';
-import { DURATION_PATTERN, parseDurationMs } from '../../lib/spec/duration';
 import { SetupError } from '../../lib/targets/adapter';
 import { checkAwsAccess } from '../../lib/targets/cloud/aws-access';
 import { azureMlClient, checkAzureAccess } from '../../lib/targets/cloud/azure-access';
 import { CliError, EXIT } from './cli-error';
-import { parseFlags } from './flags';
+import { durationFlag, parseFlags } from './flags';
 
 /** What the janitor talks to; tests replace the Azure side (AWS SDK clients are mocked by class). */
 export interface JanitorDependencies {
@@ -25,11 +24,7 @@ export interface JanitorDependencies {
 
 const flagsSchema = z.object({
   dryRun: z.boolean().default(false),
-  olderThan: z
-    .string()
-    .regex(DURATION_PATTERN, '--older-than must be a duration such as 2h or 90m')
-    .transform(parseDurationMs)
-    .optional(),
+  olderThan: durationFlag('--older-than', '2h or 90m').optional(),
   region: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, '--region must be an AWS region such as us-east-1')).default([]),
   azureWorkspace: z.array(z.string()).default([]),
   aws: z.boolean().default(true),

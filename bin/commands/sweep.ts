@@ -8,8 +8,9 @@ import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
 import { SetupError } from '../../lib/targets/adapter';
+import { defaultAdapters } from '../../lib/targets/registry';
 import { CliError, EXIT } from './cli-error';
-import { interruptible, statusLine } from './flags';
+import { durationFlag, interruptible, parseFlags, statusLine } from './flags';
 
 export const LOCAL_TABLE = 'modelsweep-results';
 
@@ -21,8 +22,13 @@ export function sweepCommand(): Command {
     .option('--store-dir <dir>', 'where the embedded results store lives', '.modelsweep')
     .option('--json', 'print the candidates\' results and the selection as JSON')
     .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
+    .option('--poll-interval <duration>', 'how often to check that a SageMaker endpoint or Azure ML deployment is ready', '15s')
     .addHelpText('after', '\nExample:\n  $ modelsweep sweep examples/sweeps/demo-local.yaml --local')
-    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string }) => {
+    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string; pollInterval: string }) => {
+      const provisioningPollMs = parseFlags(
+        durationFlag('--poll-interval', '15s or 1m').refine((ms) => ms >= 1000, '--poll-interval must be at least 1s'),
+        flags.pollInterval,
+      );
       if (!flags.local) throw new CliError('only --local sweeps exist so far: add --local (cloud sweeps run on the BenchmarkSweep workflow, which is not built yet)');
       let loaded;
       try {
@@ -47,6 +53,7 @@ export function sweepCommand(): Command {
             const outcome = await runSweep(loaded, {
               store: new ResultsStore(dynamo.client, LOCAL_TABLE),
               prices,
+              adapters: defaultAdapters({ provisioningPollMs }),
               signal,
               events: {
                 onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),

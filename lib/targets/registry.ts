@@ -8,14 +8,20 @@ import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from './sagemake
 
 export type AdapterSet = Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
 
+export interface DefaultAdapterOptions {
+  /** Between checks that a SageMaker endpoint or an Azure ML deployment is ready (or gone). @default 15000 */
+  readonly provisioningPollMs?: number;
+}
+
 /** An adapter for every candidate kind, with real SDK clients (created on first use). */
-export function defaultAdapters(): AdapterSet {
+export function defaultAdapters(options: DefaultAdapterOptions = {}): AdapterSet {
+  const poll = options.provisioningPollMs !== undefined ? { pollIntervalMs: options.provisioningPollMs } : {};
   return {
     http: httpTarget,
     local: localTarget,
-    'sagemaker-realtime': sageMakerRealtimeAdapter(),
-    'sagemaker-serverless': sageMakerServerlessAdapter(),
+    'sagemaker-realtime': sageMakerRealtimeAdapter(poll),
+    'sagemaker-serverless': sageMakerServerlessAdapter(poll),
     lambda: lambdaAdapter(),
-    azureml: azureMlAdapter(),
+    azureml: azureMlAdapter(poll),
   };
 }

@@ -78,5 +78,8 @@ describe('modelsweep sweep --local', () => {
     const cloud = modelsweep(['sweep', bad]);
     expect(cloud.status).toBe(2);
     expect(cloud.stderr).toMatch(/only --local sweeps exist so far/);
+    const poll = modelsweep(['sweep', bad, '--local', '--poll-interval', 'often']);
+    expect(poll.status).toBe(2);
+    expect(poll.stderr).toMatch(/--poll-interval must be a duration such as 15s or 1m/);
   });
 });
