@@ -88,7 +88,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
    * Per sweep: the endpoints its candidates need (ready once created or found), and those it asked
    * Azure to create — deleted when the sweep ends, even if the creation seemed to fail.
    */
-  const sweeps = new Map<string, { ready: Map<string, Promise<void>>; requested: Map<string, AzureCandidate> }>();
+  const sweeps = new Map<string, { ready: Map<string, Promise<{ location: string }>>; requested: Map<string, AzureCandidate> }>();
 
   const locationOf = (c: AzureCandidate) => c.location ?? locations.get(workspaceKey(c)) ?? 'eastus';
 
@@ -105,7 +105,8 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
           if (isNotFound(error)) return undefined;
           throw error;
         });
-        if (existing) return;
+        // Deployments go where their endpoint is.
+        if (existing) return { location: existing.location || locationOf(c) };
         const owner: ResourceOwner = { sweepId: context.sweepId, createdAt: context.createdAt, expiresAt: context.expiresAt };
         const body: OnlineEndpoint = {
           location: locationOf(c),
@@ -114,6 +115,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
         };
         requested.set(key, c);
         await call(() => ml.onlineEndpoints.beginCreateOrUpdateAndWait(c.resourceGroup, c.workspace, c.endpointName, body, lro));
+        return { location: body.location };
       })();
       ready.set(key, endpoint);
       // A failed creation is tried again by the next candidate that needs it.
@@ -169,9 +171,9 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
           retry,
         );
       try {
-        await endpointFor(c, context);
+        const { location } = await endpointFor(c, context);
         const body: OnlineDeployment = {
-          location: locationOf(c),
+          location,
           tags: ownerTags(owner),
           sku: { name: 'Default', capacity: c.instanceCount },
           properties: {

@@ -112,6 +112,7 @@ describe('Azure ML adapter', () => {
     arm = fakeArm({ scoringUri: `${scoring.url}score`, authMode: 'AMLToken' });
     arm.seedEndpoint('resnet-sweep', { team: 'ml' }, [{ name: 'blue', tags: {} }]);
     arm.endpoints.get('resnet-sweep')!.properties.authMode = 'AMLToken';
+    arm.endpoints.get('resnet-sweep')!.location = 'westus2';
     const outcome = await sweep([group({ environmentId: undefined, codeId: undefined, scoringScript: undefined, instanceCounts: [2], maxConcurrentRequestsPerInstance: 4 })]);
     expect(outcome.records[0].status).toBe('measured');
     expect(calls()).not.toContain('PUT /onlineEndpoints/resnet-sweep');
@@ -120,6 +121,7 @@ describe('Azure ML adapter', () => {
     expect(new Set(scored.map(([auth]) => auth))).toEqual(new Set(['Bearer aml-token']));
     expect([...arm.deployments.get('resnet-sweep')!.keys()]).toEqual(['blue']);
     const body = deploymentPuts()[0].body;
+    expect(body.location).toBe('westus2');
     expect(body.sku).toEqual({ name: 'Default', capacity: 2 });
     expect(body.properties.requestSettings.maxConcurrentRequestsPerInstance).toBe(4);
     expect(body.properties.codeConfiguration).toBeUndefined();
