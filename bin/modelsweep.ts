@@ -7,6 +7,7 @@ import { CliError, EXIT } from './commands/cli-error';
 import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
+import { historyCommand, reportCommand, resultsCommand } from './commands/results';
 import { schemaCommand, validateCommand } from './commands/spec';
 import { sweepCommand } from './commands/sweep';
 
@@ -17,7 +18,7 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies } = {
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of [sweepCommand(), janitorCommand(dependencies.janitor), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
+  for (const command of [sweepCommand(), resultsCommand(), reportCommand(), historyCommand(), janitorCommand(dependencies.janitor), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
     program.addCommand(command);
   }
   // Every command and subcommand: errors exit through main() (code 2), with a pointer to --help.

@@ -1,25 +1,22 @@
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { pricesFromFile } from '../../lib/cost/catalog';
 import { textTable, type Align } from '../../lib/report/text-table';
 import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
-import { startLocalDynamo } from '../../lib/store/local-dynamo';
-import { ResultsStore } from '../../lib/store/results-store';
+import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import { SetupError } from '../../lib/targets/adapter';
 import { defaultAdapters } from '../../lib/targets/registry';
 import { CliError, EXIT } from './cli-error';
+import { reportDir, STORE_DIR_OPTION, withLocalStore } from './local-store';
 import { durationFlag, interruptible, parseFlags, statusLine } from './flags';
 
-export const LOCAL_TABLE = 'modelsweep-results';
 
 export function sweepCommand(): Command {
   return new Command('sweep')
     .description('Run a sweep: deploy each candidate, load-test it, record the results, tear it down, recommend one')
     .argument('<spec>', 'the sweep spec (YAML or JSON)')
     .option('--local', 'run in this process, storing results in an embedded DynamoDB (required for now)')
-    .option('--store-dir <dir>', 'where the embedded results store lives', '.modelsweep')
+    .option(...STORE_DIR_OPTION)
     .option('--json', 'print the candidates\' results and the selection as JSON')
     .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
     .option('--poll-interval <duration>', 'how often to check that a SageMaker endpoint or Azure ML deployment is ready', '15s')
@@ -44,14 +41,11 @@ export function sweepCommand(): Command {
       } catch (error) {
         throw new CliError((error as Error).message);
       }
-      const dir = resolve(flags.storeDir);
-      mkdirSync(dir, { recursive: true });
-      const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo'), tableName: LOCAL_TABLE });
-      try {
-        await interruptible(
+      await withLocalStore(flags.storeDir, (store) =>
+        interruptible(
           async (signal) => {
             const outcome = await runSweep(loaded, {
-              store: new ResultsStore(dynamo.client, LOCAL_TABLE),
+              store,
               prices,
               adapters: defaultAdapters({ provisioningPollMs }),
               signal,
@@ -66,7 +60,10 @@ export function sweepCommand(): Command {
                 },
               },
             });
+            const results = await loadSweepResults(store, outcome.sweepId);
+            const files = results && writeReportFiles(results, reportDir(flags.storeDir, outcome.sweepId));
             console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
+            if (files) (flags.json ? console.error : console.log)(`report: ${files.html} (with results.json and results.csv)`);
             process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
           () => console.error('\ninterrupted: stopping the current phase and tearing down'),
@@ -74,10 +71,8 @@ export function sweepCommand(): Command {
           // Raised before anything was created: no credentials, no region, no price.
           if (error instanceof SetupError) throw new CliError(`cannot start the sweep, nothing was created: ${error.message}`);
           throw error;
-        });
-      } finally {
-        await dynamo.close();
-      }
+        }),
+      );
     });
 }
 

@@ -110,7 +110,9 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
         : `${pct(slo.percentile)} ${ms(latency.sloLatencyMs ?? 0)} > ${ms(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
-    return { ...base, ...latency, feasible: false, failure: `fails the SLO (${why})` };
+    // Its hourly price still places it on the report's cost/latency chart.
+    const costPerHourUsd = input.costPerInstanceHour?.(candidate);
+    return { ...base, ...latency, ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}), feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
   if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {

@@ -1,5 +1,7 @@
 import { stringify } from 'yaml';
 import { builtInPrices } from '../../lib/cost/catalog';
+import type { SweepResults } from '../../lib/report/sweep-results';
+import { loadSweepResults } from '../../lib/report/write-report';
 import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
 import { parseSpec } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
@@ -24,12 +26,12 @@ export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> 
 }
 
 /** Runs a sweep in process against an in-memory dynalite, with the given adapters. */
-export async function runCloudSweep(spec: unknown, adapters: AdapterSet): Promise<SweepOutcome & { stored: number }> {
+export async function runCloudSweep(spec: unknown, adapters: AdapterSet): Promise<SweepOutcome & { stored: number; results: SweepResults | undefined }> {
   const dynamo = await startLocalDynamo({ tableName: 'results' });
   try {
     const store = new ResultsStore(dynamo.client, 'results');
     const outcome = await runSweep(parseSpec(stringify(spec), 'spec.yaml', '/'), { store, prices: builtInPrices(), adapters, sleep: async () => {} });
-    return { ...outcome, stored: (await store.listCandidateResults(outcome.sweepId)).length };
+    return { ...outcome, stored: (await store.listCandidateResults(outcome.sweepId)).length, results: await loadSweepResults(store, outcome.sweepId) };
   } finally {
     await dynamo.close();
   }

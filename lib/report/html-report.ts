@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { CandidateResult, SweepResults } from './sweep-results';
+
+/** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
+let chartLibrary: string | undefined;
+// The package exports only its module builds; the UMD file sits beside the CommonJS one.
+const chartJs = () => (chartLibrary ??= readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8'));
+
+const escapeHtml = (text: unknown) =>
+  String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** JSON inside a <script> element: nothing in it can close the element. */
+const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+const usd = (n: number | undefined) => (n === undefined ? '–' : `$${n.toFixed(2)}`);
+const msText = (n: number | undefined) => (n === undefined ? '–' : `${n >= 100 ? n.toFixed(0) : n.toFixed(1)} ms`);
+const pct = (p: number) => `p${p}`;
+
+/** What the charts plot, computed here so the page's script only draws. */
+export function chartData(results: SweepResults) {
+  const plotted = (c: CandidateResult) => c.sloLatencyMs !== undefined && (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd) !== undefined;
+  const point = (c: CandidateResult) => ({ x: c.sloLatencyMs!, y: (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)!, id: c.id, recommended: c.recommended });
+  const frontier = results.candidates.filter((c) => c.onFrontier && plotted(c)).map(point).sort((a, b) => a.x - b.x);
+  return {
+    pareto: {
+      feasible: results.candidates.filter((c) => c.feasible && plotted(c)).map(point),
+      infeasible: results.candidates.filter((c) => !c.feasible && plotted(c)).map(point),
+      frontier,
+      notPlotted: results.candidates.filter((c) => !plotted(c)).map((c) => ({ id: c.id, why: c.reason })),
+    },
+    percentiles: results.candidates
+      .filter((c) => c.phases.length > 0)
+      .map((c) => ({ id: c.id, phase: c.phases[0].name, p50: c.phases[0].p50Ms, p90: c.phases[0].p90Ms, p99: c.phases[0].p99Ms, p999: c.phases[0].p999Ms })),
+    throughput: results.candidates
+      .filter((c) => c.phases.length > 0)
+      .map((c) => ({ id: c.id, points: [...c.phases].sort((a, b) => a.achievedRps - b.achievedRps).map((p) => ({ x: p.achievedRps, y: p.sloLatencyMs, phase: p.name })) })),
+    cost: results.candidates.filter((c) => c.monthlyCostUsd !== undefined).map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
+    sloLatencyMs: results.slo.latencyMs,
+    percentile: results.slo.percentile,
+  };
+}
+
+function candidateRows(results: SweepResults): string {
+  return results.candidates
+    .map(
+      (c) => `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}">
+  <td>${c.recommended ? '★ ' : ''}${escapeHtml(c.id)}</td><td>${escapeHtml(c.kind)}</td><td>${escapeHtml(c.status)}</td>
+  <td class="num">${msText(c.sloLatencyMs)}</td><td class="num">${c.maxRpsWithinSlo === undefined ? '–' : c.maxRpsWithinSlo.toFixed(0)}</td>
+  <td class="num">${c.instances ?? '–'}</td><td class="num">${usd(c.monthlyCostUsd)}</td>
+  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td>
+  <td>${escapeHtml(c.reason)}${c.teardownError ? `<br><em>teardown: ${escapeHtml(c.teardownError)}</em>` : ''}</td></tr>`,
+    )
+    .join('\n');
+}
+
+function costRows(results: SweepResults): string {
+  return results.candidates
+    .filter((c) => c.monthlyCostUsd !== undefined)
+    .map(
+      (c) => `<tr><td>${escapeHtml(c.id)}</td><td class="num">${c.instances ?? 1}</td>
+  <td class="num">${c.costPerHourUsd === undefined ? 'per request' : `$${c.costPerHourUsd.toFixed(3)}`}</td>
+  <td class="num">${usd(c.monthlyCostUsd)}</td>
+  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td></tr>`,
+    )
+    .join('\n');
+}
+
+/**
+ * One self-contained HTML page: the recommendation and why, the cost/latency Pareto chart
+ * (frontier highlighted, candidates that miss the SLO marked), latency percentiles, throughput
+ * against latency across phases, the cost of each, every candidate with the reason it won, lost or
+ * failed, and the spec that produced it.
+ */
+export function htmlReport(results: SweepResults): string {
+  const best = results.candidates.find((c) => c.recommended);
+  const slo = `${pct(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms, errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`;
+  const headline = best
+    ? `<p class="winner">Recommended: <strong>${escapeHtml(best.id)}</strong></p><p>${escapeHtml(best.reason.replace(/^recommended: /, ''))}</p>`
+    : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>modelsweep report: ${escapeHtml(results.name)} (${escapeHtml(results.sweepId)})</title>
+<style>
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; padding: 0 1rem; color: #1f2328; }
+  h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { font-size: 1.15rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padding-bottom: .3rem; }
+  .meta { color: #59636e; } .winner { font-size: 1.2rem; margin-bottom: .2rem; } .winner.none { color: #b35900; }
+  .note { background: #fff8c5; padding: .5rem .75rem; border-radius: 6px; }
+  table { border-collapse: collapse; width: 100%; margin-top: .5rem; } th, td { border-bottom: 1px solid #d8dee4; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+  th { background: #f6f8fa; } td.num, th.num { text-align: right; white-space: nowrap; } tr.recommended { background: #dafbe1; } tr.infeasible td { color: #6e7781; }
+  .chart { position: relative; height: 360px; } pre { background: #f6f8fa; padding: .75rem; overflow: auto; border-radius: 6px; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(results.name)}</h1>
+<p class="meta">Sweep ${escapeHtml(results.sweepId)} of model ${escapeHtml(results.model)}, ${escapeHtml(results.status)}; ${escapeHtml(results.createdAt)} – ${escapeHtml(results.finishedAt)}.
+SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps average, ${results.traffic.peakRps} rps peak.</p>
+<section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}</section>
+
+<h2>Monthly cost against ${pct(results.slo.percentile)} latency</h2>
+<p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>
+<div class="chart"><canvas id="pareto" role="img" aria-label="Pareto chart of monthly cost against SLO latency"></canvas></div>
+<p id="not-plotted" class="meta"></p>
+
+<h2>Latency percentiles</h2>
+<div class="chart"><canvas id="percentiles" role="img" aria-label="Latency percentiles per candidate"></canvas></div>
+
+<h2>Throughput against ${pct(results.slo.percentile)} latency, across phases</h2>
+<div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
+
+<h2>Cost</h2>
+<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month</th><th class="num">$/M inferences</th></tr></thead>
+<tbody>${costRows(results)}</tbody></table>
+
+<h2>All candidates</h2>
+<table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${pct(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>
+<tbody>${candidateRows(results)}</tbody></table>
+
+<h2>The spec</h2>
+<pre>${escapeHtml(JSON.stringify(results.spec, null, 2))}</pre>
+
+<script>${chartJs()}</script>
+<script type="application/json" id="report-data">${scriptJson(chartData(results))}</script>
+<script>
+(function () {
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var palette = ['#0969da', '#1a7f37', '#8250df', '#bf3989', '#b35900', '#0a7f8f', '#57606a', '#cf222e'];
+  var label = function (ctx) { var p = ctx.raw; return p.id + ': ' + p.x.toFixed(1) + ' ms, $' + p.y.toFixed(2) + '/month'; };
+  var p = data.pareto;
+  new Chart(document.getElementById('pareto'), {
+    type: 'scatter',
+    data: { datasets: [
+      { label: 'meets the SLO', data: p.feasible, backgroundColor: '#1a7f37', pointRadius: p.feasible.map(function (d) { return d.recommended ? 10 : 6; }), pointStyle: p.feasible.map(function (d) { return d.recommended ? 'star' : 'circle'; }), borderColor: '#1a7f37', borderWidth: 2 },
+      { label: 'misses the SLO', data: p.infeasible, pointStyle: 'crossRot', pointRadius: 8, borderColor: '#cf222e', borderWidth: 2 },
+      { label: 'frontier', data: p.frontier, showLine: true, borderColor: '#0969da', pointRadius: 0, fill: false }
+    ] },
+    options: { maintainAspectRatio: false, animation: false,
+      // The SLO is always in view, so how far each candidate is from it shows.
+      scales: { x: { title: { display: true, text: 'p' + data.percentile + ' latency (ms)' }, suggestedMin: 0, suggestedMax: data.sloLatencyMs * 1.15 }, y: { title: { display: true, text: 'monthly cost ($)' }, beginAtZero: true } },
+      plugins: { tooltip: { callbacks: { label: label } } } },
+    plugins: [{ id: 'slo', afterDraw: function (chart) {
+      var x = chart.scales.x.getPixelForValue(data.sloLatencyMs), area = chart.chartArea, ctx = chart.ctx;
+      if (x < area.left || x > area.right) return;
+      ctx.save(); ctx.setLineDash([6, 4]); ctx.strokeStyle = '#b35900'; ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke(); ctx.restore();
+    } }]
+  });
+  if (p.notPlotted.length) document.getElementById('not-plotted').textContent = 'Not plotted (nothing measured to place them): ' + p.notPlotted.map(function (n) { return n.id + ' (' + n.why + ')'; }).join('; ');
+  new Chart(document.getElementById('percentiles'), {
+    type: 'bar',
+    data: { labels: data.percentiles.map(function (c) { return c.id; }), datasets: ['p50', 'p90', 'p99', 'p999'].map(function (k, i) {
+      return { label: k === 'p999' ? 'p99.9' : k, data: data.percentiles.map(function (c) { return c[k]; }), backgroundColor: palette[i] };
+    }) },
+    options: { maintainAspectRatio: false, animation: false, scales: { y: { title: { display: true, text: 'latency (ms) in ' + (data.percentiles[0] ? data.percentiles[0].phase : 'the first phase') }, beginAtZero: true } } }
+  });
+  new Chart(document.getElementById('throughput'), {
+    type: 'scatter',
+    data: { datasets: data.throughput.map(function (c, i) { return { label: c.id, data: c.points, showLine: true, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length] }; }) },
+    options: { maintainAspectRatio: false, animation: false,
+      scales: { x: { title: { display: true, text: 'achieved rps' } }, y: { title: { display: true, text: 'p' + data.percentile + ' latency (ms)' }, beginAtZero: true } },
+      plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ' ' + ctx.raw.phase + ': ' + ctx.raw.x + ' rps, ' + ctx.raw.y.toFixed(1) + ' ms'; } } } } }
+  });
+  // Tells a reader (and the browser test) that every chart was drawn.
+  document.body.dataset.ready = 'true';
+})();
+</script>
+</body>
+</html>
+`;
+}

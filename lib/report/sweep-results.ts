@@ -1,0 +1,172 @@
+import { builtInPrices } from '../cost/catalog';
+import { LatencyHistogram } from '../load/histogram';
+import type { PhaseResult } from '../load/phase';
+import type { CandidateVerdict, Selection } from '../select/select';
+import type { CandidateRecord, SweepRecord } from '../store/results-store';
+
+/** Everything a report is made from: what the store holds about one sweep. */
+export interface SweepResultsInput {
+  readonly sweep: SweepRecord;
+  readonly records: readonly CandidateRecord[];
+  readonly selection: Selection;
+  /** @default the built-in price catalog's */
+  readonly hoursPerMonth?: number;
+}
+
+/** One phase of one candidate, with the SLO percentile computed from its histogram. */
+export interface PhaseRow {
+  readonly name: string;
+  readonly mode: PhaseResult['mode'];
+  readonly rate?: number;
+  readonly concurrency?: number;
+  readonly requests: number;
+  readonly achievedRps: number;
+  readonly errorRate: number;
+  readonly sloLatencyMs: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly generatorLimited: boolean;
+}
+
+/** One candidate: its configuration, how it was judged, and its phases. */
+export interface CandidateResult extends CandidateVerdict {
+  readonly kind: string;
+  /** The configuration as the spec expanded it (kind-specific fields). */
+  readonly configuration: Readonly<Record<string, unknown>>;
+  readonly phases: readonly PhaseRow[];
+  readonly teardownError?: string;
+  /** A measured candidate that misses the SLO has no sized cost; one instance for a month places it on the chart. */
+  readonly oneInstanceMonthlyUsd?: number;
+}
+
+/** The results of a sweep as `results.json` holds them. */
+export interface SweepResults {
+  readonly sweepId: string;
+  readonly name: string;
+  readonly model: string;
+  readonly status: SweepRecord['status'];
+  readonly createdAt: string;
+  readonly finishedAt: string;
+  readonly slo: { readonly percentile: number; readonly latencyMs: number; readonly maxErrorRate: number };
+  readonly traffic: { readonly averageRps: number; readonly peakRps: number };
+  readonly recommended?: string;
+  readonly confidenceNote?: string;
+  readonly frontier: readonly string[];
+  readonly candidates: readonly CandidateResult[];
+  readonly spec: unknown;
+}
+
+interface SpecShape {
+  slo: { percentile: number; latencyMs: number; maxErrorRate: number };
+  traffic: { averageRps: number; peakRps: number };
+}
+
+const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+
+function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
+  const histogram = LatencyHistogram.decode(phase.histogram);
+  return {
+    name: phase.name,
+    mode: phase.mode,
+    ...(phase.rate !== undefined ? { rate: phase.rate } : {}),
+    ...(phase.concurrency !== undefined ? { concurrency: phase.concurrency } : {}),
+    requests: phase.requests,
+    achievedRps: round(phase.achievedRps, 1),
+    errorRate: round(phase.errorRate, 5),
+    sloLatencyMs: round(histogram.count > 0 ? histogram.percentileMs(percentile) : 0),
+    p50Ms: round(phase.latencyMs.p50),
+    p90Ms: round(phase.latencyMs.p90),
+    p99Ms: round(phase.latencyMs.p99),
+    p999Ms: round(phase.latencyMs.p999),
+    generatorLimited: phase.generatorLimited,
+  };
+}
+
+/** Joins the store's records with the selection's verdicts, in the selection's order. */
+export function sweepResults(input: SweepResultsInput): SweepResults {
+  const spec = input.sweep.spec as SpecShape;
+  const byId = new Map(input.records.map((r) => [r.candidate.id, r]));
+  const hoursPerMonth = input.hoursPerMonth ?? builtInPrices().hoursPerMonth;
+  return {
+    sweepId: input.sweep.sweepId,
+    name: input.sweep.name,
+    model: input.sweep.model,
+    status: input.sweep.status,
+    createdAt: input.sweep.createdAt,
+    finishedAt: input.sweep.updatedAt,
+    slo: { percentile: spec.slo.percentile, latencyMs: spec.slo.latencyMs, maxErrorRate: spec.slo.maxErrorRate },
+    traffic: { averageRps: spec.traffic.averageRps, peakRps: spec.traffic.peakRps },
+    ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
+    ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
+    frontier: input.selection.frontier,
+    candidates: input.selection.candidates.map((verdict) => {
+      const record = byId.get(verdict.id);
+      const { id: _id, group: _group, kind, ...configuration } = record?.candidate ?? { id: verdict.id, group: 0, kind: 'unknown' };
+      return {
+        ...verdict,
+        kind,
+        configuration,
+        phases: (record?.phases ?? []).map((p) => phaseRow(p, spec.slo.percentile)),
+        ...(record?.teardownError ? { teardownError: record.teardownError } : {}),
+        ...(verdict.monthlyCostUsd === undefined && verdict.costPerHourUsd !== undefined ? { oneInstanceMonthlyUsd: round(verdict.costPerHourUsd * hoursPerMonth, 2) } : {}),
+      };
+    }),
+    spec: input.sweep.spec,
+  };
+}
+
+const CSV_COLUMNS = [
+  'candidate',
+  'kind',
+  'status',
+  'recommended',
+  'feasible',
+  'on_frontier',
+  'slo_latency_ms',
+  'max_rps_within_slo',
+  'instances',
+  'monthly_cost_usd',
+  'cost_per_million_inferences_usd',
+  'phase',
+  'phase_mode',
+  'phase_rate',
+  'phase_concurrency',
+  'phase_requests',
+  'phase_achieved_rps',
+  'phase_error_rate',
+  'phase_slo_latency_ms',
+  'phase_p50_ms',
+  'phase_p99_ms',
+  'reason',
+] as const;
+
+/** RFC 4180: quoted when it holds a comma, quote or line break. */
+const csvCell = (value: unknown): string => {
+  const text = value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+};
+
+/** `results.csv`: one row per candidate and phase (a candidate with no phase has one row). */
+export function resultsCsv(results: SweepResults): string {
+  const rows = results.candidates.flatMap((c) => {
+    const verdict = [c.id, c.kind, c.status, c.recommended, c.feasible, c.onFrontier, c.sloLatencyMs, c.maxRpsWithinSlo, c.instances, c.monthlyCostUsd, c.costPerMillionInferencesUsd];
+    const phases = c.phases.length > 0 ? c.phases : [undefined];
+    return phases.map((p) => [
+      ...verdict,
+      p?.name,
+      p?.mode,
+      p?.rate,
+      p?.concurrency,
+      p?.requests,
+      p?.achievedRps,
+      p?.errorRate,
+      p?.sloLatencyMs,
+      p?.p50Ms,
+      p?.p99Ms,
+      c.reason,
+    ]);
+  });
+  return [CSV_COLUMNS, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}

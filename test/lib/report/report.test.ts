@@ -1,0 +1,111 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { htmlReport } from '../../../lib/report/html-report';
+import { resultsCsv, type SweepResults } from '../../../lib/report/sweep-results';
+import { writeReportFiles } from '../../../lib/report/write-report';
+import { httpTarget } from '../../../lib/targets/http-target';
+import { launchChromium } from '../../helpers/browser';
+import { cloudSpec, runCloudSweep } from '../../helpers/cloud-sweep';
+import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';
+
+let servers: TestServer[];
+let results: SweepResults;
+let browser: Browser;
+
+/** Three endpoints 2, 8 and 60 ms away, at different prices, one of them dead: a real sweep to report on. */
+beforeAll(async () => {
+  servers = await Promise.all([fixedDelayServer(2), fixedDelayServer(8), fixedDelayServer(60)]);
+  const http = (name: string, url: string, costPerHour: number) => ({ kind: 'http', name, url, costPerHour });
+  const outcome = await runCloudSweep(
+    cloudSpec([http('fast', servers[0].url, 0.5), http('cheap', servers[1].url, 0.1), http('slow', servers[2].url, 0.05), http('gone', 'http://127.0.0.1:9/', 0.01)], {
+      slo: { percentile: 95, latencyMs: 40, maxErrorRate: 0.05 },
+      // Text from the spec that would be markup if the report did not escape it.
+      payloads: [{ body: '{"note": "</script><b>bold</b>"}' }],
+    }),
+    { http: httpTarget },
+  );
+  results = outcome.results!;
+  browser = await launchChromium();
+});
+afterAll(async () => {
+  await browser?.close();
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+describe('sweep results', () => {
+  it('joins verdicts and records: one entry per candidate, phases with the SLO percentile', () => {
+    expect(results.candidates.map((c) => [c.id, c.status, c.feasible])).toEqual([
+      ['fast', 'measured', true],
+      ['cheap', 'measured', true],
+      ['slow', 'measured', false],
+      ['gone', 'failed', false],
+    ]);
+    expect(results.recommended).toBe('cheap');
+    const cheap = results.candidates[1];
+    expect(cheap.configuration).toMatchObject({ url: servers[1].url, costPerHour: 0.1 });
+    expect(cheap.phases[0].sloLatencyMs).toBeGreaterThanOrEqual(8);
+    // Missing the SLO leaves no sized cost; one instance for a month still places it.
+    expect(results.candidates[2].monthlyCostUsd).toBeUndefined();
+    expect(results.candidates[2].oneInstanceMonthlyUsd).toBeCloseTo(0.05 * 730, 2);
+  });
+
+  it('writes CSV with one row per candidate and phase, quoting what needs it', () => {
+    const lines = resultsCsv(results).trimEnd().split('\r\n');
+    expect(lines[0].split(',').slice(0, 3)).toEqual(['candidate', 'kind', 'status']);
+    const phases = results.candidates.reduce((n, c) => n + Math.max(1, c.phases.length), 0);
+    expect(lines).toHaveLength(1 + phases);
+    const gone = lines.find((l) => l.startsWith('gone,'))!;
+    expect(gone).toMatch(/^gone,http,failed,false,false,false,/);
+    expect(gone.endsWith(',failed: cannot reach http://127.0.0.1:9/ (ECONNREFUSED)')).toBe(true);
+    const quoted = resultsCsv({ ...results, candidates: [{ ...results.candidates[3], reason: 'failed: "x", then y\nz' }] });
+    expect(quoted.split('\r\n')[1].endsWith(',"failed: ""x"", then y\nz"')).toBe(true);
+  });
+
+  it('writes report.html, results.json and results.csv', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const files = writeReportFiles(results, dir);
+    expect(JSON.parse(readFileSync(files.json, 'utf8')).candidates).toHaveLength(4);
+    expect(readFileSync(files.csv, 'utf8').startsWith('candidate,kind,status')).toBe(true);
+    expect(readFileSync(files.html, 'utf8')).toMatch(/^<!doctype html>/);
+  });
+});
+
+describe('HTML report in Chromium', () => {
+  it('needs nothing from the network, logs no error, plots every measured candidate and shows the recommendation', async () => {
+    const html = htmlReport(results);
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
+    writeFileSync(file, html);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([`file://${file}`]);
+    expect(await page.textContent('#recommendation')).toMatch(/Recommended: cheap/);
+    const pareto = await page.evaluate(() => {
+      const chart = (globalThis as any).Chart.getChart('pareto');
+      return chart.data.datasets.map((d: any) => [d.label, d.data.map((p: any) => p.id)]);
+    });
+    // One point per measured candidate (the dead one has nothing to place, and is named under the chart).
+    expect(pareto).toEqual([
+      ['meets the SLO', ['fast', 'cheap']],
+      ['misses the SLO', ['slow']],
+      ['frontier', expect.arrayContaining(['cheap'])],
+    ]);
+    expect(await page.textContent('#not-plotted')).toMatch(/gone \(failed: cannot reach/);
+    // What the spec says is text, never markup.
+    expect(await page.locator('b').count()).toBe(0);
+    expect(await page.textContent('pre')).toContain('</script><b>bold</b>');
+    expect(await page.locator('#candidates tbody tr').count()).toBe(4);
+    await page.close();
+  });
+});
