@@ -2,9 +2,10 @@
  * The model server as a plain HTTP server (the sweep's `local` target, and the entry point of
  * the SageMaker container image, which SageMaker starts as `<image> serve`).
  *
- *   serve --model examples/demo-model/build/model.onnx [--threads 2] [--host 127.0.0.1] [--port 8080]
+ *   serve --model examples/demo-model/build/model.onnx [--threads 2] [--max-batch 8 --batch-delay-ms 2] [--host 127.0.0.1] [--port 8080]
  *
- * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS and MAX_BODY_BYTES. Once the model is
+ * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS, MAX_BODY_BYTES, MODEL_SERVER_MAX_BATCH and
+ * MODEL_SERVER_BATCH_DELAY_MS. Once the model is
  * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
  */
 import { parseArgs } from 'node:util';
@@ -12,7 +13,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { configFromEnv } from '../../lib/model-server/config';
 import { startModelHttpServer } from '../../lib/model-server/http-server';
 
-const USAGE = `usage: serve --model <file.onnx> [--threads N] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B]`;
+const USAGE = `usage: serve --model <file.onnx> [--threads N] [--max-batch N] [--batch-delay-ms MS] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B]`;
 
 export async function main(argv: string[]): Promise<number> {
   let options;
@@ -26,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8080' },
         'max-body-bytes': { type: 'string' },
+        'max-batch': { type: 'string' },
+        'batch-delay-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -40,10 +43,12 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.model !== undefined ? { MODEL_PATH: values.model } : {}),
       ...(values.threads !== undefined ? { MODEL_SERVER_THREADS: values.threads } : {}),
       ...(values['max-body-bytes'] !== undefined ? { MAX_BODY_BYTES: values['max-body-bytes'] } : {}),
+      ...(values['max-batch'] !== undefined ? { MODEL_SERVER_MAX_BATCH: values['max-batch'] } : {}),
+      ...(values['batch-delay-ms'] !== undefined ? { MODEL_SERVER_BATCH_DELAY_MS: values['batch-delay-ms'] } : {}),
     });
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
-    options = { ...config, host: values.host, port };
+    options = { ...config, batching: { maxBatchSize: config.maxBatchSize, maxDelayMs: config.batchDelayMs }, host: values.host, port };
   } catch (error) {
     console.error(`serve: ${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -52,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   const logger = new Logger({ serviceName: 'modelsweep-model-server' });
   try {
     const running = await startModelHttpServer({ ...options, logger });
-    console.log(JSON.stringify({ event: 'listening', url: running.url, threads: options.threads, loadMs: Math.round(running.model.loadMs) }));
+    console.log(JSON.stringify({ event: 'listening', url: running.url, threads: options.threads, maxBatchSize: running.model.maxBatchSize, loadMs: Math.round(running.model.loadMs) }));
     const stop = () => void running.close().then(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

@@ -12,6 +12,8 @@ const envSchema = z.object({
   MODEL_PATH: z.string({ error: 'MODEL_PATH is not set: give the path of the .onnx file to serve' }).min(1, 'MODEL_PATH is empty'),
   MODEL_SERVER_THREADS: integerFromEnv('MODEL_SERVER_THREADS', 0).optional(),
   MAX_BODY_BYTES: integerFromEnv('MAX_BODY_BYTES', 1).optional(),
+  MODEL_SERVER_MAX_BATCH: integerFromEnv('MODEL_SERVER_MAX_BATCH', 1).optional(),
+  MODEL_SERVER_BATCH_DELAY_MS: integerFromEnv('MODEL_SERVER_BATCH_DELAY_MS', 0).optional(),
 });
 
 /** The model server's settings, read from the environment (Lambda) or flags (HTTP mode). */
@@ -20,9 +22,13 @@ export interface ModelServerConfig {
   /** 0 = onnxruntime's choice. */
   readonly threads: number;
   readonly maxBodyBytes: number;
+  /** Concurrent requests stacked into one run, at most; 1 = no batching. */
+  readonly maxBatchSize: number;
+  /** Longest a request waits for others to join its batch. */
+  readonly batchDelayMs: number;
 }
 
-/** Reads `MODEL_PATH`, `MODEL_SERVER_THREADS` and `MAX_BODY_BYTES`, naming the variable that is wrong. */
+/** Reads `MODEL_PATH`, `MODEL_SERVER_THREADS`, `MAX_BODY_BYTES`, `MODEL_SERVER_MAX_BATCH` and `MODEL_SERVER_BATCH_DELAY_MS`, naming the variable that is wrong. */
 export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -32,5 +38,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
     modelPath: parsed.data.MODEL_PATH,
     threads: parsed.data.MODEL_SERVER_THREADS ?? 0,
     maxBodyBytes: parsed.data.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES,
+    maxBatchSize: parsed.data.MODEL_SERVER_MAX_BATCH ?? 1,
+    batchDelayMs: parsed.data.MODEL_SERVER_BATCH_DELAY_MS ?? 2,
   };
 }

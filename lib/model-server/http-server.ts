@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BatchingOptions } from './batcher';
 import { errorBody, ModelServerError, payloadTooLarge } from './errors';
 import { DEFAULT_MAX_BODY_BYTES, handleInvocation, type InvocationResult } from './invocation';
 import { healthBody, loadModel, type LoadedModel } from './model';
@@ -16,6 +17,8 @@ export interface ModelHttpServerOptions {
   readonly port?: number;
   /** @default 6 MiB */
   readonly maxBodyBytes?: number;
+  /** Concurrent requests stacked into one model run. @default off */
+  readonly batching?: BatchingOptions;
   readonly logger: Logger;
 }
 
@@ -32,7 +35,7 @@ export interface RunningModelServer {
  * caller that sees the port (or SageMaker's startup health check) sees a ready server.
  */
 export async function startModelHttpServer(options: ModelHttpServerOptions): Promise<RunningModelServer> {
-  const modelPromise = loadModel({ modelPath: options.modelPath, threads: options.threads });
+  const modelPromise = loadModel({ modelPath: options.modelPath, threads: options.threads, batching: options.batching });
   const model = await modelPromise;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const server = createServer((req, res) => {

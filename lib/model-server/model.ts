@@ -1,4 +1,5 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { DynamicBatcher, type BatchingOptions } from './batcher';
 import { ModelServerError } from './errors';
 import { parseInferenceRequest, toFeeds, type TensorType } from './request';
 
@@ -10,6 +11,8 @@ export interface LoadModelOptions {
    * @default 0, onnxruntime's choice: one per physical core
    */
   readonly threads?: number;
+  /** Dynamic batching of concurrent requests. @default off (every request runs alone) */
+  readonly batching?: BatchingOptions;
 }
 
 /** A model loaded into an onnxruntime session, ready to serve. */
@@ -18,6 +21,10 @@ export interface LoadedModel {
   readonly modelPath: string;
   readonly threads: number;
   readonly loadMs: number;
+  /** Set when concurrent requests are batched. */
+  readonly batcher?: DynamicBatcher;
+  /** 1 when requests run alone. */
+  readonly maxBatchSize: number;
 }
 
 const loaded = new Map<string, Promise<LoadedModel>>();
@@ -33,17 +40,18 @@ export function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   if (!Number.isInteger(threads) || threads < 0) {
     throw new Error(`threads must be a non-negative integer (0 = one per core), got ${threads}`);
   }
-  const key = `${options.modelPath}\u0000${threads}`;
+  const batching = options.batching && options.batching.maxBatchSize > 1 ? options.batching : undefined;
+  const key = `${options.modelPath}\u0000${threads}\u0000${batching ? `${batching.maxBatchSize}/${batching.maxDelayMs}` : ''}`;
   let pending = loaded.get(key);
   if (!pending) {
-    pending = createSession(options.modelPath, threads);
+    pending = createSession(options.modelPath, threads, batching);
     loaded.set(key, pending);
     pending.catch(() => loaded.delete(key));
   }
   return pending;
 }
 
-async function createSession(modelPath: string, threads: number): Promise<LoadedModel> {
+async function createSession(modelPath: string, threads: number, batching: BatchingOptions | undefined): Promise<LoadedModel> {
   const started = performance.now();
   loadCount++;
   const session = await InferenceSession.create(modelPath, {
@@ -52,7 +60,10 @@ async function createSession(modelPath: string, threads: number): Promise<Loaded
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  return { session, modelPath, threads, loadMs: performance.now() - started };
+  const loadMs = performance.now() - started;
+  if (!batching) return { session, modelPath, threads, loadMs, maxBatchSize: 1 };
+  const batcher = new DynamicBatcher((feeds) => session.run(feeds) as Promise<Record<string, Tensor>>, batching);
+  return { session, modelPath, threads, loadMs, batcher, maxBatchSize: batching.maxBatchSize };
 }
 
 /** How many times this process has created an inference session; 1 in a warm server. */
@@ -61,8 +72,8 @@ export function modelLoadCount(): number {
 }
 
 /** The body of a health check: the server is up and this model is loaded. */
-export function healthBody(model: LoadedModel): { status: 'ok'; threads: number; loadMs: number; modelLoads: number } {
-  return { status: 'ok', threads: model.threads, loadMs: Math.round(model.loadMs), modelLoads: loadCount };
+export function healthBody(model: LoadedModel): { status: 'ok'; threads: number; maxBatchSize: number; loadMs: number; modelLoads: number } {
+  return { status: 'ok', threads: model.threads, maxBatchSize: model.maxBatchSize, loadMs: Math.round(model.loadMs), modelLoads: loadCount };
 }
 
 export interface OutputTensor {
@@ -87,7 +98,7 @@ export async function predict(model: LoadedModel, body: unknown, requestId: stri
   const feeds = toFeeds(request, model.session.inputMetadata, makeTensor);
   let results: InferenceSession.ReturnType;
   try {
-    results = await model.session.run(feeds);
+    results = await (model.batcher ? model.batcher.submit(feeds as Record<string, Tensor>) : model.session.run(feeds));
   } catch (error) {
     throw new ModelServerError('ModelError', `the model failed to run: ${(error as Error).message}`);
   }

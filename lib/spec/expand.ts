@@ -16,7 +16,7 @@ export type Candidate = CandidateBase &
     | { readonly kind: 'lambda'; readonly functionName: string; readonly memorySizeMb: number; readonly architecture: 'arm64' | 'x86_64'; readonly region?: string; readonly maxParallelInvocations: number }
     | ({ readonly kind: 'azureml'; readonly sku: string; readonly instanceCount: number } & AzureDeploymentFields)
     | { readonly kind: 'http'; readonly url: string; readonly costPerHour: number; readonly headers: Readonly<Record<string, string>> }
-    | { readonly kind: 'local'; readonly threads: number; readonly modelPath?: string; readonly costPerHour: number }
+    | { readonly kind: 'local'; readonly threads: number; readonly maxBatchSize: number; readonly batchDelayMs?: number; readonly modelPath?: string; readonly costPerHour: number }
   );
 
 /** What SageMaker candidates of a group share: the model they serve and where. */
@@ -110,10 +110,12 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
       return [{ id, group: index, environment: group.environment ?? {}, kind: group.kind, url: group.url, costPerHour: group.costPerHour, headers: group.headers ?? {} }];
     }
     case 'local':
-      return group.threads.map((threads) => ({
-        ...base(`threads${threads}`),
+      return grid({ threads: group.threads, maxBatchSize: group.maxBatchSize }).map(({ threads, maxBatchSize }) => ({
+        ...base(`threads${threads}${maxBatchSize > 1 ? `-batch${maxBatchSize}` : ''}`),
         kind: group.kind,
         threads,
+        maxBatchSize,
+        ...defined({ batchDelayMs: group.batchDelay }),
         costPerHour: group.costPerHour,
         ...(group.modelPath ? { modelPath: group.modelPath } : {}),
       }));

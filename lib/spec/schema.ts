@@ -138,6 +138,10 @@ const candidateSchemas = [
     ...common,
     /** onnxruntime intra-op threads of the local model server. */
     threads: oneOrMany(z.number().int().min(0, 'threads is 0 (one per core) or more').max(64)).default([0]),
+    /** Concurrent requests the model server stacks into one run (dynamic batching); 1 = off. */
+    maxBatchSize: oneOrMany(positiveInt('maxBatchSize').max(256, 'maxBatchSize is at most 256')).default([1]),
+    /** Longest a request waits for others to join its batch. @default 2ms */
+    batchDelay: duration.optional(),
     /** The .onnx file; default: the spec's model.path. */
     modelPath: z.string().min(1).optional(),
     /** What running this configuration costs. @default 0 */

@@ -39,7 +39,7 @@ export function runningLocalServers(): number {
 
 /**
  * modelsweep's ONNX model server on 127.0.0.1, one process per candidate with the candidate's
- * thread count; killed at teardown, and on exit whatever happened.
+ * thread count and batching; killed at teardown, and on exit whatever happened.
  */
 export const localTarget: TargetAdapter<LocalDeployment> = {
   kind: 'local',
@@ -52,7 +52,8 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
     if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
     const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
     killAllOnExit();
-    const child = spawn(process.execPath, [server, '--model', model, '--threads', String(c.threads), '--host', '127.0.0.1', '--port', '0'], {
+    const batching = ['--max-batch', String(c.maxBatchSize), ...(c.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(c.batchDelayMs))] : [])];
+    const child = spawn(process.execPath, [server, '--model', model, '--threads', String(c.threads), ...batching, '--host', '127.0.0.1', '--port', '0'], {
       env: { ...process.env, ...c.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

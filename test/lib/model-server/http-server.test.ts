@@ -133,3 +133,22 @@ describe('model server with a model that fails', () => {
     await expect(startModelHttpServer({ modelPath: '/nonexistent/model.onnx', port: 0, logger })).rejects.toThrow(/nonexistent/);
   });
 });
+
+describe('model server with dynamic batching', () => {
+  it('answers concurrent requests of different sizes with their own rows, as computed one by one', async () => {
+    const server = await startModelHttpServer({ modelPath: DEMO_MODEL_PATH, threads: 1, port: 0, batching: { maxBatchSize: 16, maxDelayMs: 20 }, logger });
+    try {
+      expect(await (await fetch(`${server.url}/ping`)).json()).toMatchObject({ status: 'ok', maxBatchSize: 16 });
+      const payloads = [1, 8, 2, 1].map((n) => demoPayload(n));
+      const answers = await Promise.all(payloads.map((p) => post(server.url, JSON.stringify(p))));
+      answers.forEach(({ status, json }, i) => {
+        expect(status).toBe(200);
+        const expected = referenceForward(payloads[i].inputs.input.data, payloads[i].inputs.input.dims[0]).flat();
+        expect(json.outputs.probabilities.dims).toEqual([payloads[i].inputs.input.dims[0], 10]);
+        json.outputs.probabilities.data.forEach((value: number, k: number) => expect(value).toBeCloseTo(expected[k], 5));
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});

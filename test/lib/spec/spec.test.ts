@@ -49,6 +49,13 @@ describe('sweep spec', () => {
     expect(all.candidates).toHaveLength(17);
     expect(all.spec.strategy).toEqual({ type: 'balanced', weight: 0.7 });
     expect(all.warnings).toEqual([]);
+    const batching = parseSpec(stringify({ ...validSpec(), candidates: [{ kind: 'local', threads: [1, 2], maxBatchSize: [1, 8], batchDelay: '5ms' }] }), 'spec.yaml', EXAMPLES);
+    expect(batching.candidates.map((c) => c.kind === 'local' && [c.id, c.threads, c.maxBatchSize, c.batchDelayMs])).toEqual([
+      ['local-threads1', 1, 1, 5],
+      ['local-threads1-batch8', 1, 8, 5],
+      ['local-threads2', 2, 1, 5],
+      ['local-threads2-batch8', 2, 8, 5],
+    ]);
     const azure = loadSpecFile(join(EXAMPLES, 'azureml.yaml'));
     expect(azure.candidates.map((c) => c.kind === 'azureml' && [c.id, c.sku, c.maxConcurrentRequestsPerInstance])).toEqual([
       ['azureml-standard-ds3-v2-x1', 'Standard_DS3_v2', 4],

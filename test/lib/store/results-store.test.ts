@@ -11,7 +11,7 @@ import { ResultsStore } from '../../../lib/store/results-store';
 import { RESULTS_TABLE } from '../../../lib/store/table';
 
 const TABLE = 'modelsweep-results';
-const candidate: Candidate = { id: 'local-threads1', group: 0, environment: {}, kind: 'local', threads: 1, costPerHour: 0.1 };
+const candidate: Candidate = { id: 'local-threads1', group: 0, environment: {}, kind: 'local', threads: 1, maxBatchSize: 1, costPerHour: 0.1 };
 
 function phase(): PhaseResult {
   const h = new LatencyHistogram();

@@ -17,7 +17,7 @@ const context: AdapterContext = {
   expiresAt: new Date(Date.now() + 3600_000),
   prices: builtInPrices(),
 };
-const local = (threads: number, modelPath?: string): Candidate => ({ id: `local-threads${threads}`, group: 0, environment: {}, kind: 'local', threads, costPerHour: 0.1, ...(modelPath ? { modelPath } : {}) });
+const local = (threads: number, modelPath?: string): Candidate => ({ id: `local-threads${threads}`, group: 0, environment: {}, kind: 'local', threads, maxBatchSize: 1, costPerHour: 0.1, ...(modelPath ? { modelPath } : {}) });
 const payload = { body: JSON.stringify(demoPayload(1)), contentType: 'application/json' };
 
 describe('local target', () => {
