@@ -1,18 +1,8 @@
 import { DeleteAliasCommand, DeleteFunctionCommand, ListTagsCommand, paginateListAliases, paginateListFunctions, paginateListVersionsByFunction, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ownerFromTags, type ResourceOwner } from '../targets/cloud/resource-tags';
+import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { removeIdempotently, withRetry, type RetryOptions } from '../targets/cloud/retry';
-import { parseRestoreTag, RESTORE_TAG, restoreFromNote, type LambdaAdapterOptions } from '../targets/lambda-target';
+import { ownerFromDescription, parseRestoreTag, RESTORE_TAG, restoreFromNote, type LambdaAdapterOptions } from '../targets/lambda-target';
 import type { Leftover, LeftoverFinder } from './janitor';
-
-/** The owner a sweep wrote into an alias's or version's description, if it did. */
-function ownerFromDescription(description: string | undefined): ResourceOwner | undefined {
-  if (!description?.startsWith('{"modelsweep"')) return undefined;
-  try {
-    return ownerFromTags((JSON.parse(description) as { modelsweep: Record<string, string> }).modelsweep);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * What sweeps left on Lambda in one region: functions whose $LATEST still carries a restore

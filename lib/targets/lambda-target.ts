@@ -19,7 +19,7 @@ import type { Candidate } from '../spec/expand';
 import { CandidateError, SetupError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
-import { ownerTags, resourceName, TAG_KEYS, type ResourceOwner } from './cloud/resource-tags';
+import { ownerFromTags, ownerTags, resourceName, TAG_KEYS, type ResourceOwner } from './cloud/resource-tags';
 import { classify, pollUntil, rethrowAsFailed, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 import { parseLambdaReport } from './lambda-report';
 
@@ -112,7 +112,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       const client = clientFor(c.region);
       const owner: ResourceOwner = { sweepId: context.sweepId, candidateId: c.id, createdAt: context.createdAt, expiresAt: context.expiresAt };
       const alias = resourceName('modelsweep', owner, 128);
-      const description = JSON.stringify({ modelsweep: ownerTags(owner) });
+      const description = ownerDescription(owner);
 
       const fn = await call(() => client.send(new GetFunctionCommand({ FunctionName: c.functionName })));
       const config = fn.Configuration!;
@@ -300,6 +300,19 @@ export async function restoreFromNote(client: LambdaClient, functionName: string
     await waitForUpdate(client, functionName, { ...options, retry });
   }
   await call(() => client.send(new UntagResourceCommand({ Resource: config.FunctionArn!, TagKeys: [RESTORE_TAG, ...Object.values(TAG_KEYS)] })));
+}
+
+/** Aliases and versions take no tags: their description carries the sweep's owner instead. */
+export const ownerDescription = (owner: ResourceOwner): string => JSON.stringify({ modelsweep: ownerTags(owner) });
+
+/** The owner {@link ownerDescription} wrote, or undefined for an alias or version that is not a sweep's. */
+export function ownerFromDescription(description: string | undefined): ResourceOwner | undefined {
+  if (!description?.startsWith('{"modelsweep"')) return undefined;
+  try {
+    return ownerFromTags((JSON.parse(description) as { modelsweep: Record<string, string> }).modelsweep);
+  } catch {
+    return undefined;
+  }
 }
 
 /** What to put back, small enough for a tag value (256 characters of base64); environment left out if it does not fit. */
