@@ -1,6 +1,6 @@
 import { DeleteAliasCommand, DeleteFunctionCommand, ListTagsCommand, paginateListAliases, paginateListFunctions, paginateListVersionsByFunction, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ownerFromTags } from '../targets/cloud/resource-tags';
-import { removeIdempotently, withRetry, type RetryOptions } from '../targets/cloud/retry';
+import { removeIdempotently, retryOptionsOf, retrying } from '../targets/cloud/retry';
 import { ownerFromDescription, parseRestoreTag, RESTORE_TAG, restoreFromNote, type LambdaAdapterOptions } from '../targets/lambda-target';
 import type { Leftover, LeftoverFinder } from './janitor';
 
@@ -10,8 +10,8 @@ import type { Leftover, LeftoverFinder } from './janitor';
  * description. A version is deleted only after the aliases that point to it.
  */
 export function lambdaLeftovers(client: LambdaClient, region: string, options: Omit<LambdaAdapterOptions, 'client'> = {}): LeftoverFinder {
-  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const retry = retryOptionsOf(options);
+  const call = retrying(retry);
   return {
     where: `Lambda in ${region}`,
     async find() {

@@ -9,7 +9,7 @@ import {
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { ownerFromTags } from '../targets/cloud/resource-tags';
-import { removeIdempotently, withRetry, type RetryOptions } from '../targets/cloud/retry';
+import { removeIdempotently, retrying, type RetryOptions } from '../targets/cloud/retry';
 import type { Leftover, LeftoverFinder } from './janitor';
 
 /** Every name the SageMaker adapter gives starts with this. */
@@ -20,7 +20,7 @@ const NAME_PREFIX = 'ms-';
  * adapter's name prefix, claimed only by their tags), endpoints first.
  */
 export function sageMakerLeftovers(client: SageMakerClient, region: string, retry: RetryOptions = {}): LeftoverFinder {
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const call = retrying(retry);
   const tagsOf = async (arn: string) => {
     const { Tags = [] } = await call(() => client.send(new ListTagsCommand({ ResourceArn: arn })));
     return Object.fromEntries(Tags.map((t) => [t.Key ?? '', t.Value]));

@@ -7,7 +7,7 @@ import type { Candidate } from '../spec/expand';
 import { CandidateError, SetupError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
 import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
 import { azureMlClient, azureRetryOptions, checkAzureAccess } from './cloud/azure-access';
-import { classify, isNotFound, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, isNotFound, retrying, teardownSteps, type RetryOptions } from './cloud/retry';
 
 type AzureCandidate = Extract<Candidate, { kind: 'azureml' }>;
 
@@ -80,7 +80,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
     return client;
   };
   const retry = azureRetryOptions(options.retry);
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const call = retrying(retry);
   const lro = { updateIntervalInMs: options.pollIntervalMs ?? 15_000 };
   /** Workspace regions, read when access is checked. */
   const locations = new Map<string, string>();

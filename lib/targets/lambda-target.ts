@@ -20,7 +20,7 @@ import { CandidateError, SetupError, type AdapterContext, type Deployment, type 
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerFromTags, ownerTags, resourceName, TAG_KEYS, type ResourceOwner } from './cloud/resource-tags';
-import { classify, pollUntil, rethrowAsFailed, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, pollUntil, rethrowAsFailed, retryOptionsOf, retrying, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
 import { parseLambdaReport } from './lambda-report';
 
 type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
@@ -84,8 +84,8 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       if (!client) clients.set(region ?? '', (client = new LambdaClient({ region })));
       return client;
     });
-  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const retry = retryOptionsOf(options);
+  const call = retrying(retry);
   const fetchCode = options.fetchCode ?? fetchFunctionCode;
   const updated = (client: LambdaClient, functionName: string, context: AdapterContext) =>
     waitForUpdate(client, functionName, { ...options, retry, signal: context.signal });
@@ -276,8 +276,8 @@ async function waitForUpdate(client: LambdaClient, functionName: string, options
  * before it could), then removes the note and the sweep's tags. Only what differs is changed.
  */
 export async function restoreFromNote(client: LambdaClient, functionName: string, note: Partial<OriginalConfiguration>, options: Omit<LambdaAdapterOptions, 'client'> = {}): Promise<void> {
-  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const retry = retryOptionsOf(options);
+  const call = retrying(retry);
   const fn = await call(() => client.send(new GetFunctionCommand({ FunctionName: functionName })));
   const config = fn.Configuration!;
   if (note.architecture && (config.Architectures?.[0] ?? 'x86_64') !== note.architecture) {

@@ -20,7 +20,7 @@ import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deploy
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { classify, isQuota, rethrowAsFailed, pollUntil, realSleep, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { classify, isQuota, rethrowAsFailed, pollUntil, realSleep, retryOptionsOf, retrying, teardownSteps, type RetryOptions } from './cloud/retry';
 
 type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
@@ -94,8 +94,8 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       }
       return set;
     });
-  const retry: RetryOptions = { ...options.retry, ...(options.sleep ? { sleep: options.sleep } : {}) };
-  const call = <T>(fn: () => Promise<T>) => withRetry(fn, retry);
+  const retry = retryOptionsOf(options);
+  const call = retrying(retry);
   /** Models created for each sweep, by model definition: created once, shared by its candidates. */
   const models = new Map<string, Map<string, Promise<{ name: string; region: string | undefined }>>>();
 

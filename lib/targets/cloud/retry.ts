@@ -76,6 +76,18 @@ export interface RetryOptions {
 
 export const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** An adapter's retry options with its injected sleep (tests) applied to the backoff as well. */
+export const retryOptionsOf = (options: { readonly retry?: RetryOptions; readonly sleep?: (ms: number) => Promise<void> }): RetryOptions => ({
+  ...options.retry,
+  ...(options.sleep ? { sleep: options.sleep } : {}),
+});
+
+/** {@link withRetry} bound to one set of options. */
+export const retrying =
+  (retry: RetryOptions) =>
+  <T>(fn: () => Promise<T>): Promise<T> =>
+    withRetry(fn, retry);
+
 /**
  * Calls `fn` again on throttling with "full jitter" exponential backoff (a random delay up to
  * base × 2^attempt, capped), so many clients that were throttled together do not retry together.
