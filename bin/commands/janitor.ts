@@ -89,12 +89,12 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
 }
 
 async function awsFinders(regions: readonly string[]): Promise<LeftoverFinder[]> {
-  const configured = regions.length > 0 ? [...regions] : [await checkAwsAccess(new SageMakerClient({}), 'janitor', 'pass --region, or set AWS_REGION')];
+  // With no --region, the configured region's client is checked (region and credentials) once and used.
+  const clients = regions.length > 0 ? regions.map((region) => ({ client: new SageMakerClient({ region }), what: `janitor in ${region}` })) : [{ client: new SageMakerClient({}), what: 'janitor' }];
   const finders: LeftoverFinder[] = [];
-  for (const region of configured) {
-    const sagemaker = new SageMakerClient({ region });
-    await checkAwsAccess(sagemaker, `janitor in ${region}`);
-    finders.push(sageMakerLeftovers(sagemaker, region), lambdaLeftovers(new LambdaClient({ region }), region));
+  for (const { client, what } of clients) {
+    const region = await checkAwsAccess(client, what, 'pass --region, or set AWS_REGION');
+    finders.push(sageMakerLeftovers(client, region), lambdaLeftovers(new LambdaClient({ region }), region));
   }
   return finders;
 }
