@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { formatMs, formatUsd, percentileLabel } from './format';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -11,9 +12,8 @@ const escapeHtml = (text: unknown) =>
   String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 /** JSON inside a <script> element: nothing in it can close the element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
-const usd = (n: number | undefined) => (n === undefined ? '–' : `$${n.toFixed(2)}`);
-const msText = (n: number | undefined) => (n === undefined ? '–' : `${n >= 100 ? n.toFixed(0) : n.toFixed(1)} ms`);
-const pct = (p: number) => `p${p}`;
+const usd = (n: number | undefined) => (n === undefined ? '–' : formatUsd(n));
+const msText = (n: number | undefined) => (n === undefined ? '–' : formatMs(n));
 
 /** What the charts plot, computed here so the page's script only draws. */
 export function chartData(results: SweepResults) {
@@ -72,7 +72,7 @@ function costRows(results: SweepResults): string {
  */
 export function htmlReport(results: SweepResults): string {
   const best = results.candidates.find((c) => c.recommended);
-  const slo = `${pct(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms, errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`;
+  const slo = `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms, errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`;
   const headline = best
     ? `<p class="winner">Recommended: <strong>${escapeHtml(best.id)}</strong></p><p>${escapeHtml(best.reason.replace(/^recommended: /, ''))}</p>`
     : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
@@ -98,7 +98,7 @@ export function htmlReport(results: SweepResults): string {
 SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps average, ${results.traffic.peakRps} rps peak.</p>
 <section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}</section>
 
-<h2>Monthly cost against ${pct(results.slo.percentile)} latency</h2>
+<h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>
 <p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>
 <div class="chart"><canvas id="pareto" role="img" aria-label="Pareto chart of monthly cost against SLO latency"></canvas></div>
 <p id="not-plotted" class="meta"></p>
@@ -106,7 +106,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 <h2>Latency percentiles</h2>
 <div class="chart"><canvas id="percentiles" role="img" aria-label="Latency percentiles per candidate"></canvas></div>
 
-<h2>Throughput against ${pct(results.slo.percentile)} latency, across phases</h2>
+<h2>Throughput against ${percentileLabel(results.slo.percentile)} latency, across phases</h2>
 <div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
 
 <h2>Cost</h2>
@@ -114,7 +114,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 <tbody>${costRows(results)}</tbody></table>
 
 <h2>All candidates</h2>
-<table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${pct(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>
+<table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>
 <tbody>${candidateRows(results)}</tbody></table>
 
 <h2>The spec</h2>

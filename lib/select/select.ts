@@ -2,6 +2,7 @@ import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
 import { costPerMillionInferences } from '../cost/estimate';
 import { percentileInterval } from '../load/stop-rules';
+import { formatMs, formatUsd, percentileLabel } from '../report/format';
 
 export interface SelectionSlo {
   readonly percentile: number;
@@ -69,9 +70,6 @@ export interface Selection {
   readonly candidates: CandidateVerdict[];
 }
 
-const money = (usd: number) => `$${usd.toFixed(2)}`;
-const ms = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
-const pct = (p: number) => `p${String(p).replace(/\.0$/, '')}`;
 
 interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
   readonly failure?: string;
@@ -109,7 +107,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     const why =
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
-        : `${pct(slo.percentile)} ${ms(latency.sloLatencyMs ?? 0)} > ${ms(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
+        : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
     // Its hourly price still places it on the report's cost/latency chart.
     const costPerHourUsd = input.costPerInstanceHour?.(candidate);
     return { ...base, ...latency, ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}), feasible: false, failure: `fails the SLO (${why})` };
@@ -181,10 +179,10 @@ export function selectCandidate(input: SelectionInput): Selection {
   const runnerUp = ranked[1];
   if (best && runnerUp && strategy.type !== 'cost' && overlaps(best, runnerUp)) {
     const cheaper = runnerUp.monthlyCostUsd! < best.monthlyCostUsd! ? runnerUp : best;
-    confidenceNote = `${best.id} and ${runnerUp.id} cannot be told apart: their ${pct(slo.percentile)} intervals overlap (${interval(best)} and ${interval(runnerUp)}); choosing the cheaper, ${cheaper.id}`;
+    confidenceNote = `${best.id} and ${runnerUp.id} cannot be told apart: their ${percentileLabel(slo.percentile)} intervals overlap (${interval(best)} and ${interval(runnerUp)}); choosing the cheaper, ${cheaper.id}`;
     best = cheaper;
   } else if (best && runnerUp && strategy.type === 'cost' && Math.abs(runnerUp.monthlyCostUsd! - best.monthlyCostUsd!) < 0.005 && overlaps(best, runnerUp)) {
-    confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${pct(slo.percentile)} intervals overlap; either will do`;
+    confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${percentileLabel(slo.percentile)} intervals overlap; either will do`;
   }
 
   const verdicts = judged.map((j): CandidateVerdict => {
@@ -202,7 +200,7 @@ function overlaps(a: Judged, b: Judged): boolean {
   return aLow <= bHigh && bLow <= aHigh;
 }
 
-const interval = (j: Judged) => `${ms(j.sloLatencyIntervalMs![0])}–${ms(j.sloLatencyIntervalMs![1])}`;
+const interval = (j: Judged) => `${formatMs(j.sloLatencyIntervalMs![0])}–${formatMs(j.sloLatencyIntervalMs![1])}`;
 
 function reasonFor(j: Judged, failure: string | undefined, best: Judged | undefined, recommended: boolean, onFrontier: boolean, feasible: Judged[], input: SelectionInput): string {
   const { slo, strategy } = input;
@@ -210,16 +208,16 @@ function reasonFor(j: Judged, failure: string | undefined, best: Judged | undefi
   if (j.status === 'failed') return `failed: ${failure}`;
   if (j.status === 'over-budget') return `over budget: ${failure}`;
   if (!j.feasible) return failure!;
-  const summary = `${money(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${pct(slo.percentile)} ${ms(j.sloLatencyMs!)}`;
+  const summary = `${formatUsd(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${percentileLabel(slo.percentile)} ${formatMs(j.sloLatencyMs!)}`;
   if (recommended) {
     const by = strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
-    return `recommended: ${by} that meets ${pct(slo.percentile)} ≤ ${ms(slo.latencyMs)} at ${input.traffic.peakRps} rps peak: ${summary}`;
+    return `recommended: ${by} that meets ${percentileLabel(slo.percentile)} ≤ ${formatMs(slo.latencyMs)} at ${input.traffic.peakRps} rps peak: ${summary}`;
   }
   const dominator = feasible.find((other) => other !== j && dominates(other, j));
-  if (dominator) return `dominated by ${dominator.id}: it costs ${money(dominator.monthlyCostUsd!)} and has ${pct(slo.percentile)} ${ms(dominator.sloLatencyMs!)} (this: ${summary})`;
+  if (dominator) return `dominated by ${dominator.id}: it costs ${formatUsd(dominator.monthlyCostUsd!)} and has ${percentileLabel(slo.percentile)} ${formatMs(dominator.sloLatencyMs!)} (this: ${summary})`;
   if (onFrontier && best) {
     const faster = j.sloLatencyMs! < best.sloLatencyMs!;
-    return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${money(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more` : `cheaper than ${best.id} but slower`} (${summary})`;
+    return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${formatUsd(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more` : `cheaper than ${best.id} but slower`} (${summary})`;
   }
   return `meets the SLO, not chosen (${summary})`;
 }
