@@ -4,6 +4,8 @@
  * - dist/assets/model-server/               the model server bundled by esbuild (Lambda handler + HTTP entry)
  * - dist/assets/onnxruntime-layer-<arch>/   a Lambda layer with onnxruntime-node for that architecture only
  * - dist/assets/model-server-image/         the Docker build context of the model server for SageMaker
+ * - dist/assets/sweep-functions/            the sweep workflow's step handlers bundled by esbuild
+ * - dist/assets/sweep-state-machine.json    the BenchmarkSweep state machine rendered as plain ASL (local executor)
  * - examples/demo-model/build/              the demo model (see examples/demo-model/generate.ts)
  *
  * `--if-stale` skips the work when nothing it reads has changed since the last build.
@@ -21,9 +23,10 @@ import {
   type ModelServerArchitecture,
 } from '../lib/build/asset-paths';
 import { DEMO_BUILD_DIR, generateDemoModel } from '../examples/demo-model/generate';
+import { renderSweepDefinition } from '../constructs/sweep/sweep-definition';
 
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
-const INPUTS = ['functions', 'lib', 'examples/demo-model', 'scripts/build-assets.ts', 'package-lock.json'];
+const INPUTS = ['functions', 'lib', 'constructs/sweep/sweep-definition.ts', 'examples/demo-model', 'scripts/build-assets.ts', 'package-lock.json'];
 const STAMP = join(ASSETS_DIR, '.inputs-sha256');
 
 /** Node version of the Lambda runtime and container image the bundles target. */
@@ -65,6 +68,28 @@ async function buildAll(): Promise<void> {
   cpSync(handlerDir, join(image, 'model-server'), { recursive: true, filter: (p) => !p.endsWith('index.js') && !p.endsWith('index.js.map') });
   stageOnnxRuntime(join(image, 'node_modules'), 'x86_64');
   writeFileSync(join(image, 'Dockerfile'), DOCKERFILE);
+  await build({
+    entryPoints: { index: 'functions/sweep/index.ts' },
+    outdir: builtAssets.sweepFunctions,
+    absWorkingDir: PACKAGE_ROOT,
+    bundle: true,
+    platform: 'node',
+    target: `node${MODEL_SERVER_NODE_MAJOR}`,
+    format: 'cjs',
+    // Local model servers never run in the cloud workflow: leave their runtime out of the bundle.
+    // chart.js is read as a file (the report inlines it), so it ships beside the bundle.
+    external: [...ORT_PACKAGES, 'chart.js'],
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const chartJs = join(builtAssets.sweepFunctions, 'node_modules', 'chart.js');
+  for (const file of ['package.json', join('dist', 'chart.umd.min.js'), join('dist', 'chart.cjs')]) {
+    mkdirSync(join(chartJs, file, '..'), { recursive: true });
+    cpSync(join(PACKAGE_ROOT, 'node_modules', 'chart.js', file), join(chartJs, file));
+  }
+  writeFileSync(builtAssets.sweepDefinition, `${JSON.stringify(renderSweepDefinition(), null, 2)}\n`);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { pricesFromFile } from '../../lib/cost/catalog';
 import { textTable, type Align } from '../../lib/report/text-table';
-import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
+import { runSweep, type SweepOutcome } from '../../lib/local/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import { SetupError } from '../../lib/targets/adapter';

@@ -21,6 +21,10 @@ export const builtAssets = {
   onnxRuntimeLayer: (arch: ModelServerArchitecture) => join(ASSETS_DIR, `onnxruntime-layer-${arch}`),
   /** The Docker build context of the model server as a SageMaker container (linux/amd64). */
   modelServerImage: join(ASSETS_DIR, 'model-server-image'),
+  /** The sweep workflow's step handlers, one bundle (`index.<step>` per function). */
+  sweepFunctions: join(ASSETS_DIR, 'sweep-functions'),
+  /** The BenchmarkSweep state machine as plain Amazon States Language, for the local executor. */
+  sweepDefinition: join(ASSETS_DIR, 'sweep-state-machine.json'),
 } as const;
 
 /** Returns `path`, or throws an error telling the user how to build it. */

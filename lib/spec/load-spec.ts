@@ -38,6 +38,8 @@ export interface LoadedSpec {
   readonly warnings: SpecIssue[];
   /** The file's directory: relative paths in the spec are resolved from it. */
   readonly baseDir: string;
+  /** What was parsed, so a workflow can validate the very same spec again. */
+  readonly source: { readonly text: string; readonly file: string };
 }
 
 /** Reads, parses (YAML or JSON) and validates a sweep spec file; throws {@link SpecError}. */
@@ -51,8 +53,12 @@ export function loadSpecFile(file: string): LoadedSpec {
   return parseSpec(text, file, dirname(resolve(file)));
 }
 
-/** Parses and validates spec text; `baseDir` resolves the relative paths in it. */
-export function parseSpec(text: string, file: string, baseDir: string): LoadedSpec {
+/**
+ * Parses and validates spec text; `baseDir` resolves the relative paths in it. With
+ * `checkFiles: false` the payload and model files are not looked for (a workflow step validating
+ * a spec whose payloads were staged elsewhere).
+ */
+export function parseSpec(text: string, file: string, baseDir: string, { checkFiles = true } = {}): LoadedSpec {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -69,7 +75,7 @@ export function parseSpec(text: string, file: string, baseDir: string): LoadedSp
   const at = (path: Array<string | number>, message: string) => ({ path: formatPath(path), message, line: lineOf(path) });
 
   spec.payloads.forEach((payload, i) => {
-    if ('file' in payload) {
+    if ('file' in payload && checkFiles) {
       const full = resolve(baseDir, payload.file);
       if (!existsSync(full) || statSync(full).isDirectory()) issues.push(at(['payloads', i, 'file'], `no such file: ${full}`));
     }
@@ -78,7 +84,7 @@ export function parseSpec(text: string, file: string, baseDir: string): LoadedSp
   const candidates: Candidate[] = [];
   const seen = new Map<string, number>();
   spec.candidates.forEach((group, g) => {
-    if (group.kind === 'local') {
+    if (group.kind === 'local' && checkFiles) {
       const modelPath = group.modelPath ?? spec.model.path;
       if (!modelPath) issues.push(at(['candidates', g], 'a local candidate needs a model: set modelPath here or model.path'));
       else if (!existsSync(resolve(baseDir, modelPath))) issues.push(at(['candidates', g, group.modelPath ? 'modelPath' : 'kind'], `no such model file: ${resolve(baseDir, modelPath)}`));
@@ -111,7 +117,7 @@ export function parseSpec(text: string, file: string, baseDir: string): LoadedSp
     }
   });
   if (issues.length > 0) throw new SpecError(file, issues);
-  return { spec, candidates, warnings, baseDir };
+  return { spec, candidates, warnings, baseDir, source: { text, file } };
 }
 
 /**

@@ -17,6 +17,22 @@ export interface SweepRecord {
   /** The validated spec, as JSON. */
   readonly spec: unknown;
   readonly reason?: string;
+  /** After this, `modelsweep janitor` may remove what the sweep created. */
+  readonly expiresAt?: string;
+  /** Where the workflow staged the spec's payloads (blob keys), for the load steps. */
+  readonly payloads?: PayloadRef[];
+  /** The spec file's folder, resolving its relative paths (local sweeps). */
+  readonly baseDir?: string;
+  /** Measurement cost reserved from the budget, by candidate id. */
+  readonly reserved?: Record<string, number>;
+}
+
+/** A staged payload: its body is in the blob store under `key`. */
+export interface PayloadRef {
+  readonly key: string;
+  readonly contentType?: string;
+  readonly weight?: number;
+  readonly name: string;
 }
 
 export interface CandidateRecord {
@@ -100,6 +116,65 @@ export class ResultsStore {
 
   async putCandidateResult(record: CandidateRecord): Promise<WriteOutcome> {
     return this.putOnce({ ...keys.candidate(record.sweepId, record.candidate.id), type: 'candidate', ...record });
+  }
+
+  /** One measured phase of a candidate (its merged generators' result), recorded once. */
+  async putPhase(sweepId: string, candidateId: string, index: number, phase: PhaseResult): Promise<WriteOutcome> {
+    return this.putOnce({ ...keys.phase(sweepId, candidateId, index), type: 'phase', phase });
+  }
+
+  /** A candidate's recorded phases, in order. */
+  async listPhases(sweepId: string, candidateId: string): Promise<PhaseResult[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.sweep(sweepId).PK, ':prefix': `PHASE#${candidateId}#` },
+    });
+    return items.map((i) => i.phase as PhaseResult);
+  }
+
+  /**
+   * Reserves a candidate's measurement cost from the sweep's budget, atomically: granted only if
+   * what is already reserved plus `usd` stays within `maxUsd`. Asking again for a candidate that
+   * holds a reservation is granted (a re-delivered task); its cost is not counted twice.
+   */
+  async reserveBudget(sweepId: string, candidateId: string, usd: number, maxUsd: number): Promise<{ granted: boolean; reservedUsd: number }> {
+    const sweep = await this.getSweep(sweepId);
+    if (!sweep) throw new Error(`sweep ${sweepId} does not exist`);
+    const reserved = sweep.reserved ?? {};
+    const total = Object.values(reserved).reduce((a, b) => a + b, 0);
+    if (candidateId in reserved) return { granted: true, reservedUsd: total };
+    if (total + usd > maxUsd + 1e-9) return { granted: false, reservedUsd: total };
+    try {
+      // Conditional on the reservations read above: a concurrent reservation makes this one re-read.
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.sweep(sweepId),
+          UpdateExpression: 'SET reserved = :next',
+          ConditionExpression: sweep.reserved ? 'reserved = :previous' : 'attribute_not_exists(reserved)',
+          ExpressionAttributeValues: { ':next': { ...reserved, [candidateId]: usd }, ...(sweep.reserved ? { ':previous': sweep.reserved } : {}) },
+        }),
+      );
+      return { granted: true, reservedUsd: total + usd };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return this.reserveBudget(sweepId, candidateId, usd, maxUsd);
+      throw error;
+    }
+  }
+
+  /** Says on a candidate's record that its teardown left something behind. */
+  async noteTeardownError(sweepId: string, candidateId: string, message: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: keys.candidate(sweepId, candidateId),
+        UpdateExpression: 'SET teardownError = :message',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':message': message },
+      }),
+    ).catch((error) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
   }
 
   async putSelection(record: SelectionRecord): Promise<WriteOutcome> {

@@ -9,6 +9,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | sweep     | SWEEP#<id>      | META                 | MODEL#<model>    | <createdAt>#<sweepId>  |
  * | candidate | SWEEP#<id>      | CANDIDATE#<candId>   |                  |                        |
  * | selection | SWEEP#<id>      | SELECTION            |                  |                        |
+ * | phase     | SWEEP#<id>      | PHASE#<candId>#<nnn> |                  |                        |
  */
 export const RESULTS_TABLE = {
   partitionKey: { name: 'PK', type: 'S' },
@@ -25,6 +26,8 @@ export const keys = {
   sweep: (sweepId: string) => ({ PK: `SWEEP#${sweepId}`, SK: 'META' }),
   candidate: (sweepId: string, candidateId: string) => ({ PK: `SWEEP#${sweepId}`, SK: `CANDIDATE#${candidateId}` }),
   selection: (sweepId: string) => ({ PK: `SWEEP#${sweepId}`, SK: 'SELECTION' }),
+  /** A measured phase of a candidate still being measured (the workflow records each as it ends). */
+  phase: (sweepId: string, candidateId: string, index: number) => ({ PK: `SWEEP#${sweepId}`, SK: `PHASE#${candidateId}#${String(index).padStart(4, '0')}` }),
   modelHistory: (model: string, createdAt: string, sweepId: string) => ({ GSI1PK: `MODEL#${model}`, GSI1SK: `${createdAt}#${sweepId}` }),
 };
 

@@ -10,6 +10,9 @@ export interface Deployment {
   teardown(): Promise<void>;
 }
 
+/** A deployment described as plain JSON, see {@link TargetAdapter.handleOf}. */
+export type DeploymentHandle = Readonly<Record<string, string | number | boolean | null>>;
+
 export interface AdapterContext {
   readonly sweepId: string;
   /** Resolves relative paths of the spec. */
@@ -68,6 +71,20 @@ export interface TargetAdapter<D extends Deployment = Deployment> {
   checkAccess?(candidates: readonly Candidate[], context: AdapterContext): Promise<void>;
   deploy(candidate: Candidate, context: AdapterContext): Promise<D>;
   waitReady(deployment: D, context: AdapterContext): Promise<void>;
+  /**
+   * One look at whether the deployment is ready (the workflow's Wait + describe loop); throws
+   * {@link CandidateError} when it never will be. Kinds without it are waited for with `waitReady`.
+   */
+  isReady?(deployment: D, context: AdapterContext): Promise<boolean>;
+  /** Between two `isReady` looks, and the longest wait for readiness. */
+  readonly readiness?: { readonly pollMs: number; readonly timeoutMs: number };
+  /**
+   * What another process needs to find the deployment again (plain JSON): each workflow step may
+   * run in a different Lambda invocation. Kinds without it can only be measured by one process.
+   */
+  handleOf?(deployment: D): DeploymentHandle;
+  /** The deployment that `handleOf` described, for invoking it and tearing it down. */
+  attach?(candidate: Candidate, handle: DeploymentHandle, context: AdapterContext): D;
   invoker(deployment: D, context: AdapterContext): Invoker & { close?(): Promise<void> };
   /** The platform's metrics for each phase's window (same order), where it has them. */
   serverMetrics?(deployment: D, phases: readonly PhaseResult[], context: AdapterContext): Promise<Array<Record<string, ServerMetric> | undefined>>;

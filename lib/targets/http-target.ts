@@ -20,6 +20,11 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
   kind: 'http',
   scaling: 'instances',
   async deploy(candidate) {
+    return httpTarget.attach!(candidate, {}, undefined as never);
+  },
+  // Everything is in the candidate: any process can reach the endpoint.
+  handleOf: () => ({}),
+  attach(candidate) {
     const c = asHttp(candidate);
     return { candidateId: c.id, url: c.url, headers: c.headers, teardown: async () => {} };
   },

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { builtInPrices } from '../../lib/cost/catalog';
 import type { SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults } from '../../lib/report/write-report';
-import { runSweep, type SweepOutcome } from '../../lib/runner/run-sweep';
+import { runSweep, type SweepOutcome } from '../../lib/local/run-sweep';
 import { parseSpec } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtInPrices } from '../../../lib/cost/catalog';
-import { runSweep } from '../../../lib/runner/run-sweep';
+import { runSweep } from '../../../lib/local/run-sweep';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
@@ -29,7 +29,7 @@ const prices = builtInPrices();
 /** The local kinds only: the lambda candidate below has no adapter here, so it is reported unavailable. */
 const adapters = { http: httpTarget, local: localTarget };
 
-describe('in-process sweep runner', () => {
+describe('local sweep (the BenchmarkSweep state machine run by aws-local-stepfunctions)', () => {
   let dynamo: LocalDynamo;
   let store: ResultsStore;
   let slowServer: TestServer;
@@ -83,7 +83,7 @@ describe('in-process sweep runner', () => {
     const outcome = await runSweep(loaded, { store, prices, adapters });
     expect(outcome.status).toBe('failed');
     expect(outcome.selection.recommended).toBeUndefined();
-    expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'failed', reason: 'no candidate could be measured' });
+    expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'failed', reason: 'no candidate could be measured: gone failed (cannot reach http://127.0.0.1:9/ (ECONNREFUSED))' });
   });
 
   it('tears down the candidate in flight when interrupted', async () => {

@@ -1,0 +1,74 @@
+import { LatencyHistogram, type LatencySummary } from './histogram';
+import { GENERATOR_LIMIT_FRACTION, type PhaseResult } from './phase';
+
+/**
+ * One phase's result from the results of several generators that ran it side by side (each at
+ * its share of the rate or concurrency). Counts add up and the latency histograms merge exactly,
+ * so percentiles are those of every request, not an average of percentiles. Cold-start and billed
+ * summaries are kept as a count-weighted mean of the shards' (they carry no histogram).
+ */
+export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
+  if (shards.length === 0) throw new Error('no generator results to merge');
+  if (shards.length === 1) return shards[0]!;
+  const first = shards[0]!;
+  const sum = (f: (p: PhaseResult) => number) => shards.reduce((total, p) => total + f(p), 0);
+  const histogram = LatencyHistogram.merge(shards.map((s) => s.histogram));
+  const errors: Record<string, number> = {};
+  for (const shard of shards) for (const [key, n] of Object.entries(shard.errors)) errors[key] = (errors[key] ?? 0) + n;
+  const requests = sum((p) => p.requests);
+  const completed = sum((p) => p.successes + p.errorCount);
+  const errorCount = sum((p) => p.errorCount);
+  const lateSends = sum((p) => p.lateSends);
+  const startedAt = shards.map((s) => s.startedAt).sort()[0]!;
+  const stopped = shards.find((s) => s.stoppedEarly)?.stoppedEarly;
+  const coldShards = shards.filter((s) => s.coldStarts);
+  const billedShards = shards.filter((s) => s.billedDurationMs);
+  return {
+    name: first.name,
+    mode: first.mode,
+    ...(first.mode === 'open' ? { rate: sum((p) => p.rate ?? 0), arrivals: first.arrivals } : { concurrency: sum((p) => p.concurrency ?? 0) }),
+    plannedDurationMs: first.plannedDurationMs,
+    startedAt,
+    durationMs: Math.max(...shards.map((s) => s.durationMs)),
+    requests,
+    successes: histogram.count,
+    errors: Object.fromEntries(Object.entries(errors).sort(([a], [b]) => a.localeCompare(b))),
+    errorCount,
+    errorRate: completed === 0 ? 0 : errorCount / completed,
+    // Each generator's rate over its own time: side by side, they add up.
+    achievedRps: sum((p) => p.achievedRps),
+    lateSends,
+    maxLatenessMs: Math.max(...shards.map((s) => s.maxLatenessMs)),
+    generatorLimited: first.mode === 'open' && requests > 0 && lateSends / requests > GENERATOR_LIMIT_FRACTION,
+    ...(stopped ? { stoppedEarly: stopped } : {}),
+    latencyMs: histogram.summary(),
+    histogram: histogram.encode(),
+    ...(coldShards.length > 0
+      ? {
+          coldStarts: {
+            count: coldShards.reduce((n, s) => n + s.coldStarts!.count, 0),
+            latencyMs: weightedSummary(coldShards.map((s) => s.coldStarts!.latencyMs)),
+            initMs: weightedSummary(coldShards.map((s) => s.coldStarts!.initMs)),
+            warmLatencyMs: weightedSummary(coldShards.map((s) => s.coldStarts!.warmLatencyMs)),
+          },
+        }
+      : {}),
+    ...(billedShards.length > 0 ? { billedDurationMs: weightedSummary(billedShards.map((s) => s.billedDurationMs!)) } : {}),
+  };
+}
+
+function weightedSummary(summaries: readonly LatencySummary[]): LatencySummary {
+  const count = summaries.reduce((n, s) => n + s.count, 0);
+  const mean = (f: (s: LatencySummary) => number) => (count === 0 ? 0 : summaries.reduce((total, s) => total + f(s) * s.count, 0) / count);
+  return {
+    count,
+    min: Math.min(...summaries.map((s) => s.min)),
+    mean: mean((s) => s.mean),
+    p50: mean((s) => s.p50),
+    p90: mean((s) => s.p90),
+    p95: mean((s) => s.p95),
+    p99: mean((s) => s.p99),
+    p999: mean((s) => s.p999),
+    max: Math.max(...summaries.map((s) => s.max)),
+  };
+}

@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
+import type { PriceCatalog } from '../cost/catalog';
+import type { Selection } from '../select/select';
+import type { LoadedSpec } from '../spec/load-spec';
+import type { CandidateRecord, ResultsStore } from '../store/results-store';
+import { SetupError } from '../targets/adapter';
+import { defaultAdapters, type AdapterSet } from '../targets/registry';
+import { folderBlobStore, type BlobStore } from '../workflow/blob-store';
+import type { SweepSummary } from '../workflow/finish';
+import { stageSpec } from '../workflow/stage-spec';
+import type { SweepEvents } from '../workflow/steps';
+import { newSweepId } from '../workflow/sweep-id';
+import { runLocalExecution, type LocalExecutionOptions } from './run-local';
+
+export interface RunSweepOptions extends LocalExecutionOptions {
+  readonly store: ResultsStore;
+  /** Prices for the cost model and the budget, with the user's overrides. */
+  readonly prices: PriceCatalog;
+  readonly events?: SweepEvents;
+  /** Stops the load; the workflow still records and tears down what it deployed. */
+  readonly signal?: AbortSignal;
+  readonly now?: () => Date;
+  /** @default defaultAdapters(): every kind, with real SDK clients */
+  readonly adapters?: AdapterSet;
+  /** Waits between cold-start probes (injected in tests). @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Where the staged spec and the report go. @default a new temporary folder */
+  readonly blobs?: BlobStore;
+  /** The state machine to run. @default the BenchmarkSweep definition prebuilt by `npm run build` */
+  readonly definition?: Record<string, unknown>;
+  /** Lanes measured at once (local candidates always share one lane). @default 1 */
+  readonly maxConcurrency?: number;
+}
+
+export interface SweepOutcome {
+  readonly sweepId: string;
+  readonly records: CandidateRecord[];
+  readonly selection: Selection;
+  readonly status: 'succeeded' | 'failed';
+  /** What the workflow's last steps said: the recommendation, whether it changed, the report's files. */
+  readonly summary: SweepSummary;
+}
+
+/** The BenchmarkSweep state machine as the build rendered it (see scripts/build-assets.ts). */
+export function prebuiltSweepDefinition(): Record<string, unknown> {
+  return JSON.parse(readFileSync(requireBuiltAsset(builtAssets.sweepDefinition, 'The sweep state machine definition'), 'utf8')) as Record<string, unknown>;
+}
+
+/**
+ * Runs a sweep on this machine: stages the spec, then executes the BenchmarkSweep state machine
+ * locally (see {@link runLocalExecution}) against the given store. Throws {@link SetupError} when
+ * the sweep could not start (nothing was created); a sweep in which no candidate could be measured
+ * returns with status `failed`.
+ */
+export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Promise<SweepOutcome> {
+  const now = options.now ?? (() => new Date());
+  const sweepId = newSweepId(loaded.spec.name, now());
+  const blobs = options.blobs ?? folderBlobStore(mkdtempSync(join(tmpdir(), 'modelsweep-')));
+  const specKey = await stageSpec(loaded, blobs, `sweeps/${sweepId}`);
+  const env = {
+    store: options.store,
+    blobs,
+    adapters: options.adapters ?? defaultAdapters(),
+    prices: options.prices,
+    events: options.events,
+    signal: options.signal,
+    now,
+    sleep: options.sleep,
+  };
+  const execution = await runLocalExecution(options.definition ?? prebuiltSweepDefinition(), { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 }, env, options);
+  if (!execution.summary) {
+    // It ended before any candidate was touched: access, credentials or the spec itself.
+    if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
+    throw new Error(`the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`);
+  }
+  const order = new Map(loaded.candidates.map((c, i) => [c.id, i]));
+  const records = (await options.store.listCandidateResults(sweepId)).sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
+  const selection = (await options.store.getSelection(sweepId))!.selection;
+  return { sweepId, records, selection, status: execution.summary.status, summary: execution.summary };
+}

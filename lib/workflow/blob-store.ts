@@ -1,0 +1,68 @@
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
+
+/**
+ * Where a sweep keeps files: staged specs and payloads, and reports. An S3 bucket in the cloud, a
+ * folder on one machine; keys are `/`-separated paths either way.
+ */
+export interface BlobStore {
+  put(key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
+  /** Throws {@link BlobNotFound} when there is nothing under `key`. */
+  get(key: string): Promise<Buffer>;
+  /** Where `key` is, for people: a path, or s3://bucket/key. */
+  locate(key: string): string;
+}
+
+export class BlobNotFound extends Error {
+  constructor(where: string) {
+    super(`${where} does not exist`);
+    this.name = 'BlobNotFound';
+  }
+}
+
+/** A folder as a blob store. Writes go through a temporary file, so a reader never sees half a file. */
+export function folderBlobStore(root: string): BlobStore {
+  const base = resolve(root);
+  const pathOf = (key: string) => {
+    const path = resolve(base, ...key.split('/'));
+    if (!path.startsWith(base + sep)) throw new Error(`blob key ${JSON.stringify(key)} points outside ${base}`);
+    return path;
+  };
+  return {
+    async put(key, body) {
+      const path = pathOf(key);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(`${path}.partial`, body);
+      renameSync(`${path}.partial`, path);
+    },
+    async get(key) {
+      try {
+        return readFileSync(pathOf(key));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(pathOf(key));
+        throw error;
+      }
+    },
+    locate: (key) => pathOf(key),
+  };
+}
+
+/** An S3 bucket as a blob store. */
+export function s3BlobStore(client: S3Client, bucket: string): BlobStore {
+  return {
+    async put(key, body, contentType) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(contentType ? { ContentType: contentType } : {}) }));
+    },
+    async get(key) {
+      try {
+        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return Buffer.from(await object.Body!.transformToByteArray());
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') throw new BlobNotFound(`s3://${bucket}/${key}`);
+        throw error;
+      }
+    },
+    locate: (key) => `s3://${bucket}/${key}`,
+  };
+}

@@ -1,0 +1,70 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { builtInPrices } from '../cost/catalog';
+import type { Candidate } from '../spec/expand';
+import { ResultsStore } from '../store/results-store';
+import { defaultAdapters } from '../targets/registry';
+import { s3BlobStore } from './blob-store';
+import type { SweepSummary } from './finish';
+import type { WorkflowEnv } from './steps';
+
+/** The environment variables the BenchmarkSweep construct gives its step functions. */
+export const CLOUD_ENV = {
+  table: 'MODELSWEEP_TABLE',
+  bucket: 'MODELSWEEP_BUCKET',
+  topic: 'MODELSWEEP_TOPIC_ARN',
+  kinds: 'MODELSWEEP_CANDIDATE_KINDS',
+  maxRatePerGenerator: 'MODELSWEEP_MAX_RATE_PER_GENERATOR',
+  maxPhaseSeconds: 'MODELSWEEP_MAX_PHASE_SECONDS',
+} as const;
+
+const ALL_KINDS: ReadonlyArray<Candidate['kind']> = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'];
+
+/** Why a kind cannot run in the cloud workflow, or was not enabled on it. */
+function unsupportedKinds(enabled: readonly string[]): Map<Candidate['kind'], string> {
+  const why = new Map<Candidate['kind'], string>();
+  for (const kind of ALL_KINDS) {
+    if (kind === 'local') why.set(kind, 'local candidates start model servers on the machine that runs the sweep: run them with `modelsweep sweep --local`');
+    else if (kind === 'azureml') why.set(kind, 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works');
+    else if (!enabled.includes(kind)) why.set(kind, `this BenchmarkSweep was not given the permissions for ${kind} candidates (see its ${kind === 'lambda' ? 'lambdaFunctions' : 'sageMaker'} prop)`);
+  }
+  return why;
+}
+
+/** The steps' environment in a Lambda function, from the variables the construct set. */
+export function cloudWorkflowEnv(variables: NodeJS.ProcessEnv = process.env): WorkflowEnv {
+  const required = (name: string) => {
+    const value = variables[name];
+    if (!value) throw new Error(`environment variable ${name} is not set: this function runs as part of a BenchmarkSweep`);
+    return value;
+  };
+  const topicArn = variables[CLOUD_ENV.topic];
+  const sns = topicArn ? new SNSClient({}) : undefined;
+  return {
+    store: new ResultsStore(new DynamoDBClient({}), required(CLOUD_ENV.table)),
+    blobs: s3BlobStore(new S3Client({}), required(CLOUD_ENV.bucket)),
+    adapters: defaultAdapters(),
+    prices: builtInPrices(),
+    unsupportedKinds: unsupportedKinds((variables[CLOUD_ENV.kinds] ?? '').split(',').filter(Boolean)),
+    maxRatePerGenerator: Number(variables[CLOUD_ENV.maxRatePerGenerator] ?? 200),
+    maxPhaseMs: Number(variables[CLOUD_ENV.maxPhaseSeconds] ?? 600) * 1000,
+    notify: sns && topicArn ? (summary) => sns.send(new PublishCommand(notification(topicArn, summary))).then(() => undefined) : undefined,
+  };
+}
+
+/** The SNS message of a finished sweep: the winner, whether it changed, and where the report is. */
+export function notification(topicArn: string, summary: SweepSummary) {
+  const winner = summary.recommended ?? 'none (no candidate meets the SLO)';
+  const change = summary.previous ? (summary.changed ? `changed from ${summary.previous.recommended ?? 'none'}` : 'unchanged') : 'first sweep of this model';
+  const subject = `modelsweep ${summary.model}: ${summary.status === 'failed' ? 'sweep failed' : `${winner} (${change})`}`;
+  return {
+    TopicArn: topicArn,
+    Subject: subject.slice(0, 100),
+    Message: JSON.stringify(summary, null, 2),
+    MessageAttributes: {
+      status: { DataType: 'String', StringValue: summary.status },
+      changed: { DataType: 'String', StringValue: String(summary.changed) },
+    },
+  };
+}

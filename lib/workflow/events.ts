@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { Candidate } from '../spec/expand';
+import type { DeploymentHandle } from '../targets/adapter';
+
+/**
+ * The JSON each workflow step receives. Every step parses its input with these, so a state
+ * machine edited by hand (or a stale one) fails with the field that is wrong, not deep inside.
+ */
+
+const sweepId = z.string().min(1, 'sweepId is required');
+// Candidates are validated when the spec is; here they only need to be there with their id and kind.
+const candidate = z.looseObject({ id: z.string().min(1), kind: z.string().min(1) }).transform((c) => c as unknown as Candidate);
+const handle = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).transform((h) => h as DeploymentHandle);
+
+/** What an execution is started with. */
+export const executionInput = z.object({
+  /** Blob key of the staged spec (see stageSpec). */
+  specKey: z.string().min(1, 'specKey is required: the blob key of a staged spec'),
+  /** Given by `modelsweep start` and local runs; a scheduled execution gets a new one. */
+  sweepId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'sweepId is 1 to 128 letters, digits, dots, dashes or underscores').optional(),
+  /** Overrides the workflow's default for this execution. */
+  maxConcurrency: z.number().int().min(1, 'maxConcurrency must be at least 1').max(40, 'maxConcurrency is at most 40').optional(),
+});
+
+export type ExecutionInput = z.input<typeof executionInput>;
+
+export const validateEvent = z.object({
+  request: executionInput,
+  defaultMaxConcurrency: z.number().int().min(1).default(4),
+});
+
+export const candidateEvent = z.object({
+  sweepId,
+  candidate,
+  position: z.object({ index: z.number().int().min(0), total: z.number().int().min(1) }).optional(),
+});
+
+export const deployedEvent = candidateEvent.extend({
+  deployment: z.object({ handle, readyBy: z.string() }),
+});
+
+export const generateEvent = deployedEvent.extend({
+  phase: z.number().int().min(0),
+  shard: z.number().int().min(0),
+  of: z.number().int().min(1),
+});
+
+export const recordPhaseEvent = candidateEvent.extend({
+  phase: z.number().int().min(0),
+  results: z.array(z.looseObject({ histogram: z.string() })).min(1, 'results needs at least one generator result'),
+});
+
+export const searchState = z.object({
+  done: z.boolean(),
+  low: z.number().positive(),
+  high: z.number().positive(),
+  probes: z.number().int().min(0),
+});
+
+export const searchEvent = deployedEvent.extend({ search: searchState });
+
+export const recordEvent = deployedEvent.extend({
+  warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
+});
+
+export const cleanUpEvent = candidateEvent.loose().extend({
+  deployment: z.object({ handle, readyBy: z.string() }).optional(),
+  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
+});
+
+export const finishEvent = z.object({ sweepId });
+
+export type CandidateEvent = z.output<typeof candidateEvent>;
+export type SearchState = z.output<typeof searchState>;
+
+/** Parses a step's input; a bad one fails the step with every field that is wrong. */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, step: string): z.output<S> {
+  const parsed = schema.safeParse(event);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+  throw new InvalidStepInput(`${step}: ${issues}`);
+}
+
+export class InvalidStepInput extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidStepInput';
+  }
+}
