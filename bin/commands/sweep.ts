@@ -3,30 +3,36 @@ import { pricesFromFile } from '../../lib/cost/catalog';
 import { textTable, type Align } from '../../lib/report/text-table';
 import { runSweep, type SweepOutcome } from '../../lib/local/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
-import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import { SetupError } from '../../lib/targets/adapter';
 import { defaultAdapters } from '../../lib/targets/registry';
 import { CliError, EXIT } from './cli-error';
-import { reportDir, STORE_DIR_OPTION, withLocalStore } from './local-store';
-import { durationFlag, interruptible, parseFlags, statusLine } from './flags';
+import { STORE_DIR_OPTION, withLocalStore } from './local-store';
+import { durationFlag, interruptible, numberFlag, parseFlags, statusLine } from './flags';
+import { folderBlobStore } from '../../lib/workflow/blob-store';
+import { resolve } from 'node:path';
+import { z } from 'zod';
 
 
 export function sweepCommand(): Command {
   return new Command('sweep')
     .description('Run a sweep: deploy each candidate, load-test it, record the results, tear it down, recommend one')
     .argument('<spec>', 'the sweep spec (YAML or JSON)')
-    .option('--local', 'run in this process, storing results in an embedded DynamoDB (required for now)')
+    .option('--local', "run the sweep's state machine on this machine, storing results in an embedded DynamoDB (cloud sweeps: `modelsweep start --stack`)")
     .option(...STORE_DIR_OPTION)
     .option('--json', 'print the candidates\' results and the selection as JSON')
     .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
     .option('--poll-interval <duration>', 'how often to check that a SageMaker endpoint or Azure ML deployment is ready', '15s')
-    .addHelpText('after', '\nExample:\n  $ modelsweep sweep examples/sweeps/demo-local.yaml --local')
-    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string; pollInterval: string }) => {
-      const provisioningPollMs = parseFlags(
-        durationFlag('--poll-interval', '15s or 1m').refine((ms) => ms >= 1000, '--poll-interval must be at least 1s'),
-        flags.pollInterval,
+    .option('--concurrency <n>', 'candidates measured at once (local candidates always take turns: they share this machine)', '1')
+    .addHelpText('after', '\nExamples:\n  $ modelsweep sweep examples/sweeps/demo.yaml --local\n  $ modelsweep sweep examples/sweeps/aws-all-kinds.json --local --concurrency 4 --poll-interval 30s')
+    .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string; pollInterval: string; concurrency: string }) => {
+      const { provisioningPollMs, maxConcurrency } = parseFlags(
+        z.object({
+          provisioningPollMs: durationFlag('--poll-interval', '15s or 1m').refine((ms) => ms >= 1000, '--poll-interval must be at least 1s'),
+          maxConcurrency: numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40'),
+        }),
+        { provisioningPollMs: flags.pollInterval, maxConcurrency: flags.concurrency },
       );
-      if (!flags.local) throw new CliError('only --local sweeps exist so far: add --local (cloud sweeps run on the BenchmarkSweep workflow, which is not built yet)');
+      if (!flags.local) throw new CliError('add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>` to run it on a deployed BenchmarkSweep');
       let loaded;
       try {
         loaded = loadSpecFile(file);
@@ -48,6 +54,9 @@ export function sweepCommand(): Command {
               store,
               prices,
               adapters: defaultAdapters({ provisioningPollMs }),
+              blobs: folderBlobStore(resolve(flags.storeDir)),
+              maxConcurrency,
+              readyPollMs: provisioningPollMs,
               signal,
               events: {
                 onCandidateStart: (c, i, n) => console.error(`[${i + 1}/${n}] ${c.id}: deploying`),
@@ -60,10 +69,8 @@ export function sweepCommand(): Command {
                 },
               },
             });
-            const results = await loadSweepResults(store, outcome.sweepId);
-            const files = results && writeReportFiles(results, reportDir(flags.storeDir, outcome.sweepId));
             console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
-            if (files) (flags.json ? console.error : console.log)(`report: ${files.html} (with results.json and results.csv)`);
+            (flags.json ? console.error : console.log)(`report: ${outcome.summary.report.html} (with results.json and results.csv)`);
             process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
           () => console.error('\ninterrupted: stopping the current phase and tearing down'),
