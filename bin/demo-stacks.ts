@@ -3,23 +3,29 @@
  * constructs, exactly as a user's own CDK app would.
  */
 import { join } from 'node:path';
-import { CfnOutput, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import {
+  BenchmarkSweep,
   LambdaModelCode,
   LambdaModelFunction,
   ModelData,
   ModelImage,
   SageMakerEndpoint,
   SageMakerServerlessEndpoint,
+  SWEEP_STACK_OUTPUTS,
 } from '../constructs';
-import { builtAssets } from '../lib/build/asset-paths';
+import { builtAssets, PACKAGE_ROOT } from '../lib/build/asset-paths';
 import { DEMO_MODEL } from '../examples/demo-model/demo-model';
 import { DEMO_BUILD_DIR } from '../examples/demo-model/generate';
 
 /** The Triton image that serves the demo model on GPUs (NVIDIA Triton 24.09, SageMaker build). */
 export const TRITON_IMAGE = { repository: 'sagemaker-tritonserver', tag: '24.09-py3' } as const;
+
+/** The demo Lambda function's name, which the weekly sweep spec measures. */
+export const DEMO_FUNCTION_NAME = 'modelsweep-demo';
 
 /** The demo model on Lambda (arm64, 2 GB) with modelsweep's ONNX model server and an IAM-auth function URL. */
 export class DemoLambdaStack extends Stack {
@@ -32,6 +38,8 @@ export class DemoLambdaStack extends Stack {
       memorySize: Size.mebibytes(2048),
       architecture: lambda.Architecture.ARM_64,
       functionUrl: true,
+      // A fixed name, so sweep specs (examples/sweeps/demo-lambda-weekly.yaml) can name it.
+      functionName: DEMO_FUNCTION_NAME,
     });
     new CfnOutput(this, 'FunctionArn', { value: this.model.function.functionArn });
     new CfnOutput(this, 'FunctionUrl', { value: this.model.functionUrl!.url });
@@ -74,5 +82,23 @@ export class DemoGpuStack extends Stack {
       ],
     });
     new CfnOutput(this, 'EndpointName', { value: this.model.endpointName });
+  }
+}
+
+/** The BenchmarkSweep workflow, allowed to measure SageMaker candidates and the demo Lambda function, re-measuring it weekly. */
+export class SweepStack extends Stack {
+  readonly sweep: BenchmarkSweep;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, { description: 'modelsweep: the BenchmarkSweep workflow (Step Functions, Lambda, DynamoDB, S3, SNS)', ...props });
+    this.sweep = new BenchmarkSweep(this, 'Sweep', {
+      sageMaker: true,
+      lambdaFunctions: [DEMO_FUNCTION_NAME],
+      schedules: [{ name: 'demo-lambda-weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile: join(PACKAGE_ROOT, 'examples', 'sweeps', 'demo-lambda-weekly.yaml') }],
+    });
+    new CfnOutput(this, SWEEP_STACK_OUTPUTS.stateMachineArn, { value: this.sweep.stateMachine.stateMachineArn });
+    new CfnOutput(this, SWEEP_STACK_OUTPUTS.bucketName, { value: this.sweep.bucket.bucketName });
+    new CfnOutput(this, SWEEP_STACK_OUTPUTS.tableName, { value: this.sweep.table.tableName });
+    new CfnOutput(this, SWEEP_STACK_OUTPUTS.topicArn, { value: this.sweep.topic.topicArn });
   }
 }

@@ -7,3 +7,5 @@ export * from './endpoints/sagemaker-serverless-endpoint';
 export * from './endpoints/lambda-model-function';
 export { InvalidPropError } from './endpoints/validation';
 export type { SageMakerModelOptions } from './endpoints/sagemaker-model';
+export * from './sweep/benchmark-sweep';
+export { SWEEP_STACK_OUTPUTS } from '../lib/workflow/cloud-env';

@@ -19,6 +19,14 @@ export const CLOUD_ENV = {
   maxPhaseSeconds: 'MODELSWEEP_MAX_PHASE_SECONDS',
 } as const;
 
+/** The outputs a sweep stack gives, which `modelsweep start --stack` reads. */
+export const SWEEP_STACK_OUTPUTS = {
+  stateMachineArn: 'SweepStateMachineArn',
+  bucketName: 'SweepBucketName',
+  tableName: 'SweepTableName',
+  topicArn: 'SweepTopicArn',
+} as const;
+
 const ALL_KINDS: ReadonlyArray<Candidate['kind']> = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'];
 
 /** Why a kind cannot run in the cloud workflow, or was not enabled on it. */

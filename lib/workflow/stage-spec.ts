@@ -13,20 +13,33 @@ export interface StagedSpec {
   readonly payloads: PayloadRef[];
 }
 
+export interface StagedFile {
+  readonly key: string;
+  readonly body: string | Uint8Array;
+  readonly contentType?: string;
+}
+
 /**
- * Puts the spec and each payload's body under `prefix` in the blob store, so the workflow needs
- * neither the spec file nor its folder. Returns the staged spec's key.
+ * The files that stage a spec under `prefix`: each payload's body, and the spec with where its
+ * payloads are, so the workflow needs neither the spec file nor its folder. The spec's key is
+ * `<prefix>/spec.json`.
  */
-export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string): Promise<string> {
-  const payloads = payloadsOf(loaded.spec, loaded.baseDir);
-  const refs: PayloadRef[] = [];
-  for (const [i, p] of payloads.entries()) {
+export function stagedSpecFiles(loaded: LoadedSpec, prefix: string): { specKey: string; files: StagedFile[] } {
+  const files: StagedFile[] = [];
+  const refs: PayloadRef[] = payloadsOf(loaded.spec, loaded.baseDir).map((p, i) => {
     const key = `${prefix}/payloads/${i}`;
-    await blobs.put(key, p.body, p.contentType);
-    refs.push({ key, name: p.name ?? `payloads[${i}]`, contentType: p.contentType, ...(p.weight !== undefined ? { weight: p.weight } : {}) });
-  }
+    files.push({ key, body: p.body, contentType: p.contentType });
+    return { key, name: p.name ?? `payloads[${i}]`, contentType: p.contentType, ...(p.weight !== undefined ? { weight: p.weight } : {}) };
+  });
   const specKey = `${prefix}/spec.json`;
   const staged: StagedSpec = { ...loaded.source, baseDir: loaded.baseDir, payloads: refs };
-  await blobs.put(specKey, JSON.stringify(staged), 'application/json');
+  files.push({ key: specKey, body: JSON.stringify(staged), contentType: 'application/json' });
+  return { specKey, files };
+}
+
+/** Puts a spec's staged files in the blob store; returns the spec's key. */
+export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string): Promise<string> {
+  const { specKey, files } = stagedSpecFiles(loaded, prefix);
+  for (const file of files) await blobs.put(file.key, file.body, file.contentType);
   return specKey;
 }
