@@ -241,12 +241,21 @@ export class BenchmarkSweep extends Construct {
       'X-Ray tracing (PutTraceSegments/PutTelemetryRecords) and, where enabled, listing SageMaker resources, reading CloudWatch metrics and passing execution roles to SageMaker (conditioned on sagemaker.amazonaws.com) support no narrower resource.',
     );
     for (const resource of new Set(statements.flatMap((s) => s.Resource).filter((r) => r.includes('*') && r !== '*'))) {
-      acknowledge(role, `Resource::${resource.replace(Stack.of(this).account, '<AWS::AccountId>')}`, 'Scoped to what sweeps create (SageMaker resources named ms-*) or to the versions and aliases of the Lambda functions named in lambdaFunctions.');
+      acknowledge(role, `Resource::${this.asNagShowsIt(resource)}`, 'Scoped to what sweeps create (SageMaker resources named ms-*) or to the versions and aliases of the Lambda functions named in lambdaFunctions.');
     }
     Validations.of(this.stateMachine).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray tracing of the state machine (PutTraceSegments, GetSamplingRules…) supports no narrower resource.' });
     for (const fn of Object.values(this.functions)) {
       acknowledge(this.stateMachine, `Resource::${arnOf(fn)}:*`, "aws-cdk-lib's LambdaInvoke grant: the state machine invokes the step function and its versions.");
     }
+  }
+
+  /** A resource string with the stack's account and region as cdk-nag prints them: literal, or as pseudo parameters. */
+  private asNagShowsIt(resource: string): string {
+    const { account, region } = Stack.of(this);
+    let shown = resource;
+    if (Token.isUnresolved(account)) shown = shown.split(account).join('<AWS::AccountId>');
+    if (Token.isUnresolved(region)) shown = shown.split(region).join('<AWS::Region>');
+    return shown;
   }
 
   private addSchedules(schedules: readonly SweepSchedule[]): void {
@@ -283,9 +292,9 @@ export class BenchmarkSweep extends Construct {
     for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
       Validations.of(handler).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: "aws-cdk-lib's BucketDeployment copies the staged specs from the CDK asset bucket into the sweep's bucket." });
     }
-    const region = Token.isUnresolved(Stack.of(this).region) ? '<AWS::Region>' : Stack.of(this).region;
+    const { account, region } = Stack.of(this);
     Validations.of(handler).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-${region}/*]`,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${this.asNagShowsIt(`${account}-${region}`)}/*]`,
       reason: "aws-cdk-lib's BucketDeployment reads the staged specs' asset from the CDK bootstrap bucket.",
     });
     Validations.of(handler).acknowledge({ id: `AwsSolutions-IAM5[Resource::${`<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>`}/*]`, reason: "aws-cdk-lib's BucketDeployment writes the staged specs into the sweep's bucket." });

@@ -1,31 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { DemoGpuStack, DemoLambdaStack, DemoServerlessStack, TRITON_IMAGE } from '../../bin/demo-stacks';
-
-/** Synthesizes an app with cdk-nag's AwsSolutions checks, returning its validation report. */
-function synthWithNag(build: (app: App) => void): { error?: Error; report: any } {
-  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
-  build(app);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  let error: Error | undefined;
-  try {
-    app.synth();
-  } catch (e) {
-    error = e as Error;
-  }
-  return { error, report: JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) };
-}
-
-function violations(report: any): string[] {
-  return report.pluginReports.flatMap((plugin: any) =>
-    plugin.violations.flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} at ${c.constructPath}`)),
-  );
-}
+import { DemoGpuStack, DemoLambdaStack, DemoServerlessStack, SweepStack, TRITON_IMAGE } from '../../bin/demo-stacks';
+import { synthWithNag, violations } from '../helpers/cdk';
 
 const ENVIRONMENTS = [
   ['region-agnostic', undefined],
@@ -38,6 +16,7 @@ describe('example model stacks', () => {
       new DemoLambdaStack(app, 'Lambda', { env });
       new DemoServerlessStack(app, 'Serverless', { env });
       new DemoGpuStack(app, 'Gpu', { env });
+      new SweepStack(app, 'Sweep', { env });
     });
     expect(violations(report)).toEqual([]);
     expect(error).toBeUndefined();

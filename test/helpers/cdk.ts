@@ -1,4 +1,7 @@
-import { App, Stack, type StackProps } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 
 /** A test app that references asset folders where they are instead of copying them per synth. */
@@ -26,3 +29,24 @@ export function policyStatements(template: Template): Array<Record<string, any>>
     (policy: any) => policy.Properties.PolicyDocument.Statement,
   );
 }
+
+/** Synthesizes an app with cdk-nag's AwsSolutions checks, returning its validation report. */
+export function synthWithNag(build: (app: App) => void): { error?: Error; report: any } {
+  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+  build(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  let error: Error | undefined;
+  try {
+    app.synth();
+  } catch (e) {
+    error = e as Error;
+  }
+  return { error, report: JSON.parse(readFileSync(join(app.outdir, 'validation-report.json'), 'utf8')) };
+}
+
+export function violations(report: any): string[] {
+  return report.pluginReports.flatMap((plugin: any) =>
+    plugin.violations.flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} at ${c.constructPath}`)),
+  );
+}
+
