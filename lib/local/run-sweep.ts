@@ -33,6 +33,8 @@ export interface RunSweepOptions extends LocalExecutionOptions {
   readonly definition?: Record<string, unknown>;
   /** Lanes measured at once (local candidates always share one lane). @default 1 */
   readonly maxConcurrency?: number;
+  /** Above this open-loop rate a phase is split among generators run side by side. @default Infinity */
+  readonly maxRatePerGenerator?: number;
 }
 
 export interface SweepOutcome {
@@ -69,6 +71,7 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     signal: options.signal,
     now,
     sleep: options.sleep,
+    maxRatePerGenerator: options.maxRatePerGenerator,
   };
   const execution = await runLocalExecution(options.definition ?? prebuiltSweepDefinition(), { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 }, env, options);
   if (!execution.summary) {

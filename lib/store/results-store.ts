@@ -25,6 +25,8 @@ export interface SweepRecord {
   readonly baseDir?: string;
   /** Measurement cost reserved from the budget, by candidate id. */
   readonly reserved?: Record<string, number>;
+  /** How many reservations `reserved` holds: the version a reservation is conditional on. */
+  readonly reservations?: number;
 }
 
 /** A staged payload: its body is in the blob store under `key`. */
@@ -145,14 +147,14 @@ export class ResultsStore {
     if (candidateId in reserved) return { granted: true, reservedUsd: total };
     if (total + usd > maxUsd + 1e-9) return { granted: false, reservedUsd: total };
     try {
-      // Conditional on the reservations read above: a concurrent reservation makes this one re-read.
+      // Conditional on the reservations read above (by their version): a concurrent one makes this one re-read.
       await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.sweep(sweepId),
-          UpdateExpression: 'SET reserved = :next',
-          ConditionExpression: sweep.reserved ? 'reserved = :previous' : 'attribute_not_exists(reserved)',
-          ExpressionAttributeValues: { ':next': { ...reserved, [candidateId]: usd }, ...(sweep.reserved ? { ':previous': sweep.reserved } : {}) },
+          UpdateExpression: 'SET reserved = :next, reservations = :count',
+          ConditionExpression: sweep.reservations ? 'reservations = :previous' : 'attribute_not_exists(reservations)',
+          ExpressionAttributeValues: { ':next': { ...reserved, [candidateId]: usd }, ':count': (sweep.reservations ?? 0) + 1, ...(sweep.reservations ? { ':previous': sweep.reservations } : {}) },
         }),
       );
       return { granted: true, reservedUsd: total + usd };

@@ -36,3 +36,29 @@ describe('LatencyHistogram', () => {
     expect(new LatencyHistogram().summary()).toMatchObject({ count: 0, p99: 0, max: 0 });
   });
 });
+
+describe('mergePhaseResults', () => {
+  it('merges generators exactly: percentiles of every request, counts and rates added up', async () => {
+    const { mergePhaseResults } = await import('../../../lib/load/merge-phases');
+    const shard = (values: number[], errors: Record<string, number>, rate: number) => {
+      const h = new LatencyHistogram();
+      values.forEach((v) => h.recordMs(v));
+      const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
+      return {
+        name: 'p', mode: 'open' as const, rate, arrivals: 'poisson' as const, plannedDurationMs: 1000, startedAt: '2026-11-22T10:00:00.000Z', durationMs: 1000,
+        requests: values.length + errorCount, successes: values.length, errors, errorCount, errorRate: errorCount / (values.length + errorCount),
+        achievedRps: values.length + errorCount, lateSends: 0, maxLatenessMs: 0.5, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
+      };
+    };
+    const a = Array.from({ length: 90 }, (_, i) => 1 + i * 0.1);
+    const b = Array.from({ length: 10 }, (_, i) => 100 + i);
+    const merged = mergePhaseResults([shard(a, { timeout: 1 }, 50), shard(b, { timeout: 2, http_503: 1 }, 50)]);
+    const whole = new LatencyHistogram();
+    [...a, ...b].forEach((v) => whole.recordMs(v));
+    // as one generator's histogram would read after serialization (which keeps buckets, not the exact max)
+    expect(merged.latencyMs).toEqual(LatencyHistogram.decode(whole.encode()).summary());
+    expect(merged.latencyMs.p95).toBeGreaterThan(99); // not a mean of the two p95s
+    expect(merged).toMatchObject({ rate: 100, requests: 104, successes: 100, errorCount: 4, errors: { http_503: 1, timeout: 3 }, achievedRps: 104 });
+    expect(merged.errorRate).toBeCloseTo(4 / 104);
+  });
+});

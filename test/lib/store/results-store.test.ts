@@ -75,6 +75,16 @@ describe('results store on dynalite', () => {
     expect((await store.history('resnet')).map((s) => s.sweepId)).toEqual(['other']);
   });
 
+  it('reserves the budget atomically: concurrent candidates cannot overspend it, a re-delivered one is not counted twice', async () => {
+    await store.createSweep({ sweepId: 'budget', name: 'b', model: 'b', createdAt: '2026-11-22T11:00:00Z', spec: {} });
+    const results = await Promise.all(['a', 'b', 'c', 'd'].map((id) => store.reserveBudget('budget', id, 4, 10)));
+    expect(results.filter((r) => r.granted)).toHaveLength(2);
+    const granted = Object.keys((await store.getSweep('budget'))!.reserved!);
+    expect(granted).toHaveLength(2);
+    expect(await store.reserveBudget('budget', granted[0]!, 4, 10)).toEqual({ granted: true, reservedUsd: 8 });
+    expect(await store.reserveBudget('budget', 'e', 2, 10)).toEqual({ granted: true, reservedUsd: 10 });
+  });
+
   it('finishes a sweep once: the same status again is harmless, another is refused', async () => {
     await store.finishSweep('s3', 'failed', '2026-11-22T11:00:00Z', 'every candidate failed');
     await store.finishSweep('s3', 'failed', '2026-11-22T11:00:01Z');
