@@ -50,30 +50,11 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
     if (!modelPath) throw new CandidateError('failed', 'no model: set modelPath on the candidate or model.path in the spec');
     const model = resolve(context.baseDir, modelPath);
     if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
-    const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
-    killAllOnExit();
-    const batching = ['--max-batch', String(c.maxBatchSize), ...(c.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(c.batchDelayMs))] : [])];
-    const child = spawn(process.execPath, [server, '--model', model, '--threads', String(c.threads), ...batching, '--host', '127.0.0.1', '--port', '0'], {
-      env: { ...process.env, ...c.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    running.add(child);
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-    const teardown = async () => {
-      running.delete(child);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
-      await once(child, 'exit');
-      clearTimeout(killer);
-    };
     try {
-      const url = await listeningUrl(child, () => stderr);
-      return { candidateId: c.id, url, process: child, teardown };
+      const server = await startModelServer({ modelPath: model, threads: c.threads, maxBatchSize: c.maxBatchSize, batchDelayMs: c.batchDelayMs, environment: c.environment });
+      return { candidateId: c.id, url: server.url, process: server.process, teardown: server.stop };
     } catch (error) {
-      await teardown();
-      throw error;
+      throw new CandidateError('failed', (error as Error).message);
     }
   },
   async waitReady(deployment) {
@@ -86,6 +67,56 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
   costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
   estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asLocal(candidate).costPerHour, plan, 0, candidate.id),
 };
+
+export interface ModelServerOptions {
+  readonly modelPath: string;
+  readonly threads: number;
+  /** @default 1 (no batching) */
+  readonly maxBatchSize?: number;
+  readonly batchDelayMs?: number;
+  /** @default 0: any free port */
+  readonly port?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export interface RunningModelServer {
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly process: ChildProcess;
+  /** Stops the server (SIGTERM, then SIGKILL after 2 s); stopping a stopped one is fine. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts modelsweep's model server (the prebuilt bundle) on 127.0.0.1 and waits until it listens.
+ * It is killed when this process exits, whatever happens.
+ */
+export async function startModelServer(options: ModelServerOptions): Promise<RunningModelServer> {
+  const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
+  killAllOnExit();
+  const batching = ['--max-batch', String(options.maxBatchSize ?? 1), ...(options.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(options.batchDelayMs))] : [])];
+  const child = spawn(process.execPath, [server, '--model', options.modelPath, '--threads', String(options.threads), ...batching, '--host', '127.0.0.1', '--port', String(options.port ?? 0)], {
+    env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+  const stop = async () => {
+    running.delete(child);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    await once(child, 'exit');
+    clearTimeout(killer);
+  };
+  try {
+    return { url: await listeningUrl(child, () => stderr), process: child, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
 
 /** Waits for the server's `{"event":"listening","url":...}` line, or its death, or the start timeout. */
 async function listeningUrl(child: ChildProcess, stderr: () => string): Promise<string> {
@@ -100,7 +131,7 @@ async function listeningUrl(child: ChildProcess, stderr: () => string): Promise<
         // not a JSON line: ignore
       }
     }
-    throw new CandidateError('failed', `the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
+    throw new Error(`the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
   } finally {
     clearTimeout(timer);
     lines.close();

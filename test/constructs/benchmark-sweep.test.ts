@@ -142,7 +142,7 @@ describe('BenchmarkSweep', () => {
     const statements = policyStatements(template);
     expect(statements).toContainEqual(expect.objectContaining({ Sid: 'ModelsweepSageMakerLifecycle', Resource: expect.arrayContaining([expect.stringMatching(/endpoint\/ms-\*$/)]) }));
     const lambdaStatement = statements.find((s) => s.Sid === 'ModelsweepLambdaCandidates');
-    expect(lambdaStatement.Resource).toEqual([expect.stringMatching(/:function:my-model$/), expect.stringMatching(/:function:my-model:\*$/)]);
+    expect(lambdaStatement?.Resource).toEqual([expect.stringMatching(/:function:my-model$/), expect.stringMatching(/:function:my-model:\*$/)]);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.validate',
       Environment: { Variables: Match.objectLike({ MODELSWEEP_CANDIDATE_KINDS: 'http,sagemaker-realtime,sagemaker-serverless,lambda' }) },
