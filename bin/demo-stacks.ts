@@ -12,6 +12,7 @@ import {
   LambdaModelCode,
   LambdaModelFunction,
   ModelData,
+  ModelRecommendation,
   ModelImage,
   SageMakerEndpoint,
   SageMakerServerlessEndpoint,
@@ -35,8 +36,8 @@ export class DemoLambdaStack extends Stack {
     super(scope, id, { description: 'modelsweep demo: the demo ONNX model on AWS Lambda', ...props });
     this.model = new LambdaModelFunction(this, 'DemoModel', {
       code: LambdaModelCode.fromOnnxModel(join(DEMO_BUILD_DIR, 'model.onnx')),
-      memorySize: Size.mebibytes(2048),
-      architecture: lambda.Architecture.ARM_64,
+      // What `modelsweep apply` recommended for the demo model, if it was a Lambda configuration.
+      ...ModelRecommendation.of(this, DEMO_MODEL.name).lambdaProps({ memorySize: Size.mebibytes(2048), architecture: lambda.Architecture.ARM_64 }),
       functionUrl: true,
       // A fixed name, so sweep specs (examples/sweeps/demo-lambda-weekly.yaml) can name it.
       functionName: DEMO_FUNCTION_NAME,
@@ -55,8 +56,7 @@ export class DemoServerlessStack extends Stack {
     this.model = new SageMakerServerlessEndpoint(this, 'DemoModel', {
       image: ModelImage.fromAsset(builtAssets.modelServerImage),
       modelData: ModelData.fromAsset(join(DEMO_BUILD_DIR, 'model.tar.gz')),
-      memorySize: Size.mebibytes(2048),
-      maxConcurrency: 5,
+      ...ModelRecommendation.of(this, DEMO_MODEL.name).serverlessProps({ memorySize: Size.mebibytes(2048), maxConcurrency: 5 }),
     });
     new CfnOutput(this, 'EndpointName', { value: this.model.endpointName });
   }
@@ -75,8 +75,7 @@ export class DemoGpuStack extends Stack {
       networkIsolation: true,
       variants: [
         {
-          instanceType: 'ml.g5.xlarge',
-          initialInstanceCount: 1,
+          ...ModelRecommendation.of(this, DEMO_MODEL.name).sageMakerVariant({ instanceType: 'ml.g5.xlarge', initialInstanceCount: 1 }),
           autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 6000, targetGpuUtilizationPercent: 70 },
         },
       ],

@@ -7,18 +7,36 @@ import { CliError, EXIT } from './commands/cli-error';
 import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
+import { applyCommand } from './commands/apply';
+import { defaultCloud, type CloudDependencies } from './commands/cloud';
 import { historyCommand, reportCommand, resultsCommand } from './commands/results';
+import { startCommand, statusCommand } from './commands/start';
 import { schemaCommand, validateCommand } from './commands/spec';
 import { sweepCommand } from './commands/sweep';
 
 /** The CLI; `dependencies` replace what commands talk to (tests). */
-export function buildProgram(dependencies: { janitor?: JanitorDependencies } = {}): Command {
+export function buildProgram(dependencies: { janitor?: JanitorDependencies; cloud?: CloudDependencies } = {}): Command {
+  const cloud = dependencies.cloud ?? defaultCloud;
   const program = new Command('modelsweep')
     .description('Deploy ML models with AWS CDK and let measurements pick the cheapest configuration that meets a latency SLO')
     .version(require('../package.json').version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
-  for (const command of [sweepCommand(), resultsCommand(), reportCommand(), historyCommand(), janitorCommand(dependencies.janitor), loadCommand(), costCommand(), validateCommand(), schemaCommand()]) {
+  const commands = [
+    sweepCommand(),
+    startCommand(cloud),
+    statusCommand(cloud),
+    resultsCommand(cloud),
+    reportCommand(cloud),
+    applyCommand(cloud),
+    historyCommand(cloud),
+    janitorCommand(dependencies.janitor),
+    loadCommand(),
+    costCommand(),
+    validateCommand(),
+    schemaCommand(),
+  ];
+  for (const command of commands) {
     program.addCommand(command);
   }
   // Every command and subcommand: errors exit through main() (code 2), with a pointer to --help.

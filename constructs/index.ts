@@ -9,3 +9,4 @@ export { InvalidPropError } from './endpoints/validation';
 export type { SageMakerModelOptions } from './endpoints/sagemaker-model';
 export * from './sweep/benchmark-sweep';
 export { SWEEP_STACK_OUTPUTS } from '../lib/workflow/cloud-env';
+export * from './recommendation';

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { pricesFromFile } from '../../lib/cost/catalog';
-import { textTable, type Align } from '../../lib/report/text-table';
-import { runSweep, type SweepOutcome } from '../../lib/local/run-sweep';
+import { resultsText } from '../../lib/report/results-text';
+import { loadSweepResults } from '../../lib/report/write-report';
+import { runSweep } from '../../lib/local/run-sweep';
 import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { SetupError } from '../../lib/targets/adapter';
 import { defaultAdapters } from '../../lib/targets/registry';
@@ -69,7 +70,7 @@ export function sweepCommand(): Command {
                 },
               },
             });
-            console.log(flags.json ? JSON.stringify(outcome, null, 2) : formatSweep(outcome, loaded.spec.slo.percentile));
+            console.log(flags.json ? JSON.stringify(outcome, null, 2) : resultsText((await loadSweepResults(store, outcome.sweepId))!));
             (flags.json ? console.error : console.log)(`report: ${outcome.summary.report.html} (with results.json and results.csv)`);
             process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
@@ -81,24 +82,4 @@ export function sweepCommand(): Command {
         }),
       );
     });
-}
-
-function formatSweep(outcome: SweepOutcome, percentile: number): string {
-  const header = ['candidate', 'status', `p${percentile} ms`, 'rps within SLO', 'instances', '$/month', '$/M inferences', 'verdict'];
-  const rows = outcome.selection.candidates.map((c) => [
-    `${c.recommended ? '* ' : '  '}${c.id}`,
-    c.status,
-    c.sloLatencyMs !== undefined ? c.sloLatencyMs.toFixed(1) : '-',
-    c.maxRpsWithinSlo !== undefined ? c.maxRpsWithinSlo.toFixed(0) : '-',
-    c.instances !== undefined ? String(c.instances) : '-',
-    c.monthlyCostUsd !== undefined ? c.monthlyCostUsd.toFixed(2) : '-',
-    c.costPerMillionInferencesUsd !== undefined ? c.costPerMillionInferencesUsd.toFixed(3) : '-',
-    c.reason,
-  ]);
-  const align = header.map((_, i): Align => (i < 2 || i === header.length - 1 ? 'left' : 'right'));
-  const out = [`sweep ${outcome.sweepId}: ${outcome.status}`, '', ...textTable([header, ...rows], { align }), ''];
-  const best = outcome.selection.candidates.find((c) => c.recommended);
-  out.push(best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO');
-  if (outcome.selection.confidenceNote) out.push(`note: ${outcome.selection.confidenceNote}`);
-  return out.join('\n');
 }

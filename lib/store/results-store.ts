@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
@@ -199,6 +199,21 @@ export class ResultsStore {
       ExpressionAttributeValues: { ':pk': keys.sweep(sweepId).PK, ':prefix': 'CANDIDATE#' },
     });
     return items.map((i) => strip<CandidateRecord>(i));
+  }
+
+  /** The latest sweeps of every model, newest first (a scan: for status listings, not hot paths). */
+  async recentSweeps(limit = 20): Promise<SweepRecord[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(new ScanCommand({ TableName: this.tableName, FilterExpression: '#type = :sweep', ExpressionAttributeNames: { '#type': 'type' }, ExpressionAttributeValues: { ':sweep': 'sweep' }, ExclusiveStartKey: start }));
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items
+      .map((i) => strip<SweepRecord>(i))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
   }
 
   /** A model's sweeps, newest first. */
