@@ -32,8 +32,8 @@ describe('modelsweep sweep --local', () => {
   it('prints the results table and the recommendation, stores them under .modelsweep, exits 0', () => {
     const { status, stdout, stderr } = modelsweep(['sweep', specFile([{ kind: 'local', threads: 1, costPerHour: 0.1 }]), '--local']);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^sweep cli-test-\S+: succeeded$/m);
-    expect(stdout).toMatch(/^\* local-threads1\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m);
+    expect(stdout).toMatch(/^sweep cli-test-\S+ \(model demo\): succeeded$/m);
+    expect(stdout).toMatch(/^\* local-threads1\s+local\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m);
     expect(stdout).toMatch(/^recommendation: local-threads1 — /m);
     expect(stderr).toMatch(/\[1\/1\] local-threads1: deploying/);
   });
@@ -65,7 +65,7 @@ describe('modelsweep sweep --local', () => {
   it('exits 1 when no candidate could be measured', () => {
     const { status, stdout } = modelsweep(['sweep', specFile([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }]), '--local']);
     expect(status).toBe(1);
-    expect(stdout).toMatch(/gone\s+failed .*failed: cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/);
+    expect(stdout).toMatch(/gone\s+http\s+failed .*failed: cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/);
     expect(stdout).toMatch(/recommendation: none of the candidates meets the SLO/);
   });
 
@@ -77,9 +77,11 @@ describe('modelsweep sweep --local', () => {
     expect(invalid.stderr).toMatch(/model .*: /);
     const cloud = modelsweep(['sweep', bad]);
     expect(cloud.status).toBe(2);
-    expect(cloud.stderr).toMatch(/only --local sweeps exist so far/);
+    expect(cloud.stderr).toMatch(/add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>`/);
     const poll = modelsweep(['sweep', bad, '--local', '--poll-interval', 'often']);
     expect(poll.status).toBe(2);
     expect(poll.stderr).toMatch(/--poll-interval must be a duration such as 15s or 1m/);
+    const concurrency = modelsweep(['sweep', bad, '--local', '--concurrency', '99']);
+    expect([concurrency.status, concurrency.stderr]).toEqual([2, expect.stringMatching(/--concurrency is at most 40/)]);
   });
 });
