@@ -6,7 +6,7 @@ import type { PriceCatalog } from '../cost/catalog';
 import type { Selection } from '../select/select';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { CandidateRecord, ResultsStore } from '../store/results-store';
-import { SetupError } from '../targets/adapter';
+import { SetupError, type Deployment } from '../targets/adapter';
 import { defaultAdapters, type AdapterSet } from '../targets/registry';
 import { folderBlobStore, type BlobStore } from '../workflow/blob-store';
 import type { SweepSummary } from '../workflow/finish';
@@ -35,6 +35,8 @@ export interface RunSweepOptions extends LocalExecutionOptions {
   readonly maxConcurrency?: number;
   /** Above this open-loop rate a phase is split among generators run side by side. @default Infinity */
   readonly maxRatePerGenerator?: number;
+  /** The deployments this process made, by sweep and candidate. @default one registry per process */
+  readonly live?: Map<string, Deployment>;
 }
 
 export interface SweepOutcome {
@@ -72,6 +74,7 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     now,
     sleep: options.sleep,
     maxRatePerGenerator: options.maxRatePerGenerator,
+    live: options.live,
   };
   const execution = await runLocalExecution(options.definition ?? prebuiltSweepDefinition(), { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 }, env, options);
   if (!execution.summary) {

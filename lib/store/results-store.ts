@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanComma
 import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
+import type { DeploymentHandle } from '../targets/adapter';
 import { HISTORY_INDEX, keys } from './table';
 
 export type SweepStatus = 'running' | 'succeeded' | 'failed';
@@ -49,6 +50,8 @@ export interface CandidateRecord {
   readonly teardownError?: string;
   /** What measuring it was estimated to cost before it was deployed. */
   readonly measurementCostUsd?: number;
+  /** Where its deployment was (the adapter's handle), for removing what candidates shared. */
+  readonly deployment?: DeploymentHandle;
   readonly recordedAt: string;
 }
 

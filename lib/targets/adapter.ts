@@ -88,8 +88,11 @@ export interface TargetAdapter<D extends Deployment = Deployment> {
   invoker(deployment: D, context: AdapterContext): Invoker & { close?(): Promise<void> };
   /** The platform's metrics for each phase's window (same order), where it has them. */
   serverMetrics?(deployment: D, phases: readonly PhaseResult[], context: AdapterContext): Promise<Array<Record<string, ServerMetric> | undefined>>;
-  /** Removes what the sweep's candidates shared (a model, an endpoint the sweep created). Idempotent. */
-  finishSweep?(context: AdapterContext): Promise<void>;
+  /**
+   * Removes what the sweep's candidates shared (a model, an endpoint the sweep created), including
+   * what the candidates' `handles` name (created by other processes). Idempotent.
+   */
+  finishSweep?(context: AdapterContext, handles?: readonly DeploymentHandle[]): Promise<void>;
   /** One instance-hour of the candidate (instance-based kinds), for the cost model. */
   costPerInstanceHour(candidate: Candidate, prices: PriceCatalog): number | undefined;
   /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */

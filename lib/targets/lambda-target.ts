@@ -5,6 +5,7 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
+  ListTagsCommand,
   LambdaClient,
   PublishVersionCommand,
   TagResourceCommand,
@@ -59,6 +60,10 @@ interface LambdaDeployment extends Deployment {
   readonly alias: string;
   readonly architecture: LambdaCandidate['architecture'];
   readonly maxParallelInvocations: number;
+  /** The version the sweep published (not one that existed before), which teardown deletes. */
+  version(): string | undefined;
+  /** Whether $LATEST still waits to be restored (the restore right after publishing failed). */
+  restorePending(): boolean;
 }
 
 const asLambda = (c: Candidate): LambdaCandidate => {
@@ -152,6 +157,8 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         architecture: c.architecture,
         maxParallelInvocations: c.maxParallelInvocations,
         candidateId: c.id,
+        version: () => state.version,
+        restorePending: () => state.tagged,
         teardown: () =>
           teardownSteps(
             [
@@ -214,6 +221,41 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         },
         { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: context.signal, what: `${deployment.functionName}:${deployment.alias} active` },
       ).catch(rethrowAsFailed);
+    },
+
+    handleOf: (d) => ({ region: d.region ?? null, alias: d.alias, version: d.version() ?? null, restorePending: d.restorePending() }),
+
+    attach(candidate, handle) {
+      const c = asLambda(candidate);
+      const client = clientFor(c.region);
+      const alias = String(handle.alias);
+      const version = handle.version ? String(handle.version) : undefined;
+      // $LATEST as the restore note on the function says, if the step that changed it could not put it back.
+      const restoreLatest = async () => {
+        const fn = await call(() => client.send(new GetFunctionCommand({ FunctionName: c.functionName })));
+        const { Tags = {} } = await call(() => client.send(new ListTagsCommand({ Resource: fn.Configuration!.FunctionArn! })));
+        const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
+        if (note) await restoreFromNote(client, c.functionName, note, options);
+      };
+      return {
+        region: c.region,
+        functionName: c.functionName,
+        alias,
+        architecture: c.architecture,
+        maxParallelInvocations: c.maxParallelInvocations,
+        candidateId: c.id,
+        version: () => version,
+        restorePending: () => handle.restorePending === true,
+        teardown: () =>
+          teardownSteps(
+            [
+              [`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))] as const,
+              ...(version ? ([[`delete version ${version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: version }))]] as const) : []),
+              ...(handle.restorePending === true ? ([[`restore $LATEST of ${c.functionName}`, restoreLatest]] as const) : []),
+            ],
+            retry,
+          ),
+      };
     },
 
     invoker(deployment, context) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
   CreateEndpointCommand,
@@ -55,6 +56,7 @@ interface SageMakerDeployment extends Deployment {
   readonly region: string | undefined;
   readonly endpointName: string;
   readonly endpointConfigName: string;
+  readonly modelName?: string;
   readonly candidate: SageMakerCandidate;
 }
 
@@ -106,7 +108,8 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     let model = sweepModels.get(definition);
     if (!model) {
       const owner: ResourceOwner = { sweepId: context.sweepId, createdAt: context.createdAt, expiresAt: context.expiresAt };
-      const modelName = resourceName('ms-model', { sweepId: context.sweepId, candidateId: `${sweepModels.size}` }, 63);
+      // Named by its definition, so steps in other processes (Lambda invocations) share one model.
+      const modelName = resourceName('ms-model', { sweepId: context.sweepId, candidateId: createHash('sha256').update(definition).digest('hex').slice(0, 8) }, 63);
       model = call(() =>
         clients(c.region).sagemaker.send(
           new CreateModelCommand({
@@ -116,12 +119,52 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
             Tags: ownerTagList(owner),
           }),
         ),
-      ).then(() => ({ name: modelName, region: c.region }));
+      )
+        .catch((error: Error) => {
+          // Created by another step of the same sweep: the same definition, so the same model.
+          if (/already exist/i.test(error.message)) return;
+          throw error;
+        })
+        .then(() => ({ name: modelName, region: c.region }));
       sweepModels.set(definition, model);
       // A failed creation is retried by the next candidate that needs it, not cached.
       model.catch(() => sweepModels.delete(definition));
     }
     return model;
+  };
+
+  /** A candidate's endpoint and config (both named `name`); teardown deletes what `created` says exists. */
+  const deploymentOf = (c: SageMakerCandidate, name: string, modelName: string | undefined, created: { config: boolean; endpoint: boolean }): SageMakerDeployment => {
+    const { sagemaker } = clients(c.region);
+    return {
+      region: c.region,
+      endpointName: name,
+      endpointConfigName: name,
+      ...(modelName ? { modelName } : {}),
+      candidate: c,
+      candidateId: c.id,
+      teardown: () =>
+        teardownSteps(
+          [
+            ...(created.endpoint ? ([[`delete endpoint ${name}`, () => sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }))]] as const) : []),
+            ...(created.config ? ([[`delete endpoint config ${name}`, () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))]] as const) : []),
+          ],
+          retry,
+        ),
+    };
+  };
+  const readiness = { pollMs: options.pollIntervalMs ?? 15_000, timeoutMs: options.readyTimeoutMs ?? 30 * 60_000 };
+
+  /** One DescribeEndpoint: true when in service, an error when it never will be. */
+  const inService = async (deployment: SageMakerDeployment): Promise<boolean> => {
+    const endpoint = await call(() => clients(deployment.region).sagemaker.send(new DescribeEndpointCommand({ EndpointName: deployment.endpointName })));
+    if (endpoint.EndpointStatus === 'InService') return true;
+    if (endpoint.EndpointStatus === 'Failed' || endpoint.EndpointStatus === 'OutOfService') {
+      const reason = endpoint.FailureReason ?? 'no reason given';
+      const logs = `logs: CloudWatch log group /aws/sagemaker/Endpoints/${deployment.endpointName}`;
+      throw new CandidateError(isQuota({ message: reason }) ? 'unavailable' : 'failed', `endpoint ${deployment.endpointName} ${endpoint.EndpointStatus}: ${reason} (${logs})`);
+    }
+    return false;
   };
 
   const variantOf = (c: SageMakerCandidate, modelName: string): ProductionVariant =>
@@ -150,23 +193,10 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       const name = resourceName('ms', owner, 63);
       const { sagemaker } = clients(c.region);
       const created = { config: false, endpoint: false };
-      const deployment: SageMakerDeployment = {
-        region: c.region,
-        endpointName: name,
-        endpointConfigName: name,
-        candidate: c,
-        candidateId: c.id,
-        teardown: () =>
-          teardownSteps(
-            [
-              ...(created.endpoint ? ([[`delete endpoint ${name}`, () => sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }))]] as const) : []),
-              ...(created.config ? ([[`delete endpoint config ${name}`, () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))]] as const) : []),
-            ],
-            retry,
-          ),
-      };
+      let deployment = deploymentOf(c, name, undefined, created);
       try {
         const { name: modelName } = await modelFor(c, context);
+        deployment = deploymentOf(c, name, modelName, created);
         await call(() => sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [variantOf(c, modelName)], Tags: ownerTagList(owner) })));
         created.config = true;
         await call(() => sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name, Tags: ownerTagList(owner) })));
@@ -179,20 +209,23 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     },
 
     async waitReady(deployment, context) {
-      const { sagemaker } = clients(deployment.region);
-      await pollUntil(
-        async () => {
-          const endpoint = await call(() => sagemaker.send(new DescribeEndpointCommand({ EndpointName: deployment.endpointName })));
-          if (endpoint.EndpointStatus === 'InService') return true;
-          if (endpoint.EndpointStatus === 'Failed' || endpoint.EndpointStatus === 'OutOfService') {
-            const reason = endpoint.FailureReason ?? 'no reason given';
-            const logs = `logs: CloudWatch log group /aws/sagemaker/Endpoints/${deployment.endpointName}`;
-            throw new CandidateError(isQuota({ message: reason }) ? 'unavailable' : 'failed', `endpoint ${deployment.endpointName} ${endpoint.EndpointStatus}: ${reason} (${logs})`);
-          }
-          return undefined;
-        },
-        { intervalMs: options.pollIntervalMs ?? 15_000, timeoutMs: options.readyTimeoutMs ?? 30 * 60_000, sleep: options.sleep, signal: context.signal, what: `endpoint ${deployment.endpointName} InService` },
-      ).catch(rethrowAsFailed);
+      await pollUntil(async () => ((await inService(deployment)) ? true : undefined), {
+        intervalMs: readiness.pollMs,
+        timeoutMs: readiness.timeoutMs,
+        sleep: options.sleep,
+        signal: context.signal,
+        what: `endpoint ${deployment.endpointName} InService`,
+      }).catch(rethrowAsFailed);
+    },
+
+    readiness,
+    isReady: (deployment) => inService(deployment).catch(rethrowAsFailed),
+
+    handleOf: (d) => ({ region: d.region ?? null, endpointName: d.endpointName, modelName: d.modelName ?? null }),
+
+    attach(candidate, handle) {
+      // Another step created both, and deleting what is already gone is fine.
+      return deploymentOf(asSageMaker(candidate), String(handle.endpointName), handle.modelName ? String(handle.modelName) : undefined, { config: true, endpoint: true });
     },
 
     invoker(deployment, context) {
@@ -209,13 +242,15 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       return Promise.all(phases.map((phase) => readPhaseMetrics(cloudwatch, deployment.endpointName, phase, metrics, call).catch(() => undefined)));
     },
 
-    async finishSweep(context) {
+    async finishSweep(context, handles = []) {
       const sweepModels = models.get(context.sweepId);
       models.delete(context.sweepId);
-      if (!sweepModels) return;
-      const created = (await Promise.allSettled(sweepModels.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const created = sweepModels ? (await Promise.allSettled(sweepModels.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])) : [];
+      // Models that steps in other processes created, named in the candidates' handles.
+      for (const h of handles) if (h.modelName) created.push({ name: String(h.modelName), region: h.region ? String(h.region) : undefined });
+      const unique = [...new Map(created.map((m) => [`${m.region ?? ''}/${m.name}`, m])).values()];
       await teardownSteps(
-        created.map(({ name, region }) => [`delete model ${name}`, () => clients(region).sagemaker.send(new DeleteModelCommand({ ModelName: name }))] as const),
+        unique.map(({ name, region }) => [`delete model ${name}`, () => clients(region).sagemaker.send(new DeleteModelCommand({ ModelName: name }))] as const),
         retry,
       );
     },

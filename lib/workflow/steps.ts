@@ -7,7 +7,7 @@ import type { Candidate } from '../spec/expand';
 import { parseSpec, SpecError } from '../spec/load-spec';
 import type { SweepSpec } from '../spec/schema';
 import type { CandidateRecord, ColdStart, ResultsStore, SweepRecord } from '../store/results-store';
-import { CandidateError, type AdapterContext, type Deployment, type TargetAdapter } from '../targets/adapter';
+import { CandidateError, type AdapterContext, type Deployment, type DeploymentHandle, type TargetAdapter } from '../targets/adapter';
 import { realSleep } from '../targets/cloud/retry';
 import type { AdapterSet } from '../targets/registry';
 import { measurementPlanOf, phasePlansOf, warmupOf } from '../runner/plan';
@@ -301,8 +301,8 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
       }
       const estimate = adapter.estimateMeasurementCost(c, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
       const record = env.signal?.aborted
-        ? candidateRecord(e, 'failed', phases, 'interrupted', now, { coldStarts, measurementCostUsd: estimate })
-        : candidateRecord(e, 'measured', phases, undefined, now, { coldStarts, measurementCostUsd: estimate });
+        ? candidateRecord(e, 'failed', phases, 'interrupted', now, { coldStarts, measurementCostUsd: estimate, deployment: e.deployment.handle })
+        : candidateRecord(e, 'measured', phases, undefined, now, { coldStarts, measurementCostUsd: estimate, deployment: e.deployment.handle });
       await putRecord(record);
       return { status: record.status };
     },
@@ -319,7 +319,7 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
       const teardownError = e.deployment ? await tearDown(e as typeof e & { deployment: NonNullable<typeof e.deployment> }, await runOf(e.sweepId)) : undefined;
       const status = e.error.Error === CANDIDATE_UNAVAILABLE ? 'unavailable' : 'failed';
       const phases = await env.store.listPhases(e.sweepId, e.candidate.id).catch(() => []);
-      await putRecord(candidateRecord(e, status, phases, failureReason(e.error), now, { teardownError }));
+      await putRecord(candidateRecord(e, status, phases, failureReason(e.error), now, { teardownError, deployment: e.deployment?.handle }));
       return { status };
     },
 
@@ -327,8 +327,11 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
       const e = parseEvent(finishEventSchema, event, SWEEP_TASKS.finish);
       const run = await runOf(e.sweepId);
       // Shared resources (a SageMaker model, an Azure endpoint the sweep created) go whatever happened.
-      const kinds = new Set(run.spec.candidates.map((c) => c.kind));
-      for (const kind of kinds) await env.adapters[kind]?.finishSweep?.(run.context).catch(() => {});
+      const records = await env.store.listCandidateResults(e.sweepId);
+      for (const kind of new Set(run.spec.candidates.map((c) => c.kind))) {
+        const handles = records.flatMap((r) => (r.candidate.kind === kind && r.deployment ? [r.deployment] : []));
+        await env.adapters[kind]?.finishSweep?.(run.context, handles).catch(() => {});
+      }
       return finishSweep(env, run.record, run.spec, now);
     },
 
@@ -412,7 +415,7 @@ function candidateRecord(
   phases: PhaseResult[],
   reason: string | undefined,
   now: () => Date,
-  extra: { coldStarts?: ColdStart[]; measurementCostUsd?: number; teardownError?: string },
+  extra: { coldStarts?: ColdStart[]; measurementCostUsd?: number; teardownError?: string; deployment?: DeploymentHandle },
 ): CandidateRecord {
   return {
     sweepId: e.sweepId,
@@ -423,6 +426,7 @@ function candidateRecord(
     ...(extra.coldStarts && extra.coldStarts.length > 0 ? { coldStarts: extra.coldStarts } : {}),
     ...(extra.measurementCostUsd !== undefined ? { measurementCostUsd: extra.measurementCostUsd } : {}),
     ...(extra.teardownError ? { teardownError: extra.teardownError } : {}),
+    ...(extra.deployment && Object.keys(extra.deployment).length > 0 ? { deployment: extra.deployment } : {}),
     recordedAt: now().toISOString(),
   };
 }

@@ -15,7 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { lambdaAdapter, parseRestoreTag, RESTORE_TAG } from '../../../lib/targets/lambda-target';
-import { cloudSpec, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
+import { cloudSpec, ForgetfulRegistry, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
 
 const lambda = mockClient(LambdaClient);
 /** A function's error body as Invoke returns it (the SDK's blob type adds string helpers the adapter does not use). */
@@ -153,6 +153,17 @@ describe('Lambda adapter', () => {
     const alias = input('CreateAlias');
     expect(JSON.parse(alias.Description).modelsweep['modelsweep:candidate-id']).toBe('lambda-2048mb-arm64');
     expect(fn.log.filter(([c]) => c === 'Invoke').every(([, i]) => i.Qualifier === alias.Name && i.LogType === 'Tail' && i.InvocationType === 'RequestResponse')).toBe(true);
+    expectUntouched(fn);
+  });
+
+  it('works when every step runs in another process (the cloud workflow): teardown finds alias and version by the handle', async () => {
+    const outcome = await runCloudSweep(cloudSpec([group({ memorySizesMb: [2048, 3008] })]), { lambda: lambdaAdapter(options) }, { live: new ForgetfulRegistry() });
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
+    const aliases = fn.log.filter(([c]) => c === 'CreateAlias').map(([, i]) => i.Name);
+    expect(outcome.records.map((r) => r.deployment?.alias)).toEqual(aliases);
+    expect(fn.log.filter(([c]) => c === 'DeleteAlias').map(([, i]) => i.Name)).toEqual(aliases);
+    expect(fn.log.filter(([c]) => c === 'DeleteFunction').map(([, i]) => i.Qualifier)).toEqual(outcome.records.map((r) => r.deployment?.version));
+    expect(fn.log.filter(([c]) => c === 'Invoke').every(([, i]) => aliases.includes(i.Qualifier))).toBe(true);
     expectUntouched(fn);
   });
 

@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
-import { cloudSpec, createdAndDeleted, IMAGE, ROLE, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
+import { cloudSpec, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -68,6 +68,20 @@ const realtime = (extra: Record<string, unknown> = {}) => ({ kind: 'sagemaker-re
 
 describe('SageMaker real-time adapter', () => {
   beforeEach(healthySageMaker);
+
+  it('works when every step runs in another process (the cloud workflow): each finds the endpoint by its handle', async () => {
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] })]), adapters(), { live: new ForgetfulRegistry() });
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
+    const model = log.find(([c]) => c === 'CreateModel')![1].ModelName;
+    expect(outcome.records.map((r) => r.deployment)).toEqual([
+      { region: 'us-east-1', endpointName: expect.stringMatching(/^ms-sagemaker-realtime-ml-c6i-xlarge/), modelName: model },
+      { region: 'us-east-1', endpointName: expect.stringMatching(/^ms-sagemaker-realtime-ml-g5-xlarge/), modelName: model },
+    ]);
+    expect(log.filter(([c]) => c === 'InvokeEndpoint').length).toBeGreaterThan(0);
+    const { created, deleted } = createdAndDeleted(log, names);
+    expect(deleted).toEqual(created);
+    expect(log.filter(([c]) => c === 'DeleteModel')).toHaveLength(1);
+  });
 
   it('creates the model once, a config and an endpoint per candidate, waits, invokes, reads metrics and deletes everything', async () => {
     const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] })]), adapters());
