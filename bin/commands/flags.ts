@@ -21,6 +21,12 @@ export function numberFlag(flag: string, { integer = false, min = 0, exclusive =
 export const durationFlag = (flag: string, examples: string) =>
   z.string().regex(DURATION_PATTERN, `${flag} must be a duration such as ${examples}`).transform(parseDurationMs);
 
+/** `--poll-interval`: a duration of at least a second. */
+export const pollIntervalFlag = (examples: string) => durationFlag('--poll-interval', examples).refine((ms) => ms >= 1000, '--poll-interval must be at least 1s');
+
+/** `--concurrency`: candidates measured at once, 1 to 40 (Step Functions' Map limit we keep to). */
+export const concurrencyFlag = () => numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40');
+
 /** A command's flags through their schema; every problem in one error, exit code 2. */
 export function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {
   const parsed = schema.safeParse(raw);

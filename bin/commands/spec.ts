@@ -1,8 +1,20 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
+import { formatIssue, loadSpecFile, SpecError, type LoadedSpec } from '../../lib/spec/load-spec';
 import { sweepSpecSchema } from '../../lib/spec/schema';
 import { CliError, EXIT } from './cli-error';
+
+/** Reads and validates a spec file, printing its warnings; a bad spec is bad input (exit 2). */
+export function loadSpecOrFail(file: string): LoadedSpec {
+  try {
+    const loaded = loadSpecFile(file);
+    for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
+    return loaded;
+  } catch (error) {
+    if (error instanceof SpecError) throw new CliError(error.message, EXIT.badInput);
+    throw error;
+  }
+}
 
 export function validateCommand(): Command {
   return new Command('validate')
@@ -11,22 +23,16 @@ export function validateCommand(): Command {
     .option('--json', 'print the validated spec and its candidates as JSON')
     .addHelpText('after', '\nExamples:\n  $ modelsweep validate examples/sweeps/demo-local.yaml\n  $ modelsweep validate sweep.json --json')
     .action((file: string, flags: { json?: boolean }) => {
-      try {
-        const { spec, candidates, warnings } = loadSpecFile(file);
-        for (const w of warnings) console.error(`warning: ${formatIssue(w)}`);
-        if (flags.json) {
-          console.log(JSON.stringify({ spec, candidates }, null, 2));
-          return;
-        }
-        const counts = new Map<string, number>();
-        for (const c of candidates) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
-        const byKind = [...counts].map(([kind, n]) => `${kind} ×${n}`);
-        console.log(`${file}: valid; ${candidates.length} candidate${candidates.length === 1 ? '' : 's'} (${byKind.join(', ')})`);
-        for (const c of candidates) console.log(`  ${c.id}`);
-      } catch (error) {
-        if (error instanceof SpecError) throw new CliError(error.message, EXIT.badInput);
-        throw error;
+      const { spec, candidates } = loadSpecOrFail(file);
+      if (flags.json) {
+        console.log(JSON.stringify({ spec, candidates }, null, 2));
+        return;
       }
+      const counts = new Map<string, number>();
+      for (const c of candidates) counts.set(c.kind, (counts.get(c.kind) ?? 0) + 1);
+      const byKind = [...counts].map(([kind, n]) => `${kind} ×${n}`);
+      console.log(`${file}: valid; ${candidates.length} candidate${candidates.length === 1 ? '' : 's'} (${byKind.join(', ')})`);
+      for (const c of candidates) console.log(`  ${c.id}`);
     });
 }
 

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
 import { expandCandidates } from '../../lib/spec/expand';
-import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import type { SweepSpec } from '../../lib/spec/schema';
 import { ResultsStore, type SweepRecord } from '../../lib/store/results-store';
 import { s3BlobStore } from '../../lib/workflow/blob-store';
@@ -13,7 +12,8 @@ import { stageSpec } from '../../lib/workflow/stage-spec';
 import { newSweepId } from '../../lib/workflow/sweep-id';
 import { CliError, EXIT } from './cli-error';
 import { defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, withStore, type CloudDependencies, type StoreFlags, type SweepStack } from './cloud';
-import { durationFlag, interruptible, numberFlag, parseFlags } from './flags';
+import { concurrencyFlag, interruptible, parseFlags, pollIntervalFlag } from './flags';
+import { loadSpecOrFail } from './spec';
 
 /** Step Functions execution names are at most 80 characters; a sweep id longer than that is shortened. */
 export const executionNameOf = (sweepId: string) => (sweepId.length <= 80 ? sweepId : `${sweepId.slice(0, 71)}-${sweepId.slice(-8)}`);
@@ -34,24 +34,17 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
     .action(async (file: string, flags: { stack: string; region?: string; concurrency?: string; follow: boolean; pollInterval: string }) => {
       const { pollMs, maxConcurrency } = parseFlags(
         z.object({
-          pollMs: durationFlag('--poll-interval', '10s or 1m').refine((ms) => ms >= 1000, '--poll-interval must be at least 1s'),
-          maxConcurrency: numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40').optional(),
+          pollMs: pollIntervalFlag('10s or 1m'),
+          maxConcurrency: concurrencyFlag().optional(),
         }),
         { pollMs: flags.pollInterval, maxConcurrency: flags.concurrency },
       );
-      let loaded;
-      try {
-        loaded = loadSpecFile(file);
-      } catch (error) {
-        if (error instanceof SpecError) throw new CliError(error.message);
-        throw error;
-      }
+      const loaded = loadSpecOrFail(file);
       loaded.spec.candidates.forEach((group, i) => {
         if (group.kind === 'local' || group.kind === 'azureml') {
           throw new CliError(`${file}: candidates[${i}].kind: ${group.kind} candidates cannot run in the cloud workflow; run this spec with \`modelsweep sweep ${file} --local\``);
         }
       });
-      for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
       const stack = await cloud.stack(flags.stack, flags.region);
       const sweepId = newSweepId(loaded.spec.name, new Date());
       const specKey = await stageSpec(loaded, s3BlobStore(cloud.s3(flags.region), stack.bucketName), `sweeps/${sweepId}`);

@@ -3,12 +3,12 @@ import { pricesFromFile } from '../../lib/cost/catalog';
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
 import { runSweep } from '../../lib/local/run-sweep';
-import { formatIssue, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { SetupError } from '../../lib/targets/adapter';
 import { defaultAdapters } from '../../lib/targets/registry';
 import { CliError, EXIT } from './cli-error';
 import { STORE_DIR_OPTION, withLocalStore } from './local-store';
-import { durationFlag, interruptible, numberFlag, parseFlags, statusLine } from './flags';
+import { concurrencyFlag, interruptible, parseFlags, pollIntervalFlag, statusLine } from './flags';
+import { loadSpecOrFail } from './spec';
 import { folderBlobStore } from '../../lib/workflow/blob-store';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -28,20 +28,13 @@ export function sweepCommand(): Command {
     .action(async (file: string, flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string; pollInterval: string; concurrency: string }) => {
       const { provisioningPollMs, maxConcurrency } = parseFlags(
         z.object({
-          provisioningPollMs: durationFlag('--poll-interval', '15s or 1m').refine((ms) => ms >= 1000, '--poll-interval must be at least 1s'),
-          maxConcurrency: numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40'),
+          provisioningPollMs: pollIntervalFlag('15s or 1m'),
+          maxConcurrency: concurrencyFlag(),
         }),
         { provisioningPollMs: flags.pollInterval, maxConcurrency: flags.concurrency },
       );
       if (!flags.local) throw new CliError('add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>` to run it on a deployed BenchmarkSweep');
-      let loaded;
-      try {
-        loaded = loadSpecFile(file);
-      } catch (error) {
-        if (error instanceof SpecError) throw new CliError(error.message);
-        throw error;
-      }
-      for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
+      const loaded = loadSpecOrFail(file);
       let prices;
       try {
         prices = pricesFromFile(flags.prices);

@@ -95,6 +95,39 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
   const updated = (client: LambdaClient, functionName: string, context: AdapterContext) =>
     waitForUpdate(client, functionName, { ...options, retry, signal: context.signal });
 
+  /**
+   * A candidate's alias (and version): teardown deletes what exists, then puts $LATEST back if it
+   * still waits for that (after a deploy, `restoreLatest` is a no-op when nothing is pending).
+   */
+  const deploymentOf = (
+    c: LambdaCandidate,
+    alias: string,
+    state: { version(): string | undefined; aliasCreated(): boolean; restorePending(): boolean; restoreLatest(): Promise<void> },
+  ): LambdaDeployment => {
+    const client = clientFor(c.region);
+    return {
+      region: c.region,
+      functionName: c.functionName,
+      alias,
+      architecture: c.architecture,
+      maxParallelInvocations: c.maxParallelInvocations,
+      candidateId: c.id,
+      version: state.version,
+      restorePending: state.restorePending,
+      teardown: () => {
+        const version = state.version();
+        return teardownSteps(
+          [
+            ...(state.aliasCreated() ? ([[`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))]] as const) : []),
+            ...(version ? ([[`delete version ${version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: version }))]] as const) : []),
+            ...(state.restorePending() ? ([[`restore $LATEST of ${c.functionName}`, state.restoreLatest]] as const) : []),
+          ],
+          retry,
+        );
+      },
+    };
+  };
+
   return {
     kind: 'lambda',
     scaling: 'per-request',
@@ -150,25 +183,12 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       let zip: Uint8Array | undefined;
       const codeOf = () => (config.PackageType === 'Image' ? { ImageUri: fn.Code?.ImageUri } : { ZipFile: zip });
 
-      const deployment: LambdaDeployment = {
-        region: c.region,
-        functionName: c.functionName,
-        alias,
-        architecture: c.architecture,
-        maxParallelInvocations: c.maxParallelInvocations,
-        candidateId: c.id,
+      const deployment = deploymentOf(c, alias, {
         version: () => state.version,
+        aliasCreated: () => state.alias,
         restorePending: () => state.tagged,
-        teardown: () =>
-          teardownSteps(
-            [
-              ...(state.alias ? ([[`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))]] as const) : []),
-              ...(state.version ? ([[`delete version ${state.version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: state.version }))]] as const) : []),
-              [`restore $LATEST of ${c.functionName}`, restoreLatest] as const,
-            ],
-            retry,
-          ),
-      };
+        restoreLatest,
+      });
 
       try {
         const needsCode = original.architecture !== c.architecture;
@@ -237,25 +257,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
         if (note) await restoreFromNote(client, c.functionName, note, options);
       };
-      return {
-        region: c.region,
-        functionName: c.functionName,
-        alias,
-        architecture: c.architecture,
-        maxParallelInvocations: c.maxParallelInvocations,
-        candidateId: c.id,
-        version: () => version,
-        restorePending: () => handle.restorePending === true,
-        teardown: () =>
-          teardownSteps(
-            [
-              [`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))] as const,
-              ...(version ? ([[`delete version ${version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: version }))]] as const) : []),
-              ...(handle.restorePending === true ? ([[`restore $LATEST of ${c.functionName}`, restoreLatest]] as const) : []),
-            ],
-            retry,
-          ),
-      };
+      return deploymentOf(c, alias, { version: () => version, aliasCreated: () => true, restorePending: () => handle.restorePending === true, restoreLatest });
     },
 
     invoker(deployment, context) {
