@@ -64,6 +64,8 @@ export function sweepCommand(): Command {
               },
             });
             console.log(flags.json ? JSON.stringify(outcome, null, 2) : resultsText((await loadSweepResults(store, outcome.sweepId))!));
+            const { previous, changed } = outcome.summary;
+            if (previous && !flags.json) console.log(changed ? `changed: the model's previous sweep (${previous.sweepId}) recommended ${previous.recommended ?? 'nothing'}` : `unchanged since the model's previous sweep (${previous.sweepId})`);
             (flags.json ? console.error : console.log)(`report: ${outcome.summary.report.html} (with results.json and results.csv)`);
             process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
           },
