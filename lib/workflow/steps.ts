@@ -16,6 +16,7 @@ import {
   candidateEvent,
   cleanUpEvent,
   deployedEvent,
+  finishEvent,
   generateEvent,
   InvalidStepInput,
   parseEvent,
@@ -324,7 +325,7 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
     },
 
     async finish(event) {
-      const e = parseEvent(finishEventSchema, event, SWEEP_TASKS.finish);
+      const e = parseEvent(finishEvent, event, SWEEP_TASKS.finish);
       const run = await runOf(e.sweepId);
       // Shared resources (a SageMaker model, an Azure endpoint the sweep created) go whatever happened.
       const records = await env.store.listCandidateResults(e.sweepId);
@@ -357,8 +358,6 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
 
   return wrapErrors(steps);
 }
-
-const finishEventSchema = candidateEvent.pick({ sweepId: true });
 
 /** Error names the workflow's Catch sees: whether a candidate could not run at all, or failed. */
 export const CANDIDATE_UNAVAILABLE = 'CandidateUnavailable';
