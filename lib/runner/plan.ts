@@ -38,11 +38,11 @@ export function warmupOf(spec: SweepSpec): PhasePlan | undefined {
 }
 
 /**
- * What measuring one candidate involves at most: seconds of load and requests, for the cost
- * estimate made before it is deployed. Closed-loop phases and the rate search are counted at their
- * most (a closed loop as if each request took the SLO's latency; the search at its top rate).
+ * Seconds of load and requests one candidate's measurement involves at most. Closed-loop phases and
+ * the rate search are counted at their most (a closed loop as if each request took the SLO's
+ * latency; the search at its top rate).
  */
-export function measurementPlanOf(spec: SweepSpec, payloads: readonly Payload[]): MeasurementPlan {
+export function loadOf(spec: SweepSpec): { loadSeconds: number; requests: number } {
   const assumedDurationMs = spec.slo.latencyMs;
   const plans = [warmupOf(spec), ...phasePlansOf(spec)].filter((p): p is PhasePlan => p !== undefined);
   let loadSeconds = 0;
@@ -58,7 +58,12 @@ export function measurementPlanOf(spec: SweepSpec, payloads: readonly Payload[])
     loadSeconds += (probes * search.stepDuration) / 1000;
     requests += (probes * search.to * search.stepDuration) / 1000;
   }
+  return { loadSeconds, requests: Math.ceil(requests) };
+}
+
+/** What measuring one candidate involves at most ({@link loadOf}), for the cost estimate made before it is deployed. */
+export function measurementPlanOf(spec: SweepSpec, payloads: readonly Payload[]): MeasurementPlan {
   const totalWeight = payloads.reduce((sum, p) => sum + (p.weight ?? 1), 0);
   const meanRequestBytes = payloads.reduce((sum, p) => sum + (p.weight ?? 1) * (typeof p.body === 'string' ? Buffer.byteLength(p.body) : p.body.byteLength), 0) / totalWeight;
-  return { loadSeconds, requests: Math.ceil(requests), assumedDurationMs, meanRequestBytes };
+  return { ...loadOf(spec), assumedDurationMs: spec.slo.latencyMs, meanRequestBytes };
 }

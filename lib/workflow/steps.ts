@@ -10,7 +10,7 @@ import type { CandidateRecord, ColdStart, ResultsStore, SweepRecord } from '../s
 import { CandidateError, type AdapterContext, type Deployment, type DeploymentHandle, type TargetAdapter } from '../targets/adapter';
 import { realSleep } from '../targets/cloud/retry';
 import type { AdapterSet } from '../targets/registry';
-import { measurementPlanOf, phasePlansOf, warmupOf } from '../runner/plan';
+import { loadOf, measurementPlanOf, phasePlansOf, warmupOf } from '../runner/plan';
 import type { BlobStore } from './blob-store';
 import {
   candidateEvent,
@@ -138,9 +138,8 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
       const sweepId = e.sweepId ?? newSweepId(spec.name, now());
       const existing = await env.store.getSweep(sweepId);
       const createdAt = existing ? new Date(existing.createdAt) : now();
-      const payloads = payloadsOf(spec);
-      const measurement = measurementPlanOf(spec, payloads);
-      const plannedMs = candidates.reduce((ms, c) => ms + measurement.loadSeconds * 1000 + (c.kind === 'http' || c.kind === 'local' ? 0 : CLOUD_OVERHEAD_MS), 0);
+      const { loadSeconds } = loadOf(spec);
+      const plannedMs = candidates.reduce((ms, c) => ms + loadSeconds * 1000 + (c.kind === 'http' || c.kind === 'local' ? 0 : CLOUD_OVERHEAD_MS), 0);
       const expiresAt = new Date(createdAt.getTime() + plannedMs + EXPIRY_MARGIN_MS);
       // Before anything is created or recorded: can every kind reach its platform?
       const context = adapterContext(sweepId, spec, staged.baseDir, createdAt, expiresAt, env);
@@ -444,11 +443,6 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
 
 function adapterContext(sweepId: string, spec: SweepSpec, baseDir: string, createdAt: Date, expiresAt: Date, env: WorkflowEnv): AdapterContext {
   return { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: env.signal, createdAt, expiresAt, prices: env.prices };
-}
-
-/** The spec's payloads as the measurement plan needs them (sizes only; bodies are staged). */
-function payloadsOf(spec: SweepSpec): Payload[] {
-  return spec.payloads.map((p) => ({ body: 'body' in p ? p.body : '', contentType: p.contentType, weight: p.weight }));
 }
 
 /**
