@@ -167,8 +167,8 @@ export function sweepSteps(env: WorkflowEnv): StepHandlers {
         return { approved: false };
       };
       if (env.signal?.aborted) return refuse('failed', 'interrupted before it started');
-      const adapter = env.adapters[e.candidate.kind];
-      if (!adapter) return refuse('unavailable', `this workflow has no adapter for ${e.candidate.kind} candidates`);
+      // Without one, adapterOf fails the step and the failure path records the candidate unavailable.
+      const adapter = adapterOf(e.candidate);
       const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices);
       const budget = run.spec.budget;
       if (!budget) return { approved: true, estimateUsd: estimate.usd };
