@@ -9,7 +9,7 @@ import type { CandidateRecord, ResultsStore } from '../store/results-store';
 import { SetupError, type Deployment } from '../targets/adapter';
 import { defaultAdapters, type AdapterSet } from '../targets/registry';
 import { folderBlobStore, type BlobStore } from '../workflow/blob-store';
-import type { SweepSummary } from '../workflow/finish';
+import { recordsInSpecOrder, type SweepSummary } from '../workflow/finish';
 import { stageSpec } from '../workflow/stage-spec';
 import type { SweepEvents } from '../workflow/steps';
 import { newSweepId } from '../workflow/sweep-id';
@@ -82,8 +82,7 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
     throw new Error(`the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`);
   }
-  const order = new Map(loaded.candidates.map((c, i) => [c.id, i]));
-  const records = (await options.store.listCandidateResults(sweepId)).sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
+  const records = await recordsInSpecOrder(options.store, sweepId, loaded.spec);
   const selection = (await options.store.getSelection(sweepId))!.selection;
   return { sweepId, records, selection, status: execution.summary.status, summary: execution.summary };
 }

@@ -5,7 +5,7 @@ import { loadSweepResults } from '../report/write-report';
 import { selectCandidate, type CandidateOutcome, type Selection } from '../select/select';
 import { expandCandidates } from '../spec/expand';
 import type { SweepSpec } from '../spec/schema';
-import type { CandidateRecord, SweepRecord } from '../store/results-store';
+import type { CandidateRecord, ResultsStore, SweepRecord } from '../store/results-store';
 import type { AdapterSet } from '../targets/registry';
 import type { WorkflowEnv } from './steps';
 
@@ -38,9 +38,7 @@ export const reportKeys = (sweepId: string) => ({ html: `reports/${sweepId}/repo
  */
 export async function finishSweep(env: WorkflowEnv, sweep: SweepRecord, spec: SweepSpec, now: () => Date): Promise<SweepSummary> {
   const { sweepId } = sweep;
-  // In the spec's order (the store keeps them by id), so the selection and report read as the spec does.
-  const order = new Map(expandCandidates(spec).map((c, i) => [c.id, i]));
-  const records = (await env.store.listCandidateResults(sweepId)).sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
+  const records = await recordsInSpecOrder(env.store, sweepId, spec);
   const selection = (await env.store.getSelection(sweepId))?.selection ?? selectFromRecords(spec, records, env.adapters, env.prices);
   await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
   const measured = records.filter((r) => r.status === 'measured').length;
@@ -68,6 +66,12 @@ export async function finishSweep(env: WorkflowEnv, sweep: SweepRecord, spec: Sw
     ...(reason ? { reason } : {}),
     report: { html: env.blobs.locate(keys.html), json: env.blobs.locate(keys.json), csv: env.blobs.locate(keys.csv) },
   };
+}
+
+/** A sweep's candidate records in the spec's order (the store keeps them by id), so selections and reports read as the spec does. */
+export async function recordsInSpecOrder(store: ResultsStore, sweepId: string, spec: SweepSpec): Promise<CandidateRecord[]> {
+  const order = new Map(expandCandidates(spec).map((c, i) => [c.id, i]));
+  return (await store.listCandidateResults(sweepId)).sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
 }
 
 /** The model's latest finished sweep before this one, with its recommendation. */
