@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
@@ -6,6 +6,7 @@ import {
   NotDeployable,
   recommendationOf,
   recommendationParameterName,
+  updateContextFile,
   writeRecommendationToContext,
   type Recommendation,
 } from '../../lib/apply/recommendation';
@@ -26,13 +27,14 @@ function describe(r: Recommendation): string {
  */
 function forgetCachedLookup(contextFile: string, parameterName: string): boolean {
   if (!existsSync(contextFile)) return false;
-  const context = JSON.parse(readFileSync(contextFile, 'utf8')) as Record<string, unknown>;
-  const stale = Object.keys(context).filter((key) => key.startsWith('ssm:') && key.includes(`parameterName=${parameterName}:`));
-  if (stale.length === 0) return false;
-  for (const key of stale) delete context[key];
-  writeFileSync(`${contextFile}.partial`, `${JSON.stringify(context, null, 2)}\n`);
-  renameSync(`${contextFile}.partial`, contextFile);
-  return true;
+  let forgot = false;
+  updateContextFile(contextFile, (context) => {
+    const stale = Object.keys(context).filter((key) => key.startsWith('ssm:') && key.includes(`parameterName=${parameterName}:`));
+    for (const key of stale) delete context[key];
+    forgot = stale.length > 0;
+    return forgot;
+  });
+  return forgot;
 }
 
 /** `modelsweep apply <sweepId>`: writes the recommendation where the model stack reads it. */

@@ -73,10 +73,11 @@ function safeJson(text: string): unknown {
 }
 
 /**
- * Writes the recommendation into a cdk.context.json (created if missing), keeping every other
- * entry; written whole through a temporary file, so a crash leaves the old file intact.
+ * Changes a cdk.context.json (created if missing) with `change`, keeping every other entry; written
+ * whole through a temporary file, so a crash leaves the old file intact. Nothing is written when
+ * `change` returns false.
  */
-export function writeRecommendationToContext(file: string, recommendation: Recommendation): void {
+export function updateContextFile(file: string, change: (context: Record<string, unknown>) => boolean | void): void {
   let context: Record<string, unknown> = {};
   if (existsSync(file)) {
     try {
@@ -85,7 +86,14 @@ export function writeRecommendationToContext(file: string, recommendation: Recom
       throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or remove it first`);
     }
   }
-  context[recommendationContextKey(recommendation.model)] = recommendation;
+  if (change(context) === false) return;
   writeFileSync(`${file}.partial`, `${JSON.stringify(context, null, 2)}\n`);
   renameSync(`${file}.partial`, file);
+}
+
+/** Writes the recommendation into a cdk.context.json (see {@link updateContextFile}). */
+export function writeRecommendationToContext(file: string, recommendation: Recommendation): void {
+  updateContextFile(file, (context) => {
+    context[recommendationContextKey(recommendation.model)] = recommendation;
+  });
 }
