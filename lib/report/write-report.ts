@@ -19,12 +19,22 @@ export interface ReportFiles {
   readonly csv: string;
 }
 
+/** The report's files by name, with their content types: report.html, results.json, results.csv. */
+export function reportFiles(results: SweepResults): Array<{ readonly name: keyof ReportFiles; readonly file: string; readonly body: string; readonly contentType: string }> {
+  return [
+    { name: 'html', file: 'report.html', body: htmlReport(results), contentType: 'text/html; charset=utf-8' },
+    { name: 'json', file: 'results.json', body: `${JSON.stringify(results, null, 2)}\n`, contentType: 'application/json' },
+    { name: 'csv', file: 'results.csv', body: resultsCsv(results), contentType: 'text/csv; charset=utf-8' },
+  ];
+}
+
 /** Writes report.html, results.json and results.csv into `dir` (created if needed). */
 export function writeReportFiles(results: SweepResults, dir: string): ReportFiles {
   mkdirSync(dir, { recursive: true });
-  const files = { html: join(dir, 'report.html'), json: join(dir, 'results.json'), csv: join(dir, 'results.csv') };
-  writeFileSync(files.html, htmlReport(results));
-  writeFileSync(files.json, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(files.csv, resultsCsv(results));
-  return files;
+  const paths = {} as Record<keyof ReportFiles, string>;
+  for (const f of reportFiles(results)) {
+    paths[f.name] = join(dir, f.file);
+    writeFileSync(paths[f.name], f.body);
+  }
+  return paths;
 }

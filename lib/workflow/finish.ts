@@ -1,7 +1,5 @@
 import type { PriceCatalog } from '../cost/catalog';
-import { htmlReport } from '../report/html-report';
-import { resultsCsv } from '../report/sweep-results';
-import { loadSweepResults } from '../report/write-report';
+import { loadSweepResults, reportFiles, type ReportFiles } from '../report/write-report';
 import { selectCandidate, type CandidateOutcome, type Selection } from '../select/select';
 import { expandCandidates } from '../spec/expand';
 import type { SweepSpec } from '../spec/schema';
@@ -29,7 +27,7 @@ export interface SweepSummary {
 }
 
 /** Where a sweep's report files go in the blob store. */
-export const reportKeys = (sweepId: string) => ({ html: `reports/${sweepId}/report.html`, json: `reports/${sweepId}/results.json`, csv: `reports/${sweepId}/results.csv` });
+export const reportKeys = (sweepId: string): ReportFiles => ({ html: `reports/${sweepId}/report.html`, json: `reports/${sweepId}/results.json`, csv: `reports/${sweepId}/results.csv` });
 
 /**
  * Judges the candidates, records the selection and the sweep's status, writes the report, and
@@ -47,11 +45,8 @@ export async function finishSweep(env: WorkflowEnv, sweep: SweepRecord, spec: Sw
   const reason = status === 'failed' ? `no candidate could be measured: ${notMeasured.map((n) => `${n.id} ${n.status} (${n.reason})`).join('; ') || 'the spec has none'}` : undefined;
   await env.store.finishSweep(sweepId, status, now().toISOString(), reason);
 
-  const results = (await loadSweepResults(env.store, sweepId))!;
   const keys = reportKeys(sweepId);
-  await env.blobs.put(keys.html, htmlReport(results), 'text/html; charset=utf-8');
-  await env.blobs.put(keys.json, `${JSON.stringify(results, null, 2)}\n`, 'application/json');
-  await env.blobs.put(keys.csv, resultsCsv(results), 'text/csv; charset=utf-8');
+  for (const f of reportFiles((await loadSweepResults(env.store, sweepId))!)) await env.blobs.put(keys[f.name], f.body, f.contentType);
 
   const previous = await previousSweep(env, sweep);
   return {
