@@ -206,13 +206,9 @@ export class ResultsStore {
 
   /** The latest sweeps of every model, newest first (a scan: for status listings, not hot paths). */
   async recentSweeps(limit = 20): Promise<SweepRecord[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new ScanCommand({ TableName: this.tableName, FilterExpression: '#type = :sweep', ExpressionAttributeNames: { '#type': 'type' }, ExpressionAttributeValues: { ':sweep': 'sweep' }, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
+    const items = await allPages((start) =>
+      this.db.send(new ScanCommand({ TableName: this.tableName, FilterExpression: '#type = :sweep', ExpressionAttributeNames: { '#type': 'type' }, ExpressionAttributeValues: { ':sweep': 'sweep' }, ExclusiveStartKey: start })),
+    );
     return items
       .map((i) => strip<SweepRecord>(i))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -244,16 +240,23 @@ export class ResultsStore {
     }
   }
 
-  private async queryAll(query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(new QueryCommand({ ...query, TableName: this.tableName, ExclusiveStartKey: start }));
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(query: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<Record<string, unknown>[]> {
+    return allPages((start) => this.db.send(new QueryCommand({ ...query, TableName: this.tableName, ExclusiveStartKey: start })));
   }
+}
+
+type Key = Record<string, unknown>;
+
+/** Every item of a paginated Query or Scan, following LastEvaluatedKey. */
+async function allPages(page: (start: Key | undefined) => Promise<{ Items?: Key[]; LastEvaluatedKey?: Key }>): Promise<Key[]> {
+  const items: Key[] = [];
+  let start: Key | undefined;
+  do {
+    const result = await page(start);
+    items.push(...(result.Items ?? []));
+    start = result.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 function strip<T>(item: Record<string, unknown>): T {
