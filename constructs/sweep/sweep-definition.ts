@@ -75,7 +75,8 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
     itemsPath: '$.shards',
     itemSelector: { ...deployed, 'phase.$': '$.phase', 'shard.$': '$$.Map.Item.Value.shard', 'of.$': '$$.Map.Item.Value.of' },
     resultPath: '$.results',
-  }).itemProcessor(task('generate', { ...deployed, 'phase.$': '$.phase', 'shard.$': '$.shard', 'of.$': '$.of' }, '$'));
+    // The item selector already builds the generator's event.
+  }).itemProcessor(task('generate', 'state', '$'));
   const phases = new sfn.Map(scope, 'Run phases', {
     itemsPath: '$.warm.phases',
     maxConcurrency: 1,
@@ -84,8 +85,7 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
   }).itemProcessor(generators.next(task('recordPhase', { ...candidate, 'phase.$': '$.phase', 'results.$': '$.results' }, undefined)));
   const search = task('search', { ...deployed, 'search.$': '$.warm.search' }, '$.warm.search');
   const record = task('record', { ...deployed, 'warm.$': '$.warm' }, '$.result');
-  const teardown = task('teardown', deployed, '$');
-  teardown.addCatch(cleanUp, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  const teardown = onFailure(task('teardown', deployed, '$'));
   const searching = new sfn.Choice(scope, 'Search done?')
     .when(sfn.Condition.booleanEquals('$.warm.search.done', false), onFailure(search))
     .otherwise(onFailure(record).next(teardown));
