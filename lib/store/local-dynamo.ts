@@ -1,4 +1,4 @@
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
 import { createTableInput } from './table';
@@ -26,6 +26,12 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
     await client.send(new CreateTableCommand(createTableInput(options.tableName)));
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // dynalite answers CreateTable before the table is ACTIVE (a tick later, longer on disk): a
+  // write before then is ResourceNotFound, so callers get the store only once it can be written.
+  for (let tries = 0; (await client.send(new DescribeTableCommand({ TableName: options.tableName }))).Table?.TableStatus !== 'ACTIVE'; tries++) {
+    if (tries >= 200) throw new Error(`the embedded DynamoDB table ${options.tableName} did not become ACTIVE`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return {
     endpoint,
