@@ -209,6 +209,22 @@ describe('modelsweep apply (local)', () => {
     Template.fromStack(serverless).hasResourceProperties('AWS::SageMaker::EndpointConfig', { ProductionVariants: [Match.objectLike({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } })] });
   });
 
+  it('status without a sweep id lists the latest sweeps, newest first; with one, its candidates', async () => {
+    const statusDir = join(dir, 'status-store');
+    const [older, newer] = await withLocalStore(statusDir, async (store) => {
+      const first = await recordLambdaWinner(store, 'older');
+      await new Promise((r) => setTimeout(r, 5));
+      return [first, await recordLambdaWinner(store, 'newer')];
+    });
+    const list = await cli(['status', '--store-dir', statusDir], noCloud);
+    expect(list.code).toBe(0);
+    expect(list.stdout.split('\n').map((l) => l.split(' ')[0])).toEqual([newer, older]);
+    const one = await cli(['status', older!, '--store-dir', statusDir], noCloud);
+    expect(one.stdout).toMatch(new RegExp(`^sweep ${older} \\(model demo\\): succeeded, 2 of \\d+ candidates recorded`, 'm'));
+    expect(one.stdout).toMatch(/^  lambda-3008mb-x86_64: measured$/m);
+    expect(one.stdout).toMatch(/^recommendation: lambda-3008mb-x86_64$/m);
+  });
+
   it('refuses a sweep whose winner no stack can deploy (exit 2), one without a winner (exit 1), and an unknown sweep', async () => {
     const local = { id: 'local-threads1', group: 0, environment: {}, kind: 'local', threads: 1, maxBatchSize: 1, costPerHour: 0.1 };
     const [localWinner, noWinner] = await withLocalStore(storeDir, async (store) => [await recordSweep(store, 'local-winner', [local], 'local-threads1'), await recordSweep(store, 'no-winner', [local], undefined)]);
