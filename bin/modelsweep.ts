@@ -3,7 +3,8 @@
  * The modelsweep CLI. Exit codes: 0 success, 1 a sweep or run failed, 2 bad input, 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
-import { CliError, EXIT } from './commands/cli-error';
+import { ModelsweepError } from '../lib/errors';
+import { EXIT, exitCodeOf } from './commands/cli-error';
 import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
@@ -58,9 +59,9 @@ export async function main(argv: string[], program: Command = buildProgram()): P
       // Help and version exit 0; commander has already printed its message for the rest.
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
-    if (error instanceof CliError) {
+    if (error instanceof ModelsweepError) {
       console.error(`modelsweep: ${error.message}`);
-      return error.exitCode;
+      return exitCodeOf(error);
     }
     console.error(`modelsweep: ${(error as Error).stack ?? String(error)}`);
     return EXIT.failed;

@@ -58,7 +58,7 @@ export function applyCommand(cloud: CloudDependencies = defaultCloud): Command {
       try {
         recommendation = recommendationOf(results);
       } catch (error) {
-        if (error instanceof NotDeployable) throw new CliError(error.message, results.recommended ? 2 : 1);
+        if (error instanceof NotDeployable) throw new CliError(error.message, results.recommended ? 2 : 1, { cause: error });
         throw error;
       }
       const contextFile = resolve(flags.contextFile);

@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { ResultsStore } from '../../lib/store/results-store';
 import { realSleep } from '../../lib/targets/cloud/retry';
 import { SWEEP_STACK_OUTPUTS } from '../../lib/workflow/cloud-env';
-import { CliError } from './cli-error';
+import { CliError, EXIT } from './cli-error';
 import { STORE_DIR_OPTION, withLocalStore } from './local-store';
 
 /** What a deployed sweep stack says about itself (its CloudFormation outputs). */
@@ -34,7 +34,7 @@ export const defaultCloud: CloudDependencies = {
       const { Stacks = [] } = await new CloudFormationClient({ region }).send(new DescribeStacksCommand({ StackName: name }));
       outputs = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     } catch (error) {
-      throw new CliError(`cannot read stack ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message} (deploy it with \`npx cdk deploy ${name}\`, and check your AWS credentials and region)`);
+      throw new CliError(`cannot read stack ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message} (deploy it with \`npx cdk deploy ${name}\`, and check your AWS credentials and region)`, EXIT.badInput, { cause: error });
     }
     const need = (key: string) => {
       if (!outputs[key]) throw new CliError(`stack ${name} has no ${key} output: is it a modelsweep sweep stack (a BenchmarkSweep with its outputs, like bin/app.ts's ModelsweepSweep)?`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pricesFromFile, type PriceCatalog } from '../../lib/cost/catalog';
 import { instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost, type CostEstimate } from '../../lib/cost/estimate';
 import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
-import { CliError } from './cli-error';
+import { CliError, EXIT } from './cli-error';
 import { numberFlag, parseFlags } from './flags';
 
 const num = (flag: string, min = 0) => numberFlag(flag, { min });
@@ -18,7 +18,7 @@ function run<T extends z.ZodType>(schema: T, estimate: (flags: z.output<T>, pric
     try {
       result = estimate(flags, pricesFromFile(flags.prices));
     } catch (error) {
-      throw new CliError((error as Error).message);
+      throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
     }
     console.log(flags.json ? JSON.stringify(costEstimateJson(result), null, 2) : formatCostEstimate(result));
   };

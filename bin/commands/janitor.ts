@@ -62,7 +62,7 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
       try {
         workspaces = flags.azureWorkspace.map(parseWorkspaceRef);
       } catch (error) {
-        throw new CliError(`--azure-workspace: ${(error as Error).message}`);
+        throw new CliError(`--azure-workspace: ${(error as Error).message}`, EXIT.badInput, { cause: error });
       }
       if (!flags.aws && workspaces.length === 0) throw new CliError('nothing to clean: --no-aws needs at least one --azure-workspace');
 
@@ -70,7 +70,7 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
       try {
         finders = [...(flags.aws ? await awsFinders(flags.region) : []), ...(await azureFinders(workspaces, dependencies))];
       } catch (error) {
-        if (error instanceof SetupError) throw new CliError(`nothing was listed or removed: ${error.message}`);
+        if (error instanceof SetupError) throw new CliError(`nothing was listed or removed: ${error.message}`, EXIT.badInput, { cause: error });
         throw error;
       }
       const report = await runJanitor(finders, {

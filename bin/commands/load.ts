@@ -115,7 +115,7 @@ function readBodyFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, EXIT.badInput, { cause: error });
   }
 }
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { resultsText } from '../../lib/report/results-text';
-import { textTable } from '../../lib/report/text-table';
+import { textTable } from '../../lib/format/text-table';
 import { resultsCsv, type SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import type { ResultsStore } from '../../lib/store/results-store';

@@ -11,7 +11,7 @@ export function loadSpecOrFail(file: string): LoadedSpec {
     for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
     return loaded;
   } catch (error) {
-    if (error instanceof SpecError) throw new CliError(error.message, EXIT.badInput);
+    if (error instanceof SpecError) throw new CliError(error.message, EXIT.badInput, { cause: error });
     throw error;
   }
 }

@@ -1,3 +1,4 @@
+import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { z } from 'zod';
@@ -7,7 +8,7 @@ import { expandCandidates } from '../../lib/spec/expand';
 import type { SweepSpec } from '../../lib/spec/schema';
 import { ResultsStore, type SweepRecord } from '../../lib/store/results-store';
 import { s3BlobStore } from '../../lib/workflow/blob-store';
-import { reportKeys } from '../../lib/workflow/finish';
+import { reportKeys } from '../../lib/workflow/steps/select-and-report';
 import { stageSpec } from '../../lib/workflow/stage-spec';
 import { newSweepId } from '../../lib/workflow/sweep-id';
 import { CliError, EXIT } from './cli-error';
@@ -40,11 +41,11 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
         { pollMs: flags.pollInterval, maxConcurrency: flags.concurrency },
       );
       const loaded = loadSpecOrFail(file);
-      loaded.spec.candidates.forEach((group, i) => {
-        if (group.kind === 'local' || group.kind === 'azureml') {
-          throw new CliError(`${file}: candidates[${i}].kind: ${group.kind} candidates cannot run in the cloud workflow; run this spec with \`modelsweep sweep ${file} --local\``);
-        }
-      });
+      const notInCloud = firstNotInCloud(loaded.spec.candidates);
+      if (notInCloud) {
+        const { candidate, index } = notInCloud;
+        throw new CliError(`${file}: candidates[${index}].kind: ${candidate.kind} candidates cannot run in the cloud workflow; run this spec with \`modelsweep sweep ${file} --local\``);
+      }
       const stack = await cloud.stack(flags.stack, flags.region);
       const sweepId = newSweepId(loaded.spec.name, new Date());
       const specKey = await stageSpec(loaded, s3BlobStore(cloud.s3(flags.region), stack.bucketName), `sweeps/${sweepId}`);

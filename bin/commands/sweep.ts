@@ -39,7 +39,7 @@ export function sweepCommand(): Command {
       try {
         prices = pricesFromFile(flags.prices);
       } catch (error) {
-        throw new CliError((error as Error).message);
+        throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
       }
       await withLocalStore(flags.storeDir, (store) =>
         interruptible(

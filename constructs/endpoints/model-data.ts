@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../../lib/errors';
 import { existsSync, statSync } from 'node:fs';
 import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -19,7 +20,7 @@ export abstract class ModelData {
   /** A gzipped tar archive in S3 (the key must end in `.tar.gz`). */
   static fromS3Object(bucket: s3.IBucket, key: string): ModelData {
     if (!Token.isUnresolved(key) && !key.endsWith('.tar.gz')) {
-      throw new Error(`modelData key must end in .tar.gz (SageMaker unpacks a gzipped tar), got "${key}"; for uncompressed files use ModelData.fromS3Prefix`);
+      throw new ModelsweepError('invalid-prop', `modelData key must end in .tar.gz (SageMaker unpacks a gzipped tar), got "${key}"; for uncompressed files use ModelData.fromS3Prefix`);
     }
     return new S3ObjectData(bucket, key);
   }
@@ -30,16 +31,16 @@ export abstract class ModelData {
    */
   static fromS3Prefix(bucket: s3.IBucket, prefix: string): ModelData {
     if (!Token.isUnresolved(prefix) && !prefix.endsWith('/')) {
-      throw new Error(`modelData prefix must end in "/" (SageMaker reads every object under it), got "${prefix}"`);
+      throw new ModelsweepError('invalid-prop', `modelData prefix must end in "/" (SageMaker reads every object under it), got "${prefix}"`);
     }
     return new S3PrefixData(bucket, prefix);
   }
 
   /** A local `.tar.gz` file, uploaded as a CDK asset at deploy time. */
   static fromAsset(path: string): ModelData {
-    if (!existsSync(path)) throw new Error(`modelData asset ${path} does not exist`);
+    if (!existsSync(path)) throw new ModelsweepError('invalid-prop', `modelData asset ${path} does not exist`);
     if (statSync(path).isDirectory() || !path.endsWith('.tar.gz')) {
-      throw new Error(`modelData asset must be a .tar.gz file (CDK would zip a directory, which SageMaker cannot read), got ${path}`);
+      throw new ModelsweepError('invalid-prop', `modelData asset must be a .tar.gz file (CDK would zip a directory, which SageMaker cannot read), got ${path}`);
     }
     return new AssetData(path);
   }

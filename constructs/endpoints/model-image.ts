@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../../lib/errors';
 import { Aws, CfnMapping, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
@@ -38,9 +39,9 @@ export abstract class ModelImage {
    */
   static fromDeepLearningContainer(repositoryName: string, tag: string): ModelImage {
     if (!REPOSITORY_NAME.test(repositoryName)) {
-      throw new Error(`repositoryName must be an ECR repository name like "pytorch-inference", got "${repositoryName}"`);
+      throw new ModelsweepError('invalid-prop', `repositoryName must be an ECR repository name like "pytorch-inference", got "${repositoryName}"`);
     }
-    if (!IMAGE_TAG.test(tag)) throw new Error(`tag must be an image tag like "24.09-py3", got "${tag}"`);
+    if (!IMAGE_TAG.test(tag)) throw new ModelsweepError('invalid-prop', `tag must be an image tag like "24.09-py3", got "${tag}"`);
     return new DeepLearningContainerImage(repositoryName, tag);
   }
 
@@ -97,7 +98,7 @@ function dlcRegistryAccount(stack: Stack): string {
   if (!Token.isUnresolved(stack.region)) {
     const account = DLC_REGISTRY_ACCOUNTS[stack.region];
     if (!account) {
-      throw new Error(
+      throw new ModelsweepError('invalid-prop',
         `image: no AWS Deep Learning Container registry is known for region ${stack.region}; ` +
           `known regions: ${Object.keys(DLC_REGISTRY_ACCOUNTS).join(', ')}. Use ModelImage.fromEcrRepository instead.`,
       );

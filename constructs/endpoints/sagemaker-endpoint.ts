@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../../lib/errors';
 import { Annotations, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -196,7 +197,7 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
   /** Any `AWS/SageMaker` metric of one variant, e.g. `OverheadLatency` or `CPUUtilization`. */
   metricForVariant(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     if (!this.variantNames.includes(variantName)) {
-      throw new Error(`variantName "${variantName}" is not a variant of ${this.node.path}; its variants are ${this.variantNames.join(', ')}`);
+      throw new ModelsweepError('invalid-prop', `variantName "${variantName}" is not a variant of ${this.node.path}; its variants are ${this.variantNames.join(', ')}`);
     }
     return this.metrics.variant(metricName, variantName, props);
   }

@@ -1,13 +1,19 @@
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { ModelsweepError } from '../../lib/errors';
 
 /**
  * An invalid construct prop. The message starts with the prop's name, says what is wrong and
  * what is allowed, so `cdk synth` fails with something a user can act on.
  */
-export class InvalidPropError extends Error {
-  constructor(scope: IConstruct, readonly prop: string, problem: string) {
-    super(`${prop} ${problem} (in ${scope.node.path})`);
+export class InvalidPropError extends ModelsweepError {
+  constructor(
+    scope: IConstruct,
+    readonly prop: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super('invalid-prop', `${prop} ${problem} (in ${scope.node.path})`, options);
     this.name = 'InvalidPropError';
   }
 }

@@ -1,3 +1,4 @@
+import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -270,11 +271,14 @@ export class BenchmarkSweep extends Construct {
       try {
         loaded = loadSpecFile(s.specFile);
       } catch (error) {
-        if (error instanceof SpecError) throw new InvalidPropError(this, `schedules[${i}].specFile`, `is not a valid sweep spec: ${error.message}`);
+        if (error instanceof SpecError) throw new InvalidPropError(this, `schedules[${i}].specFile`, `is not a valid sweep spec: ${error.message}`, { cause: error });
         throw error;
       }
-      const local = loaded.candidates.find((c) => c.kind === 'local' || c.kind === 'azureml');
-      if (local) throw new InvalidPropError(this, `schedules[${i}].specFile`, `has ${local.kind} candidates (${local.id}), which the cloud workflow cannot run`);
+      const notInCloud = firstNotInCloud(loaded.candidates);
+      if (notInCloud) {
+        const { candidate, why } = notInCloud;
+        throw new InvalidPropError(this, `schedules[${i}].specFile`, `has ${candidate.kind} candidates (${candidate.id}), which the cloud workflow cannot run: ${why}`);
+      }
       const { specKey, files } = stagedSpecFiles(loaded, `schedules/${s.name}`);
       for (const file of files) {
         mkdirSync(dirname(join(staging, file.key)), { recursive: true });

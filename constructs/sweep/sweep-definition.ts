@@ -17,8 +17,8 @@ export const STEP_TIMEOUT_SECONDS: Record<SweepTask, number> = {
   search: 900,
   record: 900,
   teardown: 900,
-  cleanUp: 900,
-  finish: 300,
+  teardownAfterFailure: 900,
+  selectAndReport: 300,
   notify: 60,
 };
 
@@ -60,10 +60,10 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
   // One candidate, from its budget check to its teardown. Each branch ends with a small output
   // (its status), so a sweep of many candidates stays far from the 256 KB state limit.
   // The whole state: a failure before deploy has no $.deployment, which a path would require.
-  const cleanUp = task('cleanUp', 'state', '$');
-  cleanUp.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
+  const teardownAfterFailure = task('teardownAfterFailure', 'state', '$');
+  teardownAfterFailure.addRetry({ errors: [sfn.Errors.ALL], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 3 });
   const onFailure = <T extends sfn.TaskStateBase | sfn.Map>(state: T): T => {
-    state.addCatch(cleanUp, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+    state.addCatch(teardownAfterFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     return state;
   };
   const budget = task('budget', { ...candidate, 'position.$': '$.position' }, '$.budget');
@@ -107,10 +107,10 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
   }).itemProcessor(
     new sfn.Map(scope, 'Measure candidates', { itemsPath: '$.candidates', maxConcurrency: 1 }).itemProcessor(candidateBranch),
   );
-  const finish = task('finish', { 'sweepId.$': '$.sweepId' }, '$');
-  lanes.addCatch(finish, { errors: [sfn.Errors.ALL], resultPath: '$.lanesError' });
+  const selectAndReport = task('selectAndReport', { 'sweepId.$': '$.sweepId' }, '$');
+  lanes.addCatch(selectAndReport, { errors: [sfn.Errors.ALL], resultPath: '$.lanesError' });
   const notify = task('notify', 'state', '$');
-  return validate.next(lanes).next(finish).next(notify).next(
+  return validate.next(lanes).next(selectAndReport).next(notify).next(
     new sfn.Choice(scope, 'Anything measured?')
       .when(sfn.Condition.stringEquals('$.status', 'failed'), new sfn.Fail(scope, 'Sweep failed', { error: 'NoCandidateMeasured', causePath: '$.reason' }))
       .otherwise(new sfn.Succeed(scope, 'Sweep succeeded')),

@@ -8,6 +8,7 @@
  * MODEL_SERVER_BATCH_DELAY_MS. Once the model is
  * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
  */
+import { ModelsweepError } from '../../lib/errors';
 import { parseArgs } from 'node:util';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { configFromEnv } from '../../lib/model-server/config';
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const extra = positionals.filter((p) => p !== 'serve');
-    if (extra.length > 0) throw new Error(`unexpected argument ${extra[0]}`);
+    if (extra.length > 0) throw new ModelsweepError('invalid-input', `unexpected argument ${extra[0]}`);
     const config = configFromEnv({
       ...process.env,
       ...(values.model !== undefined ? { MODEL_PATH: values.model } : {}),
@@ -47,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values['batch-delay-ms'] !== undefined ? { MODEL_SERVER_BATCH_DELAY_MS: values['batch-delay-ms'] } : {}),
     });
     const port = Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ModelsweepError('invalid-input', `--port must be 0-65535, got ${values.port}`);
     options = { ...config, batching: { maxBatchSize: config.maxBatchSize, maxDelayMs: config.batchDelayMs }, host: values.host, port };
   } catch (error) {
     console.error(`serve: ${(error as Error).message}\n${USAGE}`);

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { SweepResults } from '../report/sweep-results';
+import { ModelsweepError } from '../errors';
 
 /** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs). */
 export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless'] as const;
@@ -28,9 +29,9 @@ export const recommendationContextKey = (model: string) => `modelsweep:recommend
 /** The SSM parameter of a model's recommendation (cloud sweeps). */
 export const recommendationParameterName = (model: string) => `/modelsweep/${model}/recommendation`;
 
-export class NotDeployable extends Error {
+export class NotDeployable extends ModelsweepError {
   constructor(message: string) {
-    super(message);
+    super('not-deployable', message);
     this.name = 'NotDeployable';
   }
 }
@@ -61,7 +62,7 @@ export function recommendationOf(results: SweepResults, now: Date = new Date()):
 export function parseRecommendation(value: unknown, where: string): Recommendation {
   const parsed = recommendationSchema.safeParse(typeof value === 'string' ? safeJson(value) : value);
   if (parsed.success) return parsed.data;
-  throw new Error(`${where} is not a modelsweep recommendation: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ')}`);
+  throw new ModelsweepError('invalid-input', `${where} is not a modelsweep recommendation: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ')}`);
 }
 
 function safeJson(text: string): unknown {
@@ -83,7 +84,7 @@ export function updateContextFile(file: string, change: (context: Record<string,
     try {
       context = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
     } catch (error) {
-      throw new Error(`${file} is not valid JSON (${(error as Error).message}); fix or remove it first`);
+      throw new ModelsweepError('invalid-input', `${file} is not valid JSON (${(error as Error).message}); fix or remove it first`, { cause: error });
     }
   }
   if (change(context) === false) return;

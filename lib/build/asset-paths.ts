@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,7 +31,7 @@ export const builtAssets = {
 /** Returns `path`, or throws an error telling the user how to build it. */
 export function requireBuiltAsset(path: string, what: string): string {
   if (!existsSync(path)) {
-    throw new Error(`${what} is not built (${path} is missing): run \`npm run build\` first`);
+    throw new ModelsweepError('not-installed', `${what} is not built (${path} is missing): run \`npm run build\` first`);
   }
   return path;
 }

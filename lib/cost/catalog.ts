@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import defaultPrices from './prices.json';
@@ -55,7 +56,7 @@ export function pricesWithOverrides(overrides?: unknown): PriceCatalog {
   const parsed = priceCatalogSchema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new Error(`price overrides: ${issue.path.join('.')}: ${issue.message}`);
+    throw new ModelsweepError('invalid-input', `price overrides: ${issue.path.join('.')}: ${issue.message}`);
   }
   return parsed.data;
 }
@@ -67,7 +68,7 @@ export function pricesFromFile(file: string | undefined): PriceCatalog {
   try {
     overrides = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new Error(`--prices ${file}: ${(error as Error).message}`);
+    throw new ModelsweepError('invalid-input', `--prices ${file}: ${(error as Error).message}`, { cause: error });
   }
   return pricesWithOverrides(overrides);
 }
@@ -82,6 +83,6 @@ function deepMerge(target: any, source: any): unknown {
 /** The block for `region`, or an error listing the regions the catalog has. */
 export function regionBlock<T>(table: Record<string, T>, region: string, what: string): T {
   const block = table[region];
-  if (!block) throw new Error(`no ${what} prices for region ${region}; the catalog has ${Object.keys(table).join(', ')} (add one with --prices)`);
+  if (!block) throw new ModelsweepError('invalid-input', `no ${what} prices for region ${region}; the catalog has ${Object.keys(table).join(', ')} (add one with --prices)`);
   return block;
 }

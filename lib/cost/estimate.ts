@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { regionBlock, type PriceCatalog, type PriceSource } from './catalog';
 
 /** One line of a cost estimate. `usd` is exact; reports round it up to the cent. */
@@ -108,7 +109,7 @@ export interface InstanceUsage {
  * Instances a load needs: ceil(rps / what one instance sustains within the SLO), at least the floor.
  */
 export function instancesFor(rps: number, rpsPerInstance: number, minInstances = 1): number {
-  if (!(rpsPerInstance > 0)) throw new Error(`rpsPerInstance must be above 0, got ${rpsPerInstance}`);
+  if (!(rpsPerInstance > 0)) throw new ModelsweepError('invalid-input', `rpsPerInstance must be above 0, got ${rpsPerInstance}`);
   return Math.max(minInstances, Math.ceil(rps / rpsPerInstance - 1e-9));
 }
 
@@ -119,7 +120,7 @@ export function instanceHourPrice(kind: 'sagemaker-realtime' | 'azureml', region
   const block = regionBlock(table, region, kind === 'sagemaker-realtime' ? 'SageMaker real-time' : 'Azure ML');
   const usd = block.perInstanceHour[instanceType];
   if (usd === undefined) {
-    throw new Error(`no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`);
+    throw new ModelsweepError('invalid-input', `no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`);
   }
   return { usd, source: { catalog: kind, region, source: block.source, asOf: block.asOf } };
 }
@@ -143,7 +144,7 @@ export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usag
     instanceHours = instances * prices.hoursPerMonth;
     notes.push(`ceil(${usage.peakRps} peak rps / ${usage.rpsPerInstance} rps per instance) = ${instances} instance${instances === 1 ? '' : 's'}`);
   } else {
-    throw new Error('give instances, or peakRps (or hourlyProfile) with rpsPerInstance');
+    throw new ModelsweepError('invalid-input', 'give instances, or peakRps (or hourlyProfile) with rpsPerInstance');
   }
   const lines: CostLine[] = [{ item: `${usage.instanceType} instance-hours`, quantity: instanceHours, unit: 'instance-hours', unitPriceUsd: hourly, usd: instanceHours * hourly, source }];
   return { kind, lines, monthlyUsd: total(lines), instances, notes };
@@ -166,7 +167,7 @@ export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatal
   const source: PriceSource = { catalog: 'sagemaker-serverless', region: usage.region, source: p.source, asOf: p.asOf };
   const memory = String(usage.memoryMb);
   const perSecond = p.computePerSecondByMemoryMb[memory];
-  if (perSecond === undefined) throw new Error(`no serverless price for ${usage.memoryMb} MB; sizes: ${Object.keys(p.computePerSecondByMemoryMb).join(', ')} MB`);
+  if (perSecond === undefined) throw new ModelsweepError('invalid-input', `no serverless price for ${usage.memoryMb} MB; sizes: ${Object.keys(p.computePerSecondByMemoryMb).join(', ')} MB`);
   const seconds = (usage.durationMs / 1000) * usage.requestsPerMonth;
   const lines: CostLine[] = [];
   const provisioned = usage.provisionedConcurrency ?? 0;

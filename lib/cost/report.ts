@@ -1,4 +1,4 @@
-import { rule, textTable } from '../report/text-table';
+import { rule, textTable } from '../format/text-table';
 import { roundUpToCent, type CostEstimate } from './estimate';
 
 const usd = (n: number) => `$${roundUpToCent(n).toFixed(2)}`;

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { azureRetryOptions } from '../targets/cloud/azure-access';
@@ -13,7 +14,7 @@ export interface AzureWorkspaceRef {
 /** Parses "subscription/resource-group/workspace", as `--azure-workspace` takes it. */
 export function parseWorkspaceRef(text: string): AzureWorkspaceRef {
   const parts = text.split('/');
-  if (parts.length !== 3 || parts.some((p) => p.length === 0)) throw new Error(`"${text}" is not subscription-id/resource-group/workspace`);
+  if (parts.length !== 3 || parts.some((p) => p.length === 0)) throw new ModelsweepError('invalid-input', `"${text}" is not subscription-id/resource-group/workspace`);
   const [subscriptionId, resourceGroup, workspace] = parts as [string, string, string];
   return { subscriptionId, resourceGroup, workspace };
 }

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Http1ResponseParser } from './http1-response-parser';
@@ -62,9 +63,9 @@ class Connection {
  */
 export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): Promise<void> } {
   const url = new URL(options.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`url must be http or https, got ${options.url}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ModelsweepError('invalid-input', `url must be http or https, got ${options.url}`);
   const maxConnections = options.connections ?? 64;
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new Error(`connections must be a whole number of at least 1, got ${maxConnections}`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ModelsweepError('invalid-input', `connections must be a whole number of at least 1, got ${maxConnections}`);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const method = options.method ?? 'POST';
   const requestBytes = requestBytesBuilder(url, method, options.headers ?? {});
@@ -222,19 +223,19 @@ function requestBytesBuilder(url: URL, method: HttpMethod, headers: Readonly<Rec
   const sendsBody = method !== 'GET' && method !== 'HEAD';
   let fixed = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new Error(`headers: ${JSON.stringify(name)} is not a valid header name`);
-    if (/[\r\n\0]/.test(value)) throw new Error(`headers.${name} must not contain CR, LF or NUL`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ModelsweepError('invalid-input', `headers: ${JSON.stringify(name)} is not a valid header name`);
+    if (/[\r\n\0]/.test(value)) throw new ModelsweepError('invalid-input', `headers.${name} must not contain CR, LF or NUL`);
     const lower = name.toLowerCase();
     if (lower === 'content-type' && sendsBody) continue; // each payload brings its own
     if (lower === 'host' || lower === 'content-length' || lower === 'transfer-encoding' || lower === 'connection')
-      throw new Error(`headers.${name} is set by the load generator and cannot be overridden`);
+      throw new ModelsweepError('invalid-input', `headers.${name} is set by the load generator and cannot be overridden`);
     fixed += `${name}: ${value}\r\n`;
   }
   const cache = new WeakMap<Payload, Buffer>();
   return (payload) => {
     let bytes = cache.get(payload);
     if (bytes) return bytes;
-    if (/[\r\n\0]/.test(payload.contentType)) throw new Error('payload contentType must not contain CR, LF or NUL');
+    if (/[\r\n\0]/.test(payload.contentType)) throw new ModelsweepError('invalid-input', 'payload contentType must not contain CR, LF or NUL');
     if (sendsBody) {
       const body = payloadBytes(payload);
       const head = Buffer.from(`${fixed}content-type: ${payload.contentType}\r\ncontent-length: ${body.length}\r\n\r\n`, 'latin1');

@@ -1,4 +1,12 @@
-export class ResponseParseError extends Error {}
+import { ModelsweepError } from '../errors';
+
+/** A response that is not well-formed HTTP/1.1. */
+export class ResponseParseError extends ModelsweepError {
+  constructor(message: string) {
+    super('bad-response', message);
+    this.name = 'ResponseParseError';
+  }
+}
 
 const CR = 13;
 const LF = 10;

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { seededRandom } from '../random/seeded-random';
 
 /** One request body the generator sends. */
@@ -55,10 +56,10 @@ export function failureKey(failure: InvokeFailure): string {
 
 /** Picks payloads at random in proportion to their weights, reproducibly for a seed. */
 export function weightedPayloadPicker(payloads: readonly Payload[], seed: number): () => Payload {
-  if (payloads.length === 0) throw new Error('payloads: need at least one payload');
+  if (payloads.length === 0) throw new ModelsweepError('invalid-input', 'payloads: need at least one payload');
   const weights = payloads.map((p, i) => {
     const w = p.weight ?? 1;
-    if (!(w > 0) || !Number.isFinite(w)) throw new Error(`payloads[${i}].weight must be above 0, got ${w}`);
+    if (!(w > 0) || !Number.isFinite(w)) throw new ModelsweepError('invalid-input', `payloads[${i}].weight must be above 0, got ${w}`);
     return w;
   });
   if (payloads.length === 1) return () => payloads[0];

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { GENERATOR_LIMIT_FRACTION, type PhaseResult } from './phase';
 
@@ -8,7 +9,7 @@ import { GENERATOR_LIMIT_FRACTION, type PhaseResult } from './phase';
  * summaries are kept as a count-weighted mean of the shards' (they carry no histogram).
  */
 export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
-  if (shards.length === 0) throw new Error('no generator results to merge');
+  if (shards.length === 0) throw new ModelsweepError('invalid-input', 'no generator results to merge');
   if (shards.length === 1) return shards[0]!;
   const first = shards[0]!;
   const sum = (f: (p: PhaseResult) => number) => shards.reduce((total, p) => total + f(p), 0);

@@ -1,4 +1,4 @@
-import { textTable, type Align } from '../report/text-table';
+import { textTable, type Align } from '../format/text-table';
 import { formatDurationMs } from '../spec/duration';
 import type { PhaseResult } from './phase';
 import type { LoadResult } from './run-load';

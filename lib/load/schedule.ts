@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { exponential, seededRandom } from '../random/seeded-random';
 
 export type Arrivals = 'poisson' | 'constant';
@@ -8,7 +9,7 @@ export type Arrivals = 'poisson' | 'constant';
  * schedule can be replayed exactly.
  */
 export function* arrivalOffsetsMs(rate: number, durationMs: number, arrivals: Arrivals, seed: number): Generator<number> {
-  if (!(rate > 0)) throw new Error(`rate must be above 0 requests/s, got ${rate}`);
+  if (!(rate > 0)) throw new ModelsweepError('invalid-input', `rate must be above 0 requests/s, got ${rate}`);
   const random = seededRandom(seed);
   const meanGapMs = 1000 / rate;
   let t = arrivals === 'constant' ? 0 : exponential(random, rate) * 1000;

@@ -1,8 +1,9 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import { sweepSteps, type StepHandlers, type WorkflowEnv } from '../workflow/steps';
+import type { WorkflowEnv } from '../workflow/env';
+import { sweepSteps, type StepHandlers } from '../workflow/steps';
 import { SWEEP_TASKS, WAIT_READY_STATE, type SweepTask } from '../workflow/task-names';
 import type { ExecutionInput } from '../workflow/events';
-import type { SweepSummary } from '../workflow/finish';
+import type { SweepSummary } from '../workflow/steps/select-and-report';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (!('withResolvers' in Promise)) {
@@ -50,7 +51,7 @@ export async function runLocalExecution(definition: Record<string, unknown>, inp
       state,
       async (event: unknown) => {
         const result = await (options.deliver ? options.deliver(task, event, steps[task]) : steps[task](event));
-        if (task === 'finish') summary = result as SweepSummary;
+        if (task === 'selectAndReport') summary = result as SweepSummary;
         return result as never;
       },
     ]),

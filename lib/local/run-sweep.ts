@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,9 +10,9 @@ import type { CandidateRecord, ResultsStore } from '../store/results-store';
 import { SetupError, type Deployment } from '../targets/adapter';
 import { defaultAdapters, type AdapterSet } from '../targets/registry';
 import { folderBlobStore, type BlobStore } from '../workflow/blob-store';
-import { recordsInSpecOrder, type SweepSummary } from '../workflow/finish';
 import { stageSpec } from '../workflow/stage-spec';
-import type { SweepEvents } from '../workflow/steps';
+import type { SweepEvents } from '../workflow/env';
+import { inSpecOrder, type SweepSummary } from '../workflow/steps/select-and-report';
 import { newSweepId } from '../workflow/sweep-id';
 import { runLocalExecution, type LocalExecutionOptions } from './run-local';
 
@@ -80,9 +81,9 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
   if (!execution.summary) {
     // It ended before any candidate was touched: access, credentials or the spec itself.
     if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
-    throw new Error(`the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`);
+    throw new ModelsweepError('platform', `the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`);
   }
-  const records = await recordsInSpecOrder(options.store, sweepId, loaded.spec);
+  const records = inSpecOrder(await options.store.listCandidateResults(sweepId), loaded.spec);
   const selection = (await options.store.getSelection(sweepId))!.selection;
   return { sweepId, records, selection, status: execution.summary.status, summary: execution.summary };
 }

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { Tensor } from 'onnxruntime-node';
 
 export interface BatchingOptions {
@@ -71,8 +72,8 @@ export class DynamicBatcher {
     private readonly run: Run,
     private readonly options: BatchingOptions,
   ) {
-    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new Error(`maxBatchSize must be a whole number of at least 1, got ${options.maxBatchSize}`);
-    if (!(options.maxDelayMs >= 0)) throw new Error(`maxDelayMs must be 0 or more, got ${options.maxDelayMs}`);
+    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new ModelsweepError('invalid-input', `maxBatchSize must be a whole number of at least 1, got ${options.maxBatchSize}`);
+    if (!(options.maxDelayMs >= 0)) throw new ModelsweepError('invalid-input', `maxDelayMs must be 0 or more, got ${options.maxDelayMs}`);
   }
 
   submit(feeds: Feeds): Promise<Feeds> {

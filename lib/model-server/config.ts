@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES } from './invocation';
 
@@ -32,7 +33,7 @@ export interface ModelServerConfig {
 export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new Error(`model server configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    throw new ModelsweepError('invalid-input', `model server configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   return {
     modelPath: parsed.data.MODEL_PATH,

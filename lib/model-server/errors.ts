@@ -1,3 +1,5 @@
+import { ModelsweepError } from '../errors';
+
 /** Why a request did not produce a prediction; `status` is the HTTP status it maps to. */
 export type ModelServerErrorCode =
   | 'BadRequest'
@@ -17,16 +19,17 @@ const STATUS: Record<ModelServerErrorCode, number> = {
 };
 
 /** An error the model server reports to its caller, with the status and a message saying what is wrong. */
-export class ModelServerError extends Error {
+export class ModelServerError extends ModelsweepError<ModelServerErrorCode> {
   readonly status: number;
 
   constructor(
-    readonly code: ModelServerErrorCode,
+    code: ModelServerErrorCode,
     message: string,
     /** Where in the request body the problem is, e.g. `inputs.input.dims`. */
     readonly path?: string,
+    options?: { cause?: unknown },
   ) {
-    super(path ? `${path}: ${message}` : message);
+    super(code, path ? `${path}: ${message}` : message, options);
     this.name = code;
     this.status = STATUS[code];
   }
@@ -46,7 +49,7 @@ export function payloadTooLarge(maxBytes: number): ModelServerError {
 /** Any thrown value as a {@link ModelServerError}; unknown errors are the server's fault (500). */
 export function asModelServerError(error: unknown): ModelServerError {
   if (error instanceof ModelServerError) return error;
-  return new ModelServerError('ModelError', `internal error: ${(error as Error)?.message ?? String(error)}`);
+  return new ModelServerError('ModelError', `internal error: ${(error as Error)?.message ?? String(error)}`, undefined, { cause: error });
 }
 
 export function errorBody(error: ModelServerError, requestId: string): ErrorBody {

@@ -51,7 +51,7 @@ export async function loadedOrModelError(model: Promise<LoadedModel>): Promise<L
   try {
     return await model;
   } catch (error) {
-    throw new ModelServerError('ModelError', `the model could not be loaded: ${(error as Error).message}`);
+    throw new ModelServerError('ModelError', `the model could not be loaded: ${(error as Error).message}`, undefined, { cause: error });
   }
 }
 

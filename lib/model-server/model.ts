@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { DynamicBatcher, type BatchingOptions } from './batcher';
 import { ModelServerError } from './errors';
@@ -38,7 +39,7 @@ let loadCount = 0;
 export function loadModel(options: LoadModelOptions): Promise<LoadedModel> {
   const threads = options.threads ?? 0;
   if (!Number.isInteger(threads) || threads < 0) {
-    throw new Error(`threads must be a non-negative integer (0 = one per core), got ${threads}`);
+    throw new ModelsweepError('invalid-input', `threads must be a non-negative integer (0 = one per core), got ${threads}`);
   }
   const batching = options.batching && options.batching.maxBatchSize > 1 ? options.batching : undefined;
   const key = `${options.modelPath}\u0000${threads}\u0000${batching ? `${batching.maxBatchSize}/${batching.maxDelayMs}` : ''}`;
@@ -100,7 +101,7 @@ export async function predict(model: LoadedModel, body: unknown, requestId: stri
   try {
     results = await (model.batcher ? model.batcher.submit(feeds as Record<string, Tensor>) : model.session.run(feeds));
   } catch (error) {
-    throw new ModelServerError('ModelError', `the model failed to run: ${(error as Error).message}`);
+    throw new ModelServerError('ModelError', `the model failed to run: ${(error as Error).message}`, undefined, { cause: error });
   }
   const outputs: Record<string, OutputTensor> = {};
   for (const [name, value] of Object.entries(results)) {

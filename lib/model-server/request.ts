@@ -39,7 +39,7 @@ export function parseJsonBody(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new ModelServerError('BadRequest', `the request body is not valid JSON (${(error as Error).message})`);
+    throw new ModelServerError('BadRequest', `the request body is not valid JSON (${(error as Error).message})`, undefined, { cause: error });
   }
 }
 

@@ -1,5 +1,5 @@
 import type { SweepResults } from './sweep-results';
-import { textTable, type Align } from './text-table';
+import { textTable, type Align } from '../format/text-table';
 
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {

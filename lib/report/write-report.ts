@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultsStore } from '../store/results-store';
@@ -9,7 +10,7 @@ export async function loadSweepResults(store: ResultsStore, sweepId: string): Pr
   const sweep = await store.getSweep(sweepId);
   if (!sweep) return undefined;
   const [records, selection] = await Promise.all([store.listCandidateResults(sweepId), store.getSelection(sweepId)]);
-  if (!selection) throw new Error(`sweep ${sweepId} has no selection yet (status: ${sweep.status})`);
+  if (!selection) throw new ModelsweepError('not-found', `sweep ${sweepId} has no selection yet (status: ${sweep.status})`);
   return sweepResults({ sweep, records, selection: selection.selection });
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
+import { maxProbes } from '../load/rate-search';
 import type { SweepSpec } from '../spec/schema';
 import type { MeasurementPlan } from '../targets/adapter';
 
@@ -54,7 +55,7 @@ export function loadOf(spec: SweepSpec): { loadSeconds: number; requests: number
   }
   const search = spec.load.search;
   if (search) {
-    const probes = 2 + Math.ceil(Math.log2(Math.max(1, Math.log(search.to / search.from) / Math.log(1 + search.precision))));
+    const probes = maxProbes(search);
     loadSeconds += (probes * search.stepDuration) / 1000;
     requests += (probes * search.to * search.stepDuration) / 1000;
   }

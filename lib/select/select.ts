@@ -1,8 +1,8 @@
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { costPerMillionInferences } from '../cost/estimate';
+import { candidateCost, type CandidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import { percentileInterval } from '../load/stop-rules';
-import { formatMs, formatUsd, percentileLabel } from '../report/format';
+import { formatMs, formatUsd, percentileLabel } from '../format/format';
 
 export interface SelectionSlo {
   readonly percentile: number;
@@ -33,13 +33,10 @@ export interface SelectionInput {
   readonly traffic: { readonly averageRps: number; readonly peakRps: number; readonly hourlyProfile?: readonly number[] };
   readonly strategy: SelectionStrategy;
   readonly candidates: readonly CandidateOutcome[];
-  /**
-   * Monthly cost of a candidate at the forecast: `instances` of it for instance-based kinds; for
-   * per-request kinds, priced from `phase` (the measured phase nearest the forecast peak).
-   */
-  readonly monthlyCost: (candidate: CandidateOutcome, instances: number, phase: PhaseResult) => number;
-  /** What one instance costs per hour, where that is how the candidate is billed. */
-  readonly costPerInstanceHour?: (candidate: CandidateOutcome) => number | undefined;
+  /** A candidate's prices (see `priceOfCandidate`); its cost at the forecast comes from `candidateCost`. */
+  readonly price: (candidate: CandidateOutcome) => CandidatePrice;
+  /** Hours in the month that monthly costs are for. */
+  readonly hoursPerMonth: number;
 }
 
 export interface CandidateVerdict {
@@ -109,7 +106,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
         : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
     // Its hourly price still places it on the report's cost/latency chart.
-    const costPerHourUsd = input.costPerInstanceHour?.(candidate);
+    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
     return { ...base, ...latency, ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}), feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
@@ -127,15 +124,17 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     ...sloLatencyOf(atPeak, slo.percentile),
     maxRpsWithinSlo: maxRps,
     instances,
-    monthlyCostUsd: input.monthlyCost(candidate, instances, atPeak),
-    ...unitCosts(input.costPerInstanceHour?.(candidate), maxRps),
+    ...costFields(candidateCost(input.price(candidate), { instances, phase: atPeak, maxRps }, input.hoursPerMonth)),
     feasible: true,
   };
 }
 
-function unitCosts(costPerHourUsd: number | undefined, rps: number): Pick<CandidateVerdict, 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
-  if (costPerHourUsd === undefined) return {};
-  return { costPerHourUsd, costPerMillionInferencesUsd: costPerMillionInferences(costPerHourUsd, rps) };
+function costFields(cost: CandidateCost): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
+  return {
+    monthlyCostUsd: cost.monthlyUsd,
+    ...(cost.usdPerInstanceHour !== undefined ? { costPerHourUsd: cost.usdPerInstanceHour } : {}),
+    ...(cost.usdPerMillionInferences !== undefined ? { costPerMillionInferencesUsd: cost.usdPerMillionInferences } : {}),
+  };
 }
 
 /** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */

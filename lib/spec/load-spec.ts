@@ -6,6 +6,7 @@ import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { formatPath } from '../util/field-path';
 import { expandGroup, type Candidate } from './expand';
 import { sweepSpecSchema, type SweepSpec } from './schema';
+import { ModelsweepError } from '../errors';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
 export const MAX_CANDIDATES = 200;
@@ -19,9 +20,13 @@ export interface SpecIssue {
 }
 
 /** A spec that could not be used, with every problem found. */
-export class SpecError extends Error {
-  constructor(readonly file: string, readonly issues: readonly SpecIssue[]) {
-    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+export class SpecError extends ModelsweepError {
+  constructor(readonly file: string, readonly issues: readonly SpecIssue[], options?: { cause?: unknown }) {
+    super(
+      'invalid-spec',
+      `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+      options,
+    );
     this.name = 'SpecError';
   }
 }
@@ -48,7 +53,7 @@ export function loadSpecFile(file: string): LoadedSpec {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }]);
+    throw new SpecError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }], { cause: error });
   }
   return parseSpec(text, file, dirname(resolve(file)));
 }

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
 import dynalite from 'dynalite';
@@ -30,7 +31,7 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
   // dynalite answers CreateTable before the table is ACTIVE (a tick later, longer on disk): a
   // write before then is ResourceNotFound, so callers get the store only once it can be written.
   for (let tries = 0; (await client.send(new DescribeTableCommand({ TableName: options.tableName }))).Table?.TableStatus !== 'ACTIVE'; tries++) {
-    if (tries >= 200) throw new Error(`the embedded DynamoDB table ${options.tableName} did not become ACTIVE`);
+    if (tries >= 200) throw new ModelsweepError('platform', `the embedded DynamoDB table ${options.tableName} did not become ACTIVE`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return {

@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../errors';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PhaseResult } from '../load/phase';
@@ -98,10 +99,13 @@ export class ResultsStore {
     });
   }
 
-  /** Moves a running sweep to its final status; finishing twice is harmless, reopening is refused. */
-  async finishSweep(sweepId: string, status: Exclude<SweepStatus, 'running'>, at: string, reason?: string): Promise<void> {
+  /**
+   * Moves a running sweep to its final status and returns the record as it now is; marking twice
+   * is harmless, reopening is refused.
+   */
+  async markSweepFinished(sweepId: string, status: Exclude<SweepStatus, 'running'>, at: string, reason?: string): Promise<SweepRecord> {
     try {
-      await this.db.send(
+      const { Attributes } = await this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.sweep(sweepId),
@@ -109,11 +113,13 @@ export class ResultsStore {
           ConditionExpression: 'attribute_exists(PK) AND (#status = :running OR #status = :status)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':status': status, ':at': at, ':running': 'running', ...(reason ? { ':reason': reason } : {}) },
+          ReturnValues: 'ALL_NEW',
         }),
       );
+      return strip<SweepRecord>(Attributes!);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new Error(`sweep ${sweepId} does not exist or has already finished with another status`);
+        throw new ModelsweepError('invalid-input', `sweep ${sweepId} does not exist or has already finished with another status`, { cause: error });
       }
       throw error;
     }
@@ -144,7 +150,7 @@ export class ResultsStore {
    */
   async reserveBudget(sweepId: string, candidateId: string, usd: number, maxUsd: number): Promise<{ granted: boolean; reservedUsd: number }> {
     const sweep = await this.getSweep(sweepId);
-    if (!sweep) throw new Error(`sweep ${sweepId} does not exist`);
+    if (!sweep) throw new ModelsweepError('not-found', `sweep ${sweepId} does not exist`);
     const reserved = sweep.reserved ?? {};
     const total = Object.values(reserved).reduce((a, b) => a + b, 0);
     if (candidateId in reserved) return { granted: true, reservedUsd: total };

@@ -1,7 +1,10 @@
+import type { CandidatePricing } from '../cost/candidate-cost';
+import type { KindRules } from './kind-rules';
 import type { PriceCatalog } from '../cost/catalog';
 import type { Invoker, InvokeFailure } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
+import { ModelsweepError } from '../errors';
 
 /** A deployed candidate, as far as the sweep needs to know it. */
 export interface Deployment {
@@ -48,22 +51,15 @@ export interface MeasurementCost {
   readonly basis: string;
 }
 
-/** The traffic forecast that monthly cost is computed at. */
-export interface TrafficForecast {
-  readonly averageRps: number;
-  readonly peakRps: number;
-  readonly hourlyProfile?: readonly number[];
-}
+export type { TrafficForecast } from '../cost/candidate-cost';
 
 /**
  * One adapter per candidate kind: check access, deploy, wait until ready, invoke (through the load
  * generator's Invoker), read server-side metrics, tear down. The sweep never needs to know which
  * kind it drives.
  */
-export interface TargetAdapter<D extends Deployment = Deployment> {
+export interface TargetAdapter<D extends Deployment = Deployment> extends KindRules, CandidatePricing {
   readonly kind: Candidate['kind'];
-  /** How capacity grows: by adding instances, or by the platform per request. */
-  readonly scaling: 'instances' | 'per-request';
   /**
    * Checks, before the sweep creates anything, that it can reach the platform for these
    * candidates (credentials, region). Throws {@link SetupError} with what to do.
@@ -92,11 +88,7 @@ export interface TargetAdapter<D extends Deployment = Deployment> {
    * Removes what the sweep's candidates shared (a model, an endpoint the sweep created), including
    * what the candidates' `handles` name (created by other processes). Idempotent.
    */
-  finishSweep?(context: AdapterContext, handles?: readonly DeploymentHandle[]): Promise<void>;
-  /** One instance-hour of the candidate (instance-based kinds), for the cost model. */
-  costPerInstanceHour(candidate: Candidate, prices: PriceCatalog): number | undefined;
-  /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */
-  perRequestMonthlyCost?(candidate: Candidate, phase: PhaseResult, traffic: TrafficForecast, prices: PriceCatalog): number;
+  releaseSharedResources?(context: AdapterContext, handles?: readonly DeploymentHandle[]): Promise<void>;
   /**
    * Whether a failed request shows the candidate cannot run at all (e.g. code built for another
    * architecture): then it is reported with this error instead of being measured.
@@ -107,17 +99,21 @@ export interface TargetAdapter<D extends Deployment = Deployment> {
 }
 
 /** A candidate that could not be measured, and why: `unavailable` (quota, region, architecture) or `failed`. */
-export class CandidateError extends Error {
-  constructor(readonly status: 'failed' | 'unavailable', message: string) {
-    super(message);
+export class CandidateError extends ModelsweepError {
+  constructor(
+    readonly status: 'failed' | 'unavailable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(status === 'failed' ? 'candidate-failed' : 'candidate-unavailable', message, options);
     this.name = 'CandidateError';
   }
 }
 
 /** The sweep cannot start (no credentials, no region): nothing has been created. */
-export class SetupError extends Error {
-  constructor(message: string) {
-    super(message);
+export class SetupError extends ModelsweepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('setup', message, options);
     this.name = 'SetupError';
   }
 }

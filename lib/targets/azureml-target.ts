@@ -1,3 +1,5 @@
+import { KIND_RULES } from './kind-rules';
+import { ModelsweepError } from '../errors';
 import type { AzureMachineLearningWorkspaces, OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -13,8 +15,6 @@ type AzureCandidate = Extract<Candidate, { kind: 'azureml' }>;
 
 /** The scope of tokens for endpoints in AADToken mode. */
 const ML_SCOPE = 'https://ml.azure.com/.default';
-/** Azure ML takes 10-20 minutes to create a managed deployment and a few to delete it, billed throughout. */
-const PROVISIONING_SECONDS = 20 * 60;
 /** Azure ML refuses scoring requests that take longer than this, whatever is asked. */
 const MAX_REQUEST_TIMEOUT_MS = 180_000;
 
@@ -49,7 +49,7 @@ interface AzureDeployment extends Deployment {
 }
 
 const asAzure = (c: Candidate): AzureCandidate => {
-  if (c.kind !== 'azureml') throw new Error(`the Azure ML adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'azureml') throw new ModelsweepError('invalid-input', `the Azure ML adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
@@ -141,7 +141,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
 
   return {
     kind: 'azureml',
-    scaling: 'instances',
+    ...KIND_RULES.azureml,
 
     async checkAccess(candidates, context) {
       const workspaces = new Map(candidates.map((c) => [workspaceKey(asAzure(c)), asAzure(c) as Workspace]));
@@ -206,7 +206,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
         deployment.scoring = await scoringOf(c);
       } catch (error) {
         if (abortSignal.aborted) {
-          throw new CandidateError('failed', context.signal?.aborted ? `interrupted while waiting for deployment ${deployment.deploymentName}` : `deployment ${deployment.deploymentName} not provisioned after ${Math.round(timeoutMs / 60_000)} min (${logsHint(c, deployment.deploymentName)})`);
+          throw new CandidateError('failed', context.signal?.aborted ? `interrupted while waiting for deployment ${deployment.deploymentName}` : `deployment ${deployment.deploymentName} not provisioned after ${Math.round(timeoutMs / 60_000)} min (${logsHint(c, deployment.deploymentName)})`, { cause: error });
         }
         const failure = azureFailure(error, `deployment ${deployment.deploymentName}`);
         throw failure.status === 'failed' ? new CandidateError('failed', `${failure.message} (${logsHint(c, deployment.deploymentName)})`) : failure;
@@ -214,7 +214,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
     },
 
     invoker(deployment, context) {
-      if (!deployment.scoring) throw new Error(`deployment ${deployment.deploymentName} is not ready`);
+      if (!deployment.scoring) throw new ModelsweepError('platform', `deployment ${deployment.deploymentName} is not ready`);
       return httpInvoker({
         url: deployment.scoring.uri,
         headers: { authorization: deployment.scoring.authorization, 'azureml-model-deployment': deployment.deploymentName },
@@ -223,7 +223,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
       });
     },
 
-    async finishSweep(context) {
+    async releaseSharedResources(context) {
       const sweep = sweeps.get(context.sweepId);
       sweeps.delete(context.sweepId);
       if (!sweep) return;
@@ -244,7 +244,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asAzure(candidate);
       const hourly = instanceHourPrice('azureml', locationOf(c), c.sku, prices).usd * c.instanceCount;
-      return hourlyMeasurementCost(hourly, plan, PROVISIONING_SECONDS, `${c.instanceCount} × ${c.sku}`);
+      return hourlyMeasurementCost(hourly, plan, KIND_RULES.azureml.provisioningSeconds, `${c.instanceCount} × ${c.sku}`);
     },
   };
 }

@@ -1,3 +1,5 @@
+import { KIND_RULES } from './kind-rules';
+import { ModelsweepError } from '../errors';
 import { request } from 'undici';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
@@ -11,14 +13,14 @@ interface HttpDeployment extends Deployment {
 }
 
 const asHttp = (c: Candidate): HttpCandidate => {
-  if (c.kind !== 'http') throw new Error(`the http adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'http') throw new ModelsweepError('invalid-input', `the http adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
 /** An endpoint that already runs somewhere: nothing to deploy or remove; its cost is what the user says. */
 export const httpTarget: TargetAdapter<HttpDeployment> = {
   kind: 'http',
-  scaling: 'instances',
+  ...KIND_RULES.http,
   async deploy(candidate) {
     return httpTarget.attach!(candidate, {}, undefined as never);
   },
@@ -35,7 +37,7 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
       await response.body.dump();
     } catch (error) {
       const why = (error as { code?: string }).code ?? (error as Error).name;
-      throw new CandidateError('failed', `cannot reach ${deployment.url} (${why})`);
+      throw new CandidateError('failed', `cannot reach ${deployment.url} (${why})`, { cause: error });
     }
   },
   invoker(deployment: HttpDeployment, context: AdapterContext) {

@@ -1,3 +1,5 @@
+import { KIND_RULES } from './kind-rules';
+import { ModelsweepError } from '../errors';
 import {
   CreateAliasCommand,
   DeleteAliasCommand,
@@ -67,7 +69,7 @@ interface LambdaDeployment extends Deployment {
 }
 
 const asLambda = (c: Candidate): LambdaCandidate => {
-  if (c.kind !== 'lambda') throw new Error(`the Lambda adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'lambda') throw new ModelsweepError('invalid-input', `the Lambda adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
@@ -130,7 +132,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
 
   return {
     kind: 'lambda',
-    scaling: 'per-request',
+    ...KIND_RULES.lambda,
 
     async checkAccess(candidates) {
       for (const region of new Set(candidates.map((c) => asLambda(c).region))) {
@@ -223,7 +225,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       } catch (error) {
         await deployment.teardown().catch(() => {});
         const failure = classify(error, `preparing ${c.functionName} with ${c.memorySizeMb} MB on ${c.architecture}`);
-        if (/architecture|not compatible|incompatible/i.test(failure.message)) throw new CandidateError('unavailable', failure.message);
+        if (/architecture|not compatible|incompatible/i.test(failure.message)) throw new CandidateError('unavailable', failure.message, { cause: error });
         throw failure;
       }
       // The version holds the candidate's configuration: $LATEST goes back now, not after the load.
@@ -291,7 +293,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
 /** Downloads a zip function's code from the URL GetFunction gives. */
 async function fetchFunctionCode(url: string): Promise<Uint8Array> {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`downloading the function's code: HTTP ${response.status}`);
+  if (!response.ok) throw new ModelsweepError('platform', `downloading the function's code: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
 }
 
@@ -308,7 +310,7 @@ async function waitForUpdate(client: LambdaClient, functionName: string, options
   await pollUntil(
     async () => {
       const config = await withRetry(() => client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })), options.retry);
-      if (config.LastUpdateStatus === 'Failed') throw new Error(`update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
+      if (config.LastUpdateStatus === 'Failed') throw new ModelsweepError('platform', `update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
       return config.LastUpdateStatus === 'InProgress' ? undefined : true;
     },
     { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: options.signal, what: `update of ${functionName}` },

@@ -1,3 +1,5 @@
+import { KIND_RULES } from './kind-rules';
+import { ModelsweepError } from '../errors';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -19,7 +21,7 @@ interface LocalDeployment extends Deployment {
 const START_TIMEOUT_MS = 30_000;
 
 const asLocal = (c: Candidate): LocalCandidate => {
-  if (c.kind !== 'local') throw new Error(`the local adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'local') throw new ModelsweepError('invalid-input', `the local adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
@@ -43,7 +45,7 @@ export function runningLocalServers(): number {
  */
 export const localTarget: TargetAdapter<LocalDeployment> = {
   kind: 'local',
-  scaling: 'instances',
+  ...KIND_RULES.local,
   async deploy(candidate, context) {
     const c = asLocal(candidate);
     const modelPath = c.modelPath ?? context.modelPath;
@@ -54,7 +56,7 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
       const server = await startModelServer({ modelPath: model, threads: c.threads, maxBatchSize: c.maxBatchSize, batchDelayMs: c.batchDelayMs, environment: c.environment });
       return { candidateId: c.id, url: server.url, process: server.process, teardown: server.stop };
     } catch (error) {
-      throw new CandidateError('failed', (error as Error).message);
+      throw new CandidateError('failed', (error as Error).message, { cause: error });
     }
   },
   async waitReady(deployment) {
@@ -131,7 +133,7 @@ async function listeningUrl(child: ChildProcess, stderr: () => string): Promise<
         // not a JSON line: ignore
       }
     }
-    throw new Error(`the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
+    throw new ModelsweepError('candidate-failed', `the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
   } finally {
     clearTimeout(timer);
     lines.close();

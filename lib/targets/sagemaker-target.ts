@@ -1,3 +1,5 @@
+import { KIND_RULES } from './kind-rules';
+import { ModelsweepError } from '../errors';
 import { createHash } from 'node:crypto';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
@@ -48,8 +50,6 @@ export interface SageMakerAdapterOptions {
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** SageMaker takes minutes to create and delete an endpoint, billed throughout; used in the budget estimate. */
-const PROVISIONING_SECONDS = 15 * 60;
 const VARIANT = 'AllTraffic';
 
 interface SageMakerDeployment extends Deployment {
@@ -61,7 +61,7 @@ interface SageMakerDeployment extends Deployment {
 }
 
 const asSageMaker = (c: Candidate): SageMakerCandidate => {
-  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless') throw new Error(`the SageMaker adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
@@ -178,7 +178,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
   return {
     kind,
-    scaling: kind === 'sagemaker-realtime' ? 'instances' : 'per-request',
+    ...KIND_RULES[kind],
 
     async checkAccess(candidates, context) {
       const regions = new Set(candidates.map((c) => asSageMaker(c).region));
@@ -242,7 +242,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       return Promise.all(phases.map((phase) => readPhaseMetrics(cloudwatch, deployment.endpointName, phase, metrics, call).catch(() => undefined)));
     },
 
-    async finishSweep(context, handles = []) {
+    async releaseSharedResources(context, handles = []) {
       const sweepModels = models.get(context.sweepId);
       models.delete(context.sweepId);
       const created = sweepModels ? (await Promise.allSettled(sweepModels.values())).flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])) : [];
@@ -262,7 +262,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
     perRequestMonthlyCost(candidate, phase, traffic, prices) {
       const c = asSageMaker(candidate);
-      if (c.kind !== 'sagemaker-serverless') throw new Error('only serverless candidates are billed per request');
+      if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
       // Serverless bills the model's compute time; the client-side mean is the fallback when CloudWatch had nothing.
       const durationMs = phase.serverMetrics?.ModelLatency?.average ?? phase.latencyMs.mean;
       return serverlessMonthlyCost({ region: regionOf(c), memoryMb: c.memorySizeMb, durationMs, requestsPerMonth: requestsPerMonth(traffic.averageRps, prices), provisionedConcurrency: c.provisionedConcurrency }, prices).monthlyUsd;
@@ -272,13 +272,13 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       const c = asSageMaker(candidate);
       if (c.kind === 'sagemaker-realtime') {
         const hourly = instanceHourPrice('sagemaker-realtime', regionOf(c), c.instanceType, prices).usd * c.instanceCount;
-        return hourlyMeasurementCost(hourly, plan, PROVISIONING_SECONDS, `${c.instanceCount} × ${c.instanceType}`);
+        return hourlyMeasurementCost(hourly, plan, KIND_RULES[kind].provisioningSeconds, `${c.instanceCount} × ${c.instanceType}`);
       }
       const p = regionBlock(prices.sagemakerServerless, regionOf(c), 'SageMaker serverless');
       const memory = String(c.memorySizeMb);
       const compute = plan.requests * (plan.assumedDurationMs / 1000) * (p.computePerSecondByMemoryMb[memory] ?? 0);
       const data = ((plan.requests * plan.meanRequestBytes) / 1024 ** 3) * p.dataProcessingPerGb;
-      const provisioned = c.provisionedConcurrency * (plan.loadSeconds + PROVISIONING_SECONDS) * (p.provisionedConcurrencyPerSecondByMemoryMb[memory] ?? 0);
+      const provisioned = c.provisionedConcurrency * (plan.loadSeconds + KIND_RULES[kind].provisioningSeconds) * (p.provisionedConcurrencyPerSecondByMemoryMb[memory] ?? 0);
       return { usd: compute + data + provisioned, basis: `up to ${plan.requests} requests × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB${c.provisionedConcurrency ? ` + provisioned concurrency ${c.provisionedConcurrency}` : ''}` };
     },
   };

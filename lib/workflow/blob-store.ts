@@ -1,6 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
+import { ModelsweepError } from '../errors';
 
 /**
  * Where a sweep keeps files: staged specs and payloads, and reports. An S3 bucket in the cloud, a
@@ -14,9 +15,9 @@ export interface BlobStore {
   locate(key: string): string;
 }
 
-export class BlobNotFound extends Error {
-  constructor(where: string) {
-    super(`${where} does not exist`);
+export class BlobNotFound extends ModelsweepError {
+  constructor(where: string, options?: { cause?: unknown }) {
+    super('not-found', `${where} does not exist`, options);
     this.name = 'BlobNotFound';
   }
 }
@@ -26,7 +27,7 @@ export function folderBlobStore(root: string): BlobStore {
   const base = resolve(root);
   const pathOf = (key: string) => {
     const path = resolve(base, ...key.split('/'));
-    if (!path.startsWith(base + sep)) throw new Error(`blob key ${JSON.stringify(key)} points outside ${base}`);
+    if (!path.startsWith(base + sep)) throw new ModelsweepError('invalid-input', `blob key ${JSON.stringify(key)} points outside ${base}`);
     return path;
   };
   return {
@@ -40,7 +41,7 @@ export function folderBlobStore(root: string): BlobStore {
       try {
         return readFileSync(pathOf(key));
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(pathOf(key));
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BlobNotFound(pathOf(key), { cause: error });
         throw error;
       }
     },
@@ -59,7 +60,7 @@ export function s3BlobStore(client: S3Client, bucket: string): BlobStore {
         const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         return Buffer.from(await object.Body!.transformToByteArray());
       } catch (error) {
-        if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') throw new BlobNotFound(`s3://${bucket}/${key}`);
+        if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') throw new BlobNotFound(`s3://${bucket}/${key}`, { cause: error });
         throw error;
       }
     },

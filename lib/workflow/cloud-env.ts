@@ -1,13 +1,15 @@
+import { ModelsweepError } from '../errors';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { builtInPrices } from '../cost/catalog';
 import type { Candidate } from '../spec/expand';
 import { ResultsStore } from '../store/results-store';
+import { ALL_KINDS, whyNotInCloud } from '../targets/kind-rules';
 import { defaultAdapters } from '../targets/registry';
 import { s3BlobStore } from './blob-store';
-import type { SweepSummary } from './finish';
-import type { WorkflowEnv } from './steps';
+import type { WorkflowEnv } from './env';
+import type { SweepSummary } from './steps/select-and-report';
 
 /** The environment variables the BenchmarkSweep construct gives its step functions. */
 export const CLOUD_ENV = {
@@ -27,14 +29,12 @@ export const SWEEP_STACK_OUTPUTS = {
   topicArn: 'SweepTopicArn',
 } as const;
 
-const ALL_KINDS: ReadonlyArray<Candidate['kind']> = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'];
-
 /** Why a kind cannot run in the cloud workflow, or was not enabled on it. */
 function unsupportedKinds(enabled: readonly string[]): Map<Candidate['kind'], string> {
   const why = new Map<Candidate['kind'], string>();
   for (const kind of ALL_KINDS) {
-    if (kind === 'local') why.set(kind, 'local candidates start model servers on the machine that runs the sweep: run them with `modelsweep sweep --local`');
-    else if (kind === 'azureml') why.set(kind, 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works');
+    const notInCloud = whyNotInCloud(kind);
+    if (notInCloud) why.set(kind, notInCloud);
     else if (!enabled.includes(kind)) why.set(kind, `this BenchmarkSweep was not given the permissions for ${kind} candidates (see its ${kind === 'lambda' ? 'lambdaFunctions' : 'sageMaker'} prop)`);
   }
   return why;
@@ -44,7 +44,7 @@ function unsupportedKinds(enabled: readonly string[]): Map<Candidate['kind'], st
 export function cloudWorkflowEnv(variables: NodeJS.ProcessEnv = process.env): WorkflowEnv {
   const required = (name: string) => {
     const value = variables[name];
-    if (!value) throw new Error(`environment variable ${name} is not set: this function runs as part of a BenchmarkSweep`);
+    if (!value) throw new ModelsweepError('not-installed', `environment variable ${name} is not set: this function runs as part of a BenchmarkSweep`);
     return value;
   };
   const topicArn = variables[CLOUD_ENV.topic];

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Candidate } from '../spec/expand';
+import type { RateSearchState } from '../load/rate-search';
 import type { DeploymentHandle } from '../targets/adapter';
+import { ModelsweepError } from '../errors';
 
 /**
  * The JSON each workflow step receives. Every step parses its input with these, so a state
@@ -24,54 +26,30 @@ export const executionInput = z.object({
 
 export type ExecutionInput = z.input<typeof executionInput>;
 
-export const validateEvent = z.object({
-  request: executionInput,
-  defaultMaxConcurrency: z.number().int().min(1).default(4),
-});
-
 export const candidateEvent = z.object({
   sweepId,
   candidate,
   position: z.object({ index: z.number().int().min(0), total: z.number().int().min(1) }).optional(),
 });
 
-export const deployedEvent = candidateEvent.extend({
-  deployment: z.object({ handle, readyBy: z.string() }),
-});
+/** Where a deployed candidate is: what another process needs to reach it, and when it must be ready. */
+export const deploymentOutput = z.object({ handle, readyBy: z.string() });
 
-export const generateEvent = deployedEvent.extend({
-  phase: z.number().int().min(0),
-  shard: z.number().int().min(0),
-  of: z.number().int().min(1),
-});
+export const deployedEvent = candidateEvent.extend({ deployment: deploymentOutput });
 
-export const recordPhaseEvent = candidateEvent.extend({
-  phase: z.number().int().min(0),
-  results: z.array(z.looseObject({ histogram: z.string() })).min(1, 'results needs at least one generator result'),
-});
-
+/** Where a rate search stands between probes (see lib/load/rate-search). */
 export const searchState = z.object({
   done: z.boolean(),
   low: z.number().positive(),
   high: z.number().positive(),
   probes: z.number().int().min(0),
-});
+}) satisfies z.ZodType<RateSearchState>;
 
-export const searchEvent = deployedEvent.extend({ search: searchState });
-
-export const recordEvent = deployedEvent.extend({
-  warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
-});
-
-export const cleanUpEvent = candidateEvent.loose().extend({
-  deployment: z.object({ handle, readyBy: z.string() }).optional(),
-  error: z.object({ Error: z.string(), Cause: z.string().optional() }),
-});
-
-export const finishEvent = z.object({ sweepId });
+/** A step about the whole sweep. */
+export const sweepEvent = z.object({ sweepId });
 
 export type CandidateEvent = z.output<typeof candidateEvent>;
-export type SearchState = z.output<typeof searchState>;
+export type DeployedEvent = z.output<typeof deployedEvent>;
 
 /** Parses a step's input; a bad one fails the step with every field that is wrong. */
 export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, step: string): z.output<S> {
@@ -81,9 +59,10 @@ export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, step:
   throw new InvalidStepInput(`${step}: ${issues}`);
 }
 
-export class InvalidStepInput extends Error {
+export class InvalidStepInput extends ModelsweepError {
   constructor(message: string) {
-    super(message);
+    super('invalid-input', message);
     this.name = 'InvalidStepInput';
   }
 }
+export type SweepEvent = z.output<typeof sweepEvent>;

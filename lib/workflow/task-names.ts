@@ -14,8 +14,8 @@ export const SWEEP_TASKS = {
   search: 'Search rate',
   record: 'Record result',
   teardown: 'Tear down',
-  cleanUp: 'Tear down after failure',
-  finish: 'Select and report',
+  teardownAfterFailure: 'Tear down after failure',
+  selectAndReport: 'Select and report',
   notify: 'Notify',
 } as const;
 

@@ -178,7 +178,7 @@ async function recordSweep(store: ResultsStore, name: string, candidates: Array<
   for (const c of candidates) await store.putCandidateResult({ sweepId, candidate: c as never, status: 'measured', phases: [], recordedAt: new Date().toISOString() });
   const verdict = (id: string) => ({ id, status: 'measured' as const, feasible: id === recommended, onFrontier: id === recommended, recommended: id === recommended, reason: id === recommended ? 'recommended: the cheapest' : 'fails the SLO', ...(id === recommended ? { monthlyCostUsd: 12.5, sloLatencyMs: 40 } : {}) });
   await store.putSelection({ sweepId, selection: { ...(recommended ? { recommended } : {}), strategy: { type: 'cost', weight: 0.5 }, frontier: recommended ? [recommended] : [], candidates: candidates.map((c) => verdict(c.id)) }, recordedAt: new Date().toISOString() });
-  await store.finishSweep(sweepId, 'succeeded', new Date().toISOString());
+  await store.markSweepFinished(sweepId, 'succeeded', new Date().toISOString());
   return sweepId;
 }
 

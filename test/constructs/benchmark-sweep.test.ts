@@ -115,19 +115,19 @@ describe('BenchmarkSweep', () => {
       ['Check budget', 'Deploy candidate', 'Check ready', 'Warm up', 'Run phases', 'Search rate', 'Record result', 'Tear down', 'Tear down after failure'].sort(),
     );
     for (const [name, state] of failing) {
-      if (name === SWEEP_TASKS.cleanUp) {
+      if (name === SWEEP_TASKS.teardownAfterFailure) {
         expect(state.Catch).toBeUndefined();
         expect(state.Retry).toEqual(expect.arrayContaining([expect.objectContaining({ ErrorEquals: ['States.ALL'] })]));
         continue;
       }
-      expect(state.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: SWEEP_TASKS.cleanUp }]);
+      expect(state.Catch, name).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: SWEEP_TASKS.teardownAfterFailure }]);
     }
     // the Wait + describe loop
     expect(branch.States['Ready?'].Default).toBe('Wait until ready');
     expect(branch.States['Wait until ready']).toMatchObject({ Type: 'Wait', SecondsPath: '$.ready.waitSeconds', Next: 'Check ready' });
     // a sweep where nothing was measured ends FAILED with the reasons
     expect(definition.States['Sweep failed']).toMatchObject({ Type: 'Fail', Error: 'NoCandidateMeasured', CausePath: '$.reason' });
-    expect(definition.States['Measure lanes'].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: SWEEP_TASKS.finish })]);
+    expect(definition.States['Measure lanes'].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: SWEEP_TASKS.selectAndReport })]);
   });
 
   it('is the definition the local executor runs (the prebuilt ASL has not drifted from the construct)', () => {

@@ -16,6 +16,7 @@ export async function checkAwsAccess(client: AwsClientConfig, what: string, setR
   } catch (error) {
     throw new SetupError(
       `${what}: no AWS credentials (${(error as Error).message.split('\n')[0]}); set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where a role is available`,
+      { cause: error },
     );
   }
   return region;

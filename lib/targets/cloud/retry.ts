@@ -1,3 +1,4 @@
+import { ModelsweepError } from '../../errors';
 import { CandidateError } from '../adapter';
 
 /** Names and codes that mean "slow down and try again". */
@@ -127,12 +128,12 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, options:
   const sleep = options.sleep ?? realSleep;
   const polls = Math.max(1, Math.ceil(options.timeoutMs / options.intervalMs));
   for (let i = 0; i <= polls; i++) {
-    if (options.signal?.aborted) throw new Error(`interrupted while waiting for ${options.what}`);
+    if (options.signal?.aborted) throw new ModelsweepError('interrupted', `interrupted while waiting for ${options.what}`);
     const value = await check();
     if (value !== undefined) return value;
     if (i < polls) await sleep(options.intervalMs);
   }
-  throw new Error(`${options.what}: not ready after ${Math.round(options.timeoutMs / 1000)} s`);
+  throw new ModelsweepError('platform', `${options.what}: not ready after ${Math.round(options.timeoutMs / 1000)} s`);
 }
 
 /**
@@ -157,7 +158,7 @@ export async function teardownSteps(steps: ReadonlyArray<readonly [string, () =>
       failures.push(`${what}: ${(error as Error).message}`);
     }
   }
-  if (failures.length > 0) throw new Error(`teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`);
+  if (failures.length > 0) throw new ModelsweepError('teardown-incomplete', `teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`);
 }
 
 /** Errors worth another try in teardown: 5xx and dropped connections. */
@@ -171,11 +172,13 @@ function isTransient(error: unknown): boolean {
 export function classify(error: unknown, doing: string): CandidateError {
   if (error instanceof CandidateError) return error;
   const e = error as Error;
-  const message = `${doing}: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
-  return new CandidateError(isQuota(error) ? 'unavailable' : 'failed', message);
+  // A plain or modelsweep error says enough by its message; an SDK error's name is its AWS error code.
+  const named = e.name && e.name !== 'Error' && !(error instanceof ModelsweepError);
+  const message = `${doing}: ${named ? `${e.name}: ` : ''}${e.message}`;
+  return new CandidateError(isQuota(error) ? 'unavailable' : 'failed', message, { cause: error });
 }
 
 /** For waits: a {@link CandidateError} passes through; anything else (a timeout, an API error) fails the candidate with its message. */
 export function rethrowAsFailed(error: unknown): never {
-  throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message);
+  throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message, { cause: error });
 }

@@ -27,8 +27,8 @@ function input(candidates: CandidateOutcome[], overrides: Partial<SelectionInput
     traffic: { averageRps: 20, peakRps: 100 },
     strategy: { type: 'cost', weight: 0.5 },
     candidates,
-    monthlyCost: (c, instances) => (HOURLY[c.id] ?? 0.1) * instances * 730,
-    costPerInstanceHour: (c) => HOURLY[c.id] ?? 0.1,
+    price: (c) => ({ usdPerInstanceHour: HOURLY[c.id] ?? 0.1 }),
+    hoursPerMonth: 730,
     ...overrides,
   };
 }

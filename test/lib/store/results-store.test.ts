@@ -46,7 +46,7 @@ describe('results store on dynalite', () => {
     const p = phase();
     expect(await store.putCandidateResult({ sweepId: 's1', candidate, status: 'measured', phases: [p], recordedAt: '2026-11-20T10:05:00Z' })).toBe('written');
     expect(await store.putSelection({ sweepId: 's1', selection: { recommended: 'local-threads1', strategy: { type: 'cost', weight: 0.5 }, frontier: ['local-threads1'], candidates: [] }, recordedAt: '2026-11-20T10:06:00Z' })).toBe('written');
-    await store.finishSweep('s1', 'succeeded', '2026-11-20T10:06:00Z');
+    await store.markSweepFinished('s1', 'succeeded', '2026-11-20T10:06:00Z');
 
     const sweep = await store.getSweep('s1');
     expect(sweep).toMatchObject({ sweepId: 's1', status: 'succeeded', model: 'demo', spec: { name: 'demo' } });
@@ -86,11 +86,11 @@ describe('results store on dynalite', () => {
   });
 
   it('finishes a sweep once: the same status again is harmless, another is refused', async () => {
-    await store.finishSweep('s3', 'failed', '2026-11-22T11:00:00Z', 'every candidate failed');
-    await store.finishSweep('s3', 'failed', '2026-11-22T11:00:01Z');
-    await expect(store.finishSweep('s3', 'succeeded', '2026-11-22T11:00:02Z')).rejects.toThrow(/already finished with another status/);
+    await store.markSweepFinished('s3', 'failed', '2026-11-22T11:00:00Z', 'every candidate failed');
+    await store.markSweepFinished('s3', 'failed', '2026-11-22T11:00:01Z');
+    await expect(store.markSweepFinished('s3', 'succeeded', '2026-11-22T11:00:02Z')).rejects.toThrow(/already finished with another status/);
     expect(await store.getSweep('s3')).toMatchObject({ status: 'failed', reason: 'every candidate failed' });
-    await expect(store.finishSweep('nope', 'succeeded', 'x')).rejects.toThrow(/does not exist/);
+    await expect(store.markSweepFinished('nope', 'succeeded', 'x')).rejects.toThrow(/does not exist/);
   });
 
   it('persists under a folder across restarts', async () => {

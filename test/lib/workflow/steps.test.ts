@@ -10,9 +10,9 @@ import { ResultsStore } from '../../../lib/store/results-store';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { folderBlobStore } from '../../../lib/workflow/blob-store';
 import { CLOUD_ENV, cloudWorkflowEnv, notification } from '../../../lib/workflow/cloud-env';
-import type { SweepSummary } from '../../../lib/workflow/finish';
+import type { WorkflowEnv } from '../../../lib/workflow/env';
 import { stageSpec } from '../../../lib/workflow/stage-spec';
-import { sweepSteps, type WorkflowEnv } from '../../../lib/workflow/steps';
+import { sweepSteps, type SweepSummary } from '../../../lib/workflow/steps';
 
 describe('workflow steps', () => {
   let dynamo: LocalDynamo;

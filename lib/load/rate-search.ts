@@ -1,0 +1,64 @@
+/**
+ * The rate search: the highest open-loop rate that still meets the SLO, found with few probes.
+ * It probes the bottom of the range, then the top, then bisects geometrically (rates span orders
+ * of magnitude, so the middle of 10 and 1000 rps is 100, not 505). Pure functions: the workflow's
+ * search step runs each probe and records it, the plan counts probes for the cost estimate.
+ */
+
+/** A search's range, as the spec gives it. */
+export interface RateSearchRange {
+  /** The lowest rate probed (requests/s). */
+  readonly from: number;
+  /** The highest rate probed (requests/s). */
+  readonly to: number;
+  /** Stop when the bracket `[low, high]` is this narrow, relative to `low`. */
+  readonly precision: number;
+}
+
+/** Where a search stands between probes (plain JSON: it travels between workflow steps). */
+export interface RateSearchState {
+  /** Nothing more to probe. */
+  readonly done: boolean;
+  /** The highest rate known to pass (or `from` before it is known). */
+  readonly low: number;
+  /** The lowest rate known to fail (or `to` before it is known). */
+  readonly high: number;
+  /** Probes run so far. */
+  readonly probes: number;
+}
+
+/** Index of the first probe among a candidate's recorded phases (after the spec's own). */
+export const SEARCH_PHASE_BASE = 1000;
+
+/** The state before the first probe; a spec without a search is done at once. */
+export function firstProbe(range: RateSearchRange | undefined): RateSearchState {
+  return range ? { done: false, low: range.from, high: range.to, probes: 0 } : { done: true, low: 1, high: 1, probes: 0 };
+}
+
+/** The rate of the next probe: the bottom of the range, then the top, then the geometric middle. */
+export function probeRate(range: RateSearchRange, state: RateSearchState): number {
+  if (state.probes === 0) return range.from;
+  if (state.probes === 1) return range.to;
+  return Math.sqrt(state.low * state.high);
+}
+
+/**
+ * The state after a probe at `probeRate(range, state)` passed or failed. A failing bottom ends the
+ * search (nothing in range passes), as does a passing top (everything does).
+ */
+export function nextProbe(range: RateSearchRange, state: RateSearchState, passed: boolean): RateSearchState {
+  const probes = state.probes + 1;
+  if (state.probes === 0) return { done: !passed, low: range.from, high: range.to, probes };
+  if (state.probes === 1) return { done: passed, low: range.from, high: range.to, probes };
+  const rate = probeRate(range, state);
+  const next = passed ? { low: rate, high: state.high } : { low: state.low, high: rate };
+  return { ...next, probes, done: (next.high - next.low) / next.low <= range.precision };
+}
+
+/** The most probes a search of `range` runs: the two ends, then bisections until the bracket is narrow enough. */
+export function maxProbes(range: RateSearchRange): number {
+  return 2 + Math.ceil(Math.log2(Math.max(1, Math.log(range.to / range.from) / Math.log(1 + range.precision))));
+}
+
+/** The index a probe is recorded under among the candidate's phases, and its seed offset. */
+export const probePhaseIndex = (state: RateSearchState): number => SEARCH_PHASE_BASE + state.probes;

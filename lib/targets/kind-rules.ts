@@ -1,0 +1,85 @@
+import type { Candidate } from '../spec/expand';
+
+type Kind = Candidate['kind'];
+
+/**
+ * What the sweep must know about a candidate kind without driving it: every rule that differs by
+ * kind lives here, and each adapter carries its kind's rules (see `TargetAdapter`). This module
+ * imports no SDK, so the CDK constructs and the CLI can ask it what the cloud workflow can run.
+ */
+export interface KindRules {
+  /** How capacity grows: by adding instances, or by the platform per request. */
+  readonly scaling: 'instances' | 'per-request';
+  /**
+   * Time to deploy, wait for and remove one candidate, beyond its load: billed in the
+   * measurement estimate of hourly kinds, and allowed for in the sweep's expiry.
+   */
+  readonly provisioningSeconds: number;
+  /** Why the cloud workflow (Step Functions and Lambda) cannot run this kind; absent when it can. */
+  readonly notInCloud?: string;
+  /**
+   * Candidates with the same key share a lane and are measured one after the other: Lambda
+   * candidates of one function (a sweep changes its $LATEST to publish each), and local candidates
+   * (model servers on this machine's cores would measure each other).
+   */
+  laneKey(candidate: Candidate): string;
+  /**
+   * Which cold starts to time on their own: the first request after deploy (platforms that scale
+   * per request meet one there), and one after `afterIdleMs` of silence where the spec asks for it.
+   */
+  coldStartProbes(candidate: Candidate): { readonly afterDeploy: boolean; readonly afterIdleMs?: number };
+}
+
+const ownLane = (candidate: Candidate) => `candidate:${candidate.id}`;
+const afterDeployOnly = (afterDeploy: boolean) => () => ({ afterDeploy });
+
+/** The rules of each kind, spread into its adapter. */
+export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
+  http: { scaling: 'instances', provisioningSeconds: 0, laneKey: ownLane, coldStartProbes: afterDeployOnly(false) },
+  local: {
+    scaling: 'instances',
+    provisioningSeconds: 0,
+    notInCloud: 'local candidates start model servers on the machine that runs the sweep: run them with `modelsweep sweep --local`',
+    laneKey: () => 'local',
+    coldStartProbes: afterDeployOnly(false),
+  },
+  // SageMaker takes minutes to create and delete an endpoint, billed throughout.
+  'sagemaker-realtime': { scaling: 'instances', provisioningSeconds: 15 * 60, laneKey: ownLane, coldStartProbes: afterDeployOnly(false) },
+  'sagemaker-serverless': {
+    scaling: 'per-request',
+    provisioningSeconds: 15 * 60,
+    laneKey: ownLane,
+    coldStartProbes: (c) => ({ afterDeploy: true, ...(c.kind === 'sagemaker-serverless' && c.coldStartAfterIdleMs ? { afterIdleMs: c.coldStartAfterIdleMs } : {}) }),
+  },
+  lambda: {
+    scaling: 'per-request',
+    // Publishing a version and waiting for its alias: minutes, not the quarter hour of an endpoint.
+    provisioningSeconds: 5 * 60,
+    laneKey: (c) => (c.kind === 'lambda' ? `lambda:${c.region ?? ''}:${c.functionName}` : ownLane(c)),
+    coldStartProbes: afterDeployOnly(true),
+  },
+  azureml: {
+    scaling: 'instances',
+    // Azure ML takes 10-20 minutes to create a managed deployment and a few to delete it, billed throughout.
+    provisioningSeconds: 20 * 60,
+    notInCloud: 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works',
+    laneKey: ownLane,
+    coldStartProbes: afterDeployOnly(false),
+  },
+};
+
+/** Why the cloud workflow cannot run candidates of `kind`, or undefined when it can. */
+export function whyNotInCloud(kind: Kind): string | undefined {
+  return KIND_RULES[kind].notInCloud;
+}
+
+/** The first candidate (with its group index) that the cloud workflow cannot run, if any. */
+export function firstNotInCloud<C extends { kind: Kind }>(candidates: readonly C[]): { candidate: C; index: number; why: string } | undefined {
+  for (const [index, candidate] of candidates.entries()) {
+    const why = whyNotInCloud(candidate.kind);
+    if (why) return { candidate, index, why };
+  }
+  return undefined;
+}
+
+export const ALL_KINDS = Object.keys(KIND_RULES) as Kind[];

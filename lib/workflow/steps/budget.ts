@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { measurementPlanOf } from '../../runner/plan';
+import type { CandidateRecord } from '../../store/results-store';
+import type { CandidateEvent } from '../events';
+import { candidateRecord, type StepContext } from './context';
+
+export const budgetOutput = z.object({
+  /** Whether the candidate may be deployed; when not, its record says why. */
+  approved: z.boolean(),
+  estimateUsd: z.number().optional(),
+});
+
+/**
+ * Estimates what measuring the candidate will cost and reserves it from the spec's budget; a
+ * candidate the budget cannot cover (or a sweep already interrupted) is recorded and skipped.
+ */
+export async function checkBudget(e: CandidateEvent, ctx: StepContext): Promise<z.output<typeof budgetOutput>> {
+  const { env, now } = ctx;
+  const run = await ctx.runOf(e.sweepId);
+  if (e.position) env.events?.onCandidateStart?.(e.candidate, e.position.index, e.position.total);
+  const refuse = async (status: CandidateRecord['status'], reason: string, measurementCostUsd?: number) => {
+    await ctx.putRecord(candidateRecord(e, status, [], reason, now, { measurementCostUsd }));
+    return { approved: false };
+  };
+  if (env.signal?.aborted) return refuse('failed', 'interrupted before it started');
+  // Without one, adapterOf fails the step and the failure path records the candidate unavailable.
+  const adapter = ctx.adapterOf(e.candidate);
+  const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices);
+  const budget = run.spec.budget;
+  if (!budget) return { approved: true, estimateUsd: estimate.usd };
+  const { granted, reservedUsd } = await env.store.reserveBudget(e.sweepId, e.candidate.id, estimate.usd, budget.maxUsd);
+  if (granted) return { approved: true, estimateUsd: estimate.usd };
+  return refuse(
+    'over-budget',
+    `measuring it would cost about $${estimate.usd.toFixed(2)} (${estimate.basis}); $${Math.max(0, budget.maxUsd - reservedUsd).toFixed(2)} of the $${budget.maxUsd} budget is left`,
+    estimate.usd,
+  );
+}

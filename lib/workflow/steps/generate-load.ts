@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { weightedPayloadPicker } from '../../load/invoker';
+import { type PhaseResult, runPhase } from '../../load/phase';
+import { phasePlansOf } from '../../runner/plan';
+import { deployedEvent, InvalidStepInput } from '../events';
+import { SWEEP_TASKS } from '../task-names';
+import { type StepContext, withInvoker } from './context';
+import { generatorSeed, shareOfPhase } from './phases';
+
+export const generateLoadInput = deployedEvent.extend({
+  phase: z.number().int().min(0),
+  shard: z.number().int().min(0),
+  of: z.number().int().min(1),
+});
+
+/** One generator's result: the phase's result for its share of the load (merged by the record-phase step). */
+export const generateLoadOutput = z.custom<PhaseResult>((r) => typeof r === 'object' && r !== null);
+
+/** Runs one generator's share of one spec phase against the deployment. */
+export async function generateLoad(e: z.output<typeof generateLoadInput>, ctx: StepContext): Promise<PhaseResult> {
+  const { env } = ctx;
+  const run = await ctx.runOf(e.sweepId);
+  const plans = phasePlansOf(run.spec);
+  const plan = plans[e.phase];
+  if (!plan) throw new InvalidStepInput(`${SWEEP_TASKS.generate}: phase ${e.phase} is not in the spec (it has ${plans.length})`);
+  const seed = generatorSeed(run.spec, e.phase, e.shard);
+  return withInvoker(ctx.adapterOf(e.candidate), ctx.deploymentOf(e, run), run, (invoker) =>
+    runPhase(invoker, shareOfPhase(plan, e.shard, e.of), {
+      seed,
+      nextPayload: weightedPayloadPicker(run.payloads, seed),
+      slo: run.spec.slo,
+      signal: env.signal,
+      onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
+    }),
+  );
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { measurementPlanOf } from '../../runner/plan';
+import type { CandidateRecord, ColdStart } from '../../store/results-store';
+import { realSleep } from '../../targets/cloud/retry';
+import { deployedEvent } from '../events';
+import { probeColdStart } from './cold-start';
+import { candidateRecord, type StepContext, withInvoker } from './context';
+
+export const recordInput = deployedEvent.extend({
+  warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
+});
+
+export const recordOutput = z.object({ status: z.enum(['measured', 'failed', 'unavailable', 'over-budget']) });
+
+/**
+ * Times the idle cold start where the kind asks for one, adds the platform's metrics to each
+ * phase, and records the measured candidate once.
+ */
+export async function recordResult(e: z.output<typeof recordInput>, ctx: StepContext): Promise<{ status: CandidateRecord['status'] }> {
+  const { env, now } = ctx;
+  const run = await ctx.runOf(e.sweepId);
+  const adapter = ctx.adapterOf(e.candidate);
+  const deployment = ctx.deploymentOf(e, run);
+  const coldStarts = [...(e.warm.coldStarts as unknown as ColdStart[])];
+  let phases = await env.store.listPhases(e.sweepId, e.candidate.id);
+  const idleMs = adapter.coldStartProbes(e.candidate).afterIdleMs;
+  if (!env.signal?.aborted && idleMs) {
+    await (env.sleep ?? realSleep)(idleMs);
+    coldStarts.push(await withInvoker(adapter, deployment, run, (invoker) => probeColdStart(invoker, run.payloads[0]!, 'idle', adapter)));
+  }
+  if (!env.signal?.aborted && adapter.serverMetrics) {
+    const metrics = await adapter.serverMetrics(deployment, phases, run.context).catch(() => []);
+    phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
+  }
+  const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
+  const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
+  const record = env.signal?.aborted ? candidateRecord(e, 'failed', phases, 'interrupted', now, extra) : candidateRecord(e, 'measured', phases, undefined, now, extra);
+  await ctx.putRecord(record);
+  return { status: record.status };
+}

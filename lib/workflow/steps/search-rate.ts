@@ -1,0 +1,33 @@
+import type { z } from 'zod';
+import { weightedPayloadPicker } from '../../load/invoker';
+import { runPhase } from '../../load/phase';
+import { nextProbe, probePhaseIndex, probeRate, type RateSearchState } from '../../load/rate-search';
+import { phaseMeetsSlo } from '../../select/select';
+import { deployedEvent, searchState } from '../events';
+import { type StepContext, withInvoker } from './context';
+
+export const searchRateInput = deployedEvent.extend({ search: searchState });
+export const searchRateOutput = searchState;
+
+/** Runs one probe of the rate search (see lib/load/rate-search), records it as a phase, and says where the search stands. */
+export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepContext): Promise<RateSearchState> {
+  const { env } = ctx;
+  const run = await ctx.runOf(e.sweepId);
+  const range = run.spec.load.search;
+  const state = e.search;
+  if (!range || state.done || env.signal?.aborted) return { ...state, done: true };
+  const rate = probeRate(range, state);
+  const index = probePhaseIndex(state);
+  const seed = run.spec.seed + index;
+  const result = await withInvoker(ctx.adapterOf(e.candidate), ctx.deploymentOf(e, run), run, (invoker) =>
+    runPhase(invoker, { name: `search-${Math.round(rate)}rps`, mode: 'open', rate, arrivals: 'poisson', durationMs: range.stepDuration }, {
+      seed,
+      nextPayload: weightedPayloadPicker(run.payloads, seed),
+      slo: run.spec.slo,
+      signal: env.signal,
+      onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
+    }),
+  );
+  await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
+  return nextProbe(range, state, phaseMeetsSlo(result, run.spec.slo));
+}

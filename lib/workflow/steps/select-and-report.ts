@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { priceOfCandidate } from '../../cost/candidate-cost';
+import type { PriceCatalog } from '../../cost/catalog';
+import { type ReportFiles, reportFiles } from '../../report/write-report';
+import { sweepResults } from '../../report/sweep-results';
+import { type CandidateOutcome, type Selection, selectCandidate } from '../../select/select';
+import { expandCandidates } from '../../spec/expand';
+import type { SweepSpec } from '../../spec/schema';
+import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/results-store';
+import type { AdapterSet } from '../../targets/registry';
+import type { SweepEvent } from '../events';
+import type { StepContext, SweepRun } from './context';
+
+/** What a finished sweep says: stored, notified, and returned by the workflow. */
+export const sweepSummary = z.object({
+  sweepId: z.string(),
+  model: z.string(),
+  status: z.enum(['succeeded', 'failed']),
+  recommended: z.string().optional(),
+  /** The model's previous finished sweep and what it recommended. */
+  previous: z.object({ sweepId: z.string(), recommended: z.string().optional() }).optional(),
+  /** Whether the recommendation differs from the previous sweep's (false when there was none). */
+  changed: z.boolean(),
+  measured: z.number().int(),
+  /** Candidates that could not be measured, and why. */
+  notMeasured: z.array(z.object({ id: z.string(), status: z.string(), reason: z.string() })),
+  /** Why the sweep failed (every candidate failed). */
+  reason: z.string().optional(),
+  /** Where the report files are (paths, or s3:// addresses). */
+  report: z.object({ html: z.string(), json: z.string(), csv: z.string() }),
+});
+
+export type SweepSummary = z.output<typeof sweepSummary>;
+
+/** Where a sweep's report files go in the blob store. */
+export const reportKeys = (sweepId: string): ReportFiles => ({ html: `reports/${sweepId}/report.html`, json: `reports/${sweepId}/results.json`, csv: `reports/${sweepId}/results.csv` });
+
+/** Everything the end of a sweep needs from the store, read once. */
+interface SweepEnd {
+  /** The candidates' records, in the spec's order. */
+  readonly records: CandidateRecord[];
+  /** The selection a first delivery of this step recorded, if any. */
+  readonly recorded?: Selection;
+  /** The model's previous finished sweep and its recommendation. */
+  readonly previous?: SweepSummary['previous'];
+}
+
+/**
+ * The end of a sweep: releases what its candidates shared, judges them, records the selection and
+ * the sweep's status, writes the report, and compares the recommendation with the model's
+ * previous sweep. It reads the store once and passes what it read down (select, then report);
+ * delivered twice, it finds its selection recorded and writes the same report again.
+ */
+export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<SweepSummary> {
+  const { env, now } = ctx;
+  const run = await ctx.runOf(e.sweepId);
+  const { sweepId } = run.record;
+  const end = await readSweepEnd(env.store, run.record, run.spec);
+  await releaseSharedResources(env.adapters, run, end.records);
+
+  const selection = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, env.prices);
+  await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
+  const outcome = sweepOutcome(end.records);
+  const sweep = await env.store.markSweepFinished(sweepId, outcome.status, now().toISOString(), outcome.reason);
+
+  const keys = reportKeys(sweepId);
+  const results = sweepResults({ sweep, records: end.records, selection, hoursPerMonth: env.prices.hoursPerMonth });
+  for (const f of reportFiles(results)) await env.blobs.put(keys[f.name], f.body, f.contentType);
+  return {
+    sweepId,
+    model: sweep.model,
+    ...outcome,
+    ...(selection.recommended ? { recommended: selection.recommended } : {}),
+    ...(end.previous ? { previous: end.previous } : {}),
+    changed: end.previous !== undefined && end.previous.recommended !== selection.recommended,
+    report: { html: env.blobs.locate(keys.html), json: env.blobs.locate(keys.json), csv: env.blobs.locate(keys.csv) },
+  };
+}
+
+async function readSweepEnd(store: ResultsStore, sweep: SweepRecord, spec: SweepSpec): Promise<SweepEnd> {
+  const [records, recorded, history] = await Promise.all([store.listCandidateResults(sweep.sweepId), store.getSelection(sweep.sweepId), store.history(sweep.model)]);
+  const earlier = history.find((s) => s.sweepId !== sweep.sweepId && s.status === 'succeeded' && s.createdAt <= sweep.createdAt);
+  const previousRecommendation = earlier ? (await store.getSelection(earlier.sweepId))?.selection.recommended : undefined;
+  return {
+    records: inSpecOrder(records, spec),
+    ...(recorded ? { recorded: recorded.selection } : {}),
+    ...(earlier ? { previous: { sweepId: earlier.sweepId, ...(previousRecommendation ? { recommended: previousRecommendation } : {}) } } : {}),
+  };
+}
+
+/**
+ * Removes what a sweep's candidates shared (a SageMaker model, an Azure endpoint the sweep
+ * created), whatever happened to them: each kind's adapter is given the handles of its candidates.
+ */
+export async function releaseSharedResources(adapters: AdapterSet, run: SweepRun, records: readonly CandidateRecord[]): Promise<void> {
+  for (const kind of new Set(run.spec.candidates.map((c) => c.kind))) {
+    const handles = records.flatMap((r) => (r.candidate.kind === kind && r.deployment ? [r.deployment] : []));
+    // Best effort: what is left carries the sweep's tags, and the janitor removes it.
+    await adapters[kind]?.releaseSharedResources?.(run.context, handles).catch(() => {});
+  }
+}
+
+/** Whether the sweep succeeded (anything was measured), and what could not be measured. */
+function sweepOutcome(records: readonly CandidateRecord[]): Pick<SweepSummary, 'status' | 'measured' | 'notMeasured' | 'reason'> {
+  const measured = records.filter((r) => r.status === 'measured').length;
+  const notMeasured = records.filter((r) => r.status !== 'measured').map((r) => ({ id: r.candidate.id, status: r.status, reason: r.reason ?? r.status }));
+  if (measured > 0) return { status: 'succeeded', measured, notMeasured };
+  const why = notMeasured.map((n) => `${n.id} ${n.status} (${n.reason})`).join('; ') || 'the spec has none';
+  return { status: 'failed', measured, notMeasured, reason: `no candidate could be measured: ${why}` };
+}
+
+/** A sweep's candidate records in the spec's order (the store keeps them by id), so selections and reports read as the spec does. */
+export function inSpecOrder(records: readonly CandidateRecord[], spec: SweepSpec): CandidateRecord[] {
+  const order = new Map(expandCandidates(spec).map((c, i) => [c.id, i]));
+  return [...records].sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
+}
+
+/** The selection over a sweep's records, each candidate priced by its kind's adapter (see lib/cost/candidate-cost). */
+export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRecord[], adapters: AdapterSet, prices: PriceCatalog): Selection {
+  const recordOf = (outcome: { id: string }) => records.find((r) => r.candidate.id === outcome.id)!;
+  return selectCandidate({
+    slo: spec.slo,
+    traffic: spec.traffic,
+    strategy: spec.strategy,
+    candidates: records.map((r): CandidateOutcome => ({ id: r.candidate.id, status: r.status, reason: r.reason, phases: r.phases, scaling: adapters[r.candidate.kind]?.scaling ?? 'instances' })),
+    price: (outcome) => {
+      const { candidate } = recordOf(outcome);
+      const adapter = adapters[candidate.kind];
+      return adapter ? priceOfCandidate(adapter, candidate, spec.traffic, prices) : {};
+    },
+    hoursPerMonth: prices.hoursPerMonth,
+  });
+}

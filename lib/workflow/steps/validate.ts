@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { loadOf } from '../../runner/plan';
+import type { Candidate } from '../../spec/expand';
+import { parseSpec, SpecError } from '../../spec/load-spec';
+import type { SweepSpec } from '../../spec/schema';
+import { KIND_RULES } from '../../targets/kind-rules';
+import type { WorkflowEnv } from '../env';
+import { executionInput } from '../events';
+import type { StagedSpec } from '../stage-spec';
+import { newSweepId } from '../sweep-id';
+import { adapterContext, type StepContext } from './context';
+import { InvalidSpec } from './failures';
+
+export const validateInput = z.object({
+  request: executionInput,
+  defaultMaxConcurrency: z.number().int().min(1).default(4),
+});
+
+const laneItem = z.object({
+  sweepId: z.string(),
+  candidate: z.custom<Candidate>((c) => typeof c === 'object' && c !== null),
+  position: z.object({ index: z.number().int(), total: z.number().int() }),
+});
+
+export const validateOutput = z.object({
+  sweepId: z.string(),
+  maxConcurrency: z.number().int().min(1),
+  /** Each lane's candidates are measured one after the other; lanes run side by side. */
+  lanes: z.array(z.object({ candidates: z.array(laneItem) })),
+});
+
+/** How long after a sweep's planned end the janitor may remove what it left: time for deploys, teardowns and retries. */
+const EXPIRY_MARGIN_MS = 2 * 3600_000;
+
+/**
+ * Validates the staged spec, refuses what this environment cannot run, checks every kind can
+ * reach its platform, and records the sweep: all before anything is created.
+ */
+export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepContext): Promise<z.output<typeof validateOutput>> {
+  const { env, now } = ctx;
+  const { request, defaultMaxConcurrency } = e;
+  const staged = JSON.parse((await env.blobs.get(request.specKey)).toString('utf8')) as StagedSpec;
+  let loaded;
+  try {
+    loaded = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false });
+  } catch (error) {
+    if (error instanceof SpecError) throw new InvalidSpec(error.message, { cause: error });
+    throw error;
+  }
+  const { spec, candidates } = loaded;
+  checkLimits(env, spec, candidates);
+  const sweepId = request.sweepId ?? newSweepId(spec.name, now());
+  const existing = await env.store.getSweep(sweepId);
+  const createdAt = existing ? new Date(existing.createdAt) : now();
+  const { loadSeconds } = loadOf(spec);
+  const plannedMs = candidates.reduce((ms, c) => ms + (loadSeconds + KIND_RULES[c.kind].provisioningSeconds) * 1000, 0);
+  const expiresAt = new Date(createdAt.getTime() + plannedMs + EXPIRY_MARGIN_MS);
+  // Before anything is created or recorded: can every kind reach its platform?
+  const context = adapterContext(sweepId, spec, staged.baseDir, createdAt, expiresAt, env);
+  for (const kind of new Set(candidates.map((c) => c.kind))) {
+    await env.adapters[kind]?.checkAccess?.(
+      candidates.filter((c) => c.kind === kind),
+      context,
+    );
+  }
+  await env.store.createSweep({
+    sweepId,
+    name: spec.name,
+    model: spec.model.name,
+    createdAt: createdAt.toISOString(),
+    spec,
+    expiresAt: expiresAt.toISOString(),
+    payloads: staged.payloads,
+    baseDir: staged.baseDir,
+  });
+  const items = candidates.map((candidate, index) => ({ sweepId, candidate, position: { index, total: candidates.length } }));
+  return { sweepId, maxConcurrency: request.maxConcurrency ?? defaultMaxConcurrency, lanes: lanesOf(items) };
+}
+
+/** Candidates grouped into lanes by their kind's lane key (see `KindRules.laneKey`), in the spec's order. */
+export function lanesOf<T extends { candidate: Candidate }>(items: readonly T[]): Array<{ candidates: T[] }> {
+  const lanes = new Map<string, T[]>();
+  for (const item of items) {
+    const key = KIND_RULES[item.candidate.kind].laneKey(item.candidate);
+    lanes.set(key, [...(lanes.get(key) ?? []), item]);
+  }
+  return [...lanes.values()].map((candidates) => ({ candidates }));
+}
+
+/** Refuses, before anything is created, what this environment cannot run. */
+function checkLimits(env: WorkflowEnv, spec: SweepSpec, candidates: readonly Candidate[]): void {
+  const problems: string[] = [];
+  spec.candidates.forEach((group, i) => {
+    const why = env.unsupportedKinds?.get(group.kind);
+    if (why) problems.push(`candidates[${i}].kind: ${why}`);
+  });
+  if (env.maxPhaseMs !== undefined) {
+    const limit = env.maxPhaseMs;
+    const over = (path: string, ms: number) =>
+      ms > limit && problems.push(`${path}: ${Math.round(ms / 1000)} s is longer than the ${Math.round(limit / 1000)} s one load step may run; split it into several phases`);
+    spec.load.phases.forEach((p, i) => over(`load.phases[${i}].${p.mode === 'stairs' ? 'stepDuration' : 'duration'}`, p.mode === 'stairs' ? p.stepDuration : p.duration));
+    if (spec.load.warmup) over('load.warmup.duration', spec.load.warmup.duration);
+    if (spec.load.search) over('load.search.stepDuration', spec.load.search.stepDuration);
+  }
+  if (candidates.length === 0) problems.push('candidates: expands to no candidate');
+  if (problems.length > 0) throw new InvalidSpec(problems.join('; '));
+}
