@@ -9,7 +9,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { InferenceSession, Tensor } from 'onnxruntime-node';
+
 import { demoPayload } from '../examples/demo-model/demo-model';
 import { DEMO_BUILD_DIR } from '../examples/demo-model/generate';
 
@@ -32,14 +34,24 @@ async function main(): Promise<void> {
   process.env.MODEL_SERVER_THREADS = '1';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   const { handler } = await import('../functions/model-server/index');
-  const raw = await InferenceSession.create(MODEL_PATH, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+  const raw = await InferenceSession.create(MODEL_PATH, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  });
 
   const results: Array<Record<string, number | string>> = [];
   for (const batch of [1, 32]) {
     const payload = demoPayload(batch);
     const tensor = new Tensor('float32', Float32Array.from(payload.inputs.input.data), payload.inputs.input.dims);
     const body = JSON.stringify(payload);
-    const urlEvent = { requestContext: { http: { method: 'POST', path: '/' } }, headers: { 'content-type': 'application/json' }, body, isBase64Encoded: false };
+    const urlEvent = {
+      requestContext: { http: { method: 'POST', path: '/' } },
+      headers: { 'content-type': 'application/json' },
+      body,
+      isBase64Encoded: false,
+    };
     const contenders: Contender[] = [
       { name: 'raw session.run', call: () => raw.run({ input: tensor }) },
       { name: 'handler, direct invoke', call: () => handler(payload, { awsRequestId: 'bench' }) },
@@ -57,13 +69,24 @@ async function main(): Promise<void> {
     const rawMedian = median(samples.get('raw session.run')!);
     for (const c of contenders) {
       const us = median(samples.get(c.name)!);
-      results.push({ batch, contender: c.name, medianUsPerCall: +us.toFixed(1), ratioToRaw: +(us / rawMedian).toFixed(3), overheadUs: +(us - rawMedian).toFixed(1), iterations, rounds: ROUNDS });
+      results.push({
+        batch,
+        contender: c.name,
+        medianUsPerCall: +us.toFixed(1),
+        ratioToRaw: +(us / rawMedian).toFixed(3),
+        overheadUs: +(us - rawMedian).toFixed(1),
+        iterations,
+        rounds: ROUNDS,
+      });
     }
   }
   console.table(results);
   const outDir = join(__dirname, 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'model-server.json'), `${JSON.stringify({ when: new Date().toISOString(), node: process.version, results }, null, 2)}\n`);
+  writeFileSync(
+    join(outDir, 'model-server.json'),
+    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

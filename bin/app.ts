@@ -6,13 +6,12 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+
 import { DemoGpuStack, DemoLambdaStack, DemoServerlessStack, SweepStack } from './demo-stacks';
 
 const app = new App();
 // Region-agnostic unless the CLI knows an account and region: synth needs no credentials.
-const env = process.env.CDK_DEFAULT_REGION
-  ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
-  : undefined;
+const env = process.env.CDK_DEFAULT_REGION ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined;
 
 new DemoLambdaStack(app, 'ModelsweepDemoLambda', { env });
 new DemoServerlessStack(app, 'ModelsweepDemoServerless', { env });

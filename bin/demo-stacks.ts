@@ -3,24 +3,26 @@
  * constructs, exactly as a user's own CDK app would.
  */
 import { join } from 'node:path';
+
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
+
 import {
   BenchmarkSweep,
   LambdaModelCode,
   LambdaModelFunction,
   ModelData,
-  ModelRecommendation,
   ModelImage,
+  ModelRecommendation,
   SageMakerEndpoint,
   SageMakerServerlessEndpoint,
   SWEEP_STACK_OUTPUTS,
 } from '../constructs';
-import { builtAssets, PACKAGE_ROOT } from '../lib/build/asset-paths';
 import { DEMO_MODEL } from '../examples/demo-model/demo-model';
 import { DEMO_BUILD_DIR } from '../examples/demo-model/generate';
+import { builtAssets, PACKAGE_ROOT } from '../lib/build/asset-paths';
 
 /** The Triton image that serves the demo model on GPUs (NVIDIA Triton 24.09, SageMaker build). */
 export const TRITON_IMAGE = { repository: 'sagemaker-tritonserver', tag: '24.09-py3' } as const;
@@ -93,7 +95,13 @@ export class SweepStack extends Stack {
     this.sweep = new BenchmarkSweep(this, 'Sweep', {
       sageMaker: true,
       lambdaFunctions: [DEMO_FUNCTION_NAME],
-      schedules: [{ name: 'demo-lambda-weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile: join(PACKAGE_ROOT, 'examples', 'sweeps', 'demo-lambda-weekly.yaml') }],
+      schedules: [
+        {
+          name: 'demo-lambda-weekly',
+          schedule: scheduler.ScheduleExpression.rate(Duration.days(7)),
+          specFile: join(PACKAGE_ROOT, 'examples', 'sweeps', 'demo-lambda-weekly.yaml'),
+        },
+      ],
     });
     new CfnOutput(this, SWEEP_STACK_OUTPUTS.stateMachineArn, { value: this.sweep.stateMachine.stateMachineArn });
     new CfnOutput(this, SWEEP_STACK_OUTPUTS.bucketName, { value: this.sweep.bucket.bucketName });

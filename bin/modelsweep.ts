@@ -3,16 +3,18 @@
  * The modelsweep CLI. Exit codes: 0 success, 1 a sweep or run failed, 2 bad input, 130 interrupted.
  */
 import { Command, CommanderError } from 'commander';
+
 import { ModelsweepError } from '../lib/errors';
+import packageJson from '../package.json';
+import { applyCommand } from './commands/apply';
 import { EXIT, exitCodeOf } from './commands/cli-error';
+import { type CloudDependencies, defaultCloud } from './commands/cloud';
 import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
-import { applyCommand } from './commands/apply';
-import { defaultCloud, type CloudDependencies } from './commands/cloud';
 import { historyCommand, reportCommand, resultsCommand } from './commands/results';
-import { startCommand, statusCommand } from './commands/start';
 import { schemaCommand, validateCommand } from './commands/spec';
+import { startCommand, statusCommand } from './commands/start';
 import { sweepCommand } from './commands/sweep';
 
 /** The CLI; `dependencies` replace what commands talk to (tests). */
@@ -20,7 +22,7 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies; clou
   const cloud = dependencies.cloud ?? defaultCloud;
   const program = new Command('modelsweep')
     .description('Deploy ML models with AWS CDK and let measurements pick the cheapest configuration that meets a latency SLO')
-    .version(require('../package.json').version)
+    .version(packageJson.version)
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
   const commands = [
@@ -69,7 +71,8 @@ export async function main(argv: string[], program: Command = buildProgram()): P
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // main() reports every error itself and resolves to the exit code.
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

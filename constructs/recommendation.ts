@@ -2,7 +2,8 @@ import { Annotations, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { parseRecommendation, recommendationContextKey, recommendationParameterName, type Recommendation } from '../lib/apply/recommendation';
+
+import { parseRecommendation, type Recommendation, recommendationContextKey, recommendationParameterName } from '../lib/apply/recommendation';
 
 export type { Recommendation } from '../lib/apply/recommendation';
 
@@ -30,7 +31,11 @@ export class ModelRecommendation {
     const name = recommendationParameterName(model);
     const value = ssm.StringParameter.valueFromLookup(scope, name);
     // Before the lookup has run (or without credentials) CDK hands back a placeholder.
-    return new ModelRecommendation(scope, model, value.startsWith('dummy-value-for-') ? undefined : parseRecommendation(value, `SSM parameter ${name}`));
+    return new ModelRecommendation(
+      scope,
+      model,
+      value.startsWith('dummy-value-for-') ? undefined : parseRecommendation(value, `SSM parameter ${name}`),
+    );
   }
 
   private constructor(
@@ -44,7 +49,10 @@ export class ModelRecommendation {
   lambdaProps(defaults: { memorySize: Size; architecture: lambda.Architecture }): { memorySize: Size; architecture: lambda.Architecture } {
     const c = this.configurationFor('lambda');
     if (!c) return defaults;
-    return { memorySize: Size.mebibytes(c.memorySizeMb as number), architecture: c.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64 };
+    return {
+      memorySize: Size.mebibytes(c.memorySizeMb as number),
+      architecture: c.architecture === 'x86_64' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
+    };
   }
 
   /** `instanceType` and `initialInstanceCount` (the instances the forecast needs) for a SageMakerEndpoint variant. */
@@ -55,21 +63,34 @@ export class ModelRecommendation {
   }
 
   /** `memorySize`, `maxConcurrency` and `provisionedConcurrency` for a SageMakerServerlessEndpoint. */
-  serverlessProps(defaults: { memorySize: Size; maxConcurrency: number; provisionedConcurrency?: number }): { memorySize: Size; maxConcurrency: number; provisionedConcurrency?: number } {
+  serverlessProps(defaults: { memorySize: Size; maxConcurrency: number; provisionedConcurrency?: number }): {
+    memorySize: Size;
+    maxConcurrency: number;
+    provisionedConcurrency?: number;
+  } {
     const c = this.configurationFor('sagemaker-serverless');
     if (!c) return defaults;
     const provisioned = c.provisionedConcurrency as number;
-    return { memorySize: Size.mebibytes(c.memorySizeMb as number), maxConcurrency: c.maxConcurrency as number, ...(provisioned > 0 ? { provisionedConcurrency: provisioned } : {}) };
+    return {
+      memorySize: Size.mebibytes(c.memorySizeMb as number),
+      maxConcurrency: c.maxConcurrency as number,
+      ...(provisioned > 0 ? { provisionedConcurrency: provisioned } : {}),
+    };
   }
 
   private configurationFor(kind: Recommendation['kind']): Record<string, unknown> | undefined {
     const r = this.recommendation;
     if (!r) {
-      Annotations.of(this.scope).addInfo(`no modelsweep recommendation for model ${this.model}: using the defaults (run \`modelsweep apply <sweepId>\`)`);
+      Annotations.of(this.scope).addInfo(
+        `no modelsweep recommendation for model ${this.model}: using the defaults (run \`modelsweep apply <sweepId>\`)`,
+      );
       return undefined;
     }
     if (r.kind !== kind) {
-      Annotations.of(this.scope).addWarningV2('modelsweep:other-kind', `the modelsweep recommendation for model ${this.model} is ${r.candidate} (${r.kind}), not a ${kind} configuration: using the defaults`);
+      Annotations.of(this.scope).addWarningV2(
+        'modelsweep:other-kind',
+        `the modelsweep recommendation for model ${this.model} is ${r.candidate} (${r.kind}), not a ${kind} configuration: using the defaults`,
+      );
       return undefined;
     }
     Annotations.of(this.scope).addInfo(`modelsweep: ${this.model} uses ${r.candidate} from sweep ${r.sweepId}`);

@@ -11,13 +11,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import {
+  type IModelEndpoint,
   LambdaModelCode,
   LambdaModelFunction,
   ModelData,
   ModelImage,
   SageMakerEndpoint,
   SageMakerServerlessEndpoint,
-  type IModelEndpoint,
 } from 'modelsweep/constructs';
 
 export interface MyModelsStackProps extends StackProps {

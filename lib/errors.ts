@@ -43,6 +43,26 @@ export class ModelsweepError<Code extends string = ErrorCode> extends Error {
   }
 }
 
+/** A candidate that could not be measured, and why: `unavailable` (quota, region, architecture) or `failed`. */
+export class CandidateError extends ModelsweepError {
+  constructor(
+    readonly status: 'failed' | 'unavailable',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(status === 'failed' ? 'candidate-failed' : 'candidate-unavailable', message, options);
+    this.name = 'CandidateError';
+  }
+}
+
+/** The sweep cannot start (no credentials, no region): nothing has been created. */
+export class SetupError extends ModelsweepError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('setup', message, options);
+    this.name = 'SetupError';
+  }
+}
+
 /** Whether `error` is a modelsweep error with one of `codes`. */
 export function hasCode(error: unknown, ...codes: ErrorCode[]): error is ModelsweepError {
   return error instanceof ModelsweepError && (codes as string[]).includes(error.code);

@@ -13,17 +13,12 @@
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+
 import { build } from 'esbuild';
-import {
-  ASSETS_DIR,
-  builtAssets,
-  MODEL_SERVER_ARCHITECTURES,
-  NODE_ARCH,
-  PACKAGE_ROOT,
-  type ModelServerArchitecture,
-} from '../lib/build/asset-paths';
-import { DEMO_BUILD_DIR, generateDemoModel } from '../examples/demo-model/generate';
+
 import { renderSweepDefinition } from '../constructs/sweep/sweep-definition';
+import { DEMO_BUILD_DIR, generateDemoModel } from '../examples/demo-model/generate';
+import { ASSETS_DIR, builtAssets, MODEL_SERVER_ARCHITECTURES, type ModelServerArchitecture, NODE_ARCH, PACKAGE_ROOT } from '../lib/build/asset-paths';
 
 const ORT_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
 const INPUTS = ['functions', 'lib', 'constructs/sweep/sweep-definition.ts', 'examples/demo-model', 'scripts/build-assets.ts', 'package-lock.json'];
@@ -129,8 +124,7 @@ function inputsHash(): string {
 
 async function main(args: string[]): Promise<void> {
   const digest = inputsHash();
-  const fresh =
-    existsSync(STAMP) && readFileSync(STAMP, 'utf8') === digest && existsSync(join(DEMO_BUILD_DIR, 'model.tar.gz'));
+  const fresh = existsSync(STAMP) && readFileSync(STAMP, 'utf8') === digest && existsSync(join(DEMO_BUILD_DIR, 'model.tar.gz'));
   if (args.includes('--if-stale') && fresh) return;
   const started = Date.now();
   await generateDemoModel();

@@ -5,9 +5,10 @@
  * the results table and the recommendation, writes the report, and stops the endpoint.
  */
 import { join } from 'node:path';
+
 import { main } from '../bin/modelsweep';
-import { PACKAGE_ROOT } from '../lib/build/asset-paths';
 import { DEMO_BUILD_DIR } from '../examples/demo-model/generate';
+import { PACKAGE_ROOT } from '../lib/build/asset-paths';
 import { startModelServer } from '../lib/targets/local-target';
 
 const ENDPOINT_PORT = 18181;
@@ -20,7 +21,9 @@ async function demo(): Promise<number> {
   try {
     endpoint = await startModelServer({ modelPath: join(DEMO_BUILD_DIR, 'model.onnx'), threads: 2, port: ENDPOINT_PORT });
   } catch (error) {
-    console.error(`demo: cannot start the http candidate's endpoint on 127.0.0.1:${ENDPOINT_PORT} (${(error as Error).message}); is the port in use?`);
+    console.error(
+      `demo: cannot start the http candidate's endpoint on 127.0.0.1:${ENDPOINT_PORT} (${(error as Error).message}); is the port in use?`,
+    );
     return 1;
   }
   console.error(`demo: the http candidate's endpoint listens on ${endpoint.url} (model server, 2 threads)`);
@@ -33,6 +36,7 @@ async function demo(): Promise<number> {
   }
 }
 
-demo().then((code) => {
+// demo() reports every error itself and resolves to the exit code.
+void demo().then((code) => {
   process.exitCode = code;
 });

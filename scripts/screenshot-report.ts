@@ -3,6 +3,7 @@
  * Uses Debian's Chromium through playwright-core (a dev dependency), as the report's test does.
  */
 import { pathToFileURL } from 'node:url';
+
 import { launchChromium } from '../test/helpers/browser';
 
 async function screenshot(html: string, png: string): Promise<void> {

@@ -1,22 +1,26 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
+
 import {
   NotDeployable,
+  type Recommendation,
   recommendationOf,
   recommendationParameterName,
   updateContextFile,
   writeRecommendationToContext,
-  type Recommendation,
 } from '../../lib/apply/recommendation';
 import { CliError } from './cli-error';
-import { defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, withStore, type CloudDependencies, type StoreFlags } from './cloud';
+import { type CloudDependencies, defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, type StoreFlags, withStore } from './cloud';
 import { resultsOf } from './results';
 
 /** How a recommendation reads in one line: `lambda-2048mb-arm64 (lambda: memorySizeMb 2048, architecture arm64)`. */
 function describe(r: Recommendation): string {
-  const fields = ['memorySizeMb', 'architecture', 'instanceType', 'maxConcurrency', 'provisionedConcurrency'].filter((k) => r.configuration[k] !== undefined);
+  const fields = ['memorySizeMb', 'architecture', 'instanceType', 'maxConcurrency', 'provisionedConcurrency'].filter(
+    (k) => r.configuration[k] !== undefined,
+  );
   const instances = r.instances !== undefined && r.kind === 'sagemaker-realtime' ? `, ${r.instances} instance${r.instances === 1 ? '' : 's'}` : '';
   return `${r.candidate} (${r.kind}: ${fields.map((k) => `${k} ${String(r.configuration[k])}`).join(', ')}${instances})`;
 }
@@ -45,7 +49,7 @@ export function applyCommand(cloud: CloudDependencies = defaultCloud): Command {
     .option(...STORE_DIR_OPTION)
     .option(...STACK_OPTION)
     .option(...REGION_OPTION)
-    .option('--context-file <file>', 'the CDK app\'s context file (local sweeps write the recommendation into it)', 'cdk.context.json')
+    .option('--context-file <file>', "the CDK app's context file (local sweeps write the recommendation into it)", 'cdk.context.json')
     .addHelpText(
       'after',
       '\nLocal sweeps write a `modelsweep:recommendation:<model>` entry into cdk.context.json; with --stack, the\n' +
@@ -65,10 +69,18 @@ export function applyCommand(cloud: CloudDependencies = defaultCloud): Command {
       if (flags.stack) {
         const name = recommendationParameterName(recommendation.model);
         await cloud.ssm(flags.region).send(
-          new PutParameterCommand({ Name: name, Value: JSON.stringify(recommendation), Type: 'String', Overwrite: true, Description: `modelsweep recommendation for ${recommendation.model} (sweep ${sweepId})` }),
+          new PutParameterCommand({
+            Name: name,
+            Value: JSON.stringify(recommendation),
+            Type: 'String',
+            Overwrite: true,
+            Description: `modelsweep recommendation for ${recommendation.model} (sweep ${sweepId})`,
+          }),
         );
         const forgot = forgetCachedLookup(contextFile, name);
-        console.log(`applied ${describe(recommendation)} to SSM parameter ${name}${forgot ? ` (and cleared its cached lookup in ${flags.contextFile})` : ''}`);
+        console.log(
+          `applied ${describe(recommendation)} to SSM parameter ${name}${forgot ? ` (and cleared its cached lookup in ${flags.contextFile})` : ''}`,
+        );
       } else {
         writeRecommendationToContext(contextFile, recommendation);
         console.log(`applied ${describe(recommendation)} to ${flags.contextFile} (modelsweep:recommendation:${recommendation.model})`);

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+
 import { ResultsStore } from '../../lib/store/results-store';
 import { realSleep } from '../../lib/targets/cloud/retry';
 import { SWEEP_STACK_OUTPUTS } from '../../lib/workflow/cloud-env';
@@ -34,10 +35,17 @@ export const defaultCloud: CloudDependencies = {
       const { Stacks = [] } = await new CloudFormationClient({ region }).send(new DescribeStacksCommand({ StackName: name }));
       outputs = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
     } catch (error) {
-      throw new CliError(`cannot read stack ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message} (deploy it with \`npx cdk deploy ${name}\`, and check your AWS credentials and region)`, EXIT.badInput, { cause: error });
+      throw new CliError(
+        `cannot read stack ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message} (deploy it with \`npx cdk deploy ${name}\`, and check your AWS credentials and region)`,
+        EXIT.badInput,
+        { cause: error },
+      );
     }
     const need = (key: string) => {
-      if (!outputs[key]) throw new CliError(`stack ${name} has no ${key} output: is it a modelsweep sweep stack (a BenchmarkSweep with its outputs, like bin/app.ts's ModelsweepSweep)?`);
+      if (!outputs[key])
+        throw new CliError(
+          `stack ${name} has no ${key} output: is it a modelsweep sweep stack (a BenchmarkSweep with its outputs, like bin/app.ts's ModelsweepSweep)?`,
+        );
       return outputs[key]!;
     };
     return {
@@ -54,7 +62,10 @@ export const defaultCloud: CloudDependencies = {
   sleep: realSleep,
 };
 
-export const STACK_OPTION = ['--stack <name>', 'a deployed sweep stack (its results table, bucket and state machine) instead of the local store'] as const;
+export const STACK_OPTION = [
+  '--stack <name>',
+  'a deployed sweep stack (its results table, bucket and state machine) instead of the local store',
+] as const;
 export const REGION_OPTION = ['--region <region>', "the sweep stack's region (default: your AWS configuration's)"] as const;
 
 export interface StoreFlags {
@@ -64,7 +75,11 @@ export interface StoreFlags {
 }
 
 /** Runs `use` with the results of a deployed sweep stack (`--stack`), or the local store. */
-export async function withStore<T>(flags: StoreFlags, cloud: CloudDependencies, use: (store: ResultsStore, stack?: SweepStack) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  flags: StoreFlags,
+  cloud: CloudDependencies,
+  use: (store: ResultsStore, stack?: SweepStack) => Promise<T>,
+): Promise<T> {
   if (!flags.stack) return withLocalStore(flags.storeDir, (store) => use(store), { create: false });
   const stack = await cloud.stack(flags.stack, flags.region);
   return use(new ResultsStore(cloud.dynamo(flags.region), stack.tableName), stack);

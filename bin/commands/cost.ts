@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { pricesFromFile, type PriceCatalog } from '../../lib/cost/catalog';
-import { instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost, type CostEstimate } from '../../lib/cost/estimate';
+
+import { type PriceCatalog, pricesFromFile } from '../../lib/cost/catalog';
+import { type CostEstimate, instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost } from '../../lib/cost/estimate';
 import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
 import { CliError, EXIT } from './cli-error';
 import { numberFlag, parseFlags } from './flags';
@@ -44,7 +45,10 @@ export function costCommand(): Command {
         .option('--ephemeral-storage <mb>', 'size of /tmp in MB', '512')
         .option('--provisioned-concurrency <n>', 'environments kept warm all month', '0')
         .option('--free-tier', 'subtract the monthly free tier (1 M requests, 400,000 GB-s)')
-        .addHelpText('after', '\nExample (the Lambda pricing page\'s worked example, $18.74):\n  $ modelsweep cost lambda --memory 512 --duration-ms 1000 --requests-per-month 3000000 --free-tier'),
+        .addHelpText(
+          'after',
+          "\nExample (the Lambda pricing page's worked example, $18.74):\n  $ modelsweep cost lambda --memory 512 --duration-ms 1000 --requests-per-month 3000000 --free-tier",
+        ),
       'us-east-1',
     ).action(
       run(
@@ -60,7 +64,16 @@ export function costCommand(): Command {
         }),
         (f, prices) =>
           lambdaMonthlyCost(
-            { region: f.region, architecture: f.architecture, memoryMb: f.memory, billedDurationMs: f.durationMs, requestsPerMonth: f.requestsPerMonth, ephemeralStorageMb: f.ephemeralStorage, provisionedConcurrency: f.provisionedConcurrency, freeTier: f.freeTier },
+            {
+              region: f.region,
+              architecture: f.architecture,
+              memoryMb: f.memory,
+              billedDurationMs: f.durationMs,
+              requestsPerMonth: f.requestsPerMonth,
+              ephemeralStorageMb: f.ephemeralStorage,
+              provisionedConcurrency: f.provisionedConcurrency,
+              freeTier: f.freeTier,
+            },
             prices,
           ),
       ),
@@ -71,20 +84,46 @@ export function costCommand(): Command {
     cost.addCommand(
       withCommon(
         new Command(kind)
-          .description(`${kind === 'azureml' ? 'Azure ML online endpoint' : 'SageMaker real-time endpoint'}: instance-hours; the count fixed, or ceil(peak rps / rps one instance sustains)`)
+          .description(
+            `${kind === 'azureml' ? 'Azure ML online endpoint' : 'SageMaker real-time endpoint'}: instance-hours; the count fixed, or ceil(peak rps / rps one instance sustains)`,
+          )
           .requiredOption('--instance-type <type>', kind === 'azureml' ? 'VM SKU, e.g. Standard_DS3_v2' : 'instance type, e.g. ml.g5.xlarge')
           .option('--instances <n>', 'a fixed instance count')
           .option('--peak-rps <rps>', 'busiest requests/s to serve')
           .option('--rps-per-instance <rps>', 'highest requests/s one instance sustains within the SLO')
           .option('--min-instances <n>', 'floor on the count', '1')
-          .addHelpText('after', `\nExamples:\n  $ modelsweep cost ${kind} --instance-type ${kind === 'azureml' ? 'Standard_DS3_v2' : 'ml.g5.xlarge'} --instances 2\n  $ modelsweep cost ${kind} --instance-type ${kind === 'azureml' ? 'Standard_DS3_v2' : 'ml.c6i.xlarge'} --peak-rps 120 --rps-per-instance 45`),
+          .addHelpText(
+            'after',
+            `\nExamples:\n  $ modelsweep cost ${kind} --instance-type ${kind === 'azureml' ? 'Standard_DS3_v2' : 'ml.g5.xlarge'} --instances 2\n  $ modelsweep cost ${kind} --instance-type ${kind === 'azureml' ? 'Standard_DS3_v2' : 'ml.c6i.xlarge'} --peak-rps 120 --rps-per-instance 45`,
+          ),
         kind === 'azureml' ? 'eastus' : 'us-east-1',
       ).action(
         run(
           z
-            .object({ ...common, instanceType: z.string().min(1), instances: int('--instances', 1).optional(), peakRps: num('--peak-rps').optional(), rpsPerInstance: num('--rps-per-instance').optional(), minInstances: int('--min-instances', 1) })
-            .refine((f) => f.instances !== undefined || (f.peakRps !== undefined && f.rpsPerInstance !== undefined), { message: 'give --instances, or --peak-rps with --rps-per-instance' }),
-          (f, prices) => instanceMonthlyCost(kind, { region: f.region, instanceType: f.instanceType, instances: f.instances, peakRps: f.peakRps, rpsPerInstance: f.rpsPerInstance, minInstances: f.minInstances }, prices),
+            .object({
+              ...common,
+              instanceType: z.string().min(1),
+              instances: int('--instances', 1).optional(),
+              peakRps: num('--peak-rps').optional(),
+              rpsPerInstance: num('--rps-per-instance').optional(),
+              minInstances: int('--min-instances', 1),
+            })
+            .refine((f) => f.instances !== undefined || (f.peakRps !== undefined && f.rpsPerInstance !== undefined), {
+              message: 'give --instances, or --peak-rps with --rps-per-instance',
+            }),
+          (f, prices) =>
+            instanceMonthlyCost(
+              kind,
+              {
+                region: f.region,
+                instanceType: f.instanceType,
+                instances: f.instances,
+                peakRps: f.peakRps,
+                rpsPerInstance: f.rpsPerInstance,
+                minInstances: f.minInstances,
+              },
+              prices,
+            ),
         ),
       ),
     );
@@ -103,8 +142,26 @@ export function costCommand(): Command {
       'us-east-1',
     ).action(
       run(
-        z.object({ ...common, memory: int('--memory', 1024), durationMs: num('--duration-ms'), requestsPerMonth: num('--requests-per-month'), bytesPerRequest: num('--bytes-per-request'), provisionedConcurrency: int('--provisioned-concurrency') }),
-        (f, prices) => serverlessMonthlyCost({ region: f.region, memoryMb: f.memory, durationMs: f.durationMs, requestsPerMonth: f.requestsPerMonth, bytesPerRequest: f.bytesPerRequest, provisionedConcurrency: f.provisionedConcurrency }, prices),
+        z.object({
+          ...common,
+          memory: int('--memory', 1024),
+          durationMs: num('--duration-ms'),
+          requestsPerMonth: num('--requests-per-month'),
+          bytesPerRequest: num('--bytes-per-request'),
+          provisionedConcurrency: int('--provisioned-concurrency'),
+        }),
+        (f, prices) =>
+          serverlessMonthlyCost(
+            {
+              region: f.region,
+              memoryMb: f.memory,
+              durationMs: f.durationMs,
+              requestsPerMonth: f.requestsPerMonth,
+              bytesPerRequest: f.bytesPerRequest,
+              provisionedConcurrency: f.provisionedConcurrency,
+            },
+            prices,
+          ),
       ),
     ),
   );

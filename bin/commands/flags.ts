@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { DURATION_PATTERN, parseDurationMs } from '../../lib/spec/duration';
 import { CliError } from './cli-error';
 
@@ -9,8 +10,8 @@ import { CliError } from './cli-error';
 export function numberFlag(flag: string, { integer = false, min = 0, exclusive = false } = {}) {
   const kind = integer ? 'a whole number' : 'a number';
   const bound = exclusive ? `above ${min}` : `at least ${min}`;
-  return z
-    .coerce.number({ error: `${flag} must be ${kind}` })
+  return z.coerce
+    .number({ error: `${flag} must be ${kind}` })
     .refine(
       (n) => (integer ? Number.isInteger(n) : Number.isFinite(n)) && (exclusive ? n > min : n >= min),
       integer ? `${flag} must be a whole number ${exclusive ? bound : `of ${bound}`}` : `${flag} must be ${bound}`,
@@ -22,7 +23,8 @@ export const durationFlag = (flag: string, examples: string) =>
   z.string().regex(DURATION_PATTERN, `${flag} must be a duration such as ${examples}`).transform(parseDurationMs);
 
 /** `--poll-interval`: a duration of at least a second. */
-export const pollIntervalFlag = (examples: string) => durationFlag('--poll-interval', examples).refine((ms) => ms >= 1000, '--poll-interval must be at least 1s');
+export const pollIntervalFlag = (examples: string) =>
+  durationFlag('--poll-interval', examples).refine((ms) => ms >= 1000, '--poll-interval must be at least 1s');
 
 /** `--concurrency`: candidates measured at once, 1 to 40 (Step Functions' Map limit we keep to). */
 export const concurrencyFlag = () => numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40');

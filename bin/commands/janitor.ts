@@ -4,8 +4,9 @@ import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { azureMlLeftovers, parseWorkspaceRef, type AzureWorkspaceRef } from '../../lib/janitor/azureml-leftovers';
-import { runJanitor, type JanitorReport, type Leftover, type LeftoverFinder } from '../../lib/janitor/janitor';
+
+import { azureMlLeftovers, type AzureWorkspaceRef, parseWorkspaceRef } from '../../lib/janitor/azureml-leftovers';
+import { type JanitorReport, type Leftover, type LeftoverFinder, runJanitor } from '../../lib/janitor/janitor';
 import { lambdaLeftovers } from '../../lib/janitor/lambda-leftovers';
 import { sageMakerLeftovers } from '../../lib/janitor/sagemaker-leftovers';
 import { SetupError } from '../../lib/targets/adapter';
@@ -47,7 +48,7 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
       [
         '',
         'Only resources tagged by a sweep (modelsweep:sweep-id, modelsweep:expires-at) are touched; a Lambda',
-        "function whose $LATEST a sweep changed is put back as its restore note says. Exit code 1 if anything",
+        'function whose $LATEST a sweep changed is put back as its restore note says. Exit code 1 if anything',
         'could not be removed or a place could not be listed.',
         '',
         'Examples:',
@@ -90,7 +91,10 @@ export function janitorCommand(dependencies: JanitorDependencies = {}): Command 
 
 async function awsFinders(regions: readonly string[]): Promise<LeftoverFinder[]> {
   // With no --region, the configured region's client is checked (region and credentials) once and used.
-  const clients = regions.length > 0 ? regions.map((region) => ({ client: new SageMakerClient({ region }), what: `janitor in ${region}` })) : [{ client: new SageMakerClient({}), what: 'janitor' }];
+  const clients =
+    regions.length > 0
+      ? regions.map((region) => ({ client: new SageMakerClient({ region }), what: `janitor in ${region}` }))
+      : [{ client: new SageMakerClient({}), what: 'janitor' }];
   const finders: LeftoverFinder[] = [];
   for (const { client, what } of clients) {
     const region = await checkAwsAccess(client, what, 'pass --region, or set AWS_REGION');
@@ -104,11 +108,17 @@ async function azureFinders(workspaces: readonly AzureWorkspaceRef[], dependenci
   const credential = dependencies.azureCredential ?? new DefaultAzureCredential();
   await checkAzureAccess(credential, 'janitor');
   return workspaces.map((ref) =>
-    azureMlLeftovers(azureMlClient(credential, ref.subscriptionId, dependencies.azureHttpClient), ref, { pollIntervalMs: dependencies.azurePollIntervalMs }),
+    azureMlLeftovers(azureMlClient(credential, ref.subscriptionId, dependencies.azureHttpClient), ref, {
+      pollIntervalMs: dependencies.azurePollIntervalMs,
+    }),
   );
 }
 
-const VERBS = { removed: { delete: 'deleted', restore: 'restored' }, 'would-remove': { delete: 'would delete', restore: 'would restore' }, failed: { delete: 'FAILED to delete', restore: 'FAILED to restore' } } as const;
+const VERBS = {
+  removed: { delete: 'deleted', restore: 'restored' },
+  'would-remove': { delete: 'would delete', restore: 'would restore' },
+  failed: { delete: 'FAILED to delete', restore: 'FAILED to restore' },
+} as const;
 
 function formatLeftover(leftover: Leftover, outcome: keyof typeof VERBS, error?: Error): string {
   const owner = `sweep ${leftover.owner.sweepId}, ${leftover.owner.expiresAt.getTime() <= Date.now() ? 'expired' : 'expires'} ${leftover.owner.expiresAt.toISOString()}`;
@@ -126,7 +136,14 @@ function summary(report: JanitorReport, dryRun: boolean): string {
 }
 
 function reportJson(report: JanitorReport, dryRun: boolean) {
-  const item = (l: Leftover) => ({ kind: l.kind, name: l.name, action: l.action, sweepId: l.owner.sweepId, candidateId: l.owner.candidateId, expiresAt: l.owner.expiresAt.toISOString() });
+  const item = (l: Leftover) => ({
+    kind: l.kind,
+    name: l.name,
+    action: l.action,
+    sweepId: l.owner.sweepId,
+    candidateId: l.owner.candidateId,
+    expiresAt: l.owner.expiresAt.toISOString(),
+  });
   return {
     dryRun,
     removed: report.removed.map(item),

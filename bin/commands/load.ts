@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+
 import { Command, Option } from 'commander';
 import { z } from 'zod';
+
 import { httpInvoker } from '../../lib/load/http-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
@@ -40,7 +42,9 @@ const loadFlags = z
     json: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
-  .refine((f) => (f.rate === undefined) !== (f.concurrency === undefined), { message: 'give exactly one of --rate (open loop) and --concurrency (closed loop)' })
+  .refine((f) => (f.rate === undefined) !== (f.concurrency === undefined), {
+    message: 'give exactly one of --rate (open loop) and --concurrency (closed loop)',
+  })
   .refine((f) => !(f.body !== undefined && f.bodyFile !== undefined), { message: 'give at most one of --body and --body-file' });
 
 export function loadCommand(): Command {
@@ -115,7 +119,9 @@ function readBodyFile(path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, EXIT.badInput, { cause: error });
+    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, EXIT.badInput, {
+      cause: error,
+    });
   }
 }
 

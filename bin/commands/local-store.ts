@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
 import { CliError } from './cli-error';
@@ -16,7 +17,8 @@ export const reportDir = (storeDir: string, sweepId: string) => join(resolve(sto
  */
 export async function withLocalStore<T>(storeDir: string, use: (store: ResultsStore) => Promise<T>, { create = true } = {}): Promise<T> {
   const dir = resolve(storeDir);
-  if (!create && !existsSync(join(dir, 'dynamo'))) throw new CliError(`no local results in ${dir}: run a sweep with --local first, or pass --store-dir`);
+  if (!create && !existsSync(join(dir, 'dynamo')))
+    throw new CliError(`no local results in ${dir}: run a sweep with --local first, or pass --store-dir`);
   mkdirSync(dir, { recursive: true });
   const dynamo = await startLocalDynamo({ path: join(dir, 'dynamo'), tableName: LOCAL_TABLE });
   try {

@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
+
 import { Command } from 'commander';
-import { resultsText } from '../../lib/report/results-text';
+
 import { textTable } from '../../lib/format/text-table';
+import { resultsText } from '../../lib/report/results-text';
 import { resultsCsv, type SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import type { ResultsStore } from '../../lib/store/results-store';
 import { CliError } from './cli-error';
-import { defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, withStore, type CloudDependencies, type StoreFlags } from './cloud';
+import { type CloudDependencies, defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, type StoreFlags, withStore } from './cloud';
 import { reportDir } from './local-store';
 
 /** A finished sweep's results, or an error saying why there are none. */
@@ -20,14 +22,21 @@ export async function resultsOf(store: ResultsStore, sweepId: string): Promise<S
 
 /** A command on a sweep's results, local or (with --stack) in a deployed sweep stack. */
 const onResults = (name: string, description: string) =>
-  new Command(name).description(description).option(...STORE_DIR_OPTION).option(...STACK_OPTION).option(...REGION_OPTION);
+  new Command(name)
+    .description(description)
+    .option(...STORE_DIR_OPTION)
+    .option(...STACK_OPTION)
+    .option(...REGION_OPTION);
 
 /** `modelsweep report <sweepId>`: the HTML report with results.json and results.csv. */
 export function reportCommand(cloud: CloudDependencies = defaultCloud): Command {
   return onResults('report', 'Write the HTML report (with results.json and results.csv) of a sweep')
     .argument('<sweepId>', 'the sweep, as `sweep` or `history` printed it')
     .option('--out <dir>', 'where to write the files (default: <store-dir>/reports/<sweepId>)')
-    .addHelpText('after', '\nExamples:\n  $ modelsweep report demo-20261123t004809144z-1cdb --out ./report\n  $ modelsweep report <sweepId> --stack ModelsweepSweep')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ modelsweep report demo-20261123t004809144z-1cdb --out ./report\n  $ modelsweep report <sweepId> --stack ModelsweepSweep',
+    )
     .action(async (sweepId: string, flags: StoreFlags & { out?: string }) => {
       const results = await withStore(flags, cloud, (store) => resultsOf(store, sweepId));
       const files = writeReportFiles(results, flags.out ? resolve(flags.out) : reportDir(flags.storeDir, sweepId));
@@ -41,7 +50,10 @@ export function resultsCommand(cloud: CloudDependencies = defaultCloud): Command
     .argument('<sweepId>', 'the sweep')
     .option('--json', 'as results.json has them')
     .option('--csv', 'as results.csv has them (one row per candidate and phase)')
-    .addHelpText('after', '\nExamples:\n  $ modelsweep results <sweepId>\n  $ modelsweep results <sweepId> --csv > results.csv\n  $ modelsweep results <sweepId> --stack ModelsweepSweep --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ modelsweep results <sweepId>\n  $ modelsweep results <sweepId> --csv > results.csv\n  $ modelsweep results <sweepId> --stack ModelsweepSweep --json',
+    )
     .action(async (sweepId: string, flags: StoreFlags & { json?: boolean; csv?: boolean }) => {
       if (flags.json && flags.csv) throw new CliError('--json and --csv: choose one');
       const results = await withStore(flags, cloud, (store) => resultsOf(store, sweepId));
@@ -59,11 +71,19 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
     .addHelpText('after', '\nExamples:\n  $ modelsweep history demo\n  $ modelsweep history demo --stack ModelsweepSweep --json')
     .action(async (model: string, flags: StoreFlags & { json?: boolean }) => {
       const sweeps = await withStore(flags, cloud, async (store) =>
-        Promise.all((await store.history(model)).map(async (s) => ({ ...s, recommended: (await store.getSelection(s.sweepId))?.selection.recommended }))),
+        Promise.all(
+          (await store.history(model)).map(async (s) => ({ ...s, recommended: (await store.getSelection(s.sweepId))?.selection.recommended })),
+        ),
       );
       if (sweeps.length === 0) throw new CliError(`no sweeps of model ${model} in the results`, 1);
       if (flags.json) {
-        console.log(JSON.stringify(sweeps.map(({ spec: _spec, payloads: _payloads, ...s }) => s), null, 2));
+        console.log(
+          JSON.stringify(
+            sweeps.map(({ spec: _spec, payloads: _payloads, ...s }) => s),
+            null,
+            2,
+          ),
+        );
         return;
       }
       const rows = sweeps.map((s) => [s.sweepId, s.status, s.createdAt, s.recommended ?? '-']);

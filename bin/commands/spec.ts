@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { z } from 'zod';
-import { formatIssue, loadSpecFile, SpecError, type LoadedSpec } from '../../lib/spec/load-spec';
+
+import { formatIssue, type LoadedSpec, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { sweepSpecSchema } from '../../lib/spec/schema';
 import { CliError, EXIT } from './cli-error';
 

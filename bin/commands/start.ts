@@ -1,25 +1,36 @@
-import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { Command } from 'commander';
 import { z } from 'zod';
+
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
 import { expandCandidates } from '../../lib/spec/expand';
 import type { SweepSpec } from '../../lib/spec/schema';
 import { ResultsStore, type SweepRecord } from '../../lib/store/results-store';
+import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { s3BlobStore } from '../../lib/workflow/blob-store';
-import { reportKeys } from '../../lib/workflow/steps/select-and-report';
 import { stageSpec } from '../../lib/workflow/stage-spec';
 import { newSweepId } from '../../lib/workflow/sweep-id';
+import { reportKeys } from '../../lib/workflow/sweep-summary';
 import { CliError, EXIT } from './cli-error';
-import { defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, withStore, type CloudDependencies, type StoreFlags, type SweepStack } from './cloud';
+import {
+  type CloudDependencies,
+  defaultCloud,
+  REGION_OPTION,
+  STACK_OPTION,
+  STORE_DIR_OPTION,
+  type StoreFlags,
+  type SweepStack,
+  withStore,
+} from './cloud';
 import { concurrencyFlag, interruptible, parseFlags, pollIntervalFlag } from './flags';
 import { loadSpecOrFail } from './spec';
 
 /** Step Functions execution names are at most 80 characters; a sweep id longer than that is shortened. */
 export const executionNameOf = (sweepId: string) => (sweepId.length <= 80 ? sweepId : `${sweepId.slice(0, 71)}-${sweepId.slice(-8)}`);
 /** The ARN of a state machine's execution of that name. */
-const executionArnOf = (stateMachineArn: string, sweepId: string) => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameOf(sweepId)}`;
+const executionArnOf = (stateMachineArn: string, sweepId: string) =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionNameOf(sweepId)}`;
 
 /** `modelsweep start <spec> --stack <name>`: a sweep on a deployed BenchmarkSweep, followed until it ends. */
 export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
@@ -31,7 +42,10 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
     .option('--concurrency <n>', "candidates measured at once (default: the stack's maxConcurrency)")
     .option('--no-follow', 'start it and return at once (check on it with `modelsweep status`)')
     .option('--poll-interval <duration>', 'how often to check on it while following', '10s')
-    .addHelpText('after', '\nExamples:\n  $ modelsweep start examples/sweeps/demo-lambda-weekly.yaml --stack ModelsweepSweep\n  $ modelsweep start spec.yaml --stack ModelsweepSweep --region eu-west-1 --concurrency 8 --no-follow')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ modelsweep start examples/sweeps/demo-lambda-weekly.yaml --stack ModelsweepSweep\n  $ modelsweep start spec.yaml --stack ModelsweepSweep --region eu-west-1 --concurrency 8 --no-follow',
+    )
     .action(async (file: string, flags: { stack: string; region?: string; concurrency?: string; follow: boolean; pollInterval: string }) => {
       const { pollMs, maxConcurrency } = parseFlags(
         z.object({
@@ -44,7 +58,9 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
       const notInCloud = firstNotInCloud(loaded.spec.candidates);
       if (notInCloud) {
         const { candidate, index } = notInCloud;
-        throw new CliError(`${file}: candidates[${index}].kind: ${candidate.kind} candidates cannot run in the cloud workflow; run this spec with \`modelsweep sweep ${file} --local\``);
+        throw new CliError(
+          `${file}: candidates[${index}].kind: ${candidate.kind} candidates cannot run in the cloud workflow; run this spec with \`modelsweep sweep ${file} --local\``,
+        );
       }
       const stack = await cloud.stack(flags.stack, flags.region);
       const sweepId = newSweepId(loaded.spec.name, new Date());
@@ -63,7 +79,16 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
       }
       await interruptible(
         async (signal) => {
-          process.exitCode = await follow({ cloud, stack, region: flags.region, sweepId, executionArn: executionArn!, pollMs, signal, total: loaded.candidates.length });
+          process.exitCode = await follow({
+            cloud,
+            stack,
+            region: flags.region,
+            sweepId,
+            executionArn: executionArn!,
+            pollMs,
+            signal,
+            total: loaded.candidates.length,
+          });
         },
         () => console.error(`\nstopped following; the sweep goes on in the cloud: modelsweep status ${sweepId} --stack ${flags.stack}`),
       );
@@ -119,12 +144,22 @@ export function statusCommand(cloud: CloudDependencies = defaultCloud): Command 
     .option(...STACK_OPTION)
     .option(...REGION_OPTION)
     .option('--json', 'print it as JSON')
-    .addHelpText('after', '\nExamples:\n  $ modelsweep status\n  $ modelsweep status demo-20261123t013308612z-7b55\n  $ modelsweep status <sweepId> --stack ModelsweepSweep')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ modelsweep status\n  $ modelsweep status demo-20261123t013308612z-7b55\n  $ modelsweep status <sweepId> --stack ModelsweepSweep',
+    )
     .action(async (sweepId: string | undefined, flags: StoreFlags & { json?: boolean }) => {
       await withStore(flags, cloud, async (store, stack) => {
         if (!sweepId) {
           const sweeps = await store.recentSweeps(20);
-          if (flags.json) console.log(JSON.stringify(sweeps.map(({ spec: _s, payloads: _p, ...s }) => s), null, 2));
+          if (flags.json)
+            console.log(
+              JSON.stringify(
+                sweeps.map(({ spec: _s, payloads: _p, ...s }) => s),
+                null,
+                2,
+              ),
+            );
           else if (sweeps.length === 0) console.log('no sweeps yet');
           else for (const s of sweeps) console.log(`${s.sweepId}  ${s.status.padEnd(9)}  model ${s.model}  started ${s.createdAt}`);
           return;
@@ -137,9 +172,14 @@ export function statusCommand(cloud: CloudDependencies = defaultCloud): Command 
         const status = statusOf(sweep, records, selection?.selection.recommended, execution?.status);
         if (flags.json) console.log(JSON.stringify(status, null, 2));
         else {
-          console.log(`sweep ${sweepId} (model ${sweep.model}): ${sweep.status}${execution?.status ? ` (execution ${execution.status})` : ''}, ${records.length} of ${status.candidates} candidates recorded`);
+          console.log(
+            `sweep ${sweepId} (model ${sweep.model}): ${sweep.status}${execution?.status ? ` (execution ${execution.status})` : ''}, ${records.length} of ${status.candidates} candidates recorded`,
+          );
           for (const r of records) console.log(`  ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
-          if (sweep.status !== 'running') console.log(status.recommended ? `recommendation: ${status.recommended}` : sweep.reason ? `reason: ${sweep.reason}` : 'recommendation: none');
+          if (sweep.status !== 'running')
+            console.log(
+              status.recommended ? `recommendation: ${status.recommended}` : sweep.reason ? `reason: ${sweep.reason}` : 'recommendation: none',
+            );
         }
         process.exitCode = sweep.status === 'failed' ? EXIT.failed : EXIT.ok;
       });
@@ -155,7 +195,12 @@ async function describeExecution(cloud: CloudDependencies, region: string | unde
   }
 }
 
-function statusOf(sweep: SweepRecord, records: Awaited<ReturnType<ResultsStore['listCandidateResults']>>, recommended: string | undefined, execution: string | undefined) {
+function statusOf(
+  sweep: SweepRecord,
+  records: Awaited<ReturnType<ResultsStore['listCandidateResults']>>,
+  recommended: string | undefined,
+  execution: string | undefined,
+) {
   return {
     sweepId: sweep.sweepId,
     model: sweep.model,

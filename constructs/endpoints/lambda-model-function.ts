@@ -1,12 +1,14 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+
 import { Duration, IgnoreMode, Size, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { builtAssets, requireBuiltAsset, type ModelServerArchitecture } from '../../lib/build/asset-paths';
+
+import { builtAssets, type ModelServerArchitecture, requireBuiltAsset } from '../../lib/build/asset-paths';
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
 import type { IModelEndpoint } from './model-endpoint';
 import { checkInteger, checkSeconds, checkSize, InvalidPropError } from './validation';
@@ -42,7 +44,10 @@ export abstract class LambdaModelCode {
 }
 
 class OnnxModelCode extends LambdaModelCode {
-  constructor(readonly modelPath: string, readonly options: OnnxModelOptions) {
+  constructor(
+    readonly modelPath: string,
+    readonly options: OnnxModelOptions,
+  ) {
     super();
   }
 }
@@ -144,10 +149,12 @@ export class LambdaModelFunction extends Construct implements IModelEndpoint {
     this.architecture = props.architecture ?? lambda.Architecture.ARM_64;
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
-    const role = props.role ?? new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of the model function ${this.node.path}`,
-    });
+    const role =
+      props.role ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the model function ${this.node.path}`,
+      });
     logGroup.grantWrite(role);
 
     const common: lambda.FunctionOptions = {
@@ -289,4 +296,3 @@ export function directorySize(dir: string, include: (relativePath: string) => bo
 }
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-

@@ -1,11 +1,13 @@
-import { ModelsweepError } from '../../lib/errors';
 import { existsSync, statSync } from 'node:fs';
+
 import { Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3Assets from 'aws-cdk-lib/aws-s3-assets';
 import type { CfnModel } from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+
+import { ModelsweepError } from '../../lib/errors';
 
 /** How a bound {@link ModelData} appears on the model's container: one of the two is set. */
 export interface ModelDataConfig {
@@ -20,7 +22,10 @@ export abstract class ModelData {
   /** A gzipped tar archive in S3 (the key must end in `.tar.gz`). */
   static fromS3Object(bucket: s3.IBucket, key: string): ModelData {
     if (!Token.isUnresolved(key) && !key.endsWith('.tar.gz')) {
-      throw new ModelsweepError('invalid-prop', `modelData key must end in .tar.gz (SageMaker unpacks a gzipped tar), got "${key}"; for uncompressed files use ModelData.fromS3Prefix`);
+      throw new ModelsweepError(
+        'invalid-prop',
+        `modelData key must end in .tar.gz (SageMaker unpacks a gzipped tar), got "${key}"; for uncompressed files use ModelData.fromS3Prefix`,
+      );
     }
     return new S3ObjectData(bucket, key);
   }
@@ -40,7 +45,10 @@ export abstract class ModelData {
   static fromAsset(path: string): ModelData {
     if (!existsSync(path)) throw new ModelsweepError('invalid-prop', `modelData asset ${path} does not exist`);
     if (statSync(path).isDirectory() || !path.endsWith('.tar.gz')) {
-      throw new ModelsweepError('invalid-prop', `modelData asset must be a .tar.gz file (CDK would zip a directory, which SageMaker cannot read), got ${path}`);
+      throw new ModelsweepError(
+        'invalid-prop',
+        `modelData asset must be a .tar.gz file (CDK would zip a directory, which SageMaker cannot read), got ${path}`,
+      );
     }
     return new AssetData(path);
   }
@@ -50,7 +58,10 @@ export abstract class ModelData {
 }
 
 class S3ObjectData extends ModelData {
-  constructor(private readonly bucket: s3.IBucket, private readonly key: string) {
+  constructor(
+    private readonly bucket: s3.IBucket,
+    private readonly key: string,
+  ) {
     super();
   }
   bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {
@@ -60,7 +71,10 @@ class S3ObjectData extends ModelData {
 }
 
 class S3PrefixData extends ModelData {
-  constructor(private readonly bucket: s3.IBucket, private readonly prefix: string) {
+  constructor(
+    private readonly bucket: s3.IBucket,
+    private readonly prefix: string,
+  ) {
     super();
   }
   bind(_scope: Construct, grantee: iam.IGrantable): ModelDataConfig {

@@ -1,6 +1,7 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
 
 export type { ModelEndpointInvocation, ModelEndpointKind } from '../../lib/endpoints/invocation';

@@ -1,10 +1,11 @@
-import { ModelsweepError } from '../../lib/errors';
 import { Aws, CfnMapping, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+
 import { DLC_REGISTRY_ACCOUNTS } from '../../lib/catalog/dlc-registries';
+import { ModelsweepError } from '../../lib/errors';
 
 /** What a bound {@link ModelImage} gives the model: the image URI SageMaker pulls. */
 export interface ModelImageConfig {
@@ -50,7 +51,10 @@ export abstract class ModelImage {
 }
 
 class EcrRepositoryImage extends ModelImage {
-  constructor(private readonly repository: ecr.IRepository, private readonly tagOrDigest: string) {
+  constructor(
+    private readonly repository: ecr.IRepository,
+    private readonly tagOrDigest: string,
+  ) {
     super();
   }
   bind(_scope: Construct, grantee: iam.IGrantable): ModelImageConfig {
@@ -61,7 +65,10 @@ class EcrRepositoryImage extends ModelImage {
 
 class AssetImage extends ModelImage {
   private asset?: ecrAssets.DockerImageAsset;
-  constructor(private readonly directory: string, private readonly options: Omit<ecrAssets.DockerImageAssetProps, 'directory'>) {
+  constructor(
+    private readonly directory: string,
+    private readonly options: Omit<ecrAssets.DockerImageAssetProps, 'directory'>,
+  ) {
     super();
   }
   bind(scope: Construct, grantee: iam.IGrantable): ModelImageConfig {
@@ -77,7 +84,10 @@ class AssetImage extends ModelImage {
 }
 
 class DeepLearningContainerImage extends ModelImage {
-  constructor(private readonly repositoryName: string, private readonly tag: string) {
+  constructor(
+    private readonly repositoryName: string,
+    private readonly tag: string,
+  ) {
     super();
   }
   bind(scope: Construct, grantee: iam.IGrantable): ModelImageConfig {
@@ -98,7 +108,8 @@ function dlcRegistryAccount(stack: Stack): string {
   if (!Token.isUnresolved(stack.region)) {
     const account = DLC_REGISTRY_ACCOUNTS[stack.region];
     if (!account) {
-      throw new ModelsweepError('invalid-prop',
+      throw new ModelsweepError(
+        'invalid-prop',
         `image: no AWS Deep Learning Container registry is known for region ${stack.region}; ` +
           `known regions: ${Object.keys(DLC_REGISTRY_ACCOUNTS).join(', ')}. Use ModelImage.fromEcrRepository instead.`,
       );

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
 import type { IModelEndpoint } from './model-endpoint';
 
@@ -28,7 +29,13 @@ export class SageMakerEndpointMetrics {
 
   /** ModelLatency in milliseconds (SageMaker reports microseconds); the slowest variant's when there are several. */
   latency(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {
-    return this.combine('ModelLatency', 'Average', props, (ids) => (ids.length === 1 ? `${ids[0]} / 1000` : `MAX([${ids.join(', ')}]) / 1000`), 'ModelLatency (ms)');
+    return this.combine(
+      'ModelLatency',
+      'Average',
+      props,
+      (ids) => (ids.length === 1 ? `${ids[0]} / 1000` : `MAX([${ids.join(', ')}]) / 1000`),
+      'ModelLatency (ms)',
+    );
   }
 
   invocations(props: cloudwatch.MetricOptions = {}): cloudwatch.IMetric {

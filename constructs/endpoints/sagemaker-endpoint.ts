@@ -1,4 +1,3 @@
-import { ModelsweepError } from '../../lib/errors';
 import { Annotations, Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -8,8 +7,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+
 import { findSageMakerInstance, isWellFormedInstanceType, type SageMakerInstanceInfo } from '../../lib/catalog/sagemaker-instances';
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import { ModelsweepError } from '../../lib/errors';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
 import { checkInteger, checkRange, checkSeconds, checkSize, InvalidPropError } from './validation';
@@ -197,7 +198,10 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
   /** Any `AWS/SageMaker` metric of one variant, e.g. `OverheadLatency` or `CPUUtilization`. */
   metricForVariant(metricName: string, variantName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     if (!this.variantNames.includes(variantName)) {
-      throw new ModelsweepError('invalid-prop', `variantName "${variantName}" is not a variant of ${this.node.path}; its variants are ${this.variantNames.join(', ')}`);
+      throw new ModelsweepError(
+        'invalid-prop',
+        `variantName "${variantName}" is not a variant of ${this.node.path}; its variants are ${this.variantNames.join(', ')}`,
+      );
     }
     return this.metrics.variant(metricName, variantName, props);
   }
@@ -206,7 +210,11 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
     const prop = (field: string) => `variants[${index}].${field}`;
     const name = options.variantName ?? (index === 0 ? 'AllTraffic' : `Variant${index + 1}`);
     if (!Token.isUnresolved(name) && !VARIANT_NAME.test(name)) {
-      throw new InvalidPropError(this, prop('variantName'), `must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit, got "${name}"`);
+      throw new InvalidPropError(
+        this,
+        prop('variantName'),
+        `must be 1-63 letters, digits and hyphens, starting and ending with a letter or digit, got "${name}"`,
+      );
     }
     const instanceType = options.instanceType ?? DEFAULT_INSTANCE_TYPE;
     const instance = this.checkInstanceType(instanceType, prop('instanceType'));
@@ -215,10 +223,18 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
     const volumeSizeGb = checkSize(this, prop('volumeSize'), options.volumeSize, 'GB', 1, 512);
     if (instance?.localNvmeStorageGb !== undefined) {
       if (volumeSizeGb !== undefined) {
-        throw new InvalidPropError(this, prop('volumeSize'), `cannot be set for ${instanceType}: it has ${instance.localNvmeStorageGb} GB of NVMe instance storage and no EBS volume`);
+        throw new InvalidPropError(
+          this,
+          prop('volumeSize'),
+          `cannot be set for ${instanceType}: it has ${instance.localNvmeStorageGb} GB of NVMe instance storage and no EBS volume`,
+        );
       }
       if (kmsKey) {
-        throw new InvalidPropError(this, 'kmsKey', `cannot be used with ${instanceType} (${prop('instanceType')}): SageMaker rejects a volume key for instance types with NVMe storage, which the instance's hardware encrypts`);
+        throw new InvalidPropError(
+          this,
+          'kmsKey',
+          `cannot be used with ${instanceType} (${prop('instanceType')}): SageMaker rejects a volume key for instance types with NVMe storage, which the instance's hardware encrypts`,
+        );
       }
     }
     return {
@@ -258,7 +274,8 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
   private checkVariantSet(variants: ResolvedVariant[]): void {
     const seen = new Set<string>();
     variants.forEach((v, i) => {
-      if (seen.has(v.name)) throw new InvalidPropError(this, `variants[${i}].variantName`, `"${v.name}" is used by an earlier variant; names must be unique`);
+      if (seen.has(v.name))
+        throw new InvalidPropError(this, `variants[${i}].variantName`, `"${v.name}" is used by an earlier variant; names must be unique`);
       seen.add(v.name);
     });
     const weights = variants.map((v) => v.initialWeight);
@@ -270,8 +287,8 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
   private dataCaptureConfig(options: DataCaptureOptions): sagemaker.CfnEndpointConfig.DataCaptureConfigProperty {
     checkInteger(this, 'dataCapture.samplingPercentage', options.samplingPercentage, 0, 100);
     const modes = [
-      ...(options.captureInput ?? true ? [{ captureMode: 'Input' }] : []),
-      ...(options.captureOutput ?? true ? [{ captureMode: 'Output' }] : []),
+      ...((options.captureInput ?? true) ? [{ captureMode: 'Input' }] : []),
+      ...((options.captureOutput ?? true) ? [{ captureMode: 'Output' }] : []),
     ];
     if (modes.length === 0) {
       throw new InvalidPropError(this, 'dataCapture', 'captures nothing: captureInput and captureOutput are both false');
@@ -349,7 +366,11 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
       return 1;
     }
     if (accelerator?.kind !== 'nvidia-gpu') {
-      throw new InvalidPropError(this, `${prop}.targetGpuUtilizationPercent`, `needs an instance type with NVIDIA GPUs; ${variant.instanceType} has ${accelerator ? accelerator.name : 'none'}`);
+      throw new InvalidPropError(
+        this,
+        `${prop}.targetGpuUtilizationPercent`,
+        `needs an instance type with NVIDIA GPUs; ${variant.instanceType} has ${accelerator ? accelerator.name : 'none'}`,
+      );
     }
     return accelerator.count;
   }

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+
 import type { ModelData } from './model-data';
 import type { ModelImage } from './model-image';
 import { InvalidPropError } from './validation';
@@ -121,7 +122,7 @@ export class SageMakerModel extends Construct {
     });
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
-      reason: 'SageMaker names each endpoint\'s log group and streams at run time; the role is limited to the /aws/sagemaker/Endpoints/ log groups.',
+      reason: "SageMaker names each endpoint's log group and streams at run time; the role is limited to the /aws/sagemaker/Endpoints/ log groups.",
     });
     return role;
   }

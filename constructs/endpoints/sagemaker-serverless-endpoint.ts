@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
+
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
@@ -56,7 +57,11 @@ export class SageMakerServerlessEndpoint extends SageMakerEndpointBase {
     checkInteger(this, 'maxConcurrency', this.maxConcurrency, 1, 200);
     checkInteger(this, 'provisionedConcurrency', props.provisionedConcurrency, 1, 200);
     if (props.provisionedConcurrency !== undefined && props.provisionedConcurrency > this.maxConcurrency) {
-      throw new InvalidPropError(this, 'provisionedConcurrency', `(${props.provisionedConcurrency}) must not exceed maxConcurrency (${this.maxConcurrency})`);
+      throw new InvalidPropError(
+        this,
+        'provisionedConcurrency',
+        `(${props.provisionedConcurrency}) must not exceed maxConcurrency (${this.maxConcurrency})`,
+      );
     }
 
     const model = new SageMakerModel(this, 'Model', props);

@@ -1,5 +1,6 @@
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+
 import { ModelsweepError } from '../../lib/errors';
 
 /**
@@ -60,8 +61,7 @@ export function checkSize(
   step?: number,
 ): number | undefined {
   if (value === undefined) return undefined;
-  const convert = (rounding: SizeRoundingBehavior) =>
-    unit === 'MB' ? value.toMebibytes({ rounding }) : value.toGibibytes({ rounding });
+  const convert = (rounding: SizeRoundingBehavior) => (unit === 'MB' ? value.toMebibytes({ rounding }) : value.toGibibytes({ rounding }));
   if (value.isUnresolved()) return convert(SizeRoundingBehavior.FAIL);
   const amount = convert(SizeRoundingBehavior.NONE);
   if (!Number.isInteger(amount) || amount < min || amount > max || (step !== undefined && amount % step !== 0)) {

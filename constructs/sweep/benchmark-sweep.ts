@@ -1,7 +1,7 @@
-import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+
 import { type CfnElement, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -17,10 +17,12 @@ import * as schedulerTargets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+
 import { builtAssets, requireBuiltAsset } from '../../lib/build/asset-paths';
 import { loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { RESULTS_TABLE } from '../../lib/store/table';
 import type { IamStatement } from '../../lib/targets/cloud/iam';
+import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { lambdaIamStatements } from '../../lib/targets/lambda-target';
 import { sageMakerIamStatements } from '../../lib/targets/sagemaker-target';
 import { CLOUD_ENV } from '../../lib/workflow/cloud-env';
@@ -112,7 +114,12 @@ export class BenchmarkSweep extends Construct {
     checkInteger(this, 'generatorMemorySize', generatorMb, 128, 10240);
     const lambdaFunctions = props.lambdaFunctions ?? [];
     lambdaFunctions.forEach((name, i) => {
-      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name)) throw new InvalidPropError(this, `lambdaFunctions[${i}]`, `must be a function name (letters, digits, - and _; at most 64), got ${JSON.stringify(name)}`);
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+        throw new InvalidPropError(
+          this,
+          `lambdaFunctions[${i}]`,
+          `must be a function name (letters, digits, - and _; at most 64), got ${JSON.stringify(name)}`,
+        );
     });
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
@@ -155,20 +162,34 @@ export class BenchmarkSweep extends Construct {
       const key = new kms.Key(this, 'TopicKey', { enableKeyRotation: true, description: 'modelsweep sweep notifications', removalPolicy });
       // CloudWatch alarms publish to the topic, so they must be able to use its key.
       key.addToResourcePolicy(
-        new iam.PolicyStatement({ principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          resources: ['*'],
+        }),
       );
       this.topic = new sns.Topic(this, 'Topic', { masterKey: key, enforceSSL: true, displayName: 'modelsweep sweeps' });
     }
 
     // One role for the steps: the table, the bucket, and exactly the adapters' own statements.
-    const role = new iam.Role(this, 'StepRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description: 'modelsweep sweep steps' });
+    const role = new iam.Role(this, 'StepRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'modelsweep sweep steps',
+    });
     this.table.grantReadWriteData(role);
     this.bucket.grantReadWrite(role);
     this.topic.grantPublish(role);
     const { account, region } = Stack.of(this);
-    const statements: IamStatement[] = [...(props.sageMaker ? sageMakerIamStatements(account, region) : []), ...(lambdaFunctions.length > 0 ? lambdaIamStatements(lambdaFunctions, account, region) : [])];
+    const statements: IamStatement[] = [
+      ...(props.sageMaker ? sageMakerIamStatements(account, region) : []),
+      ...(lambdaFunctions.length > 0 ? lambdaIamStatements(lambdaFunctions, account, region) : []),
+    ];
     for (const statement of statements) role.addToPolicy(iam.PolicyStatement.fromJson(statement));
-    const kinds = ['http', ...(props.sageMaker ? ['sagemaker-realtime', 'sagemaker-serverless'] : []), ...(lambdaFunctions.length > 0 ? ['lambda'] : [])];
+    const kinds = [
+      'http',
+      ...(props.sageMaker ? ['sagemaker-realtime', 'sagemaker-serverless'] : []),
+      ...(lambdaFunctions.length > 0 ? ['lambda'] : []),
+    ];
 
     const code = lambda.Code.fromAsset(requireBuiltAsset(builtAssets.sweepFunctions, 'The sweep step functions bundle'));
     const environment = {
@@ -201,7 +222,10 @@ export class BenchmarkSweep extends Construct {
     }
     this.functions = functions;
 
-    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy: RemovalPolicy.DESTROY });
+    const executionLogs = new logs.LogGroup(this, 'ExecutionLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       comment: 'modelsweep: deploy, load-test, record and tear down each candidate, then select, report and notify',
       definitionBody: sfn.DefinitionBody.fromChainable(sweepDefinition(this, { functions, defaultMaxConcurrency: maxConcurrency })),
@@ -230,23 +254,45 @@ export class BenchmarkSweep extends Construct {
    */
   private acknowledgeFindings(role: iam.Role, statements: readonly IamStatement[]): void {
     const arnOf = (resource: Construct) => `<${Stack.of(this).getLogicalId(resource.node.defaultChild as CfnElement)}.Arn>`;
-    const acknowledge = (scope: Construct, id: string, reason: string) => Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
-    const bucketReason = "aws-cdk-lib's grantReadWrite on the sweep's own bucket: the steps read and write staged specs, payloads and reports under any key in it.";
-    for (const action of ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*']) acknowledge(role, `Action::${action}`, bucketReason);
+    const acknowledge = (scope: Construct, id: string, reason: string) =>
+      Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[${id}]`, reason });
+    const bucketReason =
+      "aws-cdk-lib's grantReadWrite on the sweep's own bucket: the steps read and write staged specs, payloads and reports under any key in it.";
+    for (const action of ['s3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'])
+      acknowledge(role, `Action::${action}`, bucketReason);
     acknowledge(role, `Resource::${arnOf(this.bucket)}/*`, bucketReason);
-    acknowledge(role, `Resource::${arnOf(this.table)}/index/*`, "aws-cdk-lib's grantReadWriteData on the results table: its indexes (the model history index) are queried.");
-    acknowledge(role, 'Action::kms:GenerateDataKey*', "aws-cdk-lib's grantPublish on the encrypted topic: publishing needs data keys of the topic's own key.");
+    acknowledge(
+      role,
+      `Resource::${arnOf(this.table)}/index/*`,
+      "aws-cdk-lib's grantReadWriteData on the results table: its indexes (the model history index) are queried.",
+    );
+    acknowledge(
+      role,
+      'Action::kms:GenerateDataKey*',
+      "aws-cdk-lib's grantPublish on the encrypted topic: publishing needs data keys of the topic's own key.",
+    );
     acknowledge(
       role,
       'Resource::*',
       'X-Ray tracing (PutTraceSegments/PutTelemetryRecords) and, where enabled, listing SageMaker resources, reading CloudWatch metrics and passing execution roles to SageMaker (conditioned on sagemaker.amazonaws.com) support no narrower resource.',
     );
     for (const resource of new Set(statements.flatMap((s) => s.Resource).filter((r) => r.includes('*') && r !== '*'))) {
-      acknowledge(role, `Resource::${this.asNagShowsIt(resource)}`, 'Scoped to what sweeps create (SageMaker resources named ms-*) or to the versions and aliases of the Lambda functions named in lambdaFunctions.');
+      acknowledge(
+        role,
+        `Resource::${this.asNagShowsIt(resource)}`,
+        'Scoped to what sweeps create (SageMaker resources named ms-*) or to the versions and aliases of the Lambda functions named in lambdaFunctions.',
+      );
     }
-    Validations.of(this.stateMachine).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray tracing of the state machine (PutTraceSegments, GetSamplingRules…) supports no narrower resource.' });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing of the state machine (PutTraceSegments, GetSamplingRules…) supports no narrower resource.',
+    });
     for (const fn of Object.values(this.functions)) {
-      acknowledge(this.stateMachine, `Resource::${arnOf(fn)}:*`, "aws-cdk-lib's LambdaInvoke grant: the state machine invokes the step function and its versions.");
+      acknowledge(
+        this.stateMachine,
+        `Resource::${arnOf(fn)}:*`,
+        "aws-cdk-lib's LambdaInvoke grant: the state machine invokes the step function and its versions.",
+      );
     }
   }
 
@@ -264,20 +310,26 @@ export class BenchmarkSweep extends Construct {
     const staging = mkdtempSync(join(tmpdir(), 'modelsweep-schedules-'));
     const seen = new Set<string>();
     const specKeys = schedules.map((s, i) => {
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(s.name)) throw new InvalidPropError(this, `schedules[${i}].name`, `must be 1-63 lowercase letters, digits and hyphens, got ${JSON.stringify(s.name)}`);
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(s.name))
+        throw new InvalidPropError(this, `schedules[${i}].name`, `must be 1-63 lowercase letters, digits and hyphens, got ${JSON.stringify(s.name)}`);
       if (seen.has(s.name)) throw new InvalidPropError(this, `schedules[${i}].name`, `"${s.name}" is used by another schedule`);
       seen.add(s.name);
       let loaded;
       try {
         loaded = loadSpecFile(s.specFile);
       } catch (error) {
-        if (error instanceof SpecError) throw new InvalidPropError(this, `schedules[${i}].specFile`, `is not a valid sweep spec: ${error.message}`, { cause: error });
+        if (error instanceof SpecError)
+          throw new InvalidPropError(this, `schedules[${i}].specFile`, `is not a valid sweep spec: ${error.message}`, { cause: error });
         throw error;
       }
       const notInCloud = firstNotInCloud(loaded.candidates);
       if (notInCloud) {
         const { candidate, why } = notInCloud;
-        throw new InvalidPropError(this, `schedules[${i}].specFile`, `has ${candidate.kind} candidates (${candidate.id}), which the cloud workflow cannot run: ${why}`);
+        throw new InvalidPropError(
+          this,
+          `schedules[${i}].specFile`,
+          `has ${candidate.kind} candidates (${candidate.id}), which the cloud workflow cannot run: ${why}`,
+        );
       }
       const { specKey, files } = stagedSpecFiles(loaded, `schedules/${s.name}`);
       for (const file of files) {
@@ -287,26 +339,42 @@ export class BenchmarkSweep extends Construct {
       return specKey;
     });
     // Only what is staged here is written; reports and other specs in the bucket stay.
-    const specs = new s3deploy.BucketDeployment(this, 'ScheduledSpecs', { sources: [s3deploy.Source.asset(staging)], destinationBucket: this.bucket, prune: false, retainOnDelete: false });
+    const specs = new s3deploy.BucketDeployment(this, 'ScheduledSpecs', {
+      sources: [s3deploy.Source.asset(staging)],
+      destinationBucket: this.bucket,
+      prune: false,
+      retainOnDelete: false,
+    });
     // aws-cdk-lib's BucketDeployment brings its own function and role; what cdk-nag finds there is its design.
     const handler = specs.handlerRole.node.scope as Construct;
     Validations.of(handler).acknowledge({ id: 'AwsSolutions-L1', reason: "aws-cdk-lib's BucketDeployment chooses its handler's Python runtime." });
-    Validations.of(handler).acknowledge({ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: "aws-cdk-lib's BucketDeployment handler logs with the basic execution role." });
+    Validations.of(handler).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: "aws-cdk-lib's BucketDeployment handler logs with the basic execution role.",
+    });
     Validations.of(handler).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: "aws-cdk-lib's BucketDeployment handler." });
     for (const action of ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*']) {
-      Validations.of(handler).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: "aws-cdk-lib's BucketDeployment copies the staged specs from the CDK asset bucket into the sweep's bucket." });
+      Validations.of(handler).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "aws-cdk-lib's BucketDeployment copies the staged specs from the CDK asset bucket into the sweep's bucket.",
+      });
     }
     const { account, region } = Stack.of(this);
     Validations.of(handler).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-${this.asNagShowsIt(`${account}-${region}`)}/*]`,
       reason: "aws-cdk-lib's BucketDeployment reads the staged specs' asset from the CDK bootstrap bucket.",
     });
-    Validations.of(handler).acknowledge({ id: `AwsSolutions-IAM5[Resource::${`<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>`}/*]`, reason: "aws-cdk-lib's BucketDeployment writes the staged specs into the sweep's bucket." });
+    Validations.of(handler).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${`<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>`}/*]`,
+      reason: "aws-cdk-lib's BucketDeployment writes the staged specs into the sweep's bucket.",
+    });
     schedules.forEach((s, i) => {
       const schedule = new scheduler.Schedule(this, `Schedule-${s.name}`, {
         schedule: s.schedule,
         description: s.description ?? `modelsweep: ${s.name}`,
-        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, { input: scheduler.ScheduleTargetInput.fromObject({ specKey: specKeys[i] }) }),
+        target: new schedulerTargets.StepFunctionsStartExecution(this.stateMachine, {
+          input: scheduler.ScheduleTargetInput.fromObject({ specKey: specKeys[i] }),
+        }),
       });
       schedule.node.addDependency(specs);
     });

@@ -3,7 +3,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { SWEEP_TASKS, WAIT_READY_STATE, type SweepTask } from '../../lib/workflow/task-names';
+
+import { SWEEP_TASKS, type SweepTask, WAIT_READY_STATE } from '../../lib/workflow/task-names';
 
 /** How long each step's function may run, in seconds: load steps run one phase (at most 10 min). */
 export const STEP_TIMEOUT_SECONDS: Record<SweepTask, number> = {
@@ -104,17 +105,22 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
     maxConcurrencyPath: '$.maxConcurrency',
     itemSelector: { 'candidates.$': '$$.Map.Item.Value.candidates' },
     resultPath: sfn.JsonPath.DISCARD,
-  }).itemProcessor(
-    new sfn.Map(scope, 'Measure candidates', { itemsPath: '$.candidates', maxConcurrency: 1 }).itemProcessor(candidateBranch),
-  );
+  }).itemProcessor(new sfn.Map(scope, 'Measure candidates', { itemsPath: '$.candidates', maxConcurrency: 1 }).itemProcessor(candidateBranch));
   const selectAndReport = task('selectAndReport', { 'sweepId.$': '$.sweepId' }, '$');
   lanes.addCatch(selectAndReport, { errors: [sfn.Errors.ALL], resultPath: '$.lanesError' });
   const notify = task('notify', 'state', '$');
-  return validate.next(lanes).next(selectAndReport).next(notify).next(
-    new sfn.Choice(scope, 'Anything measured?')
-      .when(sfn.Condition.stringEquals('$.status', 'failed'), new sfn.Fail(scope, 'Sweep failed', { error: 'NoCandidateMeasured', causePath: '$.reason' }))
-      .otherwise(new sfn.Succeed(scope, 'Sweep succeeded')),
-  );
+  return validate
+    .next(lanes)
+    .next(selectAndReport)
+    .next(notify)
+    .next(
+      new sfn.Choice(scope, 'Anything measured?')
+        .when(
+          sfn.Condition.stringEquals('$.status', 'failed'),
+          new sfn.Fail(scope, 'Sweep failed', { error: 'NoCandidateMeasured', causePath: '$.reason' }),
+        )
+        .otherwise(new sfn.Succeed(scope, 'Sweep succeeded')),
+    );
 }
 
 /**
@@ -124,7 +130,10 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
 export function renderSweepDefinition(defaultMaxConcurrency = 1): Record<string, unknown> {
   const stack = new Stack(undefined, 'Render', { env: { account: '123456789012', region: 'us-east-1' } });
   const functions = Object.fromEntries(
-    (Object.keys(SWEEP_TASKS) as SweepTask[]).map((name) => [name, lambda.Function.fromFunctionArn(stack, `fn-${name}`, `arn:aws:lambda:us-east-1:123456789012:function:modelsweep-${name}`)]),
+    (Object.keys(SWEEP_TASKS) as SweepTask[]).map((name) => [
+      name,
+      lambda.Function.fromFunctionArn(stack, `fn-${name}`, `arn:aws:lambda:us-east-1:123456789012:function:modelsweep-${name}`),
+    ]),
   ) as Record<SweepTask, lambda.IFunction>;
   const start = sweepDefinition(stack, { functions, defaultMaxConcurrency });
   return stack.resolve(new sfn.StateGraph(start.startState, 'sweep').toGraphJson()) as Record<string, unknown>;

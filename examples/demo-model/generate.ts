@@ -11,8 +11,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { writeDeterministicTarGz } from '../../lib/build/deterministic-tar';
-import { demoPayload, encodeDemoModel, tritonConfig, DEMO_MODEL } from './demo-model';
+import { DEMO_MODEL, demoPayload, encodeDemoModel, tritonConfig } from './demo-model';
 
 export const DEMO_DIR = __dirname;
 export const DEMO_BUILD_DIR = join(__dirname, 'build');
@@ -36,9 +37,7 @@ export async function generateDemoModel(outDir: string = DEMO_BUILD_DIR): Promis
 
 /** The committed sample payloads, as file name → JSON text. */
 export function demoPayloadFiles(): Record<string, string> {
-  return Object.fromEntries(
-    DEMO_PAYLOAD_BATCHES.map((batch) => [`batch-${batch}.json`, `${JSON.stringify(demoPayload(batch))}\n`]),
-  );
+  return Object.fromEntries(DEMO_PAYLOAD_BATCHES.map((batch) => [`batch-${batch}.json`, `${JSON.stringify(demoPayload(batch))}\n`]));
 }
 
 if (require.main === module) {

@@ -5,10 +5,11 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+
+import { configFromEnv } from '../../lib/model-server/config';
 import { asModelServerError, errorBody, ModelServerError, payloadTooLarge } from '../../lib/model-server/errors';
 import { failure, handleInvocation, loadedOrModelError } from '../../lib/model-server/invocation';
-import { configFromEnv } from '../../lib/model-server/config';
-import { healthBody, loadModel, predict, type InferenceResponse } from '../../lib/model-server/model';
+import { healthBody, type InferenceResponse, loadModel, predict } from '../../lib/model-server/model';
 
 const logger = new Logger({ serviceName: 'modelsweep-model-server' });
 const config = configFromEnv(process.env);
@@ -16,10 +17,7 @@ const model = () => loadModel({ modelPath: config.modelPath, threads: config.thr
 // Start loading during init, which Lambda runs at full CPU before the first request.
 model().catch((error: unknown) => logger.error('model load failed', { error: error as Error }));
 
-export async function handler(
-  event: unknown,
-  context: Pick<Context, 'awsRequestId'>,
-): Promise<InferenceResponse | LambdaFunctionURLResult> {
+export async function handler(event: unknown, context: Pick<Context, 'awsRequestId'>): Promise<InferenceResponse | LambdaFunctionURLResult> {
   const requestId = context.awsRequestId;
   if (isFunctionUrlEvent(event)) return handleHttp(event, requestId);
   try {

@@ -8,9 +8,11 @@
  * MODEL_SERVER_BATCH_DELAY_MS. Once the model is
  * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
  */
-import { ModelsweepError } from '../../lib/errors';
 import { parseArgs } from 'node:util';
+
 import { Logger } from '@aws-lambda-powertools/logger';
+
+import { ModelsweepError } from '../../lib/errors';
 import { configFromEnv } from '../../lib/model-server/config';
 import { startModelHttpServer } from '../../lib/model-server/http-server';
 
@@ -58,7 +60,15 @@ export async function main(argv: string[]): Promise<number> {
   const logger = new Logger({ serviceName: 'modelsweep-model-server' });
   try {
     const running = await startModelHttpServer({ ...options, logger });
-    console.log(JSON.stringify({ event: 'listening', url: running.url, threads: options.threads, maxBatchSize: running.model.maxBatchSize, loadMs: Math.round(running.model.loadMs) }));
+    console.log(
+      JSON.stringify({
+        event: 'listening',
+        url: running.url,
+        threads: options.threads,
+        maxBatchSize: running.model.maxBatchSize,
+        loadMs: Math.round(running.model.loadMs),
+      }),
+    );
     const stop = () => void running.close().then(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
@@ -70,7 +80,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
+  // main() reports every error itself and resolves to the exit code.
+  void main(process.argv.slice(2)).then((code) => {
     if (code >= 0) process.exitCode = code;
   });
 }

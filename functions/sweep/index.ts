@@ -3,8 +3,9 @@
  * construct points each function at `index.<step>`). Thin: the steps are in lib/workflow.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+
 import { cloudWorkflowEnv } from '../../lib/workflow/cloud-env';
-import { sweepSteps, type StepHandlers } from '../../lib/workflow/steps';
+import { type StepHandlers, sweepSteps } from '../../lib/workflow/steps';
 import type { SweepTask } from '../../lib/workflow/task-names';
 
 const logger = new Logger({ serviceName: 'modelsweep-sweep' });

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
 import { z } from 'zod';
-import type { SweepResults } from '../report/sweep-results';
+
 import { ModelsweepError } from '../errors';
+import type { SweepResults } from '../report/sweep-results';
 
 /** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs). */
 export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless'] as const;
@@ -62,7 +64,10 @@ export function recommendationOf(results: SweepResults, now: Date = new Date()):
 export function parseRecommendation(value: unknown, where: string): Recommendation {
   const parsed = recommendationSchema.safeParse(typeof value === 'string' ? safeJson(value) : value);
   if (parsed.success) return parsed.data;
-  throw new ModelsweepError('invalid-input', `${where} is not a modelsweep recommendation: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ')}`);
+  throw new ModelsweepError(
+    'invalid-input',
+    `${where} is not a modelsweep recommendation: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ')}`,
+  );
 }
 
 function safeJson(text: string): unknown {

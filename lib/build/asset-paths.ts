@@ -1,6 +1,7 @@
-import { ModelsweepError } from '../errors';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { ModelsweepError } from '../errors';
 
 /** Root of the repository (or the installed package). */
 export const PACKAGE_ROOT = join(__dirname, '..', '..');

@@ -6,8 +6,5 @@ import { create } from 'tar';
  * same CDK asset hash and `cdk deploy` has nothing to upload.
  */
 export async function writeDeterministicTarGz(file: string, cwd: string, entries: string[]): Promise<void> {
-  await create(
-    { file, cwd, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: false },
-    [...entries].sort(),
-  );
+  await create({ file, cwd, gzip: { level: 9 }, portable: true, mtime: new Date(0), noDirRecurse: false }, [...entries].sort());
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import registriesJson from './dlc-registries.json';
 
 const schema = z.strictObject({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import catalogJson from './sagemaker-instances.json';
 
 const acceleratorSchema = z.strictObject({

@@ -52,7 +52,11 @@ export function priceOfCandidate(pricing: CandidatePricing, candidate: Candidate
  * (one for per-request kinds), `phase` the measured phase it is priced from, `maxRps` the highest
  * rate one instance sustained within the SLO.
  */
-export function candidateCost(price: CandidatePrice, at: { readonly instances: number; readonly phase: PhaseResult; readonly maxRps: number }, hoursPerMonth: number): CandidateCost {
+export function candidateCost(
+  price: CandidatePrice,
+  at: { readonly instances: number; readonly phase: PhaseResult; readonly maxRps: number },
+  hoursPerMonth: number,
+): CandidateCost {
   const hourly = price.usdPerInstanceHour;
   const monthlyUsd = price.monthlyFromPhase ? price.monthlyFromPhase(at.phase) : (hourly ?? Number.NaN) * at.instances * hoursPerMonth;
   if (hourly === undefined) return { monthlyUsd };

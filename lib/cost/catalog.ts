@@ -1,6 +1,8 @@
-import { ModelsweepError } from '../errors';
 import { readFileSync } from 'node:fs';
+
 import { z } from 'zod';
+
+import { ModelsweepError } from '../errors';
 import defaultPrices from './prices.json';
 
 const dated = { source: z.string().min(1), asOf: z.string().regex(/^\d{4}-\d{2}(-\d{2})?$/, 'asOf is a date like 2026-11') };
@@ -12,23 +14,29 @@ export const priceCatalogSchema = z.object({
   currency: z.literal('USD'),
   hoursPerMonth: z.number().positive(),
   note: z.string().optional(),
-  lambda: z.record(z.string(), z.object({
-    ...dated,
-    computePerGbSecond: byArch(z.array(tier).min(1)),
-    requestsPerMillion: z.number().nonnegative(),
-    freeTier: z.object({ requests: z.number().nonnegative(), gbSeconds: z.number().nonnegative() }),
-    ephemeralStoragePerGbSecond: z.number().nonnegative(),
-    ephemeralStorageFreeMb: z.number().nonnegative(),
-    provisionedConcurrency: byArch(z.object({ perGbSecond: z.number().nonnegative(), durationPerGbSecond: z.number().nonnegative() })),
-  })),
+  lambda: z.record(
+    z.string(),
+    z.object({
+      ...dated,
+      computePerGbSecond: byArch(z.array(tier).min(1)),
+      requestsPerMillion: z.number().nonnegative(),
+      freeTier: z.object({ requests: z.number().nonnegative(), gbSeconds: z.number().nonnegative() }),
+      ephemeralStoragePerGbSecond: z.number().nonnegative(),
+      ephemeralStorageFreeMb: z.number().nonnegative(),
+      provisionedConcurrency: byArch(z.object({ perGbSecond: z.number().nonnegative(), durationPerGbSecond: z.number().nonnegative() })),
+    }),
+  ),
   sagemakerRealtime: z.record(z.string(), z.object({ ...dated, perInstanceHour: z.record(z.string(), z.number().nonnegative()) })),
-  sagemakerServerless: z.record(z.string(), z.object({
-    ...dated,
-    computePerSecondByMemoryMb: byMemory,
-    dataProcessingPerGb: z.number().nonnegative(),
-    provisionedConcurrencyPerSecondByMemoryMb: byMemory,
-    provisionedDurationPerSecondByMemoryMb: byMemory,
-  })),
+  sagemakerServerless: z.record(
+    z.string(),
+    z.object({
+      ...dated,
+      computePerSecondByMemoryMb: byMemory,
+      dataProcessingPerGb: z.number().nonnegative(),
+      provisionedConcurrencyPerSecondByMemoryMb: byMemory,
+      provisionedDurationPerSecondByMemoryMb: byMemory,
+    }),
+  ),
   azureml: z.record(z.string(), z.object({ ...dated, perInstanceHour: z.record(z.string(), z.number().nonnegative()) })),
 });
 
@@ -83,6 +91,10 @@ function deepMerge(target: any, source: any): unknown {
 /** The block for `region`, or an error listing the regions the catalog has. */
 export function regionBlock<T>(table: Record<string, T>, region: string, what: string): T {
   const block = table[region];
-  if (!block) throw new ModelsweepError('invalid-input', `no ${what} prices for region ${region}; the catalog has ${Object.keys(table).join(', ')} (add one with --prices)`);
+  if (!block)
+    throw new ModelsweepError(
+      'invalid-input',
+      `no ${what} prices for region ${region}; the catalog has ${Object.keys(table).join(', ')} (add one with --prices)`,
+    );
   return block;
 }

@@ -1,5 +1,5 @@
 import { ModelsweepError } from '../errors';
-import { regionBlock, type PriceCatalog, type PriceSource } from './catalog';
+import { type PriceCatalog, type PriceSource, regionBlock } from './catalog';
 
 /** One line of a cost estimate. `usd` is exact; reports round it up to the cent. */
 export interface CostLine {
@@ -61,8 +61,22 @@ export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceCatalog): Cos
     // them are, which holds while traffic stays within the provisioned concurrency.
     const pc = p.provisionedConcurrency[usage.architecture];
     const pcGbSeconds = provisioned * gb * monthSeconds;
-    lines.push({ item: `provisioned concurrency (${provisioned} × ${usage.memoryMb} MB, all month)`, quantity: pcGbSeconds, unit: 'GB-s', unitPriceUsd: pc.perGbSecond, usd: pcGbSeconds * pc.perGbSecond, source });
-    lines.push({ item: 'duration on provisioned concurrency', quantity: onDemandGbSeconds, unit: 'GB-s', unitPriceUsd: pc.durationPerGbSecond, usd: onDemandGbSeconds * pc.durationPerGbSecond, source });
+    lines.push({
+      item: `provisioned concurrency (${provisioned} × ${usage.memoryMb} MB, all month)`,
+      quantity: pcGbSeconds,
+      unit: 'GB-s',
+      unitPriceUsd: pc.perGbSecond,
+      usd: pcGbSeconds * pc.perGbSecond,
+      source,
+    });
+    lines.push({
+      item: 'duration on provisioned concurrency',
+      quantity: onDemandGbSeconds,
+      unit: 'GB-s',
+      unitPriceUsd: pc.durationPerGbSecond,
+      usd: onDemandGbSeconds * pc.durationPerGbSecond,
+      source,
+    });
     notes.push('all requests are assumed to run on provisioned concurrency');
     onDemandGbSeconds = 0;
   }
@@ -74,18 +88,40 @@ export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceCatalog): Cos
     for (const t of p.computePerGbSecond[usage.architecture]) {
       const ceiling = t.upToGbSecondsPerMonth ?? Infinity;
       const inTier = Math.max(0, Math.min(remaining, ceiling - floor));
-      if (inTier > 0) lines.push({ item: `compute (${usage.architecture}${floor > 0 ? `, over ${floor.toExponential(1)} GB-s` : ''})`, quantity: inTier, unit: 'GB-s', unitPriceUsd: t.price, usd: inTier * t.price, source });
+      if (inTier > 0)
+        lines.push({
+          item: `compute (${usage.architecture}${floor > 0 ? `, over ${floor.toExponential(1)} GB-s` : ''})`,
+          quantity: inTier,
+          unit: 'GB-s',
+          unitPriceUsd: t.price,
+          usd: inTier * t.price,
+          source,
+        });
       remaining -= inTier;
       floor = ceiling;
       if (remaining <= 0) break;
     }
   }
   const billableRequests = Math.max(0, usage.requestsPerMonth - (usage.freeTier ? p.freeTier.requests : 0));
-  lines.push({ item: 'requests', quantity: billableRequests / 1e6, unit: 'M requests', unitPriceUsd: p.requestsPerMillion, usd: (billableRequests / 1e6) * p.requestsPerMillion, source });
+  lines.push({
+    item: 'requests',
+    quantity: billableRequests / 1e6,
+    unit: 'M requests',
+    unitPriceUsd: p.requestsPerMillion,
+    usd: (billableRequests / 1e6) * p.requestsPerMillion,
+    source,
+  });
   const extraStorageGb = Math.max(0, (usage.ephemeralStorageMb ?? p.ephemeralStorageFreeMb) - p.ephemeralStorageFreeMb) / 1024;
   if (extraStorageGb > 0) {
     const storageGbSeconds = extraStorageGb * seconds;
-    lines.push({ item: 'ephemeral storage over 512 MB', quantity: storageGbSeconds, unit: 'GB-s', unitPriceUsd: p.ephemeralStoragePerGbSecond, usd: storageGbSeconds * p.ephemeralStoragePerGbSecond, source });
+    lines.push({
+      item: 'ephemeral storage over 512 MB',
+      quantity: storageGbSeconds,
+      unit: 'GB-s',
+      unitPriceUsd: p.ephemeralStoragePerGbSecond,
+      usd: storageGbSeconds * p.ephemeralStoragePerGbSecond,
+      source,
+    });
   }
   return { kind: 'lambda', lines, monthlyUsd: total(lines), notes };
 }
@@ -115,12 +151,20 @@ export function instancesFor(rps: number, rpsPerInstance: number, minInstances =
 
 /** Monthly cost of an instance-based endpoint (SageMaker real-time or Azure ML online). */
 /** One instance-hour's price from the catalog, and where it came from; throws naming what is missing. */
-export function instanceHourPrice(kind: 'sagemaker-realtime' | 'azureml', region: string, instanceType: string, prices: PriceCatalog): { usd: number; source: PriceSource } {
+export function instanceHourPrice(
+  kind: 'sagemaker-realtime' | 'azureml',
+  region: string,
+  instanceType: string,
+  prices: PriceCatalog,
+): { usd: number; source: PriceSource } {
   const table = kind === 'sagemaker-realtime' ? prices.sagemakerRealtime : prices.azureml;
   const block = regionBlock(table, region, kind === 'sagemaker-realtime' ? 'SageMaker real-time' : 'Azure ML');
   const usd = block.perInstanceHour[instanceType];
   if (usd === undefined) {
-    throw new ModelsweepError('invalid-input', `no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`);
+    throw new ModelsweepError(
+      'invalid-input',
+      `no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`,
+    );
   }
   return { usd, source: { catalog: kind, region, source: block.source, asOf: block.asOf } };
 }
@@ -146,7 +190,16 @@ export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usag
   } else {
     throw new ModelsweepError('invalid-input', 'give instances, or peakRps (or hourlyProfile) with rpsPerInstance');
   }
-  const lines: CostLine[] = [{ item: `${usage.instanceType} instance-hours`, quantity: instanceHours, unit: 'instance-hours', unitPriceUsd: hourly, usd: instanceHours * hourly, source }];
+  const lines: CostLine[] = [
+    {
+      item: `${usage.instanceType} instance-hours`,
+      quantity: instanceHours,
+      unit: 'instance-hours',
+      unitPriceUsd: hourly,
+      usd: instanceHours * hourly,
+      source,
+    },
+  ];
   return { kind, lines, monthlyUsd: total(lines), instances, notes };
 }
 
@@ -167,7 +220,11 @@ export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatal
   const source: PriceSource = { catalog: 'sagemaker-serverless', region: usage.region, source: p.source, asOf: p.asOf };
   const memory = String(usage.memoryMb);
   const perSecond = p.computePerSecondByMemoryMb[memory];
-  if (perSecond === undefined) throw new ModelsweepError('invalid-input', `no serverless price for ${usage.memoryMb} MB; sizes: ${Object.keys(p.computePerSecondByMemoryMb).join(', ')} MB`);
+  if (perSecond === undefined)
+    throw new ModelsweepError(
+      'invalid-input',
+      `no serverless price for ${usage.memoryMb} MB; sizes: ${Object.keys(p.computePerSecondByMemoryMb).join(', ')} MB`,
+    );
   const seconds = (usage.durationMs / 1000) * usage.requestsPerMonth;
   const lines: CostLine[] = [];
   const provisioned = usage.provisionedConcurrency ?? 0;
@@ -175,13 +232,42 @@ export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatal
     const monthSeconds = provisioned * prices.hoursPerMonth * SECONDS_PER_HOUR;
     const pcRate = p.provisionedConcurrencyPerSecondByMemoryMb[memory];
     const durationRate = p.provisionedDurationPerSecondByMemoryMb[memory];
-    lines.push({ item: `provisioned concurrency (${provisioned} × ${usage.memoryMb} MB, all month)`, quantity: monthSeconds, unit: 'seconds', unitPriceUsd: pcRate, usd: monthSeconds * pcRate, source });
-    lines.push({ item: 'inference duration on provisioned concurrency', quantity: seconds, unit: 'seconds', unitPriceUsd: durationRate, usd: seconds * durationRate, source });
+    lines.push({
+      item: `provisioned concurrency (${provisioned} × ${usage.memoryMb} MB, all month)`,
+      quantity: monthSeconds,
+      unit: 'seconds',
+      unitPriceUsd: pcRate,
+      usd: monthSeconds * pcRate,
+      source,
+    });
+    lines.push({
+      item: 'inference duration on provisioned concurrency',
+      quantity: seconds,
+      unit: 'seconds',
+      unitPriceUsd: durationRate,
+      usd: seconds * durationRate,
+      source,
+    });
   } else {
-    lines.push({ item: `compute (${usage.memoryMb} MB)`, quantity: seconds, unit: 'seconds', unitPriceUsd: perSecond, usd: seconds * perSecond, source });
+    lines.push({
+      item: `compute (${usage.memoryMb} MB)`,
+      quantity: seconds,
+      unit: 'seconds',
+      unitPriceUsd: perSecond,
+      usd: seconds * perSecond,
+      source,
+    });
   }
   const gigabytes = ((usage.bytesPerRequest ?? 0) * usage.requestsPerMonth) / 1024 ** 3;
-  if (gigabytes > 0) lines.push({ item: 'data processed in and out', quantity: gigabytes, unit: 'GB', unitPriceUsd: p.dataProcessingPerGb, usd: gigabytes * p.dataProcessingPerGb, source });
+  if (gigabytes > 0)
+    lines.push({
+      item: 'data processed in and out',
+      quantity: gigabytes,
+      unit: 'GB',
+      unitPriceUsd: p.dataProcessingPerGb,
+      usd: gigabytes * p.dataProcessingPerGb,
+      source,
+    });
   return { kind: 'sagemaker-serverless', lines, monthlyUsd: total(lines), notes: [] };
 }
 

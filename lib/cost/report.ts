@@ -1,5 +1,5 @@
 import { rule, textTable } from '../format/text-table';
-import { roundUpToCent, type CostEstimate } from './estimate';
+import { type CostEstimate, roundUpToCent } from './estimate';
 
 const usd = (n: number) => `$${roundUpToCent(n).toFixed(2)}`;
 const qty = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));

@@ -51,7 +51,13 @@ export interface JanitorReport {
  */
 export async function runJanitor(finders: readonly LeftoverFinder[], options: JanitorOptions = {}): Promise<JanitorReport> {
   const now = options.now ?? new Date();
-  const report = { removed: [] as Leftover[], wouldRemove: [] as Leftover[], failed: [] as JanitorReport['failed'], kept: 0, unreachable: [] as JanitorReport['unreachable'] };
+  const report = {
+    removed: [] as Leftover[],
+    wouldRemove: [] as Leftover[],
+    failed: [] as JanitorReport['failed'],
+    kept: 0,
+    unreachable: [] as JanitorReport['unreachable'],
+  };
   for (const finder of finders) {
     options.events?.onScan?.(finder.where);
     let found: Leftover[];

@@ -1,7 +1,16 @@
-import { DeleteAliasCommand, DeleteFunctionCommand, ListTagsCommand, paginateListAliases, paginateListFunctions, paginateListVersionsByFunction, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteAliasCommand,
+  DeleteFunctionCommand,
+  type LambdaClient,
+  ListTagsCommand,
+  paginateListAliases,
+  paginateListFunctions,
+  paginateListVersionsByFunction,
+} from '@aws-sdk/client-lambda';
+
 import { ownerFromTags } from '../targets/cloud/resource-tags';
-import { removeIdempotently, retryOptionsOf, retrying } from '../targets/cloud/retry';
-import { ownerFromDescription, parseRestoreTag, RESTORE_TAG, restoreFromNote, type LambdaAdapterOptions } from '../targets/lambda-target';
+import { removeIdempotently, retrying, retryOptionsOf } from '../targets/cloud/retry';
+import { type LambdaAdapterOptions, ownerFromDescription, parseRestoreTag, RESTORE_TAG, restoreFromNote } from '../targets/lambda-target';
 import type { Leftover, LeftoverFinder } from './janitor';
 
 /**
@@ -31,13 +40,26 @@ export function lambdaLeftovers(client: LambdaClient, region: string, options: O
           const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
           const noteOwner = ownerFromTags(Tags);
           if (note && noteOwner) {
-            restores.push({ kind: 'Lambda $LATEST changed by a sweep', name: `${region}/${functionName}`, owner: noteOwner, action: 'restore', remove: () => restoreFromNote(client, functionName, note, options) });
+            restores.push({
+              kind: 'Lambda $LATEST changed by a sweep',
+              name: `${region}/${functionName}`,
+              owner: noteOwner,
+              action: 'restore',
+              remove: () => restoreFromNote(client, functionName, note, options),
+            });
           }
           for await (const aliasPage of paginateListAliases({ client }, { FunctionName: functionName })) {
             for (const alias of aliasPage.Aliases ?? []) {
               const owner = ownerFromDescription(alias.Description);
               if (owner) {
-                aliases.push({ kind: 'Lambda alias', name: `${region}/${functionName}:${alias.Name}`, owner, action: 'delete', remove: () => removeIdempotently(() => client.send(new DeleteAliasCommand({ FunctionName: functionName, Name: alias.Name })), retry) });
+                aliases.push({
+                  kind: 'Lambda alias',
+                  name: `${region}/${functionName}:${alias.Name}`,
+                  owner,
+                  action: 'delete',
+                  remove: () =>
+                    removeIdempotently(() => client.send(new DeleteAliasCommand({ FunctionName: functionName, Name: alias.Name })), retry),
+                });
               }
             }
           }
@@ -45,7 +67,17 @@ export function lambdaLeftovers(client: LambdaClient, region: string, options: O
             for (const version of versionPage.Versions ?? []) {
               const owner = version.Version !== '$LATEST' ? ownerFromDescription(version.Description) : undefined;
               if (owner) {
-                versions.push({ kind: 'Lambda version', name: `${region}/${functionName}:${version.Version}`, owner, action: 'delete', remove: () => removeIdempotently(() => client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version.Version })), retry) });
+                versions.push({
+                  kind: 'Lambda version',
+                  name: `${region}/${functionName}:${version.Version}`,
+                  owner,
+                  action: 'delete',
+                  remove: () =>
+                    removeIdempotently(
+                      () => client.send(new DeleteFunctionCommand({ FunctionName: functionName, Qualifier: version.Version })),
+                      retry,
+                    ),
+                });
               }
             }
           }

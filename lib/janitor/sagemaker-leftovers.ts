@@ -8,6 +8,7 @@ import {
   paginateListModels,
   type SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
+
 import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { removeIdempotently, retrying, type RetryOptions } from '../targets/cloud/retry';
 import type { Leftover, LeftoverFinder } from './janitor';
@@ -37,13 +38,21 @@ export function sageMakerLeftovers(client: SageMakerClient, region: string, retr
       for await (const page of paginateListEndpoints({ client }, { NameContains: NAME_PREFIX })) {
         for (const e of page.Endpoints ?? []) {
           if (!e.EndpointName?.startsWith(NAME_PREFIX) || e.EndpointStatus === 'Deleting') continue;
-          found.push(await claim('SageMaker endpoint', e.EndpointName, e.EndpointArn!, () => client.send(new DeleteEndpointCommand({ EndpointName: e.EndpointName }))));
+          found.push(
+            await claim('SageMaker endpoint', e.EndpointName, e.EndpointArn!, () =>
+              client.send(new DeleteEndpointCommand({ EndpointName: e.EndpointName })),
+            ),
+          );
         }
       }
       for await (const page of paginateListEndpointConfigs({ client }, { NameContains: NAME_PREFIX })) {
         for (const c of page.EndpointConfigs ?? []) {
           if (!c.EndpointConfigName?.startsWith(NAME_PREFIX)) continue;
-          found.push(await claim('SageMaker endpoint config', c.EndpointConfigName, c.EndpointConfigArn!, () => client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName }))));
+          found.push(
+            await claim('SageMaker endpoint config', c.EndpointConfigName, c.EndpointConfigArn!, () =>
+              client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName })),
+            ),
+          );
         }
       }
       for await (const page of paginateListModels({ client }, { NameContains: NAME_PREFIX })) {

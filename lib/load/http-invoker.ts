@@ -1,8 +1,9 @@
-import { ModelsweepError } from '../errors';
 import net from 'node:net';
 import tls from 'node:tls';
+
+import { ModelsweepError } from '../errors';
 import { Http1ResponseParser } from './http1-response-parser';
-import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from './invoker';
+import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from './invoker';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -63,9 +64,11 @@ class Connection {
  */
 export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): Promise<void> } {
   const url = new URL(options.url);
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ModelsweepError('invalid-input', `url must be http or https, got ${options.url}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ModelsweepError('invalid-input', `url must be http or https, got ${options.url}`);
   const maxConnections = options.connections ?? 64;
-  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ModelsweepError('invalid-input', `connections must be a whole number of at least 1, got ${maxConnections}`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1)
+    throw new ModelsweepError('invalid-input', `connections must be a whole number of at least 1, got ${maxConnections}`);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const method = options.method ?? 'POST';
   const requestBytes = requestBytesBuilder(url, method, options.headers ?? {});
@@ -166,7 +169,9 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): P
 
   const connect = (): Connection => {
     open++;
-    const socket = secure ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] }) : net.connect({ host, port });
+    const socket = secure
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'] })
+      : net.connect({ host, port });
     socket.setNoDelay(true);
     const connection = new Connection(socket);
     all.add(connection);
@@ -223,7 +228,8 @@ function requestBytesBuilder(url: URL, method: HttpMethod, headers: Readonly<Rec
   const sendsBody = method !== 'GET' && method !== 'HEAD';
   let fixed = `${method} ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
   for (const [name, value] of Object.entries(headers)) {
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new ModelsweepError('invalid-input', `headers: ${JSON.stringify(name)} is not a valid header name`);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      throw new ModelsweepError('invalid-input', `headers: ${JSON.stringify(name)} is not a valid header name`);
     if (/[\r\n\0]/.test(value)) throw new ModelsweepError('invalid-input', `headers.${name} must not contain CR, LF or NUL`);
     const lower = name.toLowerCase();
     if (lower === 'content-type' && sendsBody) continue; // each payload brings its own

@@ -146,7 +146,7 @@ export class Http1ResponseParser {
     let keepAlive = match[1] === '1';
     let contentLength = -1;
     let chunked = false;
-    for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length; ) {
+    for (let start = lineEnd + 2; lineEnd >= 0 && start < head.length;) {
       let end = head.indexOf('\r\n', start);
       if (end < 0) end = head.length;
       const colon = head.indexOf(':', start);
@@ -155,7 +155,10 @@ export class Http1ResponseParser {
         // Only three headers matter; compare names only when the length can match.
         if (nameLength === 14 || nameLength === 17 || nameLength === 10) {
           const name = head.slice(start, colon).toLowerCase();
-          const value = head.slice(colon + 1, end).trim().toLowerCase();
+          const value = head
+            .slice(colon + 1, end)
+            .trim()
+            .toLowerCase();
           if (name === 'content-length') {
             if (!/^\d+$/.test(value)) throw new ResponseParseError(`bad content-length ${JSON.stringify(value)}`);
             contentLength = Number(value);

@@ -27,8 +27,7 @@ export type InvokeFailure =
  * line); a success with `initMs` was served by a new execution environment.
  */
 export type InvokeOutcome =
-  | { readonly ok: true; readonly billedMs?: number; readonly initMs?: number }
-  | { readonly ok: false; readonly failure: InvokeFailure };
+  { readonly ok: true; readonly billedMs?: number; readonly initMs?: number } | { readonly ok: false; readonly failure: InvokeFailure };
 
 /**
  * What the load generator drives: an HTTP URL, a SageMaker endpoint, a Lambda function or an

@@ -1,7 +1,7 @@
 import { LatencyHistogram, type LatencySummary } from './histogram';
-import { failureKey, type Invoker, type InvokeOutcome, type Payload } from './invoker';
+import { failureKey, type InvokeOutcome, type Invoker, type Payload } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
-import { shouldStop, type PhaseSlo, type StopReason, type StopRuleOptions } from './stop-rules';
+import { type PhaseSlo, shouldStop, type StopReason, type StopRuleOptions } from './stop-rules';
 
 /** A send more than this late counts as late (MLPerf/perf_analyzer use the same kind of bound). */
 export const LATE_SEND_MS = 1;
@@ -72,7 +72,12 @@ export interface PhaseResult {
   /** The HDR histogram of successful latencies (µs), compressed base64; merges exactly. */
   readonly histogram: string;
   /** Successes served by a new execution environment (where the platform says so), apart from the warm ones. */
-  readonly coldStarts?: { readonly count: number; readonly latencyMs: LatencySummary; readonly initMs: LatencySummary; readonly warmLatencyMs: LatencySummary };
+  readonly coldStarts?: {
+    readonly count: number;
+    readonly latencyMs: LatencySummary;
+    readonly initMs: LatencySummary;
+    readonly warmLatencyMs: LatencySummary;
+  };
   /** What the platform billed per request, where it says (Lambda). */
   readonly billedDurationMs?: LatencySummary;
   /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
@@ -103,7 +108,12 @@ class PhaseRecorder {
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
     if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
-    const platform = (this.platform ??= { cold: new LatencyHistogram(), warm: new LatencyHistogram(), init: new LatencyHistogram(), billed: new LatencyHistogram() });
+    const platform = (this.platform ??= {
+      cold: new LatencyHistogram(),
+      warm: new LatencyHistogram(),
+      init: new LatencyHistogram(),
+      billed: new LatencyHistogram(),
+    });
     if (outcome.billedMs !== undefined) platform.billed.recordMs(outcome.billedMs);
     if (outcome.initMs !== undefined) {
       platform.cold.recordMs(latencyMs);
@@ -144,7 +154,14 @@ class PhaseRecorder {
       latencyMs: this.histogram.summary(),
       histogram: this.histogram.encode(),
       ...(platform && platform.cold.count > 0
-        ? { coldStarts: { count: platform.cold.count, latencyMs: platform.cold.summary(), initMs: platform.init.summary(), warmLatencyMs: platform.warm.summary() } }
+        ? {
+            coldStarts: {
+              count: platform.cold.count,
+              latencyMs: platform.cold.summary(),
+              initMs: platform.init.summary(),
+              warmLatencyMs: platform.warm.summary(),
+            },
+          }
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
     };

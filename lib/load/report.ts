@@ -1,4 +1,4 @@
-import { textTable, type Align } from '../format/text-table';
+import { type Align, textTable } from '../format/text-table';
 import { formatDurationMs } from '../spec/duration';
 import type { PhaseResult } from './phase';
 import type { LoadResult } from './run-load';
@@ -32,10 +32,16 @@ export function formatLoadTable(result: LoadResult): string {
 function phaseNotes(p: PhaseResult): string[] {
   const notes: string[] = [];
   if (p.errorCount > 0) {
-    notes.push(`${p.name}: errors ${Object.entries(p.errors).map(([k, n]) => `${k}=${n}`).join(', ')}`);
+    notes.push(
+      `${p.name}: errors ${Object.entries(p.errors)
+        .map(([k, n]) => `${k}=${n}`)
+        .join(', ')}`,
+    );
   }
   if (p.generatorLimited) {
-    notes.push(`${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms): the load generator, not the target, limited this phase`);
+    notes.push(
+      `${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms): the load generator, not the target, limited this phase`,
+    );
   }
   if (p.stoppedEarly) notes.push(`${p.name}: stopped early (${p.stoppedEarly})`);
   return notes;

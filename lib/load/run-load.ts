@@ -1,5 +1,5 @@
-import { weightedPayloadPicker, type Invoker, type Payload } from './invoker';
-import { runPhase, type PhaseOptions, type PhasePlan, type PhaseResult } from './phase';
+import { type Invoker, type Payload, weightedPayloadPicker } from './invoker';
+import { type PhaseOptions, type PhasePlan, type PhaseResult, runPhase } from './phase';
 
 export interface LoadPlan {
   /** Run first and left out of the results: warms caches, connections and autoscaling. */

@@ -1,4 +1,5 @@
 import { probit } from 'simple-statistics';
+
 import type { LatencyHistogram } from './histogram';
 
 /** The SLO a phase is measured against. */
@@ -61,12 +62,7 @@ export function wilsonLowerBound(failures: number, total: number, confidence = 0
  * clearly fails the SLO (the whole confidence interval is over the latency, or the error rate's
  * lower bound is over the limit). Undefined while neither is certain.
  */
-export function shouldStop(
-  histogram: LatencyHistogram,
-  failures: number,
-  slo: PhaseSlo,
-  options: StopRuleOptions = {},
-): StopReason | undefined {
+export function shouldStop(histogram: LatencyHistogram, failures: number, slo: PhaseSlo, options: StopRuleOptions = {}): StopReason | undefined {
   const confidence = options.confidence ?? 0.95;
   const completed = histogram.count + failures;
   if (completed < (options.minSamples ?? 300)) return undefined;

@@ -1,9 +1,10 @@
 import { StateMachine } from 'aws-local-stepfunctions';
+
 import type { WorkflowEnv } from '../workflow/env';
-import { sweepSteps, type StepHandlers } from '../workflow/steps';
-import { SWEEP_TASKS, WAIT_READY_STATE, type SweepTask } from '../workflow/task-names';
 import type { ExecutionInput } from '../workflow/events';
-import type { SweepSummary } from '../workflow/steps/select-and-report';
+import { type StepHandlers, sweepSteps } from '../workflow/steps';
+import type { SweepSummary } from '../workflow/sweep-summary';
+import { SWEEP_TASKS, type SweepTask, WAIT_READY_STATE } from '../workflow/task-names';
 
 // aws-local-stepfunctions uses Promise.withResolvers (Node 22); Node 20 lacks it.
 if (!('withResolvers' in Promise)) {
@@ -43,7 +44,12 @@ export type LocalExecutionResult =
  * every Task state runs its step handler in this process (the same code the cloud functions run),
  * Wait states are shortened, and results go to whatever store the environment brings.
  */
-export async function runLocalExecution(definition: Record<string, unknown>, input: ExecutionInput, env: WorkflowEnv, options: LocalExecutionOptions = {}): Promise<LocalExecutionResult> {
+export async function runLocalExecution(
+  definition: Record<string, unknown>,
+  input: ExecutionInput,
+  env: WorkflowEnv,
+  options: LocalExecutionOptions = {},
+): Promise<LocalExecutionResult> {
   const steps: StepHandlers = sweepSteps(env);
   let summary: SweepSummary | undefined;
   const handlers = Object.fromEntries(

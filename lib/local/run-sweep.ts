@@ -1,20 +1,22 @@
-import { ModelsweepError } from '../errors';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
 import type { PriceCatalog } from '../cost/catalog';
+import { ModelsweepError } from '../errors';
 import type { Selection } from '../select/select';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { CandidateRecord, ResultsStore } from '../store/results-store';
-import { SetupError, type Deployment } from '../targets/adapter';
-import { defaultAdapters, type AdapterSet } from '../targets/registry';
-import { folderBlobStore, type BlobStore } from '../workflow/blob-store';
-import { stageSpec } from '../workflow/stage-spec';
+import { type Deployment, SetupError } from '../targets/adapter';
+import { type AdapterSet, defaultAdapters } from '../targets/registry';
+import { type BlobStore, folderBlobStore } from '../workflow/blob-store';
 import type { SweepEvents } from '../workflow/env';
-import { inSpecOrder, type SweepSummary } from '../workflow/steps/select-and-report';
+import { stageSpec } from '../workflow/stage-spec';
+import { inSpecOrder } from '../workflow/steps/select-and-report';
 import { newSweepId } from '../workflow/sweep-id';
-import { runLocalExecution, type LocalExecutionOptions } from './run-local';
+import type { SweepSummary } from '../workflow/sweep-summary';
+import { type LocalExecutionOptions, runLocalExecution } from './run-local';
 
 export interface RunSweepOptions extends LocalExecutionOptions {
   readonly store: ResultsStore;
@@ -51,7 +53,10 @@ export interface SweepOutcome {
 
 /** The BenchmarkSweep state machine as the build rendered it (see scripts/build-assets.ts). */
 export function prebuiltSweepDefinition(): Record<string, unknown> {
-  return JSON.parse(readFileSync(requireBuiltAsset(builtAssets.sweepDefinition, 'The sweep state machine definition'), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(requireBuiltAsset(builtAssets.sweepDefinition, 'The sweep state machine definition'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 /**
@@ -77,11 +82,19 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     maxRatePerGenerator: options.maxRatePerGenerator,
     live: options.live,
   };
-  const execution = await runLocalExecution(options.definition ?? prebuiltSweepDefinition(), { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 }, env, options);
+  const execution = await runLocalExecution(
+    options.definition ?? prebuiltSweepDefinition(),
+    { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 },
+    env,
+    options,
+  );
   if (!execution.summary) {
     // It ended before any candidate was touched: access, credentials or the spec itself.
     if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
-    throw new ModelsweepError('platform', `the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`);
+    throw new ModelsweepError(
+      'platform',
+      `the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`,
+    );
   }
   const records = inSpecOrder(await options.store.listCandidateResults(sweepId), loaded.spec);
   const selection = (await options.store.getSelection(sweepId))!.selection;

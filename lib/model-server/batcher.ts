@@ -1,5 +1,6 @@
-import { ModelsweepError } from '../errors';
 import { Tensor } from 'onnxruntime-node';
+
+import { ModelsweepError } from '../errors';
 
 export interface BatchingOptions {
   /** Most rows (first-dimension entries) run together. 1 turns batching off. */
@@ -41,7 +42,12 @@ function concat(tensors: readonly Tensor[]): Tensor {
   const first = tensors[0];
   const rows = tensors.reduce((n, t) => n + t.dims[0], 0);
   const dims = [rows, ...first.dims.slice(1)];
-  if (first.type === 'string') return new Tensor('string', tensors.flatMap((t) => t.data as string[]), dims);
+  if (first.type === 'string')
+    return new Tensor(
+      'string',
+      tensors.flatMap((t) => t.data as string[]),
+      dims,
+    );
   const data = first.data as Float32Array;
   const out = new (data.constructor as new (n: number) => Float32Array)(tensors.reduce((n, t) => n + (t.data as Float32Array).length, 0));
   let offset = 0;
@@ -72,7 +78,8 @@ export class DynamicBatcher {
     private readonly run: Run,
     private readonly options: BatchingOptions,
   ) {
-    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new ModelsweepError('invalid-input', `maxBatchSize must be a whole number of at least 1, got ${options.maxBatchSize}`);
+    if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1)
+      throw new ModelsweepError('invalid-input', `maxBatchSize must be a whole number of at least 1, got ${options.maxBatchSize}`);
     if (!(options.maxDelayMs >= 0)) throw new ModelsweepError('invalid-input', `maxDelayMs must be 0 or more, got ${options.maxDelayMs}`);
   }
 

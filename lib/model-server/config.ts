@@ -1,5 +1,6 @@
-import { ModelsweepError } from '../errors';
 import { z } from 'zod';
+
+import { ModelsweepError } from '../errors';
 import { DEFAULT_MAX_BODY_BYTES } from './invocation';
 
 const integerFromEnv = (name: string, min: number) =>
@@ -29,7 +30,10 @@ export interface ModelServerConfig {
   readonly batchDelayMs: number;
 }
 
-/** Reads `MODEL_PATH`, `MODEL_SERVER_THREADS`, `MAX_BODY_BYTES`, `MODEL_SERVER_MAX_BATCH` and `MODEL_SERVER_BATCH_DELAY_MS`, naming the variable that is wrong. */
+/**
+ * Reads `MODEL_PATH`, `MODEL_SERVER_THREADS`, `MAX_BODY_BYTES`, `MODEL_SERVER_MAX_BATCH` and
+ * `MODEL_SERVER_BATCH_DELAY_MS`, naming the variable that is wrong.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -1,13 +1,7 @@
 import { ModelsweepError } from '../errors';
 
 /** Why a request did not produce a prediction; `status` is the HTTP status it maps to. */
-export type ModelServerErrorCode =
-  | 'BadRequest'
-  | 'PayloadTooLarge'
-  | 'UnsupportedMediaType'
-  | 'NotFound'
-  | 'MethodNotAllowed'
-  | 'ModelError';
+export type ModelServerErrorCode = 'BadRequest' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'NotFound' | 'MethodNotAllowed' | 'ModelError';
 
 const STATUS: Record<ModelServerErrorCode, number> = {
   BadRequest: 400,

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import type { Logger } from '@aws-lambda-powertools/logger';
+
 import type { BatchingOptions } from './batcher';
 import { errorBody, ModelServerError, payloadTooLarge } from './errors';
 import { DEFAULT_MAX_BODY_BYTES, handleInvocation, type InvocationResult } from './invocation';
-import { healthBody, loadModel, type LoadedModel } from './model';
+import { healthBody, type LoadedModel, loadModel } from './model';
 
 export interface ModelHttpServerOptions {
   readonly modelPath: string;
@@ -63,13 +65,7 @@ export async function startModelHttpServer(options: ModelHttpServerOptions): Pro
   };
 }
 
-async function route(
-  req: IncomingMessage,
-  res: ServerResponse,
-  model: Promise<LoadedModel>,
-  maxBodyBytes: number,
-  logger: Logger,
-): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, model: Promise<LoadedModel>, maxBodyBytes: number, logger: Logger): Promise<void> {
   const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/ping' || path === '/health') {
@@ -77,7 +73,10 @@ async function route(
     return send(res, { status: 200, body: healthBody(await model) });
   }
   if (path !== '/invocations') {
-    return send(res, { status: 404, body: errorBody(new ModelServerError('NotFound', `no route ${path}; use POST /invocations or GET /ping`), requestId) });
+    return send(res, {
+      status: 404,
+      body: errorBody(new ModelServerError('NotFound', `no route ${path}; use POST /invocations or GET /ping`), requestId),
+    });
   }
   if (req.method !== 'POST') return send(res, methodNotAllowed('POST', requestId), 'POST');
   const text = await readBody(req, maxBodyBytes);

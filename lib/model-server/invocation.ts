@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { asModelServerError, errorBody, ModelServerError, type ErrorBody } from './errors';
-import { predict, type InferenceResponse, type LoadedModel } from './model';
+
+import { asModelServerError, type ErrorBody, errorBody, ModelServerError } from './errors';
+import { type InferenceResponse, type LoadedModel, predict } from './model';
 import { parseJsonBody } from './request';
 
 /** The largest request body accepted by default: Lambda's limit for a synchronous invocation. */
@@ -24,11 +25,7 @@ export interface RawInvocation {
  * URL and a SageMaker container all come through here. Never throws: every failure becomes a
  * status and an error body carrying the request id, and 5xx failures are logged with it.
  */
-export async function handleInvocation(
-  model: Promise<LoadedModel>,
-  raw: RawInvocation,
-  logger: Logger,
-): Promise<InvocationResult> {
+export async function handleInvocation(model: Promise<LoadedModel>, raw: RawInvocation, logger: Logger): Promise<InvocationResult> {
   try {
     checkContentType(raw.contentType);
     const body = parseJsonBody(raw.text);

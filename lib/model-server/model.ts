@@ -1,8 +1,9 @@
-import { ModelsweepError } from '../errors';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
-import { DynamicBatcher, type BatchingOptions } from './batcher';
+
+import { ModelsweepError } from '../errors';
+import { type BatchingOptions, DynamicBatcher } from './batcher';
 import { ModelServerError } from './errors';
-import { parseInferenceRequest, toFeeds, type TensorType } from './request';
+import { parseInferenceRequest, type TensorType, toFeeds } from './request';
 
 export interface LoadModelOptions {
   /** Path of the `.onnx` file. */

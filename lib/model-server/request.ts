@@ -1,5 +1,6 @@
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { z } from 'zod';
+
 import { formatPath } from '../util/field-path';
 import { ModelServerError } from './errors';
 
@@ -89,10 +90,7 @@ export function toFeeds(
   return feeds;
 }
 
-function instancesToInputs(
-  instances: unknown[][],
-  inputs: readonly InferenceSession.ValueMetadata[],
-): Record<string, TensorInput> {
+function instancesToInputs(instances: unknown[][], inputs: readonly InferenceSession.ValueMetadata[]): Record<string, TensorInput> {
   if (inputs.length !== 1) {
     throw new ModelServerError(
       'BadRequest',
@@ -103,12 +101,17 @@ function instancesToInputs(
   const width = instances[0].length;
   const ragged = instances.findIndex((row) => row.length !== width);
   if (ragged >= 0) {
-    throw new ModelServerError('BadRequest', `every row needs ${width} values like row 0, this one has ${instances[ragged].length}`, `instances[${ragged}]`);
+    throw new ModelServerError(
+      'BadRequest',
+      `every row needs ${width} values like row 0, this one has ${instances[ragged].length}`,
+      `instances[${ragged}]`,
+    );
   }
   const data = new Array<number>(instances.length * width);
   instances.forEach((row, r) =>
     row.forEach((v, c) => {
-      if (typeof v !== 'number') throw new ModelServerError('BadRequest', `wrong dtype: rows hold numbers, got ${JSON.stringify(v)}`, `instances[${r}][${c}]`);
+      if (typeof v !== 'number')
+        throw new ModelServerError('BadRequest', `wrong dtype: rows hold numbers, got ${JSON.stringify(v)}`, `instances[${r}][${c}]`);
       data[r * width + c] = v;
     }),
   );
@@ -131,7 +134,11 @@ function toTensor(
   checkDims(meta.shape, input.dims, `${path}.dims`);
   const size = input.dims.reduce((a, b) => a * b, 1);
   if (input.data.length !== size) {
-    throw new ModelServerError('BadRequest', `wrong shape: dims ${JSON.stringify(input.dims)} need ${size} values, data has ${input.data.length}`, `${path}.data`);
+    throw new ModelServerError(
+      'BadRequest',
+      `wrong shape: dims ${JSON.stringify(input.dims)} need ${size} values, data has ${input.data.length}`,
+      `${path}.data`,
+    );
   }
   return makeTensor(modelType, convertData(modelType, input.data, `${path}.data`), input.dims);
 }
@@ -139,11 +146,19 @@ function toTensor(
 function checkDims(modelShape: ReadonlyArray<number | string>, dims: number[], path: string): void {
   if (modelShape.length === 0) return; // the model does not declare a shape
   if (dims.length !== modelShape.length) {
-    throw new ModelServerError('BadRequest', `wrong shape: the model expects ${modelShape.length} dimensions ${describeShape(modelShape)}, got ${dims.length}`, path);
+    throw new ModelServerError(
+      'BadRequest',
+      `wrong shape: the model expects ${modelShape.length} dimensions ${describeShape(modelShape)}, got ${dims.length}`,
+      path,
+    );
   }
   modelShape.forEach((expected, i) => {
     if (typeof expected === 'number' && expected >= 0 && dims[i] !== expected) {
-      throw new ModelServerError('BadRequest', `wrong shape: dimension ${i} must be ${expected} ${describeShape(modelShape)}, got ${dims[i]}`, `${path}[${i}]`);
+      throw new ModelServerError(
+        'BadRequest',
+        `wrong shape: dimension ${i} must be ${expected} ${describeShape(modelShape)}, got ${dims[i]}`,
+        `${path}[${i}]`,
+      );
     }
   });
 }

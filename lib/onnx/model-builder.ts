@@ -20,11 +20,7 @@ export function int64Initializer(name: string, values: number[]): onnx.ITensorPr
 }
 
 /** A tensor input or output description; a string dimension is symbolic (e.g. `batch`). */
-export function tensorValueInfo(
-  name: string,
-  elemType: number,
-  shape: Array<number | string>,
-): onnx.IValueInfoProto {
+export function tensorValueInfo(name: string, elemType: number, shape: Array<number | string>): onnx.IValueInfoProto {
   return {
     name,
     type: {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+
 import { formatMs, formatUsd, percentileLabel } from '../format/format';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
@@ -18,8 +19,16 @@ const msText = (n: number | undefined) => (n === undefined ? '–' : formatMs(n)
 /** What the charts plot, computed here so the page's script only draws. */
 export function chartData(results: SweepResults) {
   const plotted = (c: CandidateResult) => c.sloLatencyMs !== undefined && (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd) !== undefined;
-  const point = (c: CandidateResult) => ({ x: c.sloLatencyMs!, y: (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)!, id: c.id, recommended: c.recommended });
-  const frontier = results.candidates.filter((c) => c.onFrontier && plotted(c)).map(point).sort((a, b) => a.x - b.x);
+  const point = (c: CandidateResult) => ({
+    x: c.sloLatencyMs!,
+    y: (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)!,
+    id: c.id,
+    recommended: c.recommended,
+  });
+  const frontier = results.candidates
+    .filter((c) => c.onFrontier && plotted(c))
+    .map(point)
+    .sort((a, b) => a.x - b.x);
   return {
     pareto: {
       feasible: results.candidates.filter((c) => c.feasible && plotted(c)).map(point),
@@ -29,11 +38,23 @@ export function chartData(results: SweepResults) {
     },
     percentiles: results.candidates
       .filter((c) => c.phases.length > 0)
-      .map((c) => ({ id: c.id, phase: c.phases[0].name, p50: c.phases[0].p50Ms, p90: c.phases[0].p90Ms, p99: c.phases[0].p99Ms, p999: c.phases[0].p999Ms })),
+      .map((c) => ({
+        id: c.id,
+        phase: c.phases[0].name,
+        p50: c.phases[0].p50Ms,
+        p90: c.phases[0].p90Ms,
+        p99: c.phases[0].p99Ms,
+        p999: c.phases[0].p999Ms,
+      })),
     throughput: results.candidates
       .filter((c) => c.phases.length > 0)
-      .map((c) => ({ id: c.id, points: [...c.phases].sort((a, b) => a.achievedRps - b.achievedRps).map((p) => ({ x: p.achievedRps, y: p.sloLatencyMs, phase: p.name })) })),
-    cost: results.candidates.filter((c) => c.monthlyCostUsd !== undefined).map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
+      .map((c) => ({
+        id: c.id,
+        points: [...c.phases].sort((a, b) => a.achievedRps - b.achievedRps).map((p) => ({ x: p.achievedRps, y: p.sloLatencyMs, phase: p.name })),
+      })),
+    cost: results.candidates
+      .filter((c) => c.monthlyCostUsd !== undefined)
+      .map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
     sloLatencyMs: results.slo.latencyMs,
     percentile: results.slo.percentile,
   };

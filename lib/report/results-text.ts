@@ -1,9 +1,19 @@
+import { type Align, textTable } from '../format/text-table';
 import type { SweepResults } from './sweep-results';
-import { textTable, type Align } from '../format/text-table';
 
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
-  const header = ['candidate', 'kind', 'status', `p${results.slo.percentile} ms`, 'rps within SLO', 'instances', '$/month', '$/M inferences', 'verdict'];
+  const header = [
+    'candidate',
+    'kind',
+    'status',
+    `p${results.slo.percentile} ms`,
+    'rps within SLO',
+    'instances',
+    '$/month',
+    '$/M inferences',
+    'verdict',
+  ];
   const rows = results.candidates.map((c) => [
     `${c.recommended ? '* ' : '  '}${c.id}`,
     c.kind,
@@ -18,7 +28,9 @@ export function resultsText(results: SweepResults): string {
   const align = header.map((_, i): Align => (i < 3 || i === header.length - 1 ? 'left' : 'right'));
   const out = [`sweep ${results.sweepId} (model ${results.model}): ${results.status}`, '', ...textTable([header, ...rows], { align }), ''];
   const best = results.candidates.find((c) => c.recommended);
-  out.push(best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO');
+  out.push(
+    best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO',
+  );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
   return out.join('\n');
 }

@@ -110,7 +110,9 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
         configuration,
         phases: (record?.phases ?? []).map((p) => phaseRow(p, spec.slo.percentile)),
         ...(record?.teardownError ? { teardownError: record.teardownError } : {}),
-        ...(verdict.monthlyCostUsd === undefined && verdict.costPerHourUsd !== undefined ? { oneInstanceMonthlyUsd: round(verdict.costPerHourUsd * hoursPerMonth, 2) } : {}),
+        ...(verdict.monthlyCostUsd === undefined && verdict.costPerHourUsd !== undefined
+          ? { oneInstanceMonthlyUsd: round(verdict.costPerHourUsd * hoursPerMonth, 2) }
+          : {}),
       };
     }),
     spec: input.sweep.spec,
@@ -151,7 +153,19 @@ const csvCell = (value: unknown): string => {
 /** `results.csv`: one row per candidate and phase (a candidate with no phase has one row). */
 export function resultsCsv(results: SweepResults): string {
   const rows = results.candidates.flatMap((c) => {
-    const verdict = [c.id, c.kind, c.status, c.recommended, c.feasible, c.onFrontier, c.sloLatencyMs, c.maxRpsWithinSlo, c.instances, c.monthlyCostUsd, c.costPerMillionInferencesUsd];
+    const verdict = [
+      c.id,
+      c.kind,
+      c.status,
+      c.recommended,
+      c.feasible,
+      c.onFrontier,
+      c.sloLatencyMs,
+      c.maxRpsWithinSlo,
+      c.instances,
+      c.monthlyCostUsd,
+      c.costPerMillionInferencesUsd,
+    ];
     const phases = c.phases.length > 0 ? c.phases : [undefined];
     return phases.map((p) => [
       ...verdict,

@@ -1,9 +1,10 @@
-import { ModelsweepError } from '../errors';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { ModelsweepError } from '../errors';
 import type { ResultsStore } from '../store/results-store';
 import { htmlReport } from './html-report';
-import { resultsCsv, sweepResults, type SweepResults } from './sweep-results';
+import { resultsCsv, type SweepResults, sweepResults } from './sweep-results';
 
 /** The results of a finished sweep, from the store; undefined when there is no such sweep. */
 export async function loadSweepResults(store: ResultsStore, sweepId: string): Promise<SweepResults | undefined> {
@@ -21,7 +22,9 @@ export interface ReportFiles {
 }
 
 /** The report's files by name, with their content types: report.html, results.json, results.csv. */
-export function reportFiles(results: SweepResults): Array<{ readonly name: keyof ReportFiles; readonly file: string; readonly body: string; readonly contentType: string }> {
+export function reportFiles(
+  results: SweepResults,
+): Array<{ readonly name: keyof ReportFiles; readonly file: string; readonly body: string; readonly contentType: string }> {
   return [
     { name: 'html', file: 'report.html', body: htmlReport(results), contentType: 'text/html; charset=utf-8' },
     { name: 'json', file: 'results.json', body: `${JSON.stringify(results, null, 2)}\n`, contentType: 'application/json' },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
 import { maxProbes } from '../load/rate-search';
@@ -65,6 +66,8 @@ export function loadOf(spec: SweepSpec): { loadSeconds: number; requests: number
 /** What measuring one candidate involves at most ({@link loadOf}), for the cost estimate made before it is deployed. */
 export function measurementPlanOf(spec: SweepSpec, payloads: readonly Payload[]): MeasurementPlan {
   const totalWeight = payloads.reduce((sum, p) => sum + (p.weight ?? 1), 0);
-  const meanRequestBytes = payloads.reduce((sum, p) => sum + (p.weight ?? 1) * (typeof p.body === 'string' ? Buffer.byteLength(p.body) : p.body.byteLength), 0) / totalWeight;
+  const meanRequestBytes =
+    payloads.reduce((sum, p) => sum + (p.weight ?? 1) * (typeof p.body === 'string' ? Buffer.byteLength(p.body) : p.body.byteLength), 0) /
+    totalWeight;
   return { ...loadOf(spec), assumedDurationMs: spec.slo.latencyMs, meanRequestBytes };
 }

@@ -1,8 +1,8 @@
+import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
+import { formatMs, formatUsd, percentileLabel } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { candidateCost, type CandidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import { percentileInterval } from '../load/stop-rules';
-import { formatMs, formatUsd, percentileLabel } from '../format/format';
 
 export interface SelectionSlo {
   readonly percentile: number;
@@ -23,7 +23,10 @@ export interface CandidateOutcome {
   readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
   /** Why it failed, was unavailable or was refused. */
   readonly reason?: string;
-  /** `instances`: capacity grows by adding instances (SageMaker real-time, Azure, http, local); `per-request`: the platform scales it (Lambda, serverless). */
+  /**
+   * `instances`: capacity grows by adding instances (SageMaker real-time, Azure, http, local);
+   * `per-request`: the platform scales it (Lambda, serverless).
+   */
   readonly scaling: 'instances' | 'per-request';
   readonly phases: readonly PhaseResult[];
 }
@@ -67,7 +70,6 @@ export interface Selection {
   readonly candidates: CandidateVerdict[];
 }
 
-
 interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
   readonly failure?: string;
 }
@@ -92,12 +94,16 @@ export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
 
 function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const { slo, traffic } = input;
-  if (candidate.status !== 'measured') return { id: candidate.id, status: candidate.status, feasible: false, failure: candidate.reason ?? candidate.status };
+  if (candidate.status !== 'measured')
+    return { id: candidate.id, status: candidate.status, feasible: false, failure: candidate.reason ?? candidate.status };
   const phases = candidate.phases.filter((p) => p.requests > 0);
   if (phases.length === 0) return { id: candidate.id, status: candidate.status, feasible: false, failure: 'no phase was measured' };
   const passing = phases.filter((p) => phaseMeetsSlo(p, slo));
   // The deciding phase: the busiest that met the SLO; with none, the lightest (the kindest test).
-  const deciding = passing.length > 0 ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a)) : phases.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
+  const deciding =
+    passing.length > 0
+      ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a))
+      : phases.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   const base = { id: candidate.id, status: candidate.status };
   if (passing.length === 0) {
     const latency = sloLatencyOf(deciding, slo.percentile);
@@ -111,14 +117,22 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   }
   const maxRps = deciding.achievedRps;
   if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {
-    return { ...base, maxRpsWithinSlo: maxRps, feasible: false, failure: `fails the SLO (highest rate within it ${maxRps.toFixed(1)} rps < minimum ${slo.minThroughput} rps)` };
+    return {
+      ...base,
+      maxRpsWithinSlo: maxRps,
+      feasible: false,
+      failure: `fails the SLO (highest rate within it ${maxRps.toFixed(1)} rps < minimum ${slo.minThroughput} rps)`,
+    };
   }
   // Per-request platforms scale out by themselves: one "unit" is the whole endpoint.
   const instances = candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / maxRps - 1e-9)) : 1;
   // The latency to compare is the one at the load each unit carries at the forecast peak: the
   // lightest passing phase at or above it (the busiest one only says how far capacity goes).
   const perUnitLoad = traffic.peakRps / instances;
-  const atPeak = passing.filter((p) => p.achievedRps >= 0.9 * perUnitLoad).reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
+  const atPeak =
+    passing
+      .filter((p) => p.achievedRps >= 0.9 * perUnitLoad)
+      .reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
   return {
     ...base,
     ...sloLatencyOf(atPeak, slo.percentile),
@@ -139,13 +153,15 @@ function costFields(cost: CandidateCost): Pick<CandidateVerdict, 'monthlyCostUsd
 
 /** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */
 export function paretoFrontier<T extends { id: string; monthlyCostUsd?: number; sloLatencyMs?: number }>(items: readonly T[]): string[] {
-  return items
-    .filter((a) => !items.some((b) => b !== a && dominates(b, a)))
-    .map((a) => a.id);
+  return items.filter((a) => !items.some((b) => b !== a && dominates(b, a))).map((a) => a.id);
 }
 
 function dominates(b: { monthlyCostUsd?: number; sloLatencyMs?: number }, a: { monthlyCostUsd?: number; sloLatencyMs?: number }): boolean {
-  return b.monthlyCostUsd! <= a.monthlyCostUsd! && b.sloLatencyMs! <= a.sloLatencyMs! && (b.monthlyCostUsd! < a.monthlyCostUsd! || b.sloLatencyMs! < a.sloLatencyMs!);
+  return (
+    b.monthlyCostUsd! <= a.monthlyCostUsd! &&
+    b.sloLatencyMs! <= a.sloLatencyMs! &&
+    (b.monthlyCostUsd! < a.monthlyCostUsd! || b.sloLatencyMs! < a.sloLatencyMs!)
+  );
 }
 
 /**
@@ -166,7 +182,10 @@ export function selectCandidate(input: SelectionInput): Selection {
       ? [j.monthlyCostUsd!, j.sloLatencyMs!]
       : strategy.type === 'speed'
         ? [j.sloLatencyMs!, j.monthlyCostUsd!]
-        : [strategy.weight * (j.monthlyCostUsd! / Math.max(minCost, 1e-9)) + (1 - strategy.weight) * (j.sloLatencyMs! / Math.max(minLatency, 1e-9)), j.monthlyCostUsd!];
+        : [
+            strategy.weight * (j.monthlyCostUsd! / Math.max(minCost, 1e-9)) + (1 - strategy.weight) * (j.sloLatencyMs! / Math.max(minLatency, 1e-9)),
+            j.monthlyCostUsd!,
+          ];
   const ranked = [...feasible].sort((a, b) => {
     const [a1, a2] = score(a);
     const [b1, b2] = score(b);
@@ -180,7 +199,13 @@ export function selectCandidate(input: SelectionInput): Selection {
     const cheaper = runnerUp.monthlyCostUsd! < best.monthlyCostUsd! ? runnerUp : best;
     confidenceNote = `${best.id} and ${runnerUp.id} cannot be told apart: their ${percentileLabel(slo.percentile)} intervals overlap (${interval(best)} and ${interval(runnerUp)}); choosing the cheaper, ${cheaper.id}`;
     best = cheaper;
-  } else if (best && runnerUp && strategy.type === 'cost' && Math.abs(runnerUp.monthlyCostUsd! - best.monthlyCostUsd!) < 0.005 && overlaps(best, runnerUp)) {
+  } else if (
+    best &&
+    runnerUp &&
+    strategy.type === 'cost' &&
+    Math.abs(runnerUp.monthlyCostUsd! - best.monthlyCostUsd!) < 0.005 &&
+    overlaps(best, runnerUp)
+  ) {
     confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${percentileLabel(slo.percentile)} intervals overlap; either will do`;
   }
 
@@ -201,7 +226,15 @@ function overlaps(a: Judged, b: Judged): boolean {
 
 const interval = (j: Judged) => `${formatMs(j.sloLatencyIntervalMs![0])}–${formatMs(j.sloLatencyIntervalMs![1])}`;
 
-function reasonFor(j: Judged, failure: string | undefined, best: Judged | undefined, recommended: boolean, onFrontier: boolean, feasible: Judged[], input: SelectionInput): string {
+function reasonFor(
+  j: Judged,
+  failure: string | undefined,
+  best: Judged | undefined,
+  recommended: boolean,
+  onFrontier: boolean,
+  feasible: Judged[],
+  input: SelectionInput,
+): string {
   const { slo, strategy } = input;
   if (j.status === 'unavailable') return `unavailable: ${failure}`;
   if (j.status === 'failed') return `failed: ${failure}`;
@@ -209,11 +242,13 @@ function reasonFor(j: Judged, failure: string | undefined, best: Judged | undefi
   if (!j.feasible) return failure!;
   const summary = `${formatUsd(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${percentileLabel(slo.percentile)} ${formatMs(j.sloLatencyMs!)}`;
   if (recommended) {
-    const by = strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
+    const by =
+      strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
     return `recommended: ${by} that meets ${percentileLabel(slo.percentile)} ≤ ${formatMs(slo.latencyMs)} at ${input.traffic.peakRps} rps peak: ${summary}`;
   }
   const dominator = feasible.find((other) => other !== j && dominates(other, j));
-  if (dominator) return `dominated by ${dominator.id}: it costs ${formatUsd(dominator.monthlyCostUsd!)} and has ${percentileLabel(slo.percentile)} ${formatMs(dominator.sloLatencyMs!)} (this: ${summary})`;
+  if (dominator)
+    return `dominated by ${dominator.id}: it costs ${formatUsd(dominator.monthlyCostUsd!)} and has ${percentileLabel(slo.percentile)} ${formatMs(dominator.sloLatencyMs!)} (this: ${summary})`;
   if (onFrontier && best) {
     const faster = j.sloLatencyMs! < best.sloLatencyMs!;
     return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${formatUsd(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more` : `cheaper than ${best.id} but slower`} (${summary})`;

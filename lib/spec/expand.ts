@@ -12,11 +12,31 @@ interface CandidateBase {
 export type Candidate = CandidateBase &
   (
     | ({ readonly kind: 'sagemaker-realtime'; readonly instanceType: string; readonly instanceCount: number } & SageMakerModelFields)
-    | ({ readonly kind: 'sagemaker-serverless'; readonly memorySizeMb: number; readonly maxConcurrency: number; readonly provisionedConcurrency: number; readonly coldStartAfterIdleMs?: number } & SageMakerModelFields)
-    | { readonly kind: 'lambda'; readonly functionName: string; readonly memorySizeMb: number; readonly architecture: 'arm64' | 'x86_64'; readonly region?: string; readonly maxParallelInvocations: number }
+    | ({
+        readonly kind: 'sagemaker-serverless';
+        readonly memorySizeMb: number;
+        readonly maxConcurrency: number;
+        readonly provisionedConcurrency: number;
+        readonly coldStartAfterIdleMs?: number;
+      } & SageMakerModelFields)
+    | {
+        readonly kind: 'lambda';
+        readonly functionName: string;
+        readonly memorySizeMb: number;
+        readonly architecture: 'arm64' | 'x86_64';
+        readonly region?: string;
+        readonly maxParallelInvocations: number;
+      }
     | ({ readonly kind: 'azureml'; readonly sku: string; readonly instanceCount: number } & AzureDeploymentFields)
     | { readonly kind: 'http'; readonly url: string; readonly costPerHour: number; readonly headers: Readonly<Record<string, string>> }
-    | { readonly kind: 'local'; readonly threads: number; readonly maxBatchSize: number; readonly batchDelayMs?: number; readonly modelPath?: string; readonly costPerHour: number }
+    | {
+        readonly kind: 'local';
+        readonly threads: number;
+        readonly maxBatchSize: number;
+        readonly batchDelayMs?: number;
+        readonly modelPath?: string;
+        readonly costPerHour: number;
+      }
   );
 
 /** What SageMaker candidates of a group share: the model they serve and where. */
@@ -56,7 +76,11 @@ function grid<T extends Record<string, readonly unknown[]>>(lists: T): Array<{ [
   ) as Array<{ [K in keyof T]: T[K][number] }>;
 }
 
-const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9.]+/g, '-').replace(/^-+|-+$/g, '');
+const slug = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 
 /** The concrete candidates of one group of the spec. */
 export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
@@ -70,7 +94,11 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         ...sagemakerModelOf(group),
       }));
     case 'sagemaker-serverless':
-      return grid({ memorySizeMb: group.memorySizesMb, maxConcurrency: group.maxConcurrency, provisionedConcurrency: group.provisionedConcurrency }).map((c) => ({
+      return grid({
+        memorySizeMb: group.memorySizesMb,
+        maxConcurrency: group.maxConcurrency,
+        provisionedConcurrency: group.provisionedConcurrency,
+      }).map((c) => ({
         ...base(`${c.memorySizeMb}mb-c${c.maxConcurrency}${c.provisionedConcurrency ? `-p${c.provisionedConcurrency}` : ''}`),
         kind: group.kind,
         ...c,
@@ -107,7 +135,17 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
     case 'http': {
       const url = new URL(group.url);
       const id = group.name ?? `http-${slug(`${url.hostname}-${url.port || url.protocol.replace(':', '')}${url.pathname}`)}`;
-      return [{ id, group: index, environment: group.environment ?? {}, kind: group.kind, url: group.url, costPerHour: group.costPerHour, headers: group.headers ?? {} }];
+      return [
+        {
+          id,
+          group: index,
+          environment: group.environment ?? {},
+          kind: group.kind,
+          url: group.url,
+          costPerHour: group.costPerHour,
+          headers: group.headers ?? {},
+        },
+      ];
     }
     case 'local':
       return grid({ threads: group.threads, maxBatchSize: group.maxBatchSize }).map(({ threads, maxBatchSize }) => ({

@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
-import { formatPath } from '../util/field-path';
-import { expandGroup, type Candidate } from './expand';
-import { sweepSpecSchema, type SweepSpec } from './schema';
 import { ModelsweepError } from '../errors';
+import { formatPath } from '../util/field-path';
+import { type Candidate, expandGroup } from './expand';
+import { type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
 export const MAX_CANDIDATES = 200;
@@ -21,7 +23,11 @@ export interface SpecIssue {
 
 /** A spec that could not be used, with every problem found. */
 export class SpecError extends ModelsweepError {
-  constructor(readonly file: string, readonly issues: readonly SpecIssue[], options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly SpecIssue[],
+    options?: { cause?: unknown },
+  ) {
     super(
       'invalid-spec',
       `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
@@ -53,7 +59,11 @@ export function loadSpecFile(file: string): LoadedSpec {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new SpecError(file, [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }], { cause: error });
+    throw new SpecError(
+      file,
+      [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }],
+      { cause: error },
+    );
   }
   return parseSpec(text, file, dirname(resolve(file)));
 }
@@ -67,12 +77,18 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new SpecError(file, doc.errors.map((e) => ({ path: '', message: `not valid YAML or JSON: ${e.message.split('\n')[0]}`, line: e.linePos?.[0].line })));
+    throw new SpecError(
+      file,
+      doc.errors.map((e) => ({ path: '', message: `not valid YAML or JSON: ${e.message.split('\n')[0]}`, line: e.linePos?.[0].line })),
+    );
   }
   const lineOf = (path: ReadonlyArray<PropertyKey>) => nodeLine(doc, lines, path);
   const parsed = sweepSpecSchema.safeParse(doc.toJS(), { reportInput: true });
   if (!parsed.success) {
-    throw new SpecError(file, parsed.error.issues.flatMap((issue) => specIssues(issue, lineOf)));
+    throw new SpecError(
+      file,
+      parsed.error.issues.flatMap((issue) => specIssues(issue, lineOf)),
+    );
   }
   const spec = parsed.data;
   const issues: SpecIssue[] = [];
@@ -92,21 +108,30 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
     if (group.kind === 'local' && checkFiles) {
       const modelPath = group.modelPath ?? spec.model.path;
       if (!modelPath) issues.push(at(['candidates', g], 'a local candidate needs a model: set modelPath here or model.path'));
-      else if (!existsSync(resolve(baseDir, modelPath))) issues.push(at(['candidates', g, group.modelPath ? 'modelPath' : 'kind'], `no such model file: ${resolve(baseDir, modelPath)}`));
+      else if (!existsSync(resolve(baseDir, modelPath)))
+        issues.push(at(['candidates', g, group.modelPath ? 'modelPath' : 'kind'], `no such model file: ${resolve(baseDir, modelPath)}`));
     }
     if (group.kind === 'sagemaker-realtime') {
       group.instanceTypes.forEach((type, t) => {
-        if (!findSageMakerInstance(type)) warnings.push(at(['candidates', g, 'instanceTypes', t], `${type} is not in modelsweep's instance catalog; it is used as given`));
+        if (!findSageMakerInstance(type))
+          warnings.push(at(['candidates', g, 'instanceTypes', t], `${type} is not in modelsweep's instance catalog; it is used as given`));
       });
     }
     for (const candidate of expandGroup(group, g)) {
       if (candidate.kind === 'sagemaker-serverless' && candidate.provisionedConcurrency > candidate.maxConcurrency) {
-        issues.push(at(['candidates', g, 'provisionedConcurrency'], `${candidate.provisionedConcurrency} is above maxConcurrency ${candidate.maxConcurrency} in candidate ${candidate.id}`));
+        issues.push(
+          at(
+            ['candidates', g, 'provisionedConcurrency'],
+            `${candidate.provisionedConcurrency} is above maxConcurrency ${candidate.maxConcurrency} in candidate ${candidate.id}`,
+          ),
+        );
         continue;
       }
       const first = seen.get(candidate.id);
       if (first !== undefined) {
-        issues.push(at(['candidates', g], `candidate id "${candidate.id}" is also produced by candidates[${first}]; give one of them a distinct name`));
+        issues.push(
+          at(['candidates', g], `candidate id "${candidate.id}" is also produced by candidates[${first}]; give one of them a distinct name`),
+        );
         continue;
       }
       seen.set(candidate.id, g);
@@ -114,7 +139,12 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
     }
   });
   if (candidates.length > MAX_CANDIDATES) {
-    issues.push(at(['candidates'], `expands to ${candidates.length} candidates, more than the ${MAX_CANDIDATES} one sweep may run; split the sweep or shorten the lists`));
+    issues.push(
+      at(
+        ['candidates'],
+        `expands to ${candidates.length} candidates, more than the ${MAX_CANDIDATES} one sweep may run; split the sweep or shorten the lists`,
+      ),
+    );
   }
   spec.load.phases.forEach((phase, p) => {
     if (phase.mode === 'stairs' && Math.floor((phase.to - phase.from) / phase.step) + 1 > 100) {

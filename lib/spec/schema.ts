@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
 
@@ -21,9 +22,7 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 
 /** One value or a list of values; a list expands into one candidate per value. */
 function oneOrMany<T extends z.ZodType>(item: T) {
-  return z
-    .union([item, z.array(item).min(1, 'needs at least one value')])
-    .transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
+  return z.union([item, z.array(item).min(1, 'needs at least one value')]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
 }
 
 const duration = z
@@ -48,7 +47,11 @@ const serverlessMemory = z
   .number()
   .int()
   .refine((mb) => mb >= 1024 && mb <= 6144 && mb % 1024 === 0, 'SageMaker serverless memory must be 1024, 2048, 3072, 4096, 5120 or 6144 MB');
-const lambdaMemory = z.number().int('must be a whole number of MB').min(128, 'Lambda memory is 128 to 10240 MB').max(10240, 'Lambda memory is 128 to 10240 MB');
+const lambdaMemory = z
+  .number()
+  .int('must be a whole number of MB')
+  .min(128, 'Lambda memory is 128 to 10240 MB')
+  .max(10240, 'Lambda memory is 128 to 10240 MB');
 
 const common = {
   /** Prefix of the candidates' ids. */
@@ -57,14 +60,25 @@ const common = {
 };
 
 /** An AWS region; default: the one the AWS SDK finds (AWS_REGION, the profile). */
-const awsRegion = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like us-east-1').optional();
+const awsRegion = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, 'must be an AWS region like us-east-1')
+  .optional();
 
 /** What a SageMaker candidate serves: the container image, model data and the role SageMaker runs it with. */
 const sagemakerModel = {
   region: awsRegion,
   /** The serving container: an ECR image URI (e.g. one built from modelsweep's model server context). */
-  image: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/, 'must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag'),
-  modelDataUrl: z.string().regex(/^s3:\/\//, 'must be an s3:// URL').optional(),
+  image: z
+    .string()
+    .regex(
+      /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
+      'must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag',
+    ),
+  modelDataUrl: z
+    .string()
+    .regex(/^s3:\/\//, 'must be an s3:// URL')
+    .optional(),
   /** The IAM role SageMaker assumes to pull the image and the model data. */
   executionRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/name'),
   /** Accept header of InvokeEndpoint. @default 'application/json' */
@@ -101,7 +115,12 @@ const candidateSchemas = [
     architectures: oneOrMany(z.enum(['arm64', 'x86_64'], { error: 'must be arm64 or x86_64' })).default(['arm64']),
     region: awsRegion,
     /** Most invocations in flight at once, so a phase can never burst beyond it. @default 50 */
-    maxParallelInvocations: z.number().int().min(1, 'maxParallelInvocations is 1 to 1000').max(1000, 'maxParallelInvocations is 1 to 1000').default(50),
+    maxParallelInvocations: z
+      .number()
+      .int()
+      .min(1, 'maxParallelInvocations is 1 to 1000')
+      .max(1000, 'maxParallelInvocations is 1 to 1000')
+      .default(50),
   }),
   strict({
     kind: z.literal('azureml'),
@@ -119,12 +138,20 @@ const candidateSchemas = [
     codeId: z.string().min(1).optional(),
     scoringScript: z.string().min(1).optional(),
     /** Azure region of a created endpoint. @default the workspace's */
-    location: z.string().regex(/^[a-z0-9]+$/, 'must be an Azure region like eastus').optional(),
+    location: z
+      .string()
+      .regex(/^[a-z0-9]+$/, 'must be an Azure region like eastus')
+      .optional(),
     /** Requests one instance serves at once; Azure answers 429 beyond it. @default 1 (Azure's default) */
-    maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance').max(1000, 'maxConcurrentRequestsPerInstance is at most 1000').default(1),
+    maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance')
+      .max(1000, 'maxConcurrentRequestsPerInstance is at most 1000')
+      .default(1),
     skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
     instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
-  }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), { message: 'codeId and scoringScript go together', path: ['scoringScript'] }),
+  }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), {
+    message: 'codeId and scoringScript go together',
+    path: ['scoringScript'],
+  }),
   strict({
     kind: z.literal('http'),
     ...common,
@@ -156,8 +183,18 @@ export type CandidateGroup = z.output<typeof candidateGroupSchema>;
 
 const payloadSchema = z.union(
   [
-    strict({ file: z.string().min(1), contentType: z.string().min(1).default('application/json'), weight: positive('weight').default(1), name: z.string().optional() }),
-    strict({ body: z.string(), contentType: z.string().min(1).default('application/json'), weight: positive('weight').default(1), name: z.string().optional() }),
+    strict({
+      file: z.string().min(1),
+      contentType: z.string().min(1).default('application/json'),
+      weight: positive('weight').default(1),
+      name: z.string().optional(),
+    }),
+    strict({
+      body: z.string(),
+      contentType: z.string().min(1).default('application/json'),
+      weight: positive('weight').default(1),
+      name: z.string().optional(),
+    }),
   ],
   { error: () => 'each payload needs either "file" (a path) or "body" (inline text), with optional contentType, weight and name' },
 );
@@ -221,14 +258,17 @@ const trafficSchema = strict({
 }).refine((t) => t.peakRps >= t.averageRps, { message: 'peakRps must be at least averageRps', path: ['peakRps'] });
 
 const strategySchema = z
-  .union([
-    z.enum(['cost', 'speed', 'balanced'], { error: 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' }),
-    strict({
-      type: z.enum(['cost', 'speed', 'balanced']),
-      /** balanced only: the weight of cost against latency, 0 (all latency) to 1 (all cost). */
-      weight: z.number().min(0, 'weight is 0 to 1').max(1, 'weight is 0 to 1').default(0.5),
-    }),
-  ], { error: () => 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' })
+  .union(
+    [
+      z.enum(['cost', 'speed', 'balanced'], { error: 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' }),
+      strict({
+        type: z.enum(['cost', 'speed', 'balanced']),
+        /** balanced only: the weight of cost against latency, 0 (all latency) to 1 (all cost). */
+        weight: z.number().min(0, 'weight is 0 to 1').max(1, 'weight is 0 to 1').default(0.5),
+      }),
+    ],
+    { error: () => 'strategy is cost, speed, balanced, or { type: balanced, weight: 0..1 }' },
+  )
   .transform((s) => (typeof s === 'string' ? { type: s, weight: 0.5 } : s));
 
 export const sweepSpecSchema = strict({

@@ -1,7 +1,9 @@
-import { ModelsweepError } from '../errors';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'node:net';
+
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+
+import { ModelsweepError } from '../errors';
 import { createTableInput } from './table';
 
 export interface LocalDynamo {

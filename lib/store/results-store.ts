@@ -1,6 +1,7 @@
-import { ModelsweepError } from '../errors';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+import { ModelsweepError } from '../errors';
 import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
@@ -84,7 +85,10 @@ export type WriteOutcome = 'written' | 'already-recorded';
 export class ResultsStore {
   private readonly db: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    readonly tableName: string,
+  ) {
     this.db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -163,7 +167,11 @@ export class ResultsStore {
           Key: keys.sweep(sweepId),
           UpdateExpression: 'SET reserved = :next, reservations = :count',
           ConditionExpression: sweep.reservations ? 'reservations = :previous' : 'attribute_not_exists(reservations)',
-          ExpressionAttributeValues: { ':next': { ...reserved, [candidateId]: usd }, ':count': (sweep.reservations ?? 0) + 1, ...(sweep.reservations ? { ':previous': sweep.reservations } : {}) },
+          ExpressionAttributeValues: {
+            ':next': { ...reserved, [candidateId]: usd },
+            ':count': (sweep.reservations ?? 0) + 1,
+            ...(sweep.reservations ? { ':previous': sweep.reservations } : {}),
+          },
         }),
       );
       return { granted: true, reservedUsd: total + usd };
@@ -175,17 +183,19 @@ export class ResultsStore {
 
   /** Says on a candidate's record that its teardown left something behind. */
   async noteTeardownError(sweepId: string, candidateId: string, message: string): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.candidate(sweepId, candidateId),
-        UpdateExpression: 'SET teardownError = :message',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':message': message },
-      }),
-    ).catch((error) => {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.candidate(sweepId, candidateId),
+          UpdateExpression: 'SET teardownError = :message',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeValues: { ':message': message },
+        }),
+      )
+      .catch((error) => {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      });
   }
 
   async putSelection(record: SelectionRecord): Promise<WriteOutcome> {
@@ -213,7 +223,15 @@ export class ResultsStore {
   /** The latest sweeps of every model, newest first (a scan: for status listings, not hot paths). */
   async recentSweeps(limit = 20): Promise<SweepRecord[]> {
     const items = await allPages((start) =>
-      this.db.send(new ScanCommand({ TableName: this.tableName, FilterExpression: '#type = :sweep', ExpressionAttributeNames: { '#type': 'type' }, ExpressionAttributeValues: { ':sweep': 'sweep' }, ExclusiveStartKey: start })),
+      this.db.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#type = :sweep',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: { ':sweep': 'sweep' },
+          ExclusiveStartKey: start,
+        }),
+      ),
     );
     return items
       .map((i) => strip<SweepRecord>(i))

@@ -14,9 +14,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export const RESULTS_TABLE = {
   partitionKey: { name: 'PK', type: 'S' },
   sortKey: { name: 'SK', type: 'S' },
-  globalSecondaryIndexes: [
-    { indexName: 'ByModel', partitionKey: { name: 'GSI1PK', type: 'S' }, sortKey: { name: 'GSI1SK', type: 'S' } },
-  ],
+  globalSecondaryIndexes: [{ indexName: 'ByModel', partitionKey: { name: 'GSI1PK', type: 'S' }, sortKey: { name: 'GSI1SK', type: 'S' } }],
   billingMode: 'PAY_PER_REQUEST',
 } as const;
 
@@ -27,7 +25,10 @@ export const keys = {
   candidate: (sweepId: string, candidateId: string) => ({ PK: `SWEEP#${sweepId}`, SK: `CANDIDATE#${candidateId}` }),
   selection: (sweepId: string) => ({ PK: `SWEEP#${sweepId}`, SK: 'SELECTION' }),
   /** A measured phase of a candidate still being measured (the workflow records each as it ends). */
-  phase: (sweepId: string, candidateId: string, index: number) => ({ PK: `SWEEP#${sweepId}`, SK: `PHASE#${candidateId}#${String(index).padStart(4, '0')}` }),
+  phase: (sweepId: string, candidateId: string, index: number) => ({
+    PK: `SWEEP#${sweepId}`,
+    SK: `PHASE#${candidateId}#${String(index).padStart(4, '0')}`,
+  }),
   modelHistory: (model: string, createdAt: string, sweepId: string) => ({ GSI1PK: `MODEL#${model}`, GSI1SK: `${createdAt}#${sweepId}` }),
 };
 
@@ -38,7 +39,11 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
     { AttributeName: pk.name, KeyType: 'HASH' as const },
     { AttributeName: sk.name, KeyType: 'RANGE' as const },
   ];
-  for (const k of [RESULTS_TABLE.partitionKey, RESULTS_TABLE.sortKey, ...RESULTS_TABLE.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]) {
+  for (const k of [
+    RESULTS_TABLE.partitionKey,
+    RESULTS_TABLE.sortKey,
+    ...RESULTS_TABLE.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey]),
+  ]) {
     attributes.set(k.name, k.type);
   }
   return {

@@ -1,10 +1,12 @@
 import type { CandidatePricing } from '../cost/candidate-cost';
-import type { KindRules } from './kind-rules';
 import type { PriceCatalog } from '../cost/catalog';
-import type { Invoker, InvokeFailure } from '../load/invoker';
+import type { CandidateError } from '../errors';
+import type { InvokeFailure, Invoker } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
-import { ModelsweepError } from '../errors';
+import type { KindRules } from './kind-rules';
+
+export { CandidateError, SetupError } from '../errors';
 
 /** A deployed candidate, as far as the sweep needs to know it. */
 export interface Deployment {
@@ -98,28 +100,11 @@ export interface TargetAdapter<D extends Deployment = Deployment> extends KindRu
   estimateMeasurementCost(candidate: Candidate, plan: MeasurementPlan, prices: PriceCatalog): MeasurementCost;
 }
 
-/** A candidate that could not be measured, and why: `unavailable` (quota, region, architecture) or `failed`. */
-export class CandidateError extends ModelsweepError {
-  constructor(
-    readonly status: 'failed' | 'unavailable',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(status === 'failed' ? 'candidate-failed' : 'candidate-unavailable', message, options);
-    this.name = 'CandidateError';
-  }
-}
-
-/** The sweep cannot start (no credentials, no region): nothing has been created. */
-export class SetupError extends ModelsweepError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('setup', message, options);
-    this.name = 'SetupError';
-  }
-}
-
 /** The measurement cost of a candidate billed by the hour: its hours of load, plus provisioning. */
 export function hourlyMeasurementCost(usdPerHour: number, plan: MeasurementPlan, provisioningSeconds: number, what: string): MeasurementCost {
   const hours = (plan.loadSeconds + provisioningSeconds) / 3600;
-  return { usd: usdPerHour * hours, basis: `${hours.toFixed(2)} h of ${what} at $${usdPerHour.toFixed(3)}/h${provisioningSeconds > 0 ? ` (including ~${Math.round(provisioningSeconds / 60)} min to deploy and remove)` : ''}` };
+  return {
+    usd: usdPerHour * hours,
+    basis: `${hours.toFixed(2)} h of ${what} at $${usdPerHour.toFixed(3)}/h${provisioningSeconds > 0 ? ` (including ~${Math.round(provisioningSeconds / 60)} min to deploy and remove)` : ''}`,
+  };
 }

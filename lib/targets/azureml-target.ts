@@ -1,15 +1,16 @@
-import { KIND_RULES } from './kind-rules';
-import { ModelsweepError } from '../errors';
 import type { AzureMachineLearningWorkspaces, OnlineDeployment, OnlineEndpoint } from '@azure/arm-machinelearning';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+
 import { instanceHourPrice } from '../cost/estimate';
+import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, SetupError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
-import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
+import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, SetupError, type TargetAdapter } from './adapter';
 import { azureMlClient, azureRetryOptions, checkAzureAccess } from './cloud/azure-access';
-import { classify, isNotFound, retrying, teardownSteps, type RetryOptions } from './cloud/retry';
+import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
+import { classify, isNotFound, retrying, type RetryOptions, teardownSteps } from './cloud/retry';
+import { KIND_RULES } from './kind-rules';
 
 type AzureCandidate = Extract<Candidate, { kind: 'azureml' }>;
 
@@ -166,7 +167,12 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
       const teardown = () =>
         teardownSteps(
           requested
-            ? [[`delete deployment ${deploymentName} of endpoint ${c.endpointName}`, () => ml.onlineDeployments.beginDeleteAndWait(c.resourceGroup, c.workspace, c.endpointName, deploymentName, lro)]]
+            ? [
+                [
+                  `delete deployment ${deploymentName} of endpoint ${c.endpointName}`,
+                  () => ml.onlineDeployments.beginDeleteAndWait(c.resourceGroup, c.workspace, c.endpointName, deploymentName, lro),
+                ],
+              ]
             : [],
           retry,
         );
@@ -183,13 +189,18 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
             ...(c.environmentId ? { environmentId: c.environmentId } : {}),
             ...(c.codeId && c.scoringScript ? { codeConfiguration: { codeId: c.codeId, scoringScript: c.scoringScript } } : {}),
             environmentVariables: { ...c.environment },
-            requestSettings: { maxConcurrentRequestsPerInstance: c.maxConcurrentRequestsPerInstance, requestTimeout: isoSeconds(Math.min(context.timeoutMs, MAX_REQUEST_TIMEOUT_MS)) },
+            requestSettings: {
+              maxConcurrentRequestsPerInstance: c.maxConcurrentRequestsPerInstance,
+              requestTimeout: isoSeconds(Math.min(context.timeoutMs, MAX_REQUEST_TIMEOUT_MS)),
+            },
             description: `modelsweep candidate ${c.id} of sweep ${context.sweepId}`,
           },
         };
         // Sent means it may exist, even if the answer never came: teardown deletes it (not-found is fine).
         requested = true;
-        const poller = await call(() => ml.onlineDeployments.beginCreateOrUpdate(c.resourceGroup, c.workspace, c.endpointName, deploymentName, body, lro));
+        const poller = await call(() =>
+          ml.onlineDeployments.beginCreateOrUpdate(c.resourceGroup, c.workspace, c.endpointName, deploymentName, body, lro),
+        );
         return { candidate: c, candidateId: c.id, deploymentName, poller, teardown };
       } catch (error) {
         await teardown().catch(() => {});
@@ -206,7 +217,13 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
         deployment.scoring = await scoringOf(c);
       } catch (error) {
         if (abortSignal.aborted) {
-          throw new CandidateError('failed', context.signal?.aborted ? `interrupted while waiting for deployment ${deployment.deploymentName}` : `deployment ${deployment.deploymentName} not provisioned after ${Math.round(timeoutMs / 60_000)} min (${logsHint(c, deployment.deploymentName)})`, { cause: error });
+          throw new CandidateError(
+            'failed',
+            context.signal?.aborted
+              ? `interrupted while waiting for deployment ${deployment.deploymentName}`
+              : `deployment ${deployment.deploymentName} not provisioned after ${Math.round(timeoutMs / 60_000)} min (${logsHint(c, deployment.deploymentName)})`,
+            { cause: error },
+          );
         }
         const failure = azureFailure(error, `deployment ${deployment.deploymentName}`);
         throw failure.status === 'failed' ? new CandidateError('failed', `${failure.message} (${logsHint(c, deployment.deploymentName)})`) : failure;
@@ -230,7 +247,11 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
       await Promise.allSettled(sweep.ready.values());
       await teardownSteps(
         [...sweep.requested.values()].map(
-          (c) => [`delete endpoint ${c.endpointName}`, () => clientFor(c.subscriptionId).onlineEndpoints.beginDeleteAndWait(c.resourceGroup, c.workspace, c.endpointName, lro)] as const,
+          (c) =>
+            [
+              `delete endpoint ${c.endpointName}`,
+              () => clientFor(c.subscriptionId).onlineEndpoints.beginDeleteAndWait(c.resourceGroup, c.workspace, c.endpointName, lro),
+            ] as const,
         ),
         retry,
       );
@@ -252,7 +273,10 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
 /** Quota, capacity and SKUs a region does not offer make a candidate unavailable; anything else failed. */
 function azureFailure(error: unknown, doing: string): CandidateError {
   const failure = classify(error, doing);
-  if (failure.status === 'failed' && /(sku|instance type|vm size)\b.*\bnot (supported|available)|not available in (this|the) region/i.test(failure.message)) {
+  if (
+    failure.status === 'failed' &&
+    /(sku|instance type|vm size)\b.*\bnot (supported|available)|not available in (this|the) region/i.test(failure.message)
+  ) {
     return new CandidateError('unavailable', failure.message);
   }
   return failure;
@@ -295,6 +319,8 @@ export function azureMlRoleDefinition(workspace: { subscriptionId: string; resou
       `${ml}/locations/*/read`,
     ],
     DataActions: [`${ml}/workspaces/onlineEndpoints/score/action`],
-    AssignableScopes: [`/subscriptions/${workspace.subscriptionId}/resourceGroups/${workspace.resourceGroup}/providers/${ml}/workspaces/${workspace.workspace}`],
+    AssignableScopes: [
+      `/subscriptions/${workspace.subscriptionId}/resourceGroups/${workspace.resourceGroup}/providers/${ml}/workspaces/${workspace.workspace}`,
+    ],
   };
 }

@@ -1,9 +1,10 @@
-import { KIND_RULES } from './kind-rules';
-import { ModelsweepError } from '../errors';
 import { request } from 'undici';
+
+import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
+import { KIND_RULES } from './kind-rules';
 
 type HttpCandidate = Extract<Candidate, { kind: 'http' }>;
 

@@ -49,7 +49,10 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     scaling: 'per-request',
     provisioningSeconds: 15 * 60,
     laneKey: ownLane,
-    coldStartProbes: (c) => ({ afterDeploy: true, ...(c.kind === 'sagemaker-serverless' && c.coldStartAfterIdleMs ? { afterIdleMs: c.coldStartAfterIdleMs } : {}) }),
+    coldStartProbes: (c) => ({
+      afterDeploy: true,
+      ...(c.kind === 'sagemaker-serverless' && c.coldStartAfterIdleMs ? { afterIdleMs: c.coldStartAfterIdleMs } : {}),
+    }),
   },
   lambda: {
     scaling: 'per-request',

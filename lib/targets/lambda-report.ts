@@ -46,7 +46,9 @@ function fromText(line: string): LambdaReport {
   const report: Record<string, number> = {};
   // "Billed Duration" also matches a bare "Duration:" pattern, so that one is anchored to a word start.
   for (const [pattern, field] of TEXT_FIELDS) {
-    const match = pattern.exec(field === 'durationMs' ? line.replace(/Billed Duration|Init Duration|Restore Duration|Billed Restore Duration/g, '') : line);
+    const match = pattern.exec(
+      field === 'durationMs' ? line.replace(/Billed Duration|Init Duration|Restore Duration|Billed Restore Duration/g, '') : line,
+    );
     if (match) report[field] = Number(match[1]);
   }
   return report;

@@ -1,29 +1,30 @@
-import { KIND_RULES } from './kind-rules';
-import { ModelsweepError } from '../errors';
 import {
+  type Architecture,
   CreateAliasCommand,
   DeleteAliasCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   InvokeCommand,
-  ListTagsCommand,
   LambdaClient,
+  ListTagsCommand,
   PublishVersionCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
-  type Architecture,
 } from '@aws-sdk/client-lambda';
+
 import { lambdaMonthlyCost, requestsPerMonth } from '../cost/estimate';
-import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from '../load/invoker';
+import { ModelsweepError } from '../errors';
+import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../load/invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, SetupError, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { type AdapterContext, CandidateError, type Deployment, SetupError, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
-import { ownerFromTags, ownerTags, resourceName, TAG_KEYS, type ResourceOwner } from './cloud/resource-tags';
-import { classify, pollUntil, rethrowAsFailed, retryOptionsOf, retrying, teardownSteps, withRetry, type RetryOptions } from './cloud/retry';
+import { ownerFromTags, ownerTags, resourceName, type ResourceOwner, TAG_KEYS } from './cloud/resource-tags';
+import { classify, pollUntil, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps, withRetry } from './cloud/retry';
+import { KIND_RULES } from './kind-rules';
 import { parseLambdaReport } from './lambda-report';
 
 type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
@@ -120,8 +121,14 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         const version = state.version();
         return teardownSteps(
           [
-            ...(state.aliasCreated() ? ([[`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))]] as const) : []),
-            ...(version ? ([[`delete version ${version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: version }))]] as const) : []),
+            ...(state.aliasCreated()
+              ? ([[`delete alias ${alias}`, () => client.send(new DeleteAliasCommand({ FunctionName: c.functionName, Name: alias }))]] as const)
+              : []),
+            ...(version
+              ? ([
+                  [`delete version ${version}`, () => client.send(new DeleteFunctionCommand({ FunctionName: c.functionName, Qualifier: version }))],
+                ] as const)
+              : []),
             ...(state.restorePending() ? ([[`restore $LATEST of ${c.functionName}`, state.restoreLatest]] as const) : []),
           ],
           retry,
@@ -141,7 +148,9 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         // Read-only, and it proves the function is there before anything is changed.
         for (const name of new Set(candidates.filter((c) => asLambda(c).region === region).map((c) => asLambda(c).functionName))) {
           await call(() => client.send(new GetFunctionCommand({ FunctionName: name }))).catch((error) => {
-            throw new SetupError(`lambda candidates: cannot read function ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message}`);
+            throw new SetupError(
+              `lambda candidates: cannot read function ${name}${region ? ` in ${region}` : ''}: ${(error as Error).name}: ${(error as Error).message}`,
+            );
           });
         }
       }
@@ -167,17 +176,29 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
 
       const restoreLatest = async () => {
         if (state.codeChanged) {
-          await call(() => client.send(new UpdateFunctionCodeCommand({ FunctionName: c.functionName, ...codeOf(), Architectures: [original.architecture] })));
+          await call(() =>
+            client.send(new UpdateFunctionCodeCommand({ FunctionName: c.functionName, ...codeOf(), Architectures: [original.architecture] })),
+          );
           await updated(client, c.functionName, context);
           state.codeChanged = false;
         }
         if (state.configChanged) {
-          await call(() => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: c.functionName, MemorySize: original.memorySizeMb, Environment: { Variables: original.environment } })));
+          await call(() =>
+            client.send(
+              new UpdateFunctionConfigurationCommand({
+                FunctionName: c.functionName,
+                MemorySize: original.memorySizeMb,
+                Environment: { Variables: original.environment },
+              }),
+            ),
+          );
           await updated(client, c.functionName, context);
           state.configChanged = false;
         }
         if (state.tagged) {
-          await call(() => client.send(new UntagResourceCommand({ Resource: functionArn, TagKeys: [RESTORE_TAG, ...Object.keys(ownerTags(owner))] })));
+          await call(() =>
+            client.send(new UntagResourceCommand({ Resource: functionArn, TagKeys: [RESTORE_TAG, ...Object.keys(ownerTags(owner))] })),
+          );
           state.tagged = false;
         }
       };
@@ -197,35 +218,55 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         const needsConfig = original.memorySizeMb !== c.memorySizeMb || !sameEnvironment(original.environment, environment);
         if (needsCode && config.PackageType !== 'Image') {
           if ((config.CodeSize ?? 0) > MAX_DIRECT_UPLOAD_BYTES) {
-            throw new CandidateError('unavailable', `switching ${c.functionName} to ${c.architecture} re-uploads its code, and at ${Math.round((config.CodeSize ?? 0) / 2 ** 20)} MB it is over Lambda's 50 MB direct-upload limit`);
+            throw new CandidateError(
+              'unavailable',
+              `switching ${c.functionName} to ${c.architecture} re-uploads its code, and at ${Math.round((config.CodeSize ?? 0) / 2 ** 20)} MB it is over Lambda's 50 MB direct-upload limit`,
+            );
           }
           zip = await fetchCode(fn.Code!.Location!);
         }
         if (needsCode || needsConfig) {
           // Marked before the first change, so a sweep that dies leaves a restore note for the janitor.
-          await call(() => client.send(new TagResourceCommand({ Resource: functionArn, Tags: { ...ownerTags(owner), [RESTORE_TAG]: restoreTag(original) } })));
+          await call(() =>
+            client.send(new TagResourceCommand({ Resource: functionArn, Tags: { ...ownerTags(owner), [RESTORE_TAG]: restoreTag(original) } })),
+          );
           state.tagged = true;
         }
         if (needsCode) {
-          await call(() => client.send(new UpdateFunctionCodeCommand({ FunctionName: c.functionName, ...codeOf(), Architectures: [c.architecture] })));
+          await call(() =>
+            client.send(new UpdateFunctionCodeCommand({ FunctionName: c.functionName, ...codeOf(), Architectures: [c.architecture] })),
+          );
           // Changed from here on, even if applying it fails later: restoring is always safe.
           state.codeChanged = true;
           await updated(client, c.functionName, context);
         }
         if (needsConfig) {
-          await call(() => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: c.functionName, MemorySize: c.memorySizeMb, Environment: { Variables: environment } })));
+          await call(() =>
+            client.send(
+              new UpdateFunctionConfigurationCommand({
+                FunctionName: c.functionName,
+                MemorySize: c.memorySizeMb,
+                Environment: { Variables: environment },
+              }),
+            ),
+          );
           state.configChanged = true;
           await updated(client, c.functionName, context);
         }
         const version = await call(() => client.send(new PublishVersionCommand({ FunctionName: c.functionName, Description: description })));
         // Lambda returns the existing version when nothing changed since it was published: not ours to delete.
         if (version.Description === description) state.version = version.Version;
-        await call(() => client.send(new CreateAliasCommand({ FunctionName: c.functionName, Name: alias, FunctionVersion: version.Version!, Description: description })));
+        await call(() =>
+          client.send(
+            new CreateAliasCommand({ FunctionName: c.functionName, Name: alias, FunctionVersion: version.Version!, Description: description }),
+          ),
+        );
         state.alias = true;
       } catch (error) {
         await deployment.teardown().catch(() => {});
         const failure = classify(error, `preparing ${c.functionName} with ${c.memorySizeMb} MB on ${c.architecture}`);
-        if (/architecture|not compatible|incompatible/i.test(failure.message)) throw new CandidateError('unavailable', failure.message, { cause: error });
+        if (/architecture|not compatible|incompatible/i.test(failure.message))
+          throw new CandidateError('unavailable', failure.message, { cause: error });
         throw failure;
       }
       // The version holds the candidate's configuration: $LATEST goes back now, not after the load.
@@ -237,11 +278,23 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       const client = clientFor(deployment.region);
       await pollUntil(
         async () => {
-          const config = await call(() => client.send(new GetFunctionConfigurationCommand({ FunctionName: deployment.functionName, Qualifier: deployment.alias })));
-          if (config.State === 'Failed') throw new CandidateError('failed', `${deployment.functionName}:${deployment.alias} failed to become active: ${config.StateReason ?? config.StateReasonCode ?? 'no reason given'}`);
+          const config = await call(() =>
+            client.send(new GetFunctionConfigurationCommand({ FunctionName: deployment.functionName, Qualifier: deployment.alias })),
+          );
+          if (config.State === 'Failed')
+            throw new CandidateError(
+              'failed',
+              `${deployment.functionName}:${deployment.alias} failed to become active: ${config.StateReason ?? config.StateReasonCode ?? 'no reason given'}`,
+            );
           return config.State === 'Active' ? true : undefined;
         },
-        { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: context.signal, what: `${deployment.functionName}:${deployment.alias} active` },
+        {
+          intervalMs: options.pollIntervalMs ?? 2_000,
+          timeoutMs: options.updateTimeoutMs ?? 300_000,
+          sleep: options.sleep,
+          signal: context.signal,
+          what: `${deployment.functionName}:${deployment.alias} active`,
+        },
       ).catch(rethrowAsFailed);
     },
 
@@ -259,11 +312,22 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
         const note = Tags[RESTORE_TAG] !== undefined ? parseRestoreTag(Tags[RESTORE_TAG]) : undefined;
         if (note) await restoreFromNote(client, c.functionName, note, options);
       };
-      return deploymentOf(c, alias, { version: () => version, aliasCreated: () => true, restorePending: () => handle.restorePending === true, restoreLatest });
+      return deploymentOf(c, alias, {
+        version: () => version,
+        aliasCreated: () => true,
+        restorePending: () => handle.restorePending === true,
+        restoreLatest,
+      });
     },
 
     invoker(deployment, context) {
-      return lambdaInvoker(clientFor(deployment.region), deployment.functionName, deployment.alias, deployment.maxParallelInvocations, context.timeoutMs);
+      return lambdaInvoker(
+        clientFor(deployment.region),
+        deployment.functionName,
+        deployment.alias,
+        deployment.maxParallelInvocations,
+        context.timeoutMs,
+      );
     },
 
     unrunnable(failure) {
@@ -279,12 +343,30 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       const c = asLambda(candidate);
       // Lambda bills its own measured duration; client latency (which adds the network) is the fallback.
       const billedDurationMs = phase.billedDurationMs?.mean ?? phase.latencyMs.mean;
-      return lambdaMonthlyCost({ region: regionOf(c), architecture: c.architecture, memoryMb: c.memorySizeMb, billedDurationMs, requestsPerMonth: requestsPerMonth(traffic.averageRps, prices) }, prices).monthlyUsd;
+      return lambdaMonthlyCost(
+        {
+          region: regionOf(c),
+          architecture: c.architecture,
+          memoryMb: c.memorySizeMb,
+          billedDurationMs,
+          requestsPerMonth: requestsPerMonth(traffic.averageRps, prices),
+        },
+        prices,
+      ).monthlyUsd;
     },
 
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asLambda(candidate);
-      const usd = lambdaMonthlyCost({ region: regionOf(c), architecture: c.architecture, memoryMb: c.memorySizeMb, billedDurationMs: plan.assumedDurationMs, requestsPerMonth: plan.requests }, prices).monthlyUsd;
+      const usd = lambdaMonthlyCost(
+        {
+          region: regionOf(c),
+          architecture: c.architecture,
+          memoryMb: c.memorySizeMb,
+          billedDurationMs: plan.assumedDurationMs,
+          requestsPerMonth: plan.requests,
+        },
+        prices,
+      ).monthlyUsd;
       return { usd, basis: `up to ${plan.requests} invocations × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB ${c.architecture}` };
     },
   };
@@ -310,10 +392,17 @@ async function waitForUpdate(client: LambdaClient, functionName: string, options
   await pollUntil(
     async () => {
       const config = await withRetry(() => client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })), options.retry);
-      if (config.LastUpdateStatus === 'Failed') throw new ModelsweepError('platform', `update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
+      if (config.LastUpdateStatus === 'Failed')
+        throw new ModelsweepError('platform', `update of ${functionName} failed: ${config.LastUpdateStatusReason ?? 'no reason given'}`);
       return config.LastUpdateStatus === 'InProgress' ? undefined : true;
     },
-    { intervalMs: options.pollIntervalMs ?? 2_000, timeoutMs: options.updateTimeoutMs ?? 300_000, sleep: options.sleep, signal: options.signal, what: `update of ${functionName}` },
+    {
+      intervalMs: options.pollIntervalMs ?? 2_000,
+      timeoutMs: options.updateTimeoutMs ?? 300_000,
+      sleep: options.sleep,
+      signal: options.signal,
+      what: `update of ${functionName}`,
+    },
   );
 }
 
@@ -321,13 +410,21 @@ async function waitForUpdate(client: LambdaClient, functionName: string, options
  * Puts a function's $LATEST back as a restore note says (what the janitor does when a sweep died
  * before it could), then removes the note and the sweep's tags. Only what differs is changed.
  */
-export async function restoreFromNote(client: LambdaClient, functionName: string, note: Partial<OriginalConfiguration>, options: Omit<LambdaAdapterOptions, 'client'> = {}): Promise<void> {
+export async function restoreFromNote(
+  client: LambdaClient,
+  functionName: string,
+  note: Partial<OriginalConfiguration>,
+  options: Omit<LambdaAdapterOptions, 'client'> = {},
+): Promise<void> {
   const retry = retryOptionsOf(options);
   const call = retrying(retry);
   const fn = await call(() => client.send(new GetFunctionCommand({ FunctionName: functionName })));
   const config = fn.Configuration!;
   if (note.architecture && (config.Architectures?.[0] ?? 'x86_64') !== note.architecture) {
-    const code = config.PackageType === 'Image' ? { ImageUri: fn.Code?.ImageUri } : { ZipFile: await (options.fetchCode ?? fetchFunctionCode)(fn.Code!.Location!) };
+    const code =
+      config.PackageType === 'Image'
+        ? { ImageUri: fn.Code?.ImageUri }
+        : { ZipFile: await (options.fetchCode ?? fetchFunctionCode)(fn.Code!.Location!) };
     await call(() => client.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ...code, Architectures: [note.architecture!] })));
     await waitForUpdate(client, functionName, { ...options, retry });
   }
@@ -397,10 +494,20 @@ export function lambdaInvoker(client: LambdaClient, functionName: string, qualif
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       await acquire();
       try {
-        const response = await client.send(new InvokeCommand({ FunctionName: functionName, Qualifier: qualifier, InvocationType: 'RequestResponse', LogType: 'Tail', Payload: payloadBytes(payload) }), {
-          abortSignal: AbortSignal.timeout(timeoutMs),
-        });
-        if (response.FunctionError) return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
+        const response = await client.send(
+          new InvokeCommand({
+            FunctionName: functionName,
+            Qualifier: qualifier,
+            InvocationType: 'RequestResponse',
+            LogType: 'Tail',
+            Payload: payloadBytes(payload),
+          }),
+          {
+            abortSignal: AbortSignal.timeout(timeoutMs),
+          },
+        );
+        if (response.FunctionError)
+          return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
         const report = response.LogResult ? parseLambdaReport(Buffer.from(response.LogResult, 'base64').toString('utf8')) : undefined;
         return {
           ok: true,
@@ -432,7 +539,10 @@ function functionErrorCode(functionError: string, payload: Uint8Array | undefine
 
 /** IAM statements the Lambda adapter needs, scoped to the functions a sweep measures (and their versions and aliases). */
 export function lambdaIamStatements(functionNames: readonly string[], account = '*', region = '*'): IamStatement[] {
-  const arns = functionNames.flatMap((name) => [`arn:aws:lambda:${region}:${account}:function:${name}`, `arn:aws:lambda:${region}:${account}:function:${name}:*`]);
+  const arns = functionNames.flatMap((name) => [
+    `arn:aws:lambda:${region}:${account}:function:${name}`,
+    `arn:aws:lambda:${region}:${account}:function:${name}:*`,
+  ]);
   return [
     {
       Sid: 'ModelsweepLambdaCandidates',

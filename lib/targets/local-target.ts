@@ -1,14 +1,15 @@
-import { KIND_RULES } from './kind-rules';
-import { ModelsweepError } from '../errors';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+
 import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
+import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
+import { KIND_RULES } from './kind-rules';
 
 type LocalCandidate = Extract<Candidate, { kind: 'local' }>;
 
@@ -53,7 +54,13 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
     const model = resolve(context.baseDir, modelPath);
     if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
     try {
-      const server = await startModelServer({ modelPath: model, threads: c.threads, maxBatchSize: c.maxBatchSize, batchDelayMs: c.batchDelayMs, environment: c.environment });
+      const server = await startModelServer({
+        modelPath: model,
+        threads: c.threads,
+        maxBatchSize: c.maxBatchSize,
+        batchDelayMs: c.batchDelayMs,
+        environment: c.environment,
+      });
       return { candidateId: c.id, url: server.url, process: server.process, teardown: server.stop };
     } catch (error) {
       throw new CandidateError('failed', (error as Error).message, { cause: error });
@@ -96,11 +103,30 @@ export interface RunningModelServer {
 export async function startModelServer(options: ModelServerOptions): Promise<RunningModelServer> {
   const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
   killAllOnExit();
-  const batching = ['--max-batch', String(options.maxBatchSize ?? 1), ...(options.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(options.batchDelayMs))] : [])];
-  const child = spawn(process.execPath, [server, '--model', options.modelPath, '--threads', String(options.threads), ...batching, '--host', '127.0.0.1', '--port', String(options.port ?? 0)], {
-    env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const batching = [
+    '--max-batch',
+    String(options.maxBatchSize ?? 1),
+    ...(options.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(options.batchDelayMs))] : []),
+  ];
+  const child = spawn(
+    process.execPath,
+    [
+      server,
+      '--model',
+      options.modelPath,
+      '--threads',
+      String(options.threads),
+      ...batching,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(options.port ?? 0),
+    ],
+    {
+      env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
@@ -133,7 +159,10 @@ async function listeningUrl(child: ChildProcess, stderr: () => string): Promise<
         // not a JSON line: ignore
       }
     }
-    throw new ModelsweepError('candidate-failed', `the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`);
+    throw new ModelsweepError(
+      'candidate-failed',
+      `the model server exited before listening: ${stderr().trim().split('\n').slice(-3).join(' | ') || `exit code ${child.exitCode}`}`,
+    );
   } finally {
     clearTimeout(timer);
     lines.close();

@@ -1,6 +1,5 @@
-import { KIND_RULES } from './kind-rules';
-import { ModelsweepError } from '../errors';
 import { createHash } from 'node:crypto';
+
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import {
   CreateEndpointCommand,
@@ -10,20 +9,23 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   DescribeEndpointCommand,
-  SageMakerClient,
   type ProductionVariant,
+  SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+
+import { type PriceCatalog, regionBlock } from '../cost/catalog';
 import { instanceHourPrice, requestsPerMonth, serverlessMonthlyCost } from '../cost/estimate';
-import { regionBlock, type PriceCatalog } from '../cost/catalog';
-import { payloadBytes, type Invoker, type InvokeOutcome, type Payload } from '../load/invoker';
+import { ModelsweepError } from '../errors';
+import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
-import { CandidateError, hourlyMeasurementCost, type AdapterContext, type Deployment, type TargetAdapter } from './adapter';
+import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import type { IamStatement } from './cloud/iam';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
-import { classify, isQuota, rethrowAsFailed, pollUntil, realSleep, retryOptionsOf, retrying, teardownSteps, type RetryOptions } from './cloud/retry';
+import { classify, isQuota, pollUntil, realSleep, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps } from './cloud/retry';
+import { KIND_RULES } from './kind-rules';
 
 type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
@@ -61,7 +63,8 @@ interface SageMakerDeployment extends Deployment {
 }
 
 const asSageMaker = (c: Candidate): SageMakerCandidate => {
-  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);
+  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless')
+    throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);
   return c;
 };
 
@@ -91,7 +94,11 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       const key = region ?? '';
       let set = clientsByRegion.get(key);
       if (!set) {
-        set = { sagemaker: new SageMakerClient({ region }), runtime: new SageMakerRuntimeClient({ region }), cloudwatch: new CloudWatchClient({ region }) };
+        set = {
+          sagemaker: new SageMakerClient({ region }),
+          runtime: new SageMakerRuntimeClient({ region }),
+          cloudwatch: new CloudWatchClient({ region }),
+        };
         clientsByRegion.set(key, set);
       }
       return set;
@@ -109,7 +116,11 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     if (!model) {
       const owner: ResourceOwner = { sweepId: context.sweepId, createdAt: context.createdAt, expiresAt: context.expiresAt };
       // Named by its definition, so steps in other processes (Lambda invocations) share one model.
-      const modelName = resourceName('ms-model', { sweepId: context.sweepId, candidateId: createHash('sha256').update(definition).digest('hex').slice(0, 8) }, 63);
+      const modelName = resourceName(
+        'ms-model',
+        { sweepId: context.sweepId, candidateId: createHash('sha256').update(definition).digest('hex').slice(0, 8) },
+        63,
+      );
       model = call(() =>
         clients(c.region).sagemaker.send(
           new CreateModelCommand({
@@ -134,7 +145,12 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
   };
 
   /** A candidate's endpoint and config (both named `name`); teardown deletes what `created` says exists. */
-  const deploymentOf = (c: SageMakerCandidate, name: string, modelName: string | undefined, created: { config: boolean; endpoint: boolean }): SageMakerDeployment => {
+  const deploymentOf = (
+    c: SageMakerCandidate,
+    name: string,
+    modelName: string | undefined,
+    created: { config: boolean; endpoint: boolean },
+  ): SageMakerDeployment => {
     const { sagemaker } = clients(c.region);
     return {
       region: c.region,
@@ -146,8 +162,12 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       teardown: () =>
         teardownSteps(
           [
-            ...(created.endpoint ? ([[`delete endpoint ${name}`, () => sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }))]] as const) : []),
-            ...(created.config ? ([[`delete endpoint config ${name}`, () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))]] as const) : []),
+            ...(created.endpoint
+              ? ([[`delete endpoint ${name}`, () => sagemaker.send(new DeleteEndpointCommand({ EndpointName: name }))]] as const)
+              : []),
+            ...(created.config
+              ? ([[`delete endpoint config ${name}`, () => sagemaker.send(new DeleteEndpointConfigCommand({ EndpointConfigName: name }))]] as const)
+              : []),
           ],
           retry,
         ),
@@ -157,23 +177,37 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
   /** One DescribeEndpoint: true when in service, an error when it never will be. */
   const inService = async (deployment: SageMakerDeployment): Promise<boolean> => {
-    const endpoint = await call(() => clients(deployment.region).sagemaker.send(new DescribeEndpointCommand({ EndpointName: deployment.endpointName })));
+    const endpoint = await call(() =>
+      clients(deployment.region).sagemaker.send(new DescribeEndpointCommand({ EndpointName: deployment.endpointName })),
+    );
     if (endpoint.EndpointStatus === 'InService') return true;
     if (endpoint.EndpointStatus === 'Failed' || endpoint.EndpointStatus === 'OutOfService') {
       const reason = endpoint.FailureReason ?? 'no reason given';
       const logs = `logs: CloudWatch log group /aws/sagemaker/Endpoints/${deployment.endpointName}`;
-      throw new CandidateError(isQuota({ message: reason }) ? 'unavailable' : 'failed', `endpoint ${deployment.endpointName} ${endpoint.EndpointStatus}: ${reason} (${logs})`);
+      throw new CandidateError(
+        isQuota({ message: reason }) ? 'unavailable' : 'failed',
+        `endpoint ${deployment.endpointName} ${endpoint.EndpointStatus}: ${reason} (${logs})`,
+      );
     }
     return false;
   };
 
   const variantOf = (c: SageMakerCandidate, modelName: string): ProductionVariant =>
     c.kind === 'sagemaker-realtime'
-      ? { VariantName: VARIANT, ModelName: modelName, InstanceType: c.instanceType as ProductionVariant['InstanceType'], InitialInstanceCount: c.instanceCount }
+      ? {
+          VariantName: VARIANT,
+          ModelName: modelName,
+          InstanceType: c.instanceType as ProductionVariant['InstanceType'],
+          InitialInstanceCount: c.instanceCount,
+        }
       : {
           VariantName: VARIANT,
           ModelName: modelName,
-          ServerlessConfig: { MemorySizeInMB: c.memorySizeMb, MaxConcurrency: c.maxConcurrency, ...(c.provisionedConcurrency > 0 ? { ProvisionedConcurrency: c.provisionedConcurrency } : {}) },
+          ServerlessConfig: {
+            MemorySizeInMB: c.memorySizeMb,
+            MaxConcurrency: c.maxConcurrency,
+            ...(c.provisionedConcurrency > 0 ? { ProvisionedConcurrency: c.provisionedConcurrency } : {}),
+          },
         };
 
   return {
@@ -197,7 +231,11 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       try {
         const { name: modelName } = await modelFor(c, context);
         deployment = deploymentOf(c, name, modelName, created);
-        await call(() => sagemaker.send(new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [variantOf(c, modelName)], Tags: ownerTagList(owner) })));
+        await call(() =>
+          sagemaker.send(
+            new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [variantOf(c, modelName)], Tags: ownerTagList(owner) }),
+          ),
+        );
         created.config = true;
         await call(() => sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name, Tags: ownerTagList(owner) })));
         created.endpoint = true;
@@ -225,7 +263,10 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
     attach(candidate, handle) {
       // Another step created both, and deleting what is already gone is fine.
-      return deploymentOf(asSageMaker(candidate), String(handle.endpointName), handle.modelName ? String(handle.modelName) : undefined, { config: true, endpoint: true });
+      return deploymentOf(asSageMaker(candidate), String(handle.endpointName), handle.modelName ? String(handle.modelName) : undefined, {
+        config: true,
+        endpoint: true,
+      });
     },
 
     invoker(deployment, context) {
@@ -250,7 +291,9 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       for (const h of handles) if (h.modelName) created.push({ name: String(h.modelName), region: h.region ? String(h.region) : undefined });
       const unique = [...new Map(created.map((m) => [`${m.region ?? ''}/${m.name}`, m])).values()];
       await teardownSteps(
-        unique.map(({ name, region }) => [`delete model ${name}`, () => clients(region).sagemaker.send(new DeleteModelCommand({ ModelName: name }))] as const),
+        unique.map(
+          ({ name, region }) => [`delete model ${name}`, () => clients(region).sagemaker.send(new DeleteModelCommand({ ModelName: name }))] as const,
+        ),
         retry,
       );
     },
@@ -265,7 +308,16 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
       // Serverless bills the model's compute time; the client-side mean is the fallback when CloudWatch had nothing.
       const durationMs = phase.serverMetrics?.ModelLatency?.average ?? phase.latencyMs.mean;
-      return serverlessMonthlyCost({ region: regionOf(c), memoryMb: c.memorySizeMb, durationMs, requestsPerMonth: requestsPerMonth(traffic.averageRps, prices), provisionedConcurrency: c.provisionedConcurrency }, prices).monthlyUsd;
+      return serverlessMonthlyCost(
+        {
+          region: regionOf(c),
+          memoryMb: c.memorySizeMb,
+          durationMs,
+          requestsPerMonth: requestsPerMonth(traffic.averageRps, prices),
+          provisionedConcurrency: c.provisionedConcurrency,
+        },
+        prices,
+      ).monthlyUsd;
     },
 
     estimateMeasurementCost(candidate, plan, prices) {
@@ -278,8 +330,14 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
       const memory = String(c.memorySizeMb);
       const compute = plan.requests * (plan.assumedDurationMs / 1000) * (p.computePerSecondByMemoryMb[memory] ?? 0);
       const data = ((plan.requests * plan.meanRequestBytes) / 1024 ** 3) * p.dataProcessingPerGb;
-      const provisioned = c.provisionedConcurrency * (plan.loadSeconds + KIND_RULES[kind].provisioningSeconds) * (p.provisionedConcurrencyPerSecondByMemoryMb[memory] ?? 0);
-      return { usd: compute + data + provisioned, basis: `up to ${plan.requests} requests × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB${c.provisionedConcurrency ? ` + provisioned concurrency ${c.provisionedConcurrency}` : ''}` };
+      const provisioned =
+        c.provisionedConcurrency *
+        (plan.loadSeconds + KIND_RULES[kind].provisioningSeconds) *
+        (p.provisionedConcurrencyPerSecondByMemoryMb[memory] ?? 0);
+      return {
+        usd: compute + data + provisioned,
+        basis: `up to ${plan.requests} requests × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB${c.provisionedConcurrency ? ` + provisioned concurrency ${c.provisionedConcurrency}` : ''}`,
+      };
     },
   };
 }
@@ -301,14 +359,18 @@ export function sageMakerInvoker(runtime: SageMakerRuntimeClient, endpointName: 
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       try {
-        await runtime.send(new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: payloadBytes(payload) }), {
-          abortSignal: AbortSignal.timeout(timeoutMs),
-        });
+        await runtime.send(
+          new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: payloadBytes(payload) }),
+          {
+            abortSignal: AbortSignal.timeout(timeoutMs),
+          },
+        );
         return OK;
       } catch (error) {
         const e = error as Error & { $metadata?: { httpStatusCode?: number } };
         if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;
-        if (e.$metadata?.httpStatusCode === undefined && (e as { code?: string }).code) return { ok: false, failure: { kind: 'connection', code: (e as { code?: string }).code! } };
+        if (e.$metadata?.httpStatusCode === undefined && (e as { code?: string }).code)
+          return { ok: false, failure: { kind: 'connection', code: (e as { code?: string }).code! } };
         return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
       }
     },
@@ -330,13 +392,22 @@ async function readPhaseMetrics(
     (['Average', 'Maximum'] as const).map((stat) => ({
       Id: `m${i}${stat.toLowerCase()}`,
       MetricStat: {
-        Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: [{ Name: 'EndpointName', Value: endpointName }, { Name: 'VariantName', Value: VARIANT }] },
+        Metric: {
+          Namespace: m.namespace,
+          MetricName: m.name,
+          Dimensions: [
+            { Name: 'EndpointName', Value: endpointName },
+            { Name: 'VariantName', Value: VARIANT },
+          ],
+        },
         Period: 60,
         Stat: stat,
       },
     })),
   );
-  const { MetricDataResults = [] } = await call(() => cloudwatch.send(new GetMetricDataCommand({ StartTime, EndTime, MetricDataQueries: queries, ScanBy: 'TimestampAscending' })));
+  const { MetricDataResults = [] } = await call(() =>
+    cloudwatch.send(new GetMetricDataCommand({ StartTime, EndTime, MetricDataQueries: queries, ScanBy: 'TimestampAscending' })),
+  );
   const byId = new Map(MetricDataResults.map((r) => [r.Id, r.Values ?? []]));
   const result: Record<string, ServerMetric> = {};
   metrics.forEach((m, i) => {
@@ -360,13 +431,35 @@ export function sageMakerIamStatements(account = '*', region = '*'): IamStatemen
     {
       Sid: 'ModelsweepSageMakerLifecycle',
       Effect: 'Allow',
-      Action: ['sagemaker:CreateModel', 'sagemaker:DeleteModel', 'sagemaker:CreateEndpointConfig', 'sagemaker:DeleteEndpointConfig', 'sagemaker:CreateEndpoint', 'sagemaker:DeleteEndpoint', 'sagemaker:DescribeEndpoint', 'sagemaker:InvokeEndpoint', 'sagemaker:AddTags', 'sagemaker:ListTags'],
+      Action: [
+        'sagemaker:CreateModel',
+        'sagemaker:DeleteModel',
+        'sagemaker:CreateEndpointConfig',
+        'sagemaker:DeleteEndpointConfig',
+        'sagemaker:CreateEndpoint',
+        'sagemaker:DeleteEndpoint',
+        'sagemaker:DescribeEndpoint',
+        'sagemaker:InvokeEndpoint',
+        'sagemaker:AddTags',
+        'sagemaker:ListTags',
+      ],
       Resource: [arn('model'), arn('endpoint-config'), arn('endpoint')],
     },
     // Listing cannot be scoped to resources; the janitor needs it to find what a sweep left.
-    { Sid: 'ModelsweepSageMakerList', Effect: 'Allow', Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'], Resource: ['*'] },
+    {
+      Sid: 'ModelsweepSageMakerList',
+      Effect: 'Allow',
+      Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
+      Resource: ['*'],
+    },
     { Sid: 'ModelsweepSageMakerMetrics', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: ['*'] },
     // SageMaker must be allowed to assume the execution role named in the spec.
-    { Sid: 'ModelsweepPassExecutionRole', Effect: 'Allow', Action: ['iam:PassRole'], Resource: ['*'], Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } } },
+    {
+      Sid: 'ModelsweepPassExecutionRole',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: ['*'],
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    },
   ];
 }

@@ -1,15 +1,16 @@
-import { ModelsweepError } from '../errors';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+
 import { builtInPrices } from '../cost/catalog';
+import { ModelsweepError } from '../errors';
 import type { Candidate } from '../spec/expand';
 import { ResultsStore } from '../store/results-store';
 import { ALL_KINDS, whyNotInCloud } from '../targets/kind-rules';
 import { defaultAdapters } from '../targets/registry';
 import { s3BlobStore } from './blob-store';
 import type { WorkflowEnv } from './env';
-import type { SweepSummary } from './steps/select-and-report';
+import type { SweepSummary } from './sweep-summary';
 
 /** The environment variables the BenchmarkSweep construct gives its step functions. */
 export const CLOUD_ENV = {
@@ -35,7 +36,11 @@ function unsupportedKinds(enabled: readonly string[]): Map<Candidate['kind'], st
   for (const kind of ALL_KINDS) {
     const notInCloud = whyNotInCloud(kind);
     if (notInCloud) why.set(kind, notInCloud);
-    else if (!enabled.includes(kind)) why.set(kind, `this BenchmarkSweep was not given the permissions for ${kind} candidates (see its ${kind === 'lambda' ? 'lambdaFunctions' : 'sageMaker'} prop)`);
+    else if (!enabled.includes(kind))
+      why.set(
+        kind,
+        `this BenchmarkSweep was not given the permissions for ${kind} candidates (see its ${kind === 'lambda' ? 'lambdaFunctions' : 'sageMaker'} prop)`,
+      );
   }
   return why;
 }
@@ -64,7 +69,11 @@ export function cloudWorkflowEnv(variables: NodeJS.ProcessEnv = process.env): Wo
 /** The SNS message of a finished sweep: the winner, whether it changed, and where the report is. */
 export function notification(topicArn: string, summary: SweepSummary) {
   const winner = summary.recommended ?? 'none (no candidate meets the SLO)';
-  const change = summary.previous ? (summary.changed ? `changed from ${summary.previous.recommended ?? 'none'}` : 'unchanged') : 'first sweep of this model';
+  const change = summary.previous
+    ? summary.changed
+      ? `changed from ${summary.previous.recommended ?? 'none'}`
+      : 'unchanged'
+    : 'first sweep of this model';
   const subject = `modelsweep ${summary.model}: ${summary.status === 'failed' ? 'sweep failed' : `${winner} (${change})`}`;
   return {
     TopicArn: topicArn,

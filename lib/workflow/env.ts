@@ -5,7 +5,7 @@ import type { CandidateRecord, ResultsStore } from '../store/results-store';
 import type { Deployment } from '../targets/adapter';
 import type { AdapterSet } from '../targets/registry';
 import type { BlobStore } from './blob-store';
-import type { SweepSummary } from './steps/select-and-report';
+import type { SweepSummary } from './sweep-summary';
 
 /** What a sweep reports while it runs (the CLI's progress display). */
 export interface SweepEvents {

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import type { Candidate } from '../spec/expand';
-import type { RateSearchState } from '../load/rate-search';
-import type { DeploymentHandle } from '../targets/adapter';
+
 import { ModelsweepError } from '../errors';
+import type { RateSearchState } from '../load/rate-search';
+import type { Candidate } from '../spec/expand';
+import type { DeploymentHandle } from '../targets/adapter';
 
 /**
  * The JSON each workflow step receives. Every step parses its input with these, so a state
@@ -19,7 +20,10 @@ export const executionInput = z.object({
   /** Blob key of the staged spec (see stageSpec). */
   specKey: z.string().min(1, 'specKey is required: the blob key of a staged spec'),
   /** Given by `modelsweep start` and local runs; a scheduled execution gets a new one. */
-  sweepId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'sweepId is 1 to 128 letters, digits, dots, dashes or underscores').optional(),
+  sweepId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'sweepId is 1 to 128 letters, digits, dots, dashes or underscores')
+    .optional(),
   /** Overrides the workflow's default for this execution. */
   maxConcurrency: z.number().int().min(1, 'maxConcurrency must be at least 1').max(40, 'maxConcurrency is at most 40').optional(),
 });

@@ -2,6 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+
 import { DemoGpuStack, DemoLambdaStack, DemoServerlessStack, SweepStack, TRITON_IMAGE } from '../../bin/demo-stacks';
 import { synthWithNag, violations } from '../helpers/cdk';
 
@@ -63,7 +64,9 @@ describe('example model stacks', () => {
   });
 
   it('serves the demo model on ml.g5.xlarge with Triton, scaling on invocations and GPU', () => {
-    const t = Template.fromStack(new DemoGpuStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Gpu', { env: { region: 'us-west-2' } }));
+    const t = Template.fromStack(
+      new DemoGpuStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Gpu', { env: { region: 'us-west-2' } }),
+    );
     t.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [Match.objectLike({ InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 })],
     });

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'modelsweep.cjs');
@@ -24,7 +26,22 @@ describe('modelsweep load', () => {
   afterAll(() => server.close());
 
   it('prints the JSON result of an open-loop run', async () => {
-    const { code, stdout } = await modelsweep(['load', '--url', server.url, '--rate', '50', '--arrivals', 'constant', '--duration', '1s', '--warmup', '200ms', '--body', '{"a":1}', '--json']);
+    const { code, stdout } = await modelsweep([
+      'load',
+      '--url',
+      server.url,
+      '--rate',
+      '50',
+      '--arrivals',
+      'constant',
+      '--duration',
+      '1s',
+      '--warmup',
+      '200ms',
+      '--body',
+      '{"a":1}',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.warmup.requests).toBe(10);
@@ -35,7 +52,17 @@ describe('modelsweep load', () => {
   });
 
   it('prints a table for a closed-loop run, with a progress line on stderr', async () => {
-    const { code, stdout, stderr } = await modelsweep(['load', '--url', server.url, '--concurrency', '2', '--duration', '1s', '--body-file', join(__dirname, '..', '..', 'examples', 'demo-model', 'payloads', 'batch-1.json')]);
+    const { code, stdout, stderr } = await modelsweep([
+      'load',
+      '--url',
+      server.url,
+      '--concurrency',
+      '2',
+      '--duration',
+      '1s',
+      '--body-file',
+      join(__dirname, '..', '..', 'examples', 'demo-model', 'payloads', 'batch-1.json'),
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^phase\s+load\s+duration\s+requests\s+rps\s+errors\s+late\s+p50 ms/);
     expect(stdout).toMatch(/measured\s+2 concurrent/);
@@ -43,7 +70,18 @@ describe('modelsweep load', () => {
   });
 
   it('reports errors by kind', async () => {
-    const { code, stdout } = await modelsweep(['load', '--url', 'http://127.0.0.1:9/', '--rate', '20', '--arrivals', 'constant', '--duration', '500ms', '--quiet']);
+    const { code, stdout } = await modelsweep([
+      'load',
+      '--url',
+      'http://127.0.0.1:9/',
+      '--rate',
+      '20',
+      '--arrivals',
+      'constant',
+      '--duration',
+      '500ms',
+      '--quiet',
+    ]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/measured: errors connection_ECONNREFUSED=10/);
   });
@@ -54,8 +92,14 @@ describe('modelsweep load', () => {
     [['load', '--url', 'http://x', '--rate', '0', '--duration', '1s'], /--rate must be above 0/],
     [['load', '--url', 'http://x', '--concurrency', '1.5', '--duration', '1s'], /--concurrency must be a whole number above 0/],
     [['load', '--url', 'http://x', '--rate', '1', '--duration', '10 seconds'], /--duration: "10 seconds" is not a duration; use a number and a unit/],
-    [['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--body-file', '/nonexistent.json'], /--body-file: cannot read \/nonexistent.json \(ENOENT\)/],
-    [['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--arrivals', 'bursty'], /argument 'bursty' is invalid. Allowed choices are poisson, constant/],
+    [
+      ['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--body-file', '/nonexistent.json'],
+      /--body-file: cannot read \/nonexistent.json \(ENOENT\)/,
+    ],
+    [
+      ['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--arrivals', 'bursty'],
+      /argument 'bursty' is invalid. Allowed choices are poisson, constant/,
+    ],
     [['load', '--rate', '1', '--duration', '1s'], /required option '--url <url>' not specified/],
     [['nonsense'], /unknown command 'nonsense'/],
   ])('exits 2 with a message naming the flag for %j', async (args, message) => {

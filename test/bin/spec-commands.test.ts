@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(__dirname, '..', '..');
@@ -26,7 +27,21 @@ describe('modelsweep validate', () => {
   it('prints every problem with its path and line, and exits 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, ['name: ok', 'model: {name: m}', 'payloads: [{body: "{}"}]', 'candidates:', '  - kind: lambda', '    functionName: f', '    memorySizesMb: [64]', 'load: {phases: [{mode: open, rate: 1, duration: 5x}]}', 'slo: {percentile: 95, latencyMs: 10}', 'traffic: {averageRps: 1, peakRps: 2}'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'name: ok',
+        'model: {name: m}',
+        'payloads: [{body: "{}"}]',
+        'candidates:',
+        '  - kind: lambda',
+        '    functionName: f',
+        '    memorySizesMb: [64]',
+        'load: {phases: [{mode: open, rate: 1, duration: 5x}]}',
+        'slo: {percentile: 95, latencyMs: 10}',
+        'traffic: {averageRps: 1, peakRps: 2}',
+      ].join('\n'),
+    );
     const { status, stderr } = modelsweep(['validate', file]);
     expect(status).toBe(2);
     expect(stderr).toMatch(/bad\.yaml: 2 problems/);

@@ -2,8 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
 const ROOT = join(__dirname, '..', '..');
@@ -33,7 +35,9 @@ describe('modelsweep sweep --local', () => {
     const { status, stdout, stderr } = modelsweep(['sweep', specFile([{ kind: 'local', threads: 1, costPerHour: 0.1 }]), '--local']);
     expect(status).toBe(0);
     expect(stdout).toMatch(/^sweep cli-test-\S+ \(model demo\): succeeded$/m);
-    expect(stdout).toMatch(/^\* local-threads1\s+local\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m);
+    expect(stdout).toMatch(
+      /^\* local-threads1\s+local\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m,
+    );
     expect(stdout).toMatch(/^recommendation: local-threads1 — /m);
     expect(stderr).toMatch(/\[1\/1\] local-threads1: deploying/);
   });
@@ -41,18 +45,28 @@ describe('modelsweep sweep --local', () => {
   it('accepts cloud candidates, and without credentials stops before creating anything, exit 2', () => {
     const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, ...withoutCredentials } = process.env;
     const storeDir = join(dir, 'no-credentials-store');
-    const { status, stderr } = modelsweep(['sweep', join(ROOT, 'examples', 'sweeps', 'aws-all-kinds.json'), '--local', '--store-dir', storeDir], withoutCredentials);
+    const { status, stderr } = modelsweep(
+      ['sweep', join(ROOT, 'examples', 'sweeps', 'aws-all-kinds.json'), '--local', '--store-dir', storeDir],
+      withoutCredentials,
+    );
     expect(status).toBe(2);
-    expect(stderr).toMatch(/cannot start the sweep, nothing was created: sagemaker-realtime candidates: no AWS credentials .*set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/);
+    expect(stderr).toMatch(
+      /cannot start the sweep, nothing was created: sagemaker-realtime candidates: no AWS credentials .*set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+    );
     expect(stderr).not.toMatch(/deploying/);
   });
 
   it('without Azure credentials stops before creating anything, exit 2', () => {
     const { AZURE_CLIENT_SECRET, ...withoutAzure } = process.env;
     // Only the developer-tool credentials (az, azd, PowerShell, VS Code): none is installed here.
-    const { status, stderr } = modelsweep(['sweep', join(ROOT, 'examples', 'sweeps', 'azureml.yaml'), '--local', '--store-dir', join(dir, 'no-azure')], { ...withoutAzure, AZURE_TOKEN_CREDENTIALS: 'dev' });
+    const { status, stderr } = modelsweep(
+      ['sweep', join(ROOT, 'examples', 'sweeps', 'azureml.yaml'), '--local', '--store-dir', join(dir, 'no-azure')],
+      { ...withoutAzure, AZURE_TOKEN_CREDENTIALS: 'dev' },
+    );
     expect(status).toBe(2);
-    expect(stderr).toMatch(/cannot start the sweep, nothing was created: azureml candidates: no Azure credentials \(.*Azure CLI could not be found.*\); run az login/);
+    expect(stderr).toMatch(
+      /cannot start the sweep, nothing was created: azureml candidates: no Azure credentials \(.*Azure CLI could not be found.*\); run az login/,
+    );
   });
 
   it('janitor without AWS credentials lists and removes nothing, exit 2', () => {
@@ -63,7 +77,11 @@ describe('modelsweep sweep --local', () => {
   });
 
   it('exits 1 when no candidate could be measured', () => {
-    const { status, stdout } = modelsweep(['sweep', specFile([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }]), '--local']);
+    const { status, stdout } = modelsweep([
+      'sweep',
+      specFile([{ kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 1 }]),
+      '--local',
+    ]);
     expect(status).toBe(1);
     expect(stdout).toMatch(/gone\s+http\s+failed .*failed: cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/);
     expect(stdout).toMatch(/recommendation: none of the candidates meets the SLO/);

@@ -1,11 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+
 import { BenchmarkSweep, type BenchmarkSweepProps } from '../../constructs';
 import { renderSweepDefinition } from '../../constructs/sweep/sweep-definition';
 import { prebuiltSweepDefinition } from '../../lib/local/run-sweep';
@@ -24,7 +26,12 @@ function sweepTemplate(props: BenchmarkSweepProps = {}): { stack: Stack; templat
 function definitionOf(template: Template): any {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
   const parts = machine.Properties.DefinitionString['Fn::Join'][1] as unknown[];
-  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : '"TOKEN"')).join('').replace(/""TOKEN""/g, '"TOKEN"'));
+  return JSON.parse(
+    parts
+      .map((p) => (typeof p === 'string' ? p : '"TOKEN"'))
+      .join('')
+      .replace(/""TOKEN""/g, '"TOKEN"'),
+  );
 }
 
 /** Every state, with the states machine it sits in, walking into Map item processors. */
@@ -75,7 +82,11 @@ describe('BenchmarkSweep', () => {
     const { template } = sweepTemplate({ generatorMemorySize: undefined });
     const functions = template.findResources('AWS::Lambda::Function', { Properties: { Handler: Match.stringLikeRegexp('^index\\.') } });
     const byHandler = Object.fromEntries(Object.values(functions).map((f: any) => [f.Properties.Handler, f.Properties]));
-    expect(Object.keys(byHandler).sort()).toEqual(Object.keys(SWEEP_TASKS).map((t) => `index.${t}`).sort());
+    expect(Object.keys(byHandler).sort()).toEqual(
+      Object.keys(SWEEP_TASKS)
+        .map((t) => `index.${t}`)
+        .sort(),
+    );
     expect(byHandler['index.generate']).toMatchObject({ MemorySize: 1769, Timeout: 900, TracingConfig: { Mode: 'Active' } });
     expect(byHandler['index.budget']).toMatchObject({ MemorySize: 512 });
   });
@@ -112,7 +123,17 @@ describe('BenchmarkSweep', () => {
     const branch = definition.States['Measure lanes'].ItemProcessor.States['Measure candidates'].ItemProcessor;
     const failing = Object.entries(branch.States as Record<string, any>).filter(([, s]) => s.Type === 'Task' || s.Type === 'Map');
     expect(failing.map(([name]) => name).sort()).toEqual(
-      ['Check budget', 'Deploy candidate', 'Check ready', 'Warm up', 'Run phases', 'Search rate', 'Record result', 'Tear down', 'Tear down after failure'].sort(),
+      [
+        'Check budget',
+        'Deploy candidate',
+        'Check ready',
+        'Warm up',
+        'Run phases',
+        'Search rate',
+        'Record result',
+        'Tear down',
+        'Tear down after failure',
+      ].sort(),
     );
     for (const [name, state] of failing) {
       if (name === SWEEP_TASKS.teardownAfterFailure) {
@@ -127,20 +148,24 @@ describe('BenchmarkSweep', () => {
     expect(branch.States['Wait until ready']).toMatchObject({ Type: 'Wait', SecondsPath: '$.ready.waitSeconds', Next: 'Check ready' });
     // a sweep where nothing was measured ends FAILED with the reasons
     expect(definition.States['Sweep failed']).toMatchObject({ Type: 'Fail', Error: 'NoCandidateMeasured', CausePath: '$.reason' });
-    expect(definition.States['Measure lanes'].Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: SWEEP_TASKS.selectAndReport })]);
+    expect(definition.States['Measure lanes'].Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: SWEEP_TASKS.selectAndReport }),
+    ]);
   });
 
   it('is the definition the local executor runs (the prebuilt ASL has not drifted from the construct)', () => {
     expect(prebuiltSweepDefinition()).toEqual(renderSweepDefinition());
   });
 
-  it('grants the adapters\' statements only for the kinds it is given', () => {
+  it("grants the adapters' statements only for the kinds it is given", () => {
     const plain = policyStatements(sweepTemplate().template).flatMap((s) => [s.Action].flat());
     expect(plain.filter((a: string) => a.startsWith('sagemaker:') || a.startsWith('lambda:Update'))).toEqual([]);
 
     const { template } = sweepTemplate({ sageMaker: true, lambdaFunctions: ['my-model'] });
     const statements = policyStatements(template);
-    expect(statements).toContainEqual(expect.objectContaining({ Sid: 'ModelsweepSageMakerLifecycle', Resource: expect.arrayContaining([expect.stringMatching(/endpoint\/ms-\*$/)]) }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Sid: 'ModelsweepSageMakerLifecycle', Resource: expect.arrayContaining([expect.stringMatching(/endpoint\/ms-\*$/)]) }),
+    );
     const lambdaStatement = statements.find((s) => s.Sid === 'ModelsweepLambdaCandidates');
     expect(lambdaStatement?.Resource).toEqual([expect.stringMatching(/:function:my-model$/), expect.stringMatching(/:function:my-model:\*$/)]);
     template.hasResourceProperties('AWS::Lambda::Function', {
@@ -150,8 +175,12 @@ describe('BenchmarkSweep', () => {
   });
 
   it('re-runs a stored spec on an EventBridge Scheduler schedule', () => {
-    const specFile = scheduledSpecFile(cloudSpec([{ kind: 'http', name: 'existing', url: 'http://127.0.0.1:1/', costPerHour: 1 }], { name: 'weekly' }));
-    const { template, sweep, stack } = sweepTemplate({ schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }] });
+    const specFile = scheduledSpecFile(
+      cloudSpec([{ kind: 'http', name: 'existing', url: 'http://127.0.0.1:1/', costPerHour: 1 }], { name: 'weekly' }),
+    );
+    const { template, sweep, stack } = sweepTemplate({
+      schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }],
+    });
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'rate(7 days)',
       Target: {
@@ -159,20 +188,25 @@ describe('BenchmarkSweep', () => {
         Input: JSON.stringify({ specKey: 'schedules/weekly/spec.json' }),
       },
     });
-    template.hasResourceProperties('Custom::CDKBucketDeployment', { Prune: false, DestinationBucketName: { Ref: stack.getLogicalId(sweep.bucket.node.defaultChild as any) } });
+    template.hasResourceProperties('Custom::CDKBucketDeployment', {
+      Prune: false,
+      DestinationBucketName: { Ref: stack.getLogicalId(sweep.bucket.node.defaultChild as any) },
+    });
   });
 
   it('refuses bad props naming the prop, before anything is synthesized', () => {
     expect(() => sweepTemplate({ maxConcurrency: 0 })).toThrow(/^maxConcurrency must be an integer from 1 to 40, got 0/);
     expect(() => sweepTemplate({ lambdaFunctions: ['arn:aws:lambda:x'] })).toThrow(/^lambdaFunctions\[0\] must be a function name/);
     const local = scheduledSpecFile({ ...cloudSpec([{ kind: 'local', threads: 1, modelPath: __filename, costPerHour: 1 }]) });
-    expect(() => sweepTemplate({ schedules: [{ name: 'x', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: local }] })).toThrow(
-      /^schedules\[0\]\.specFile has local candidates \(local-threads1\), which the cloud workflow cannot run/,
-    );
-    expect(() => sweepTemplate({ schedules: [{ name: 'x', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: '/nope.yaml' }] })).toThrow(
-      /^schedules\[0\]\.specFile is not a valid sweep spec: \/nope\.yaml: 1 problem/,
-    );
-    expect(() => sweepTemplate({ schedules: [{ name: 'Bad Name', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: local }] })).toThrow(/^schedules\[0\]\.name must be/);
+    expect(() =>
+      sweepTemplate({ schedules: [{ name: 'x', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: local }] }),
+    ).toThrow(/^schedules\[0\]\.specFile has local candidates \(local-threads1\), which the cloud workflow cannot run/);
+    expect(() =>
+      sweepTemplate({ schedules: [{ name: 'x', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: '/nope.yaml' }] }),
+    ).toThrow(/^schedules\[0\]\.specFile is not a valid sweep spec: \/nope\.yaml: 1 problem/);
+    expect(() =>
+      sweepTemplate({ schedules: [{ name: 'Bad Name', schedule: scheduler.ScheduleExpression.rate(Duration.days(1)), specFile: local }] }),
+    ).toThrow(/^schedules\[0\]\.name must be/);
   });
 
   it('passes cdk-nag AwsSolutions with every kind and a schedule, with zero unacknowledged findings', () => {
@@ -180,7 +214,11 @@ describe('BenchmarkSweep', () => {
     for (const env of [undefined, { account: '123456789012', region: 'eu-west-1' }]) {
       const { error, report } = synthWithNag((app) => {
         const stack = new Stack(app, 'Sweep', { env });
-        new BenchmarkSweep(stack, 'Sweep', { sageMaker: true, lambdaFunctions: ['a', 'b'], schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }] });
+        new BenchmarkSweep(stack, 'Sweep', {
+          sageMaker: true,
+          lambdaFunctions: ['a', 'b'],
+          schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }],
+        });
       });
       expect(violations(report)).toEqual([]);
       expect(error).toBeUndefined();

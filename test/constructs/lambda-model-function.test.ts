@@ -1,6 +1,7 @@
-import { readdirSync, rmSync, truncateSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -8,13 +9,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  LAMBDA_UNZIPPED_LIMIT_BYTES,
-  LambdaModelCode,
-  LambdaModelFunction,
-  directorySize,
-  type LambdaModelFunctionProps,
-} from '../../constructs';
+
+import { directorySize, LAMBDA_UNZIPPED_LIMIT_BYTES, LambdaModelCode, LambdaModelFunction, type LambdaModelFunctionProps } from '../../constructs';
 import { policyStatements, templateOf, testStack } from '../helpers/cdk';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
@@ -61,7 +57,9 @@ describe('LambdaModelFunction with the ONNX model server', () => {
 
   it('ships only the model file in the model layer', () => {
     const { stack } = modelFunction();
-    const modelLayer = Object.values(templateOf(stack).findResources('AWS::Lambda::LayerVersion')).find((l: any) => l.Properties.Description?.startsWith('ONNX model')) as any;
+    const modelLayer = Object.values(templateOf(stack).findResources('AWS::Lambda::LayerVersion')).find((l: any) =>
+      l.Properties.Description?.startsWith('ONNX model'),
+    ) as any;
     expect(modelLayer.Properties.Description).toBe('ONNX model model.onnx');
   });
 
@@ -111,7 +109,9 @@ describe('LambdaModelFunction with the ONNX model server', () => {
     const { stack, construct, template } = modelFunction({ functionUrl: true, provisionedConcurrency: 1 });
     template().hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', Qualifier: 'live' });
     expect(construct.invocation).toMatchObject({ kind: 'lambda', region: 'us-east-1' });
-    expect(stack.resolve((construct.invocation as { functionUrl?: string }).functionUrl)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/Url/), 'FunctionUrl'] });
+    expect(stack.resolve((construct.invocation as { functionUrl?: string }).functionUrl)).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/Url/), 'FunctionUrl'],
+    });
   });
 
   it('grants invoke on the function, and on its URL when it has one', () => {
@@ -144,13 +144,29 @@ describe('LambdaModelFunction with the ONNX model server', () => {
     ['memory below 128 MB', { memorySize: Size.mebibytes(100) }, /^memorySize must be a whole number of MB from 128 to 10240, got 100 MB/],
     ['memory above 10240 MB', { memorySize: Size.gibibytes(11) }, /^memorySize must be .* got 11264 MB/],
     ['a timeout over 15 minutes', { timeout: Duration.minutes(16) }, /^timeout must be a whole number of seconds from 1 to 900/],
-    ['ephemeral storage below 512 MB', { ephemeralStorageSize: Size.mebibytes(256) }, /^ephemeralStorageSize must be a whole number of MB from 512 to 10240/],
+    [
+      'ephemeral storage below 512 MB',
+      { ephemeralStorageSize: Size.mebibytes(256) },
+      /^ephemeralStorageSize must be a whole number of MB from 512 to 10240/,
+    ],
     ['negative reserved concurrency', { reservedConcurrentExecutions: -1 }, /^reservedConcurrentExecutions must be an integer of at least 0/],
     ['provisioned concurrency 0', { provisionedConcurrency: 0 }, /^provisionedConcurrency must be an integer of at least 1, got 0/],
-    ['provisioned above reserved', { provisionedConcurrency: 5, reservedConcurrentExecutions: 2 }, /^provisionedConcurrency \(5\) must not exceed reservedConcurrentExecutions \(2\)/],
+    [
+      'provisioned above reserved',
+      { provisionedConcurrency: 5, reservedConcurrentExecutions: 2 },
+      /^provisionedConcurrency \(5\) must not exceed reservedConcurrentExecutions \(2\)/,
+    ],
     ['the model path in the environment', { environment: { MODEL_PATH: '/tmp/x.onnx' } }, /^environment\.MODEL_PATH is set by LambdaModelFunction/],
-    ['a missing model file', { code: LambdaModelCode.fromOnnxModel('/nonexistent/model.onnx') }, /^code needs an ONNX model file; \/nonexistent\/model\.onnx does not exist/],
-    ['zero threads', { code: LambdaModelCode.fromOnnxModel(DEMO_MODEL_PATH, { threads: 0 }) }, /^code\.threads must be an integer from 1 to 64, got 0/],
+    [
+      'a missing model file',
+      { code: LambdaModelCode.fromOnnxModel('/nonexistent/model.onnx') },
+      /^code needs an ONNX model file; \/nonexistent\/model\.onnx does not exist/,
+    ],
+    [
+      'zero threads',
+      { code: LambdaModelCode.fromOnnxModel(DEMO_MODEL_PATH, { threads: 0 }) },
+      /^code\.threads must be an integer from 1 to 64, got 0/,
+    ],
   ])('throws naming the prop for %s', (_what, props, message) => {
     expect(() => modelFunction(props)).toThrow(message);
   });
@@ -175,7 +191,11 @@ describe('LambdaModelFunction from a container image', () => {
     const stack = testStack();
     const repo = ecr.Repository.fromRepositoryName(stack, 'Repo', 'my-model');
     const { template } = modelFunction(
-      { code: LambdaModelCode.fromDockerImage(lambda.DockerImageCode.fromEcr(repo, { tagOrDigest: 'v2' })), memorySize: Size.gibibytes(3), environment: { MODEL_PATH: '/var/task/m.onnx' } },
+      {
+        code: LambdaModelCode.fromDockerImage(lambda.DockerImageCode.fromEcr(repo, { tagOrDigest: 'v2' })),
+        memorySize: Size.gibibytes(3),
+        environment: { MODEL_PATH: '/var/task/m.onnx' },
+      },
       stack,
     );
     template().hasResourceProperties('AWS::Lambda::Function', {
@@ -196,4 +216,3 @@ describe('LambdaModelFunction from a container image', () => {
     template().hasResourceProperties('AWS::Lambda::Function', { Role: 'arn:aws:iam::123456789012:role/given' });
   });
 });
-

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+
 import { Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,9 +8,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
+
 import { ModelData, ModelImage, SageMakerEndpoint, type SageMakerEndpointProps } from '../../constructs';
-import { builtAssets } from '../../lib/build/asset-paths';
 import { DEMO_BUILD_DIR } from '../../examples/demo-model/generate';
+import { builtAssets } from '../../lib/build/asset-paths';
 import { policyStatements, templateOf, testStack, warningsOf } from '../helpers/cdk';
 
 const MODEL_TARBALL = join(DEMO_BUILD_DIR, 'model.tar.gz');
@@ -66,7 +68,11 @@ describe('SageMakerEndpoint defaults', () => {
   it('lets the model role write endpoint logs and SageMaker metrics only', () => {
     const statements = policyStatements(endpoint().template());
     expect(statements).toContainEqual(
-      expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } } }),
+      expect.objectContaining({
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/*', 'AWS/SageMaker'] } },
+      }),
     );
     const logs = statements.find((s) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
     expect(JSON.stringify(logs?.Resource)).toContain('log-group:/aws/sagemaker/Endpoints/*');
@@ -107,7 +113,9 @@ describe('SageMakerEndpoint image', () => {
     expect(t.toJSON().Mappings.ModelsweepDlcRegistries['us-east-1']).toEqual({ account: '763104351884' });
     expect(t.toJSON().Mappings.ModelsweepDlcRegistries['af-south-1']).toEqual({ account: '626614931356' });
     const model = Object.values(t.findResources('AWS::SageMaker::Model'))[0] as any;
-    expect(JSON.stringify(model.Properties.PrimaryContainer.Image)).toContain('{"Fn::FindInMap":["ModelsweepDlcRegistries",{"Ref":"AWS::Region"},"account"]}');
+    expect(JSON.stringify(model.Properties.PrimaryContainer.Image)).toContain(
+      '{"Fn::FindInMap":["ModelsweepDlcRegistries",{"Ref":"AWS::Region"},"account"]}',
+    );
   });
 
   it('throws naming the image and region when no Deep Learning Container registry is known there', () => {
@@ -132,7 +140,10 @@ describe('SageMakerEndpoint model data', () => {
     const { template } = endpoint({ modelData: ModelData.fromS3Object(bucket, 'demo/model.tar.gz') }, stack);
     template().hasResourceProperties('AWS::SageMaker::Model', { PrimaryContainer: { ModelDataUrl: 's3://models/demo/model.tar.gz' } });
     expect(policyStatements(template())).toContainEqual(
-      expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::models/demo/model.tar.gz']] } }),
+      expect.objectContaining({
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::models/demo/model.tar.gz']] },
+      }),
     );
   });
 
@@ -156,8 +167,16 @@ describe('SageMakerEndpoint model data', () => {
   });
 
   it.each([
-    ['an S3 key that is not .tar.gz', () => ModelData.fromS3Object(s3.Bucket.fromBucketName(new Stack(), 'B', 'bucket-b'), 'model.onnx'), /key must end in \.tar\.gz/],
-    ['an S3 prefix without a trailing slash', () => ModelData.fromS3Prefix(s3.Bucket.fromBucketName(new Stack(), 'B', 'bucket-b'), 'models'), /prefix must end in "\/"/],
+    [
+      'an S3 key that is not .tar.gz',
+      () => ModelData.fromS3Object(s3.Bucket.fromBucketName(new Stack(), 'B', 'bucket-b'), 'model.onnx'),
+      /key must end in \.tar\.gz/,
+    ],
+    [
+      'an S3 prefix without a trailing slash',
+      () => ModelData.fromS3Prefix(s3.Bucket.fromBucketName(new Stack(), 'B', 'bucket-b'), 'models'),
+      /prefix must end in "\/"/,
+    ],
     ['a missing asset', () => ModelData.fromAsset('/nonexistent/model.tar.gz'), /modelData asset \/nonexistent\/model.tar.gz does not exist/],
     ['a directory asset', () => ModelData.fromAsset(DEMO_BUILD_DIR), /must be a \.tar\.gz file/],
   ])('rejects %s', (_what, make, message) => {
@@ -189,29 +208,66 @@ describe('SageMakerEndpoint production variants', () => {
 
   it('sets volume size and timeouts per variant', () => {
     const { template } = endpoint({
-      variants: [{ instanceType: 'ml.c5.xlarge', volumeSize: Size.gibibytes(64), modelDownloadTimeout: Duration.minutes(20), containerStartupHealthCheckTimeout: Duration.minutes(10) }],
+      variants: [
+        {
+          instanceType: 'ml.c5.xlarge',
+          volumeSize: Size.gibibytes(64),
+          modelDownloadTimeout: Duration.minutes(20),
+          containerStartupHealthCheckTimeout: Duration.minutes(10),
+        },
+      ],
     });
     template().hasResourceProperties('AWS::SageMaker::EndpointConfig', {
-      ProductionVariants: [Match.objectLike({ VolumeSizeInGB: 64, ModelDataDownloadTimeoutInSeconds: 1200, ContainerStartupHealthCheckTimeoutInSeconds: 600 })],
+      ProductionVariants: [
+        Match.objectLike({ VolumeSizeInGB: 64, ModelDataDownloadTimeoutInSeconds: 1200, ContainerStartupHealthCheckTimeoutInSeconds: 600 }),
+      ],
     });
   });
 
   it.each<[string, Partial<SageMakerEndpointProps>, RegExp]>([
     ['no variants', { variants: [] }, /^variants must list 1 to 10 production variants, got 0/],
     ['eleven variants', { variants: Array.from({ length: 11 }, () => ({})) }, /^variants must list 1 to 10/],
-    ['a duplicate variant name', { variants: [{ variantName: 'A' }, { variantName: 'A' }] }, /^variants\[1\]\.variantName "A" is used by an earlier variant/],
+    [
+      'a duplicate variant name',
+      { variants: [{ variantName: 'A' }, { variantName: 'A' }] },
+      /^variants\[1\]\.variantName "A" is used by an earlier variant/,
+    ],
     ['a bad variant name', { variants: [{ variantName: 'has space' }] }, /^variants\[0\]\.variantName must be 1-63 letters/],
-    ['a malformed instance type', { variants: [{ instanceType: 'g5.xlarge' }] }, /^variants\[0\]\.instanceType must be a SageMaker instance type like ml\.g5\.xlarge/],
+    [
+      'a malformed instance type',
+      { variants: [{ instanceType: 'g5.xlarge' }] },
+      /^variants\[0\]\.instanceType must be a SageMaker instance type like ml\.g5\.xlarge/,
+    ],
     ['another malformed instance type', { variants: [{ instanceType: 'ml.g5' }] }, /^variants\[0\]\.instanceType must be/],
     ['zero instances', { variants: [{ initialInstanceCount: 0 }] }, /^variants\[0\]\.initialInstanceCount must be an integer of at least 1, got 0/],
     ['a fractional instance count', { variants: [{ initialInstanceCount: 1.5 }] }, /^variants\[0\]\.initialInstanceCount must be an integer/],
     ['a negative weight', { variants: [{ initialWeight: -1 }] }, /^variants\[0\]\.initialWeight must be from 0/],
-    ['all weights zero', { variants: [{ initialWeight: 0 }, { initialWeight: 0 }] }, /^variants need at least one variant with an initialWeight above 0/],
-    ['a volume over 512 GB', { variants: [{ instanceType: 'ml.c5.xlarge', volumeSize: Size.gibibytes(600) }] }, /^variants\[0\]\.volumeSize must be a whole number of GB from 1 to 512, got 600 GB/],
+    [
+      'all weights zero',
+      { variants: [{ initialWeight: 0 }, { initialWeight: 0 }] },
+      /^variants need at least one variant with an initialWeight above 0/,
+    ],
+    [
+      'a volume over 512 GB',
+      { variants: [{ instanceType: 'ml.c5.xlarge', volumeSize: Size.gibibytes(600) }] },
+      /^variants\[0\]\.volumeSize must be a whole number of GB from 1 to 512, got 600 GB/,
+    ],
     ['a fractional volume', { variants: [{ volumeSize: Size.mebibytes(1500) }] }, /^variants\[0\]\.volumeSize must be a whole number of GB/],
-    ['a volume on an NVMe instance', { variants: [{ instanceType: 'ml.g5.xlarge', volumeSize: Size.gibibytes(100) }] }, /^variants\[0\]\.volumeSize cannot be set for ml\.g5\.xlarge: it has 250 GB of NVMe/],
-    ['a download timeout under 60 s', { variants: [{ modelDownloadTimeout: Duration.seconds(30) }] }, /^variants\[0\]\.modelDownloadTimeout must be a whole number of seconds from 60 to 3600, got 30 seconds/],
-    ['a startup timeout over an hour', { variants: [{ containerStartupHealthCheckTimeout: Duration.hours(2) }] }, /^variants\[0\]\.containerStartupHealthCheckTimeout must be a whole number of seconds from 60 to 3600/],
+    [
+      'a volume on an NVMe instance',
+      { variants: [{ instanceType: 'ml.g5.xlarge', volumeSize: Size.gibibytes(100) }] },
+      /^variants\[0\]\.volumeSize cannot be set for ml\.g5\.xlarge: it has 250 GB of NVMe/,
+    ],
+    [
+      'a download timeout under 60 s',
+      { variants: [{ modelDownloadTimeout: Duration.seconds(30) }] },
+      /^variants\[0\]\.modelDownloadTimeout must be a whole number of seconds from 60 to 3600, got 30 seconds/,
+    ],
+    [
+      'a startup timeout over an hour',
+      { variants: [{ containerStartupHealthCheckTimeout: Duration.hours(2) }] },
+      /^variants\[0\]\.containerStartupHealthCheckTimeout must be a whole number of seconds from 60 to 3600/,
+    ],
   ])('throws naming the prop for %s', (_what, props, message) => {
     expect(() => endpoint(props)).toThrow(message);
   });
@@ -255,23 +311,70 @@ describe('SageMakerEndpoint autoscaling', () => {
 
   it('also tracks GPU utilization, scaled by the instance GPU count', () => {
     const { template } = endpoint({
-      variants: [{ instanceType: 'ml.g5.12xlarge', autoScaling: { minCapacity: 1, maxCapacity: 3, targetInvocationsPerInstance: 100, targetGpuUtilizationPercent: 70, scaleInCooldown: Duration.minutes(10) } }],
+      variants: [
+        {
+          instanceType: 'ml.g5.12xlarge',
+          autoScaling: {
+            minCapacity: 1,
+            maxCapacity: 3,
+            targetInvocationsPerInstance: 100,
+            targetGpuUtilizationPercent: 70,
+            scaleInCooldown: Duration.minutes(10),
+          },
+        },
+      ],
     });
     template().hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: {
         TargetValue: 280,
         ScaleInCooldown: 600,
-        CustomizedMetricSpecification: Match.objectLike({ Namespace: '/aws/sagemaker/Endpoints', MetricName: 'GPUUtilization', Statistic: 'Average' }),
+        CustomizedMetricSpecification: Match.objectLike({
+          Namespace: '/aws/sagemaker/Endpoints',
+          MetricName: 'GPUUtilization',
+          Statistic: 'Average',
+        }),
       },
     });
   });
 
   it.each<[string, Partial<SageMakerEndpointProps>, RegExp]>([
-    ['GPU tracking on a CPU instance', { variants: [{ instanceType: 'ml.c5.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 50 } }] }, /^variants\[0\]\.autoScaling\.targetGpuUtilizationPercent needs an instance type with NVIDIA GPUs; ml\.c5\.xlarge has none/],
-    ['GPU tracking on Inferentia', { variants: [{ instanceType: 'ml.inf2.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 50 } }] }, /has AWS Inferentia2/],
-    ['a GPU target over 100', { variants: [{ instanceType: 'ml.g5.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 150 } }] }, /^variants\[0\]\.autoScaling\.targetGpuUtilizationPercent must be from 1 to 100/],
-    ['max below min', { variants: [{ autoScaling: { minCapacity: 3, maxCapacity: 2, targetInvocationsPerInstance: 1 } }] }, /^variants\[0\]\.autoScaling\.maxCapacity \(2\) must be at least minCapacity \(3\)/],
-    ['a zero invocation target', { variants: [{ autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 0 } }] }, /^variants\[0\]\.autoScaling\.targetInvocationsPerInstance must be from/],
+    [
+      'GPU tracking on a CPU instance',
+      {
+        variants: [
+          { instanceType: 'ml.c5.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 50 } },
+        ],
+      },
+      /^variants\[0\]\.autoScaling\.targetGpuUtilizationPercent needs an instance type with NVIDIA GPUs; ml\.c5\.xlarge has none/,
+    ],
+    [
+      'GPU tracking on Inferentia',
+      {
+        variants: [
+          { instanceType: 'ml.inf2.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 50 } },
+        ],
+      },
+      /has AWS Inferentia2/,
+    ],
+    [
+      'a GPU target over 100',
+      {
+        variants: [
+          { instanceType: 'ml.g5.xlarge', autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 1, targetGpuUtilizationPercent: 150 } },
+        ],
+      },
+      /^variants\[0\]\.autoScaling\.targetGpuUtilizationPercent must be from 1 to 100/,
+    ],
+    [
+      'max below min',
+      { variants: [{ autoScaling: { minCapacity: 3, maxCapacity: 2, targetInvocationsPerInstance: 1 } }] },
+      /^variants\[0\]\.autoScaling\.maxCapacity \(2\) must be at least minCapacity \(3\)/,
+    ],
+    [
+      'a zero invocation target',
+      { variants: [{ autoScaling: { maxCapacity: 2, targetInvocationsPerInstance: 0 } }] },
+      /^variants\[0\]\.autoScaling\.targetInvocationsPerInstance must be from/,
+    ],
   ])('throws naming the prop for %s', (_what, props, message) => {
     expect(() => endpoint(props)).toThrow(message);
   });
@@ -310,7 +413,11 @@ describe('SageMakerEndpoint security and capture', () => {
   });
 
   it.each<[string, (b: s3.IBucket) => Partial<SageMakerEndpointProps>, RegExp]>([
-    ['a sampling percentage over 100', (b) => ({ dataCapture: { destination: b, samplingPercentage: 101 } }), /^dataCapture\.samplingPercentage must be an integer from 0 to 100, got 101/],
+    [
+      'a sampling percentage over 100',
+      (b) => ({ dataCapture: { destination: b, samplingPercentage: 101 } }),
+      /^dataCapture\.samplingPercentage must be an integer from 0 to 100, got 101/,
+    ],
     ['capturing nothing', (b) => ({ dataCapture: { destination: b, captureInput: false, captureOutput: false } }), /^dataCapture captures nothing/],
   ])('throws naming the prop for %s', (_what, props, message) => {
     const stack = testStack();
@@ -329,7 +436,9 @@ describe('SageMakerEndpoint security and capture', () => {
   it('refuses a KMS key with an NVMe instance type, which SageMaker would reject', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key');
-    expect(() => endpoint({ kmsKey: key, variants: [{ instanceType: 'ml.g5.xlarge' }] }, stack)).toThrow(/^kmsKey cannot be used with ml\.g5\.xlarge/);
+    expect(() => endpoint({ kmsKey: key, variants: [{ instanceType: 'ml.g5.xlarge' }] }, stack)).toThrow(
+      /^kmsKey cannot be used with ml\.g5\.xlarge/,
+    );
   });
 
   it('runs the containers in a VPC with a security group and network-interface rights', () => {
@@ -337,7 +446,10 @@ describe('SageMakerEndpoint security and capture', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
     const { template } = endpoint({ vpc }, stack);
     template().hasResourceProperties('AWS::SageMaker::Model', {
-      VpcConfig: { Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcPrivateSubnet1') }]), SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SecurityGroup'), 'GroupId'] }] },
+      VpcConfig: {
+        Subnets: Match.arrayWith([{ Ref: Match.stringLikeRegexp('VpcPrivateSubnet1') }]),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('SecurityGroup'), 'GroupId'] }],
+      },
     });
     expect(JSON.stringify(policyStatements(template()))).toContain('ec2:CreateNetworkInterface');
   });
@@ -362,12 +474,19 @@ describe('SageMakerEndpoint security and capture', () => {
   it('isolates the container from the network and passes environment variables', () => {
     endpoint({ networkIsolation: true, environment: { MODEL_SERVER_THREADS: '4' } })
       .template()
-      .hasResourceProperties('AWS::SageMaker::Model', { EnableNetworkIsolation: true, PrimaryContainer: Match.objectLike({ Environment: { MODEL_SERVER_THREADS: '4' } }) });
+      .hasResourceProperties('AWS::SageMaker::Model', {
+        EnableNetworkIsolation: true,
+        PrimaryContainer: Match.objectLike({ Environment: { MODEL_SERVER_THREADS: '4' } }),
+      });
   });
 
   it.each<[string, Record<string, string>, RegExp]>([
     ['a bad variable name', { '1BAD': 'x' }, /^environment\.1BAD is not a valid variable name/],
-    ['over 100 variables', Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`V${i}`, 'x'])), /^environment may hold at most 100 variables, got 101/],
+    [
+      'over 100 variables',
+      Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`V${i}`, 'x'])),
+      /^environment may hold at most 100 variables, got 101/,
+    ],
   ])('throws naming the prop for %s', (_what, environment, message) => {
     expect(() => endpoint({ environment })).toThrow(message);
   });

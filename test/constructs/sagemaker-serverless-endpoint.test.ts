@@ -1,11 +1,13 @@
 import { join } from 'node:path';
+
 import { Size } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
+
 import { ModelData, ModelImage, SageMakerServerlessEndpoint, type SageMakerServerlessEndpointProps } from '../../constructs';
-import { builtAssets } from '../../lib/build/asset-paths';
 import { DEMO_BUILD_DIR } from '../../examples/demo-model/generate';
+import { builtAssets } from '../../lib/build/asset-paths';
 import { policyStatements, templateOf, testStack } from '../helpers/cdk';
 
 function serverless(props: Partial<SageMakerServerlessEndpointProps> = {}) {
@@ -34,7 +36,12 @@ describe('SageMakerServerlessEndpoint', () => {
   });
 
   it('sets memory, max concurrency and provisioned concurrency', () => {
-    const { construct, template } = serverless({ memorySize: Size.gibibytes(6), maxConcurrency: 50, provisionedConcurrency: 5, endpointName: 'demo-serverless' });
+    const { construct, template } = serverless({
+      memorySize: Size.gibibytes(6),
+      maxConcurrency: 50,
+      provisionedConcurrency: 5,
+      endpointName: 'demo-serverless',
+    });
     template().hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [Match.objectLike({ ServerlessConfig: { MemorySizeInMB: 6144, MaxConcurrency: 50, ProvisionedConcurrency: 5 } })],
     });
@@ -73,14 +80,20 @@ describe('SageMakerServerlessEndpoint', () => {
     const caller = new iam.Role(stack, 'Caller', { assumedBy: new iam.AccountRootPrincipal() });
     construct.grantInvoke(caller);
     expect(construct.invocation).toMatchObject({ kind: 'sagemaker-serverless', region: 'us-east-1' });
-    expect(policyStatements(template())).toContainEqual(expect.objectContaining({ Action: 'sagemaker:InvokeEndpoint', Resource: { Ref: expect.stringMatching(/^Serverless/) } }));
+    expect(policyStatements(template())).toContainEqual(
+      expect.objectContaining({ Action: 'sagemaker:InvokeEndpoint', Resource: { Ref: expect.stringMatching(/^Serverless/) } }),
+    );
     expect((construct.metricLatency() as any).expression).toBe('m0 / 1000');
     expect((construct.metricErrors() as any).expression).toBe('SUM([e4x0, e5x0])');
     expect(construct.metricModelSetupTime().metricName).toBe('ModelSetupTime');
   });
 
   it.each<[string, Partial<SageMakerServerlessEndpointProps>, RegExp]>([
-    ['memory not a multiple of 1024 MB', { memorySize: Size.mebibytes(3000) }, /^memorySize must be a whole number of MB from 1024 to 6144 in steps of 1024 MB, got 3000 MB/],
+    [
+      'memory not a multiple of 1024 MB',
+      { memorySize: Size.mebibytes(3000) },
+      /^memorySize must be a whole number of MB from 1024 to 6144 in steps of 1024 MB, got 3000 MB/,
+    ],
     ['memory below 1024 MB', { memorySize: Size.mebibytes(512) }, /^memorySize must be .* got 512 MB/],
     ['memory above 6144 MB', { memorySize: Size.gibibytes(7) }, /^memorySize must be .* got 7168 MB/],
     ['max concurrency 0', { maxConcurrency: 0 }, /^maxConcurrency must be an integer from 1 to 200, got 0/],

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { demoModelWeights } from '../../examples/demo-model/demo-model';
 import { DEMO_DIR, demoPayloadFiles, generateDemoModel } from '../../examples/demo-model/generate';
 

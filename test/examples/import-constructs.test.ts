@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+
 import { MyModelsStack } from '../../examples/import-constructs';
 import { testApp } from '../helpers/cdk';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';

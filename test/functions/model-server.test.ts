@@ -2,8 +2,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { beforeAll, describe, expect, it } from 'vitest';
+
 import type { APIGatewayProxyStructuredResultV2 as UrlResult, LambdaFunctionURLEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
+
 import { demoPayload } from '../../examples/demo-model/demo-model';
 import { builtAssets } from '../../lib/build/asset-paths';
 import { DEMO_MODEL_PATH, referenceForward } from '../helpers/demo-model';
@@ -96,7 +98,11 @@ describe('model server as a process (the built serve.js)', () => {
       const { event, url } = JSON.parse(line);
       expect(event).toBe('listening');
       expect(new URL(url).hostname).toBe('127.0.0.1');
-      const response = await fetch(`${url}/invocations`, { method: 'POST', body: JSON.stringify(demoPayload(1)), headers: { 'content-type': 'application/json' } });
+      const response = await fetch(`${url}/invocations`, {
+        method: 'POST',
+        body: JSON.stringify(demoPayload(1)),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(response.status).toBe(200);
     } finally {
       child.kill('SIGTERM');

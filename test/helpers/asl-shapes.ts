@@ -27,13 +27,21 @@ function inline(node: any, root: Schema): any {
   if (Array.isArray(node)) return node.map((n) => inline(n, root));
   if (!node || typeof node !== 'object') return node;
   if (typeof node.$ref === 'string' && node.$ref.startsWith('#/')) {
-    const target = node.$ref.slice(2).split('/').reduce((o: any, k: string) => o?.[k], root);
+    const target = node.$ref
+      .slice(2)
+      .split('/')
+      .reduce((o: any, k: string) => o?.[k], root);
     return inline(target, root);
   }
   return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inline(v, root)]));
 }
 
-const object = (properties: Record<string, Schema>): Schema => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+const object = (properties: Record<string, Schema>): Schema => ({
+  type: 'object',
+  properties,
+  required: Object.keys(properties),
+  additionalProperties: false,
+});
 
 /** The schema at `path` ("$.a.b") in `shape`, or an error saying where it stops. */
 export function resolvePath(shape: Schema, path: string): { schema: Schema } | { error: string } {
@@ -108,7 +116,8 @@ export function checkDefinitionPaths(definition: { StartAt: string; States: Reco
     const properties: Record<string, Schema> = {};
     for (const [key, value] of Object.entries(params)) {
       if (key.endsWith('.$')) properties[key.slice(0, -2)] = read(where, shape, String(value), item);
-      else if (value && typeof value === 'object' && !Array.isArray(value)) properties[key] = template(where, shape, value as Record<string, unknown>, item);
+      else if (value && typeof value === 'object' && !Array.isArray(value))
+        properties[key] = template(where, shape, value as Record<string, unknown>, item);
       else properties[key] = { type: typeof value === 'number' ? 'number' : typeof value };
     }
     return object(properties);
@@ -117,7 +126,8 @@ export function checkDefinitionPaths(definition: { StartAt: string; States: Reco
   const requireFields = (where: string, input: Schema, expected: Schema) => {
     if (!input.properties) return;
     for (const field of expected.required ?? []) {
-      if (!(field in input.properties)) problems.push(`${where}: its step requires "${field}", which its input does not have (it has ${Object.keys(input.properties).join(', ')})`);
+      if (!(field in input.properties))
+        problems.push(`${where}: its step requires "${field}", which its input does not have (it has ${Object.keys(input.properties).join(', ')})`);
     }
   };
 

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
+
+import { App, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 
 /** A test app that references asset folders where they are instead of copying them per synth. */
 export function testApp(): App {
@@ -25,9 +26,7 @@ export function warningsOf(stack: Stack): string[] {
 
 /** All IAM policy statements in the template, flattened. */
 export function policyStatements(template: Template): Array<Record<string, any>> {
-  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-    (policy: any) => policy.Properties.PolicyDocument.Statement,
-  );
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap((policy: any) => policy.Properties.PolicyDocument.Statement);
 }
 
 /** Synthesizes an app with cdk-nag's AwsSolutions checks, returning its validation report. */
@@ -49,4 +48,3 @@ export function violations(report: any): string[] {
     plugin.violations.flatMap((v: any) => v.violatingConstructs.map((c: any) => `${v.ruleName} at ${c.constructPath}`)),
   );
 }
-

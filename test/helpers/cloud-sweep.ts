@@ -1,8 +1,9 @@
 import { stringify } from 'yaml';
+
 import { builtInPrices } from '../../lib/cost/catalog';
+import { runSweep, type RunSweepOptions, type SweepOutcome } from '../../lib/local/run-sweep';
 import type { SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults } from '../../lib/report/write-report';
-import { runSweep, type RunSweepOptions, type SweepOutcome } from '../../lib/local/run-sweep';
 import { parseSpec } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
@@ -26,12 +27,27 @@ export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> 
 }
 
 /** Runs a sweep in process against an in-memory dynalite, with the given adapters. */
-export async function runCloudSweep(spec: unknown, adapters: AdapterSet, options: Partial<RunSweepOptions> = {}): Promise<SweepOutcome & { stored: number; results: SweepResults | undefined }> {
+export async function runCloudSweep(
+  spec: unknown,
+  adapters: AdapterSet,
+  options: Partial<RunSweepOptions> = {},
+): Promise<SweepOutcome & { stored: number; results: SweepResults | undefined }> {
   const dynamo = await startLocalDynamo({ tableName: 'results' });
   try {
     const store = new ResultsStore(dynamo.client, 'results');
-    const outcome = await runSweep(parseSpec(stringify(spec), 'spec.yaml', '/'), { store, prices: builtInPrices(), adapters, sleep: async () => {}, readyPollMs: 0, ...options });
-    return { ...outcome, stored: (await store.listCandidateResults(outcome.sweepId)).length, results: await loadSweepResults(store, outcome.sweepId) };
+    const outcome = await runSweep(parseSpec(stringify(spec), 'spec.yaml', '/'), {
+      store,
+      prices: builtInPrices(),
+      adapters,
+      sleep: async () => {},
+      readyPollMs: 0,
+      ...options,
+    });
+    return {
+      ...outcome,
+      stored: (await store.listCandidateResults(outcome.sweepId)).length,
+      results: await loadSweepResults(store, outcome.sweepId),
+    };
   } finally {
     await dynamo.close();
   }

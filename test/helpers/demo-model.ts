@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+
 import { demoModelWeights, type DenseLayer } from '../../examples/demo-model/demo-model';
 import { DEMO_BUILD_DIR } from '../../examples/demo-model/generate';
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { encodeModel, int64Initializer, OnnxDataType, tensorValueInfo } from '../../lib/onnx/model-builder';
 
 /**

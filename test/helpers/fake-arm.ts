@@ -54,7 +54,8 @@ export interface FakeArmOptions {
 }
 
 const HOST = 'https://management.azure.com';
-const WORKSPACE_PATH = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)(\/.*)?$/;
+const WORKSPACE_PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.MachineLearningServices\/workspaces\/([^/]+)(\/.*)?$/;
 
 /**
  * A stateful Azure Resource Manager for Azure ML online endpoints, answering as ARM does:
@@ -79,19 +80,26 @@ export function fakeArm(options: FakeArmOptions) {
     headers: createHttpHeaders({ 'content-type': 'application/json', 'x-ms-request-id': `req-${log.length}`, ...headers }),
     bodyAsText: body === undefined ? '' : JSON.stringify(body),
   });
-  const error = (request: PipelineRequest, status: number, code: string, message: string, headers?: Record<string, string>) => json(request, status, { error: { code, message } }, headers);
+  const error = (request: PipelineRequest, status: number, code: string, message: string, headers?: Record<string, string>) =>
+    json(request, status, { error: { code, message } }, headers);
   const notFound = (request: PipelineRequest, what: string) => error(request, 404, 'ResourceNotFound', `${what} not found`);
 
   const startOperation = (request: PipelineRequest, status: number, body: unknown, finish: Operation['finish']) => {
     const id = `op-${++nextOperation}`;
     operations.set(id, { polls: 0, finish });
-    return json(request, status, body, { 'azure-asyncoperation': `${HOST}/providers/Microsoft.MachineLearningServices/locations/eastus/mfeOperationsStatus/${id}?api-version=2022-10-01`, 'retry-after': '0' });
+    return json(request, status, body, {
+      'azure-asyncoperation': `${HOST}/providers/Microsoft.MachineLearningServices/locations/eastus/mfeOperationsStatus/${id}?api-version=2022-10-01`,
+      'retry-after': '0',
+    });
   };
 
   const view = (r: Resource, kind: 'endpoint' | 'deployment') => ({
     id: `/…/${kind}s/${r.name}`,
     name: r.name,
-    type: kind === 'endpoint' ? 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints' : 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments',
+    type:
+      kind === 'endpoint'
+        ? 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints'
+        : 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments',
     location: r.location,
     tags: r.tags,
     ...(r.sku ? { sku: r.sku } : {}),
@@ -118,7 +126,7 @@ export function fakeArm(options: FakeArmOptions) {
     if (request.body) bodies.push({ request: line, body: JSON.parse(String(request.body)) });
     const fault = faults.find((f) => {
       if (!f.match.test(line) || (f.times ?? 1) <= 0) return false;
-      if ((f.after ?? 0) > 0) return (f.after = f.after! - 1), false;
+      if ((f.after ?? 0) > 0) return ((f.after = f.after! - 1), false);
       return true;
     });
     if (fault) {
@@ -132,12 +140,19 @@ export function fakeArm(options: FakeArmOptions) {
     if (!endpointName) return json(request, 200, { value: [...endpoints.values()].map((e) => view(e, 'endpoint')) });
     const endpoint = endpoints.get(endpointName);
     if (sub === 'listKeys') return endpoint ? json(request, 200, keys) : notFound(request, `endpoint ${endpointName}`);
-    if (sub === 'token') return endpoint ? json(request, 200, { accessToken: 'aml-token', tokenType: 'Bearer' }) : notFound(request, `endpoint ${endpointName}`);
+    if (sub === 'token')
+      return endpoint ? json(request, 200, { accessToken: 'aml-token', tokenType: 'Bearer' }) : notFound(request, `endpoint ${endpointName}`);
     if (sub === undefined) {
       if (request.method === 'GET') return endpoint ? json(request, 200, view(endpoint, 'endpoint')) : notFound(request, `endpoint ${endpointName}`);
       if (request.method === 'PUT') {
         const body = JSON.parse(String(request.body));
-        const created: Resource = { name: endpointName, location: body.location, tags: body.tags ?? {}, properties: { ...body.properties, authMode: options.authMode ?? body.properties.authMode }, provisioningState: 'Creating' };
+        const created: Resource = {
+          name: endpointName,
+          location: body.location,
+          tags: body.tags ?? {},
+          properties: { ...body.properties, authMode: options.authMode ?? body.properties.authMode },
+          provisioningState: 'Creating',
+        };
         endpoints.set(endpointName, created);
         deployments.set(endpointName, deployments.get(endpointName) ?? new Map());
         return startOperation(request, 201, view(created, 'endpoint'), () => ((created.provisioningState = 'Succeeded'), { status: 'Succeeded' }));
@@ -145,7 +160,12 @@ export function fakeArm(options: FakeArmOptions) {
       if (request.method === 'DELETE') {
         if (!endpoint) return json(request, 204);
         endpoint.provisioningState = 'Deleting';
-        return startOperation(request, 202, undefined, () => (endpoints.delete(endpointName), deployments.delete(endpointName), { status: 'Succeeded' }));
+        return startOperation(
+          request,
+          202,
+          undefined,
+          () => (endpoints.delete(endpointName), deployments.delete(endpointName), { status: 'Succeeded' }),
+        );
       }
     }
     if (sub === 'deployments' && !action) {
@@ -153,10 +173,18 @@ export function fakeArm(options: FakeArmOptions) {
       const ofEndpoint = deployments.get(endpointName)!;
       if (!deploymentName) return json(request, 200, { value: [...ofEndpoint.values()].map((d) => view(d, 'deployment')) });
       const deployment = ofEndpoint.get(deploymentName);
-      if (request.method === 'GET') return deployment ? json(request, 200, view(deployment, 'deployment')) : notFound(request, `deployment ${deploymentName}`);
+      if (request.method === 'GET')
+        return deployment ? json(request, 200, view(deployment, 'deployment')) : notFound(request, `deployment ${deploymentName}`);
       if (request.method === 'PUT') {
         const body = JSON.parse(String(request.body));
-        const created: Resource = { name: deploymentName, location: body.location, tags: body.tags ?? {}, sku: body.sku, properties: body.properties, provisioningState: 'Creating' };
+        const created: Resource = {
+          name: deploymentName,
+          location: body.location,
+          tags: body.tags ?? {},
+          sku: body.sku,
+          properties: body.properties,
+          provisioningState: 'Creating',
+        };
         ofEndpoint.set(deploymentName, created);
         const failure = options.failDeployments?.match.test(deploymentName) ? options.failDeployments : undefined;
         return startOperation(request, 201, view(created, 'deployment'), () => {
@@ -193,7 +221,15 @@ export function fakeArm(options: FakeArmOptions) {
     /** Puts an endpoint (and deployments) there, as a user or an earlier sweep left them. */
     seedEndpoint(name: string, tags: Record<string, string> = {}, seededDeployments: Array<{ name: string; tags: Record<string, string> }> = []) {
       endpoints.set(name, { name, location: 'eastus', tags, properties: { authMode: 'Key' }, provisioningState: 'Succeeded' });
-      deployments.set(name, new Map(seededDeployments.map((d) => [d.name, { name: d.name, location: 'eastus', tags: d.tags, properties: {}, provisioningState: 'Succeeded' as const }])));
+      deployments.set(
+        name,
+        new Map(
+          seededDeployments.map((d) => [
+            d.name,
+            { name: d.name, location: 'eastus', tags: d.tags, properties: {}, provisioningState: 'Succeeded' as const },
+          ]),
+        ),
+      );
     },
   };
 }

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+
 import { DLC_REGISTRY_ACCOUNTS } from '../../lib/catalog/dlc-registries';
 import { findSageMakerInstance, isWellFormedInstanceType, listSageMakerInstances } from '../../lib/catalog/sagemaker-instances';
 
 describe('SageMaker instance catalog', () => {
   it('describes GPU, Inferentia, Graviton and burstable instances', () => {
-    expect(findSageMakerInstance('ml.g5.xlarge')).toMatchObject({ vcpus: 4, memoryGiB: 16, accelerator: { kind: 'nvidia-gpu', name: 'NVIDIA A10G', count: 1, memoryGiB: 24 }, localNvmeStorageGb: 250 });
+    expect(findSageMakerInstance('ml.g5.xlarge')).toMatchObject({
+      vcpus: 4,
+      memoryGiB: 16,
+      accelerator: { kind: 'nvidia-gpu', name: 'NVIDIA A10G', count: 1, memoryGiB: 24 },
+      localNvmeStorageGb: 250,
+    });
     expect(findSageMakerInstance('ml.inf2.xlarge')?.accelerator).toMatchObject({ kind: 'aws-inferentia', count: 1 });
     expect(findSageMakerInstance('ml.c7g.large')?.architecture).toBe('arm64');
     expect(findSageMakerInstance('ml.t2.medium')?.burstable).toBe(true);

@@ -1,4 +1,4 @@
-import { SetupError } from '../adapter';
+import { SetupError } from '../../errors';
 
 interface AwsClientConfig {
   readonly config: { region: () => Promise<string>; credentials: () => Promise<unknown> };
@@ -8,7 +8,11 @@ interface AwsClientConfig {
  * Resolves an SDK client's region and credentials without calling the service, so a sweep with
  * no AWS access stops before it creates anything, saying what to set.
  */
-export async function checkAwsAccess(client: AwsClientConfig, what: string, setRegion = 'set "region" on the candidate group, or AWS_REGION'): Promise<string> {
+export async function checkAwsAccess(
+  client: AwsClientConfig,
+  what: string,
+  setRegion = 'set "region" on the candidate group, or AWS_REGION',
+): Promise<string> {
   const region = await client.config.region().catch(() => '');
   if (!region) throw new SetupError(`${what}: no AWS region; ${setRegion}`);
   try {
@@ -23,4 +27,5 @@ export async function checkAwsAccess(client: AwsClientConfig, what: string, setR
 }
 
 /** The region a candidate runs in, for prices: its own, else the environment's. */
-export const regionOf = (candidate: { region?: string }): string => candidate.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+export const regionOf = (candidate: { region?: string }): string =>
+  candidate.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';

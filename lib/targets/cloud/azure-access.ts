@@ -1,7 +1,8 @@
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
-import { SetupError } from '../adapter';
+
+import { SetupError } from '../../errors';
 import { isAzureConflict, isThrottling, type RetryOptions } from './retry';
 
 /** The scope of Azure Resource Manager tokens. */

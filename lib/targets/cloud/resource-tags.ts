@@ -59,8 +59,16 @@ export function isExpired(owner: ResourceOwner, now: Date, olderThanMs?: number)
  * letters, digits and hyphens only (SageMaker: 63, Lambda aliases: 128, Azure deployments: 32).
  * The hash is of the sweep and candidate ids, so a shorter `label` keeps the name unique.
  */
-export function resourceName(prefix: string, owner: Pick<ResourceOwner, 'sweepId' | 'candidateId'>, maxLength: number, label = owner.candidateId ?? owner.sweepId): string {
-  const hash = createHash('sha256').update(`${owner.sweepId}/${owner.candidateId ?? ''}`).digest('hex').slice(0, 8);
+export function resourceName(
+  prefix: string,
+  owner: Pick<ResourceOwner, 'sweepId' | 'candidateId'>,
+  maxLength: number,
+  label = owner.candidateId ?? owner.sweepId,
+): string {
+  const hash = createHash('sha256')
+    .update(`${owner.sweepId}/${owner.candidateId ?? ''}`)
+    .digest('hex')
+    .slice(0, 8);
   const readable = `${prefix}-${label}`.toLowerCase().replace(/[^a-z0-9]+/g, '-');
   return `${readable.slice(0, maxLength - hash.length - 1).replace(/-+$/, '')}-${hash}`;
 }

@@ -1,5 +1,4 @@
-import { ModelsweepError } from '../../errors';
-import { CandidateError } from '../adapter';
+import { CandidateError, ModelsweepError } from '../../errors';
 
 /** Names and codes that mean "slow down and try again". */
 const THROTTLING = new Set([
@@ -15,7 +14,13 @@ const THROTTLING = new Set([
 ]);
 /** Lambda refuses a second change while one is still being applied. */
 const CONFLICT_IN_PROGRESS = /update is in progress|operation cannot be performed at this time|pending/i;
-const QUOTA = new Set(['ResourceLimitExceeded', 'ServiceQuotaExceededException', 'CodeStorageExceededException', 'QuotaExceeded', 'OperationNotAllowed']);
+const QUOTA = new Set([
+  'ResourceLimitExceeded',
+  'ServiceQuotaExceededException',
+  'CodeStorageExceededException',
+  'QuotaExceeded',
+  'OperationNotAllowed',
+]);
 const NOT_FOUND = new Set(['ResourceNotFound', 'ResourceNotFoundException', 'NotFound', 'ResourceNotFoundError']);
 
 interface ErrorLike {
@@ -158,14 +163,21 @@ export async function teardownSteps(steps: ReadonlyArray<readonly [string, () =>
       failures.push(`${what}: ${(error as Error).message}`);
     }
   }
-  if (failures.length > 0) throw new ModelsweepError('teardown-incomplete', `teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`);
+  if (failures.length > 0)
+    throw new ModelsweepError(
+      'teardown-incomplete',
+      `teardown incomplete (what is left carries the sweep id and an expiry in its tags): ${failures.join('; ')}`,
+    );
 }
 
 /** Errors worth another try in teardown: 5xx and dropped connections. */
 function isTransient(error: unknown): boolean {
   const e = asError(error);
   const status = statusOf(e) ?? 0;
-  return status >= 500 || ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'InternalFailure', 'ServiceUnavailable', 'InternalServerError'].includes(e.code ?? e.name ?? '');
+  return (
+    status >= 500 ||
+    ['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'InternalFailure', 'ServiceUnavailable', 'InternalServerError'].includes(e.code ?? e.name ?? '')
+  );
 }
 
 /** Quota and capacity errors make a candidate unavailable; anything else failed. */

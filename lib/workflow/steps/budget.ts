@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord } from '../../store/results-store';
 import type { CandidateEvent } from '../events';

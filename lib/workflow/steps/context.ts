@@ -65,7 +65,10 @@ export function stepContext(env: WorkflowEnv): StepContext {
       if (found) return found;
       const adapter = context.adapterOf(e.candidate);
       if (!adapter.attach || !e.deployment) {
-        throw new CandidateError('failed', `the ${e.candidate.kind} deployment of ${e.candidate.id} lives in another process and cannot be reached from this one`);
+        throw new CandidateError(
+          'failed',
+          `the ${e.candidate.kind} deployment of ${e.candidate.id} lives in another process and cannot be reached from this one`,
+        );
       }
       const attached = adapter.attach(e.candidate, e.deployment.handle as never, run.context);
       live.set(liveKey(e.sweepId, e.candidate.id), attached);
@@ -96,18 +99,42 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
   const spec = record.spec as SweepSpec;
   const payloads: Payload[] = [];
   for (const ref of record.payloads ?? []) {
-    payloads.push({ body: await env.blobs.get(ref.key), contentType: ref.contentType ?? 'application/json', name: ref.name, ...(ref.weight !== undefined ? { weight: ref.weight } : {}) });
+    payloads.push({
+      body: await env.blobs.get(ref.key),
+      contentType: ref.contentType ?? 'application/json',
+      name: ref.name,
+      ...(ref.weight !== undefined ? { weight: ref.weight } : {}),
+    });
   }
-  const context = adapterContext(sweepId, spec, record.baseDir ?? '.', new Date(record.createdAt), new Date(record.expiresAt ?? record.createdAt), env);
+  const context = adapterContext(
+    sweepId,
+    spec,
+    record.baseDir ?? '.',
+    new Date(record.createdAt),
+    new Date(record.expiresAt ?? record.createdAt),
+    env,
+  );
   return { record, spec, payloads, context };
 }
 
-export function adapterContext(sweepId: string, spec: SweepSpec, baseDir: string, createdAt: Date, expiresAt: Date, env: WorkflowEnv): AdapterContext {
+export function adapterContext(
+  sweepId: string,
+  spec: SweepSpec,
+  baseDir: string,
+  createdAt: Date,
+  expiresAt: Date,
+  env: WorkflowEnv,
+): AdapterContext {
   return { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: env.signal, createdAt, expiresAt, prices: env.prices };
 }
 
 /** Runs `use` with an invoker of the deployment, and closes the invoker whatever happens. */
-export async function withInvoker<T>(adapter: TargetAdapter<any>, deployment: Deployment, run: SweepRun, use: (invoker: Invoker) => Promise<T>): Promise<T> {
+export async function withInvoker<T>(
+  adapter: TargetAdapter<any>,
+  deployment: Deployment,
+  run: SweepRun,
+  use: (invoker: Invoker) => Promise<T>,
+): Promise<T> {
   const invoker = adapter.invoker(deployment, run.context);
   try {
     return await use(invoker);

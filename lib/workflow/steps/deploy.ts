@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+
 import type { CandidateEvent, deploymentOutput } from '../events';
 import type { StepContext } from './context';
 

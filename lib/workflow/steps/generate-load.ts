@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { weightedPayloadPicker } from '../../load/invoker';
 import { type PhaseResult, runPhase } from '../../load/phase';
 import { phasePlansOf } from '../../runner/plan';

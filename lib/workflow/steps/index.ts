@@ -1,25 +1,27 @@
 import type { z } from 'zod';
+
 import type { WorkflowEnv } from '../env';
 import { candidateEvent, deployedEvent, deploymentOutput, parseEvent, sweepEvent } from '../events';
+import { sweepSummary } from '../sweep-summary';
 import { SWEEP_TASKS, type SweepTask } from '../task-names';
 import { budgetOutput, checkBudget } from './budget';
-import { stepContext, type StepContext } from './context';
+import { type StepContext, stepContext } from './context';
 import { deployCandidate } from './deploy';
 import { nameForStepFunctions } from './failures';
 import { generateLoad, generateLoadInput, generateLoadOutput } from './generate-load';
 import { notifySweep } from './notify';
 import { checkReady, readyOutput } from './ready';
-import { recordResult, recordInput, recordOutput } from './record';
+import { recordInput, recordOutput, recordResult } from './record';
 import { recordPhase, recordPhaseInput, recordPhaseOutput } from './record-phase';
 import { searchRate, searchRateInput, searchRateOutput } from './search-rate';
-import { selectAndReport, sweepSummary } from './select-and-report';
-import { teardownOutput, tearDownCandidate } from './teardown';
+import { selectAndReport } from './select-and-report';
+import { tearDownCandidate, teardownOutput } from './teardown';
 import { teardownAfterFailure, teardownAfterFailureInput, teardownAfterFailureOutput } from './teardown-after-failure';
 import { validateInput, validateOutput, validateSpec } from './validate';
 import { warmUp, warmUpOutput } from './warm-up';
 
+export type { SweepSummary } from '../sweep-summary';
 export { CANDIDATE_FAILED, CANDIDATE_UNAVAILABLE, InvalidSpec } from './failures';
-export type { SweepSummary } from './select-and-report';
 export { lanesOf } from './validate';
 
 /** A step: the input it parses, the output the state machine reads from it by path, and what it does. */
@@ -29,7 +31,11 @@ interface StepDefinition<I extends z.ZodType, O extends z.ZodType> {
   readonly run: (event: z.output<I>, ctx: StepContext) => Promise<z.input<O>>;
 }
 
-const step = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, run: (event: z.output<I>, ctx: StepContext) => Promise<z.input<O>>): StepDefinition<I, O> => ({ input, output, run });
+const step = <I extends z.ZodType, O extends z.ZodType>(
+  input: I,
+  output: O,
+  run: (event: z.output<I>, ctx: StepContext) => Promise<z.input<O>>,
+): StepDefinition<I, O> => ({ input, output, run });
 
 /**
  * The workflow's steps, one per Task state (see {@link SWEEP_TASKS}), each in its own module. The

@@ -1,5 +1,5 @@
+import type { SweepSummary } from '../sweep-summary';
 import type { StepContext } from './context';
-import type { SweepSummary } from './select-and-report';
 
 /** Publishes the sweep's summary (SNS in the cloud) and passes it on as the execution's output. */
 export async function notifySweep(summary: SweepSummary, ctx: StepContext): Promise<SweepSummary> {

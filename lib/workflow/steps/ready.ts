@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { CandidateError } from '../../targets/adapter';
 import type { DeployedEvent } from '../events';
 import type { StepContext } from './context';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { mergePhaseResults } from '../../load/merge-phases';
 import type { PhaseResult } from '../../load/phase';
 import { candidateEvent } from '../events';

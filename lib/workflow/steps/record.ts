@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord, ColdStart } from '../../store/results-store';
 import { realSleep } from '../../targets/cloud/retry';
@@ -34,7 +35,9 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
   }
   const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
   const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
-  const record = env.signal?.aborted ? candidateRecord(e, 'failed', phases, 'interrupted', now, extra) : candidateRecord(e, 'measured', phases, undefined, now, extra);
+  const record = env.signal?.aborted
+    ? candidateRecord(e, 'failed', phases, 'interrupted', now, extra)
+    : candidateRecord(e, 'measured', phases, undefined, now, extra);
   await ctx.putRecord(record);
   return { status: record.status };
 }

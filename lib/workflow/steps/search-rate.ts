@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+
 import { weightedPayloadPicker } from '../../load/invoker';
 import { runPhase } from '../../load/phase';
 import { nextProbe, probePhaseIndex, probeRate, type RateSearchState } from '../../load/rate-search';
@@ -20,13 +21,17 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   const index = probePhaseIndex(state);
   const seed = run.spec.seed + index;
   const result = await withInvoker(ctx.adapterOf(e.candidate), ctx.deploymentOf(e, run), run, (invoker) =>
-    runPhase(invoker, { name: `search-${Math.round(rate)}rps`, mode: 'open', rate, arrivals: 'poisson', durationMs: range.stepDuration }, {
-      seed,
-      nextPayload: weightedPayloadPicker(run.payloads, seed),
-      slo: run.spec.slo,
-      signal: env.signal,
-      onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
-    }),
+    runPhase(
+      invoker,
+      { name: `search-${Math.round(rate)}rps`, mode: 'open', rate, arrivals: 'poisson', durationMs: range.stepDuration },
+      {
+        seed,
+        nextPayload: weightedPayloadPicker(run.payloads, seed),
+        slo: run.spec.slo,
+        signal: env.signal,
+        onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
+      },
+    ),
   );
   await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
   return nextProbe(range, state, phaseMeetsSlo(result, run.spec.slo));

@@ -1,39 +1,15 @@
-import { z } from 'zod';
 import { priceOfCandidate } from '../../cost/candidate-cost';
 import type { PriceCatalog } from '../../cost/catalog';
-import { type ReportFiles, reportFiles } from '../../report/write-report';
 import { sweepResults } from '../../report/sweep-results';
-import { type CandidateOutcome, type Selection, selectCandidate } from '../../select/select';
+import { reportFiles } from '../../report/write-report';
+import { type CandidateOutcome, selectCandidate, type Selection } from '../../select/select';
 import { expandCandidates } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/results-store';
 import type { AdapterSet } from '../../targets/registry';
 import type { SweepEvent } from '../events';
+import { reportKeys, type SweepSummary } from '../sweep-summary';
 import type { StepContext, SweepRun } from './context';
-
-/** What a finished sweep says: stored, notified, and returned by the workflow. */
-export const sweepSummary = z.object({
-  sweepId: z.string(),
-  model: z.string(),
-  status: z.enum(['succeeded', 'failed']),
-  recommended: z.string().optional(),
-  /** The model's previous finished sweep and what it recommended. */
-  previous: z.object({ sweepId: z.string(), recommended: z.string().optional() }).optional(),
-  /** Whether the recommendation differs from the previous sweep's (false when there was none). */
-  changed: z.boolean(),
-  measured: z.number().int(),
-  /** Candidates that could not be measured, and why. */
-  notMeasured: z.array(z.object({ id: z.string(), status: z.string(), reason: z.string() })),
-  /** Why the sweep failed (every candidate failed). */
-  reason: z.string().optional(),
-  /** Where the report files are (paths, or s3:// addresses). */
-  report: z.object({ html: z.string(), json: z.string(), csv: z.string() }),
-});
-
-export type SweepSummary = z.output<typeof sweepSummary>;
-
-/** Where a sweep's report files go in the blob store. */
-export const reportKeys = (sweepId: string): ReportFiles => ({ html: `reports/${sweepId}/report.html`, json: `reports/${sweepId}/results.json`, csv: `reports/${sweepId}/results.csv` });
 
 /** Everything the end of a sweep needs from the store, read once. */
 interface SweepEnd {
@@ -78,7 +54,11 @@ export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<
 }
 
 async function readSweepEnd(store: ResultsStore, sweep: SweepRecord, spec: SweepSpec): Promise<SweepEnd> {
-  const [records, recorded, history] = await Promise.all([store.listCandidateResults(sweep.sweepId), store.getSelection(sweep.sweepId), store.history(sweep.model)]);
+  const [records, recorded, history] = await Promise.all([
+    store.listCandidateResults(sweep.sweepId),
+    store.getSelection(sweep.sweepId),
+    store.history(sweep.model),
+  ]);
   const earlier = history.find((s) => s.sweepId !== sweep.sweepId && s.status === 'succeeded' && s.createdAt <= sweep.createdAt);
   const previousRecommendation = earlier ? (await store.getSelection(earlier.sweepId))?.selection.recommended : undefined;
   return {
@@ -103,7 +83,9 @@ export async function releaseSharedResources(adapters: AdapterSet, run: SweepRun
 /** Whether the sweep succeeded (anything was measured), and what could not be measured. */
 function sweepOutcome(records: readonly CandidateRecord[]): Pick<SweepSummary, 'status' | 'measured' | 'notMeasured' | 'reason'> {
   const measured = records.filter((r) => r.status === 'measured').length;
-  const notMeasured = records.filter((r) => r.status !== 'measured').map((r) => ({ id: r.candidate.id, status: r.status, reason: r.reason ?? r.status }));
+  const notMeasured = records
+    .filter((r) => r.status !== 'measured')
+    .map((r) => ({ id: r.candidate.id, status: r.status, reason: r.reason ?? r.status }));
   if (measured > 0) return { status: 'succeeded', measured, notMeasured };
   const why = notMeasured.map((n) => `${n.id} ${n.status} (${n.reason})`).join('; ') || 'the spec has none';
   return { status: 'failed', measured, notMeasured, reason: `no candidate could be measured: ${why}` };
@@ -122,7 +104,13 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
     slo: spec.slo,
     traffic: spec.traffic,
     strategy: spec.strategy,
-    candidates: records.map((r): CandidateOutcome => ({ id: r.candidate.id, status: r.status, reason: r.reason, phases: r.phases, scaling: adapters[r.candidate.kind]?.scaling ?? 'instances' })),
+    candidates: records.map((r): CandidateOutcome => ({
+      id: r.candidate.id,
+      status: r.status,
+      reason: r.reason,
+      phases: r.phases,
+      scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
+    })),
     price: (outcome) => {
       const { candidate } = recordOf(outcome);
       const adapter = adapters[candidate.kind];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { candidateEvent, deploymentOutput } from '../events';
 import { candidateRecord, type StepContext } from './context';
 import { CANDIDATE_UNAVAILABLE, failureReason } from './failures';
@@ -15,7 +16,10 @@ export const teardownAfterFailureOutput = z.object({ status: z.enum(['failed', '
  * Where every failed step of a candidate ends: tears down what was deployed (if anything was),
  * and records the candidate as failed or unavailable with the phases it completed and why.
  */
-export async function teardownAfterFailure(e: z.output<typeof teardownAfterFailureInput>, ctx: StepContext): Promise<z.output<typeof teardownAfterFailureOutput>> {
+export async function teardownAfterFailure(
+  e: z.output<typeof teardownAfterFailureInput>,
+  ctx: StepContext,
+): Promise<z.output<typeof teardownAfterFailureOutput>> {
   const deployment = e.deployment;
   const teardownError = deployment ? await ctx.tearDown({ ...e, deployment }, await ctx.runOf(e.sweepId)) : undefined;
   const status = e.error.Error === CANDIDATE_UNAVAILABLE ? 'unavailable' : 'failed';

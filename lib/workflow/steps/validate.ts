@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { loadOf } from '../../runner/plan';
 import type { Candidate } from '../../spec/expand';
 import { parseSpec, SpecError } from '../../spec/load-spec';
@@ -97,8 +98,13 @@ function checkLimits(env: WorkflowEnv, spec: SweepSpec, candidates: readonly Can
   if (env.maxPhaseMs !== undefined) {
     const limit = env.maxPhaseMs;
     const over = (path: string, ms: number) =>
-      ms > limit && problems.push(`${path}: ${Math.round(ms / 1000)} s is longer than the ${Math.round(limit / 1000)} s one load step may run; split it into several phases`);
-    spec.load.phases.forEach((p, i) => over(`load.phases[${i}].${p.mode === 'stairs' ? 'stepDuration' : 'duration'}`, p.mode === 'stairs' ? p.stepDuration : p.duration));
+      ms > limit &&
+      problems.push(
+        `${path}: ${Math.round(ms / 1000)} s is longer than the ${Math.round(limit / 1000)} s one load step may run; split it into several phases`,
+      );
+    spec.load.phases.forEach((p, i) =>
+      over(`load.phases[${i}].${p.mode === 'stairs' ? 'stepDuration' : 'duration'}`, p.mode === 'stairs' ? p.stepDuration : p.duration),
+    );
     if (spec.load.warmup) over('load.warmup.duration', spec.load.warmup.duration);
     if (spec.load.search) over('load.search.stepDuration', spec.load.search.stepDuration);
   }

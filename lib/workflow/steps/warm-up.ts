@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { weightedPayloadPicker } from '../../load/invoker';
 import { runPhase } from '../../load/phase';
 import { firstProbe } from '../../load/rate-search';

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { builtInPrices, pricesWithOverrides } from '../../../lib/cost/catalog';
 import {
   costPerMillionInferences,
@@ -19,7 +21,10 @@ const ROOT = join(__dirname, '..', '..', '..');
 
 describe('Lambda cost', () => {
   it("gives the Lambda pricing page's worked example: $18.34 compute + $0.40 requests = $18.74", () => {
-    const estimate = lambdaMonthlyCost({ region: 'us-east-1', architecture: 'x86_64', memoryMb: 512, billedDurationMs: 1000, requestsPerMonth: 3_000_000, freeTier: true }, prices);
+    const estimate = lambdaMonthlyCost(
+      { region: 'us-east-1', architecture: 'x86_64', memoryMb: 512, billedDurationMs: 1000, requestsPerMonth: 3_000_000, freeTier: true },
+      prices,
+    );
     const [compute, requests] = estimate.lines;
     expect(compute.quantity).toBe(1_100_000);
     expect(roundUpToCent(compute.usd)).toBe(18.34);
@@ -40,7 +45,10 @@ describe('Lambda cost', () => {
 
   it('moves through the volume tiers', () => {
     // 8 billion GB-s: 6 B at the first price, 2 B at the second
-    const estimate = lambdaMonthlyCost({ region: 'us-east-1', architecture: 'x86_64', memoryMb: 1024, billedDurationMs: 1000, requestsPerMonth: 8e9 }, prices);
+    const estimate = lambdaMonthlyCost(
+      { region: 'us-east-1', architecture: 'x86_64', memoryMb: 1024, billedDurationMs: 1000, requestsPerMonth: 8e9 },
+      prices,
+    );
     const compute = estimate.lines.filter((l) => l.item.startsWith('compute'));
     expect(compute.map((l) => l.quantity)).toEqual([6e9, 2e9]);
     expect(compute.map((l) => l.unitPriceUsd)).toEqual([0.0000166667, 0.000015]);
@@ -48,11 +56,24 @@ describe('Lambda cost', () => {
 
   it('bills ephemeral storage over 512 MB and provisioned concurrency', () => {
     const estimate = lambdaMonthlyCost(
-      { region: 'us-east-1', architecture: 'arm64', memoryMb: 2048, billedDurationMs: 50, requestsPerMonth: 1_000_000, ephemeralStorageMb: 1536, provisionedConcurrency: 2 },
+      {
+        region: 'us-east-1',
+        architecture: 'arm64',
+        memoryMb: 2048,
+        billedDurationMs: 50,
+        requestsPerMonth: 1_000_000,
+        ephemeralStorageMb: 1536,
+        provisionedConcurrency: 2,
+      },
       prices,
     );
     const items = estimate.lines.map((l) => l.item);
-    expect(items).toEqual(['provisioned concurrency (2 × 2048 MB, all month)', 'duration on provisioned concurrency', 'requests', 'ephemeral storage over 512 MB']);
+    expect(items).toEqual([
+      'provisioned concurrency (2 × 2048 MB, all month)',
+      'duration on provisioned concurrency',
+      'requests',
+      'ephemeral storage over 512 MB',
+    ]);
     expect(estimate.lines[0].quantity).toBe(2 * 2 * 730 * 3600);
     expect(estimate.lines[3].quantity).toBeCloseTo(1 * 50_000, 6); // 1 GB over the free 512 MB × 50,000 s
   });
@@ -67,7 +88,11 @@ describe('instance-based cost', () => {
   });
 
   it('prices a SageMaker real-time endpoint by instance-hours at the peak', () => {
-    const estimate = instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.c5.xlarge', peakRps: 100, rpsPerInstance: 40 }, prices);
+    const estimate = instanceMonthlyCost(
+      'sagemaker-realtime',
+      { region: 'us-east-1', instanceType: 'ml.c5.xlarge', peakRps: 100, rpsPerInstance: 40 },
+      prices,
+    );
     expect(estimate.instances).toBe(3);
     expect(estimate.monthlyUsd).toBeCloseTo(3 * 730 * 0.204, 9);
     expect(estimate.lines[0].source).toMatchObject({ region: 'us-east-1', asOf: '2025-10' });
@@ -75,25 +100,41 @@ describe('instance-based cost', () => {
 
   it('pays for each hour what the hourly profile needs when autoscaling', () => {
     const profile = [...new Array(12).fill(10), ...new Array(12).fill(100)]; // half the day quiet
-    const estimate = instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.g5.xlarge', hourlyProfile: profile, rpsPerInstance: 40 }, prices);
+    const estimate = instanceMonthlyCost(
+      'sagemaker-realtime',
+      { region: 'us-east-1', instanceType: 'ml.g5.xlarge', hourlyProfile: profile, rpsPerInstance: 40 },
+      prices,
+    );
     expect(estimate.instances).toBe(3);
     expect(estimate.lines[0].quantity).toBeCloseTo(((12 * 1 + 12 * 3) / 24) * 730, 9);
   });
 
   it('prices Azure ML SKUs and refuses unknown instance types and regions', () => {
-    expect(instanceMonthlyCost('azureml', { region: 'eastus', instanceType: 'Standard_DS3_v2', instances: 1 }, prices).monthlyUsd).toBeCloseTo(0.229 * 730, 9);
-    expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.zz.large', instances: 1 }, prices)).toThrow(/no price for ml\.zz\.large in us-east-1/);
-    expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'mars-1', instanceType: 'ml.c5.xlarge', instances: 1 }, prices)).toThrow(/no SageMaker real-time prices for region mars-1; the catalog has us-east-1, us-west-2, eu-west-1/);
+    expect(instanceMonthlyCost('azureml', { region: 'eastus', instanceType: 'Standard_DS3_v2', instances: 1 }, prices).monthlyUsd).toBeCloseTo(
+      0.229 * 730,
+      9,
+    );
+    expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.zz.large', instances: 1 }, prices)).toThrow(
+      /no price for ml\.zz\.large in us-east-1/,
+    );
+    expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'mars-1', instanceType: 'ml.c5.xlarge', instances: 1 }, prices)).toThrow(
+      /no SageMaker real-time prices for region mars-1; the catalog has us-east-1, us-west-2, eu-west-1/,
+    );
   });
 });
 
 describe('SageMaker serverless cost', () => {
   it('prices compute seconds by memory and the data processed', () => {
-    const estimate = serverlessMonthlyCost({ region: 'us-east-1', memoryMb: 2048, durationMs: 100, requestsPerMonth: 10_000_000, bytesPerRequest: 10 * 1024 }, prices);
+    const estimate = serverlessMonthlyCost(
+      { region: 'us-east-1', memoryMb: 2048, durationMs: 100, requestsPerMonth: 10_000_000, bytesPerRequest: 10 * 1024 },
+      prices,
+    );
     expect(estimate.lines[0]).toMatchObject({ quantity: 1_000_000, unitPriceUsd: 0.00004 });
     expect(estimate.lines[0].usd).toBeCloseTo(40, 9);
     expect(estimate.lines[1].quantity).toBeCloseTo((10_000_000 * 10 * 1024) / 1024 ** 3, 9);
-    expect(() => serverlessMonthlyCost({ region: 'us-east-1', memoryMb: 3000, durationMs: 1, requestsPerMonth: 1 }, prices)).toThrow(/no serverless price for 3000 MB/);
+    expect(() => serverlessMonthlyCost({ region: 'us-east-1', memoryMb: 3000, durationMs: 1, requestsPerMonth: 1 }, prices)).toThrow(
+      /no serverless price for 3000 MB/,
+    );
   });
 });
 
@@ -112,7 +153,9 @@ describe('price catalog', () => {
     const custom = pricesWithOverrides({ sagemakerRealtime: { 'us-east-1': { perInstanceHour: { 'ml.c5.xlarge': 0.1 } } } });
     expect(custom.sagemakerRealtime['us-east-1'].perInstanceHour['ml.c5.xlarge']).toBe(0.1);
     expect(custom.sagemakerRealtime['us-east-1'].perInstanceHour['ml.g5.xlarge']).toBe(1.408);
-    expect(() => pricesWithOverrides({ lambda: { 'us-east-1': { requestsPerMillion: -1 } } })).toThrow(/price overrides: lambda\.us-east-1\.requestsPerMillion/);
+    expect(() => pricesWithOverrides({ lambda: { 'us-east-1': { requestsPerMillion: -1 } } })).toThrow(
+      /price overrides: lambda\.us-east-1\.requestsPerMillion/,
+    );
   });
 
   it('turns hourly cost and throughput into cost per million inferences', () => {
@@ -125,7 +168,17 @@ describe('modelsweep cost', () => {
   const cli = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), 'cost', ...args], { encoding: 'utf8' });
 
   it('prints the worked example as JSON', () => {
-    const { status, stdout } = cli(['lambda', '--memory', '512', '--duration-ms', '1000', '--requests-per-month', '3000000', '--free-tier', '--json']);
+    const { status, stdout } = cli([
+      'lambda',
+      '--memory',
+      '512',
+      '--duration-ms',
+      '1000',
+      '--requests-per-month',
+      '3000000',
+      '--free-tier',
+      '--json',
+    ]);
     expect(status).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.lines.map((l: any) => l.usdRoundedUp)).toEqual([18.34, 0.4]);
@@ -151,7 +204,10 @@ describe('modelsweep cost', () => {
     [['lambda', '--memory', '64', '--duration-ms', '1', '--requests-per-month', '1'], /--memory must be a whole number of at least 128/],
     [['lambda', '--memory', '512', '--duration-ms', 'x', '--requests-per-month', '1'], /--duration-ms must be a number/],
     [['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge'], /give --instances, or --peak-rps with --rps-per-instance/],
-    [['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge', '--instances', '1', '--region', 'mars-1'], /no SageMaker real-time prices for region mars-1/],
+    [
+      ['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge', '--instances', '1', '--region', 'mars-1'],
+      /no SageMaker real-time prices for region mars-1/,
+    ],
     [['sagemaker-serverless', '--memory', '3000', '--duration-ms', '1', '--requests-per-month', '1'], /no serverless price for 3000 MB/],
     [['lambda', '--memory', '512'], /required option '--duration-ms <ms>' not specified/],
   ])('exits 2 with a clear message for %j', (args, message) => {

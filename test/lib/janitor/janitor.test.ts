@@ -24,6 +24,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
 import { buildProgram, main } from '../../../bin/modelsweep';
 import { azureMlLeftovers } from '../../../lib/janitor/azureml-leftovers';
 import { runJanitor } from '../../../lib/janitor/janitor';
@@ -60,9 +61,17 @@ function sageMakerAccount() {
     'arn:model/ms-model-old': ownerTagList(sharedExpired),
   };
   sagemaker.on(ListEndpointsCommand).resolves({
-    Endpoints: ['ms-old', 'ms-running', 'ms-users-own'].map((n) => ({ EndpointName: n, EndpointArn: `arn:endpoint/${n}`, EndpointStatus: 'InService', CreationTime: NOW, LastModifiedTime: NOW })),
+    Endpoints: ['ms-old', 'ms-running', 'ms-users-own'].map((n) => ({
+      EndpointName: n,
+      EndpointArn: `arn:endpoint/${n}`,
+      EndpointStatus: 'InService',
+      CreationTime: NOW,
+      LastModifiedTime: NOW,
+    })),
   });
-  sagemaker.on(ListEndpointConfigsCommand).resolves({ EndpointConfigs: [{ EndpointConfigName: 'ms-old', EndpointConfigArn: 'arn:endpoint-config/ms-old', CreationTime: NOW }] });
+  sagemaker
+    .on(ListEndpointConfigsCommand)
+    .resolves({ EndpointConfigs: [{ EndpointConfigName: 'ms-old', EndpointConfigArn: 'arn:endpoint-config/ms-old', CreationTime: NOW }] });
   sagemaker.on(ListModelsCommand).resolves({ Models: [{ ModelName: 'ms-model-old', ModelArn: 'arn:model/ms-model-old', CreationTime: NOW }] });
   sagemaker.on(ListTagsCommand).callsFake((i) => ({ Tags: tags[i.ResourceArn] ?? [] }));
   for (const [command, field] of [
@@ -77,28 +86,63 @@ function sageMakerAccount() {
   }
 }
 
-/** A region with a function a sweep changed and left (memory 2048 on arm64; it was 512 on x86_64), its alias and version, and a user's alias and version. */
+/**
+ * A region with a function a sweep changed and left (memory 2048 on arm64; it was 512 on x86_64),
+ * its alias and version, and a user's alias and version.
+ */
 function lambdaAccount() {
   sent = [];
   lambda.reset();
   const arn = 'arn:aws:lambda:us-east-1:123456789012:function:classify';
   const description = JSON.stringify({ modelsweep: ownerTags(expired) });
-  lambda.on(ListFunctionsCommand).resolves({ Functions: [{ FunctionName: 'classify', FunctionArn: arn }, { FunctionName: 'other', FunctionArn: `${arn}-other` }] });
+  lambda.on(ListFunctionsCommand).resolves({
+    Functions: [
+      { FunctionName: 'classify', FunctionArn: arn },
+      { FunctionName: 'other', FunctionArn: `${arn}-other` },
+    ],
+  });
   lambda.on(ListLambdaTagsCommand).callsFake((i) => {
     // A role scoped to the sweeps' functions may not read the others.
-    if (i.Resource !== arn) throw Object.assign(new Error('not authorized to perform lambda:ListTags'), { name: 'AccessDeniedException', $metadata: {} });
-    return { Tags: { ...ownerTags(expired), [RESTORE_TAG]: restoreTag({ memorySizeMb: 512, architecture: 'x86_64', environment: { MODE: 'prod' } }), team: 'ml' } };
+    if (i.Resource !== arn)
+      throw Object.assign(new Error('not authorized to perform lambda:ListTags'), { name: 'AccessDeniedException', $metadata: {} });
+    return {
+      Tags: {
+        ...ownerTags(expired),
+        [RESTORE_TAG]: restoreTag({ memorySizeMb: 512, architecture: 'x86_64', environment: { MODE: 'prod' } }),
+        team: 'ml',
+      },
+    };
   });
   lambda.on(ListAliasesCommand).callsFake((i) =>
     i.FunctionName === 'classify'
-      ? { Aliases: [{ Name: 'modelsweep-c1-1a2b3c4d', FunctionVersion: '7', Description: description }, { Name: 'live', FunctionVersion: '3', Description: 'production' }] }
+      ? {
+          Aliases: [
+            { Name: 'modelsweep-c1-1a2b3c4d', FunctionVersion: '7', Description: description },
+            { Name: 'live', FunctionVersion: '3', Description: 'production' },
+          ],
+        }
       : { Aliases: [] },
   );
   lambda.on(ListVersionsByFunctionCommand).callsFake((i) =>
-    i.FunctionName === 'classify' ? { Versions: [{ Version: '$LATEST', Description: description }, { Version: '3', Description: 'release 3' }, { Version: '7', Description: description }] } : { Versions: [] },
+    i.FunctionName === 'classify'
+      ? {
+          Versions: [
+            { Version: '$LATEST', Description: description },
+            { Version: '3', Description: 'release 3' },
+            { Version: '7', Description: description },
+          ],
+        }
+      : { Versions: [] },
   );
   lambda.on(GetFunctionCommand).resolves({
-    Configuration: { FunctionName: 'classify', FunctionArn: arn, MemorySize: 2048, Architectures: ['arm64'], PackageType: 'Zip', Environment: { Variables: { MODE: 'prod', SWEEP: '1' } } },
+    Configuration: {
+      FunctionName: 'classify',
+      FunctionArn: arn,
+      MemorySize: 2048,
+      Architectures: ['arm64'],
+      PackageType: 'Zip',
+      Environment: { Variables: { MODE: 'prod', SWEEP: '1' } },
+    },
     Code: { Location: 'https://example.invalid/code.zip' },
   });
   lambda.on(GetFunctionConfigurationCommand).resolves({ LastUpdateStatus: 'Successful' });
@@ -115,7 +159,8 @@ function lambdaAccount() {
 
 const fetchCode = async () => new Uint8Array([80, 75, 3, 4]);
 const quick = { retry: { sleep: async () => {} } };
-const lambdaFinder = () => lambdaLeftovers(new LambdaClient({ region: 'us-east-1' }), 'us-east-1', { fetchCode, pollIntervalMs: 1, sleep: async () => {} });
+const lambdaFinder = () =>
+  lambdaLeftovers(new LambdaClient({ region: 'us-east-1' }), 'us-east-1', { fetchCode, pollIntervalMs: 1, sleep: async () => {} });
 const sageMakerFinder = () => sageMakerLeftovers(new SageMakerClient({ region: 'us-east-1' }), 'us-east-1', quick.retry);
 
 describe('janitor on SageMaker', () => {
@@ -124,7 +169,11 @@ describe('janitor on SageMaker', () => {
   it('deletes only expired resources a sweep tagged, endpoints first, and keeps the rest', async () => {
     const report = await runJanitor([sageMakerFinder()], { now: NOW });
     expect(sent).toEqual(['DeleteEndpoint ms-old', 'DeleteEndpointConfig ms-old', 'DeleteModel ms-model-old']);
-    expect(report.removed.map((l) => `${l.kind} ${l.name}`)).toEqual(['SageMaker endpoint us-east-1/ms-old', 'SageMaker endpoint config us-east-1/ms-old', 'SageMaker model us-east-1/ms-model-old']);
+    expect(report.removed.map((l) => `${l.kind} ${l.name}`)).toEqual([
+      'SageMaker endpoint us-east-1/ms-old',
+      'SageMaker endpoint config us-east-1/ms-old',
+      'SageMaker model us-east-1/ms-model-old',
+    ]);
     expect(report.kept).toBe(1);
     expect(report.failed).toEqual([]);
   });
@@ -144,7 +193,9 @@ describe('janitor on SageMaker', () => {
 
   it('goes on after a deletion fails, counts an already-deleted resource as done, and reports the failure', async () => {
     sagemaker.on(DeleteEndpointCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: {} }));
-    sagemaker.on(DeleteModelCommand).rejects(Object.assign(new Error('Could not find model "ms-model-old".'), { name: 'ValidationException', $metadata: {} }));
+    sagemaker
+      .on(DeleteModelCommand)
+      .rejects(Object.assign(new Error('Could not find model "ms-model-old".'), { name: 'ValidationException', $metadata: {} }));
     const report = await runJanitor([sageMakerFinder()], { now: NOW });
     expect(report.failed.map((f) => [f.leftover.name, f.error])).toEqual([['us-east-1/ms-old', 'not allowed']]);
     expect(report.removed.map((l) => l.kind)).toEqual(['SageMaker endpoint config', 'SageMaker model']);
@@ -161,10 +212,26 @@ describe('janitor on Lambda', () => {
       'delete Lambda alias us-east-1/classify:modelsweep-c1-1a2b3c4d',
       'delete Lambda version us-east-1/classify:7',
     ]);
-    expect(sent.map((s) => s.split(' ')[0])).toEqual(['UpdateFunctionCode', 'UpdateFunctionConfiguration', 'UntagResource', 'DeleteAlias', 'DeleteFunction']);
-    expect(JSON.parse(sent[0].slice(sent[0].indexOf(' ')))).toMatchObject({ FunctionName: 'classify', Architectures: ['x86_64'], ZipFile: { 0: 80, 1: 75, 2: 3, 3: 4 } });
-    expect(JSON.parse(sent[1].slice(sent[1].indexOf(' ')))).toEqual({ FunctionName: 'classify', MemorySize: 512, Environment: { Variables: { MODE: 'prod' } } });
-    expect(JSON.parse(sent[2].slice(sent[2].indexOf(' '))).TagKeys).toEqual(expect.arrayContaining([RESTORE_TAG, 'modelsweep:sweep-id', 'modelsweep:expires-at']));
+    expect(sent.map((s) => s.split(' ')[0])).toEqual([
+      'UpdateFunctionCode',
+      'UpdateFunctionConfiguration',
+      'UntagResource',
+      'DeleteAlias',
+      'DeleteFunction',
+    ]);
+    expect(JSON.parse(sent[0].slice(sent[0].indexOf(' ')))).toMatchObject({
+      FunctionName: 'classify',
+      Architectures: ['x86_64'],
+      ZipFile: { 0: 80, 1: 75, 2: 3, 3: 4 },
+    });
+    expect(JSON.parse(sent[1].slice(sent[1].indexOf(' ')))).toEqual({
+      FunctionName: 'classify',
+      MemorySize: 512,
+      Environment: { Variables: { MODE: 'prod' } },
+    });
+    expect(JSON.parse(sent[2].slice(sent[2].indexOf(' '))).TagKeys).toEqual(
+      expect.arrayContaining([RESTORE_TAG, 'modelsweep:sweep-id', 'modelsweep:expires-at']),
+    );
     expect(JSON.parse(sent[2].slice(sent[2].indexOf(' '))).TagKeys).not.toContain('team');
     expect(JSON.parse(sent[4].slice(sent[4].indexOf(' ')))).toEqual({ FunctionName: 'classify', Qualifier: '7' });
     expect(report.unreachable).toEqual([]);
@@ -188,14 +255,21 @@ describe('janitor on Azure ML', () => {
       { name: 'ms-c1-5e6f7a8b', tags: ownerTags(expired) },
       { name: 'ms-c2-9c0d1e2f', tags: ownerTags(running) },
     ]);
-    const finder = azureMlLeftovers(azureMlClient(fakeCredential(), '11111111-2222-3333-4444-555555555555', arm.httpClient), { subscriptionId: '1', resourceGroup: 'ml-rg', workspace: 'ml-ws' }, { pollIntervalMs: 1 });
+    const finder = azureMlLeftovers(
+      azureMlClient(fakeCredential(), '11111111-2222-3333-4444-555555555555', arm.httpClient),
+      { subscriptionId: '1', resourceGroup: 'ml-rg', workspace: 'ml-ws' },
+      { pollIntervalMs: 1 },
+    );
 
     const dry = await runJanitor([finder], { now: NOW, dryRun: true });
     expect(dry.wouldRemove.map((l) => l.name)).toEqual(['ml-ws/sweep-ep', 'ml-ws/prod/ms-c1-5e6f7a8b']);
     expect(arm.log.filter((l) => l.startsWith('DELETE'))).toEqual([]);
 
     const report = await runJanitor([finder], { now: NOW });
-    expect(report.removed.map((l) => `${l.kind} ${l.name}`)).toEqual(['Azure ML endpoint ml-ws/sweep-ep', 'Azure ML deployment ml-ws/prod/ms-c1-5e6f7a8b']);
+    expect(report.removed.map((l) => `${l.kind} ${l.name}`)).toEqual([
+      'Azure ML endpoint ml-ws/sweep-ep',
+      'Azure ML deployment ml-ws/prod/ms-c1-5e6f7a8b',
+    ]);
     expect(report.kept).toBe(1);
     expect([...arm.endpoints.keys()]).toEqual(['prod']);
     expect([...arm.deployments.get('prod')!.keys()]).toEqual(['blue', 'ms-c2-9c0d1e2f']);
@@ -222,7 +296,12 @@ describe('modelsweep janitor', () => {
   it('prints what a dry run would remove in each region and removes nothing', async () => {
     const code = await main(['janitor', '--dry-run', '--region', 'us-east-1', '--region', 'eu-west-1']);
     expect(code).toBe(0);
-    expect(err).toEqual(['scanning SageMaker in us-east-1', 'scanning Lambda in us-east-1', 'scanning SageMaker in eu-west-1', 'scanning Lambda in eu-west-1']);
+    expect(err).toEqual([
+      'scanning SageMaker in us-east-1',
+      'scanning Lambda in us-east-1',
+      'scanning SageMaker in eu-west-1',
+      'scanning Lambda in eu-west-1',
+    ]);
     expect(out.filter((l) => l.startsWith('would delete'))).toHaveLength(6);
     expect(out[0]).toMatch(/^would delete +SageMaker endpoint us-east-1\/ms-old \(sweep sweep-old, expired /);
     expect(out.at(-1)).toBe('dry run: 6 to remove, nothing removed; 2 tagged by a sweep but not expired, kept');
@@ -260,7 +339,9 @@ describe('modelsweep janitor', () => {
   });
 
   it('stops before listing anything without Azure credentials', async () => {
-    const program = buildProgram({ janitor: { azureCredential: fakeCredential('no az login'), azureHttpClient: fakeArm({ scoringUri: 'x' }).httpClient } });
+    const program = buildProgram({
+      janitor: { azureCredential: fakeCredential('no az login'), azureHttpClient: fakeArm({ scoringUri: 'x' }).httpClient },
+    });
     expect(await main(['janitor', '--no-aws', '--azure-workspace', 's/rg/ws'], program)).toBe(2);
     expect(err.join('\n')).toMatch(/nothing was listed or removed: janitor: no Azure credentials \(no az login\); run az login/);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import { seededRandom } from '../../../lib/random/seeded-random';
 
@@ -45,9 +46,24 @@ describe('mergePhaseResults', () => {
       values.forEach((v) => h.recordMs(v));
       const errorCount = Object.values(errors).reduce((a, b) => a + b, 0);
       return {
-        name: 'p', mode: 'open' as const, rate, arrivals: 'poisson' as const, plannedDurationMs: 1000, startedAt: '2026-11-22T10:00:00.000Z', durationMs: 1000,
-        requests: values.length + errorCount, successes: values.length, errors, errorCount, errorRate: errorCount / (values.length + errorCount),
-        achievedRps: values.length + errorCount, lateSends: 0, maxLatenessMs: 0.5, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
+        name: 'p',
+        mode: 'open' as const,
+        rate,
+        arrivals: 'poisson' as const,
+        plannedDurationMs: 1000,
+        startedAt: '2026-11-22T10:00:00.000Z',
+        durationMs: 1000,
+        requests: values.length + errorCount,
+        successes: values.length,
+        errors,
+        errorCount,
+        errorRate: errorCount / (values.length + errorCount),
+        achievedRps: values.length + errorCount,
+        lateSends: 0,
+        maxLatenessMs: 0.5,
+        generatorLimited: false,
+        latencyMs: h.summary(),
+        histogram: h.encode(),
       };
     };
     const a = Array.from({ length: 90 }, (_, i) => 1 + i * 0.1);

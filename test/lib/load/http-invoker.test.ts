@@ -1,5 +1,7 @@
 import net from 'node:net';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { httpInvoker, type HttpInvokerOptions } from '../../../lib/load/http-invoker';
 import type { Payload } from '../../../lib/load/invoker';
 import { startTestServer, type TestServer } from '../../helpers/test-servers';
@@ -67,12 +69,20 @@ describe('httpInvoker', () => {
         res.end('ok');
       });
     });
-    const invoker = invokerFor(`${server.url}invocations?variant=a`, { method: 'PUT', headers: { 'x-api-key': 'k1', 'Content-Type': 'ignored/by-payload' } });
+    const invoker = invokerFor(`${server.url}invocations?variant=a`, {
+      method: 'PUT',
+      headers: { 'x-api-key': 'k1', 'Content-Type': 'ignored/by-payload' },
+    });
     expect(await invoker.invoke(payload)).toEqual({ ok: true });
     expect(await invoker.invoke({ body: new Uint8Array([1, 2, 3]).subarray(1), contentType: 'application/octet-stream' })).toEqual({ ok: true });
     const port = new URL(server.url).port;
     expect(seen[0]).toMatchObject({ method: 'PUT', url: '/invocations?variant=a', body: '{"x":1}' });
-    expect(seen[0].headers).toMatchObject({ host: `127.0.0.1:${port}`, 'x-api-key': 'k1', 'content-type': 'application/json', 'content-length': '7' });
+    expect(seen[0].headers).toMatchObject({
+      host: `127.0.0.1:${port}`,
+      'x-api-key': 'k1',
+      'content-type': 'application/json',
+      'content-length': '7',
+    });
     expect(seen[1].headers).toMatchObject({ 'content-type': 'application/octet-stream', 'content-length': '2' });
     expect(Buffer.from(seen[1].body, 'latin1')).toEqual(Buffer.from([2, 3]));
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { Http1ResponseParser, ResponseParseError } from '../../../lib/load/http1-response-parser';
 
 /** Feeds a response in pieces of `size` bytes; returns the status of each piece (0 = incomplete). */

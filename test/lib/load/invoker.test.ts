@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { failureKey, weightedPayloadPicker } from '../../../lib/load/invoker';
 
 describe('weighted payloads', () => {
@@ -18,7 +19,13 @@ describe('weighted payloads', () => {
 
   it.each([
     [[], /need at least one payload/],
-    [[{ body: 'a', contentType: 'x', weight: 0 }, { body: 'b', contentType: 'x' }], /payloads\[0\]\.weight must be above 0, got 0/],
+    [
+      [
+        { body: 'a', contentType: 'x', weight: 0 },
+        { body: 'b', contentType: 'x' },
+      ],
+      /payloads\[0\]\.weight must be above 0, got 0/,
+    ],
   ])('refuses a bad payload set', (payloads, message) => {
     expect(() => weightedPayloadPicker(payloads, 1)).toThrow(message);
   });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { httpInvoker } from '../../../lib/load/http-invoker';
 import type { Invoker, Payload } from '../../../lib/load/invoker';
 import { runPhase } from '../../../lib/load/phase';
@@ -16,7 +17,10 @@ afterEach(async () => {
 async function serve(server: Promise<TestServer>, options: { timeoutMs?: number; connections?: number } = {}) {
   const s = await server;
   const invoker = httpInvoker({ url: s.url, ...options });
-  cleanups.push(() => invoker.close(), () => s.close());
+  cleanups.push(
+    () => invoker.close(),
+    () => s.close(),
+  );
   return { server: s, invoker };
 }
 
@@ -41,7 +45,11 @@ describe('open-loop phases against a real server', () => {
   it('makes the p99 show a periodic stall that a closed loop hides', async () => {
     // Every second, requests arriving in the last 300 ms are held until the second ends.
     const { invoker } = await serve(stallingServer(1_000, 300));
-    const open = await runPhase(invoker, { name: 'open', mode: 'open', rate: 100, arrivals: 'constant', durationMs: 2_000 }, { seed: 1, nextPayload });
+    const open = await runPhase(
+      invoker,
+      { name: 'open', mode: 'open', rate: 100, arrivals: 'constant', durationMs: 2_000 },
+      { seed: 1, nextPayload },
+    );
     const closed = await runPhase(invoker, { name: 'closed', mode: 'closed', concurrency: 1, durationMs: 2_000 }, { seed: 1, nextPayload });
     // Open loop: ~30% of sends are scheduled inside a stall and wait up to 300 ms for it to end.
     expect(open.latencyMs.p90).toBeGreaterThan(100);
@@ -68,7 +76,11 @@ describe('open-loop phases against a real server', () => {
       }),
       { timeoutMs: 150 },
     );
-    const result = await runPhase(invoker, { name: 'mixed', mode: 'open', rate: 100, arrivals: 'constant', durationMs: 400 }, { seed: 1, nextPayload });
+    const result = await runPhase(
+      invoker,
+      { name: 'mixed', mode: 'open', rate: 100, arrivals: 'constant', durationMs: 400 },
+      { seed: 1, nextPayload },
+    );
     expect(result.errors.http_503).toBe(10);
     expect(result.errors.timeout).toBe(10);
     expect(result.successes).toBe(20);
@@ -82,25 +94,33 @@ describe('open-loop phases against a real server', () => {
 
   it('ends a phase early when the target clearly violates the SLO', async () => {
     const { invoker } = await serve(fixedDelayServer(30));
-    const result = await runPhase(invoker, { name: 'slow', mode: 'open', rate: 400, arrivals: 'poisson', durationMs: 10_000 }, {
-      seed: 2,
-      nextPayload,
-      slo: { percentile: 95, latencyMs: 10, maxErrorRate: 0.01 },
-      progressEveryMs: 100,
-    });
+    const result = await runPhase(
+      invoker,
+      { name: 'slow', mode: 'open', rate: 400, arrivals: 'poisson', durationMs: 10_000 },
+      {
+        seed: 2,
+        nextPayload,
+        slo: { percentile: 95, latencyMs: 10, maxErrorRate: 0.01 },
+        progressEveryMs: 100,
+      },
+    );
     expect(result.stoppedEarly).toBe('violates-latency');
     expect(result.durationMs).toBeLessThan(5_000);
   });
 
   it('ends a phase early once the SLO percentile is known', async () => {
     const { invoker } = await serve(fixedDelayServer(10));
-    const result = await runPhase(invoker, { name: 'known', mode: 'open', rate: 400, arrivals: 'constant', durationMs: 10_000 }, {
-      seed: 2,
-      nextPayload,
-      slo: { percentile: 50, latencyMs: 100, maxErrorRate: 0.01 },
-      stopRules: { tolerance: 0.2 },
-      progressEveryMs: 100,
-    });
+    const result = await runPhase(
+      invoker,
+      { name: 'known', mode: 'open', rate: 400, arrivals: 'constant', durationMs: 10_000 },
+      {
+        seed: 2,
+        nextPayload,
+        slo: { percentile: 50, latencyMs: 100, maxErrorRate: 0.01 },
+        stopRules: { tolerance: 0.2 },
+        progressEveryMs: 100,
+      },
+    );
     expect(result.stoppedEarly).toBe('percentile-known');
     expect(result.durationMs).toBeLessThan(5_000);
   });
@@ -114,7 +134,11 @@ describe('open-loop phases against a real server', () => {
         return { ok: true };
       },
     };
-    const result = await runPhase(blocking, { name: 'overloaded', mode: 'open', rate: 500, arrivals: 'constant', durationMs: 300 }, { seed: 1, nextPayload });
+    const result = await runPhase(
+      blocking,
+      { name: 'overloaded', mode: 'open', rate: 500, arrivals: 'constant', durationMs: 300 },
+      { seed: 1, nextPayload },
+    );
     expect(result.lateSends / result.requests).toBeGreaterThan(0.5);
     expect(result.generatorLimited).toBe(true);
   });
@@ -122,7 +146,11 @@ describe('open-loop phases against a real server', () => {
   it('refuses sends beyond the in-flight limit instead of queueing without bound', async () => {
     const releases: Array<() => void> = [];
     const stuck: Invoker = { invoke: () => new Promise((resolve) => releases.push(() => resolve({ ok: true }))) };
-    const phase = runPhase(stuck, { name: 'stuck', mode: 'open', rate: 200, arrivals: 'constant', durationMs: 200 }, { seed: 1, nextPayload, maxInFlight: 5 });
+    const phase = runPhase(
+      stuck,
+      { name: 'stuck', mode: 'open', rate: 200, arrivals: 'constant', durationMs: 200 },
+      { seed: 1, nextPayload, maxInFlight: 5 },
+    );
     setTimeout(() => releases.forEach((r) => r()), 300);
     const result = await phase;
     expect(result.requests).toBe(40);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { firstProbe, maxProbes, nextProbe, probeRate, type RateSearchRange, type RateSearchState } from '../../../lib/load/rate-search';
 
 /** Runs a search against a target that passes every rate up to `capacity`; returns the probed rates and the final state. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { arrivalOffsetsMs } from '../../../lib/load/schedule';
 
 /** Kolmogorov-Smirnov statistic of samples against the exponential CDF with the given rate. */

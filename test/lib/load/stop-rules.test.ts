@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import { percentileInterval, shouldStop, wilsonLowerBound } from '../../../lib/load/stop-rules';
 import { seededRandom } from '../../../lib/random/seeded-random';
@@ -26,20 +27,44 @@ describe('stop rules', () => {
 
   it('stops when the whole interval is over the SLO latency', () => {
     const random = seededRandom(3);
-    expect(shouldStop(histogramOf(1_000, () => 80 + random() * 40), 0, slo)).toBe('violates-latency');
+    expect(
+      shouldStop(
+        histogramOf(1_000, () => 80 + random() * 40),
+        0,
+        slo,
+      ),
+    ).toBe('violates-latency');
   });
 
   it('stops when the error rate is surely over the limit', () => {
     const random = seededRandom(4);
-    expect(shouldStop(histogramOf(900, () => 5 + random() * 40), 100, slo)).toBe('violates-errors');
+    expect(
+      shouldStop(
+        histogramOf(900, () => 5 + random() * 40),
+        100,
+        slo,
+      ),
+    ).toBe('violates-errors');
   });
 
   it('never stops before the minimum sample count', () => {
-    expect(shouldStop(histogramOf(100, () => 500), 0, slo)).toBeUndefined();
+    expect(
+      shouldStop(
+        histogramOf(100, () => 500),
+        0,
+        slo,
+      ),
+    ).toBeUndefined();
   });
 
   it('brackets the percentile with order statistics', () => {
-    const h = histogramOf(10_000, (() => { let i = 0; return () => ++i / 100; })()); // 0.01 .. 100 ms uniformly
+    const h = histogramOf(
+      10_000,
+      (() => {
+        let i = 0;
+        return () => ++i / 100;
+      })(),
+    ); // 0.01 .. 100 ms uniformly
     const interval = percentileInterval(h, 95);
     expect(interval.lowerMs).toBeLessThan(interval.estimateMs);
     expect(interval.upperMs).toBeGreaterThan(interval.estimateMs);

@@ -1,15 +1,16 @@
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+
+import { demoPayload } from '../../../examples/demo-model/demo-model';
 import { builtInPrices } from '../../../lib/cost/catalog';
 import { runSweep } from '../../../lib/local/run-sweep';
-import { httpTarget } from '../../../lib/targets/http-target';
 import { parseSpec } from '../../../lib/spec/load-spec';
-import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
+import { httpTarget } from '../../../lib/targets/http-target';
 import { localTarget, runningLocalServers } from '../../../lib/targets/local-target';
 import { DEMO_MODEL_PATH } from '../../helpers/demo-model';
 import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';
-import { demoPayload } from '../../../examples/demo-model/demo-model';
 
 const TABLE = 'results';
 
@@ -68,12 +69,19 @@ describe('local sweep (the BenchmarkSweep state machine run by aws-local-stepfun
     expect(outcome.selection.recommended).toBe('local-threads1');
     const reasons = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c.reason]));
     // (a busy machine may make the generator fall behind, which the reason then says)
-    expect(reasons.slow).toMatch(/^fails the SLO \(p95 6\d\.\d ms > 40\.0 ms at \d+ rps(; the load generator fell behind, so this may overstate it)?\)$/);
+    expect(reasons.slow).toMatch(
+      /^fails the SLO \(p95 6\d\.\d ms > 40\.0 ms at \d+ rps(; the load generator fell behind, so this may overstate it)?\)$/,
+    );
     expect(reasons['broken-threads1']).toMatch(/^failed: the model server exited before listening/);
 
     // everything is in the store
     expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'succeeded', model: 'demo' });
-    expect((await store.listCandidateResults(outcome.sweepId)).map((r) => r.candidate.id).sort()).toEqual(['broken-threads1', 'lambda-1024mb-arm64', 'local-threads1', 'slow']);
+    expect((await store.listCandidateResults(outcome.sweepId)).map((r) => r.candidate.id).sort()).toEqual([
+      'broken-threads1',
+      'lambda-1024mb-arm64',
+      'local-threads1',
+      'slow',
+    ]);
     expect((await store.getSelection(outcome.sweepId))?.selection.recommended).toBe('local-threads1');
     expect((await store.history('demo')).map((s) => s.sweepId)).toContain(outcome.sweepId);
   });
@@ -83,11 +91,18 @@ describe('local sweep (the BenchmarkSweep state machine run by aws-local-stepfun
     const outcome = await runSweep(loaded, { store, prices, adapters });
     expect(outcome.status).toBe('failed');
     expect(outcome.selection.recommended).toBeUndefined();
-    expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'failed', reason: 'no candidate could be measured: gone failed (cannot reach http://127.0.0.1:9/ (ECONNREFUSED))' });
+    expect(await store.getSweep(outcome.sweepId)).toMatchObject({
+      status: 'failed',
+      reason: 'no candidate could be measured: gone failed (cannot reach http://127.0.0.1:9/ (ECONNREFUSED))',
+    });
   });
 
   it('tears down the candidate in flight when interrupted', async () => {
-    const loaded = parseSpec(stringify({ ...spec([{ kind: 'local', threads: [1, 2], costPerHour: 0.1 }]), load: { phases: [{ mode: 'open', rate: 50, duration: '30s' }] } }), 'spec.yaml', '/');
+    const loaded = parseSpec(
+      stringify({ ...spec([{ kind: 'local', threads: [1, 2], costPerHour: 0.1 }]), load: { phases: [{ mode: 'open', rate: 50, duration: '30s' }] } }),
+      'spec.yaml',
+      '/',
+    );
     const abort = new AbortController();
     const started = runSweep(loaded, { store, prices, adapters, signal: abort.signal, events: { onProgress: () => abort.abort() } });
     const outcome = await started;

@@ -1,11 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+
 import { BenchmarkSweep } from '../../../constructs';
 import { builtInPrices } from '../../../lib/cost/catalog';
 import { runSweep, type RunSweepOptions } from '../../../lib/local/run-sweep';
 import { parseSpec } from '../../../lib/spec/load-spec';
-import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
 import type { TargetAdapter } from '../../../lib/targets/adapter';
 import { httpTarget } from '../../../lib/targets/http-target';
@@ -47,7 +48,12 @@ function spec(candidates: unknown[], extra: Record<string, unknown> = {}) {
     model: { name: 'demo' },
     payloads: [{ body: '{"x":1}' }],
     candidates,
-    load: { phases: [{ mode: 'open', rate: 40, duration: '300ms' }, { mode: 'open', rate: 80, duration: '300ms' }] },
+    load: {
+      phases: [
+        { mode: 'open', rate: 40, duration: '300ms' },
+        { mode: 'open', rate: 80, duration: '300ms' },
+      ],
+    },
     slo: { percentile: 95, latencyMs: 40, maxErrorRate: 0.01 },
     traffic: { averageRps: 20, peakRps: 60 },
     ...extra,
@@ -90,7 +96,14 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
   ];
   const sweep = (candidateList: unknown[], options: Partial<RunSweepOptions> = {}, extra: Record<string, unknown> = {}) => {
     const counting = countingAdapter();
-    const run = runSweep(parseSpec(stringify(spec(candidateList, extra)), 'spec.yaml', '/'), { store, prices: builtInPrices(), adapters: { http: counting.adapter }, definition, maxConcurrency: 2, ...options });
+    const run = runSweep(parseSpec(stringify(spec(candidateList, extra)), 'spec.yaml', '/'), {
+      store,
+      prices: builtInPrices(),
+      adapters: { http: counting.adapter },
+      definition,
+      maxConcurrency: 2,
+      ...options,
+    });
     return { run, ...counting };
   };
 
@@ -110,7 +123,7 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
     expect(await store.getSweep(outcome.sweepId)).toMatchObject({ status: 'succeeded' });
   });
 
-  it('says whether the recommendation changed since the model\'s previous sweep', async () => {
+  it("says whether the recommendation changed since the model's previous sweep", async () => {
     const first = await sweep(candidates()).run;
     const same = await sweep(candidates()).run;
     expect(same.summary).toMatchObject({ recommended: 'fast', changed: false, previous: { sweepId: first.sweepId, recommended: 'fast' } });
@@ -124,7 +137,10 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
     const { run, tornDown } = sweep([...candidates(), { kind: 'http', name: 'gone', url: 'http://127.0.0.1:9/', costPerHour: 0.01 }]);
     const outcome = await run;
     expect(outcome.status).toBe('succeeded');
-    expect(outcome.records.find((r) => r.candidate.id === 'gone')).toMatchObject({ status: 'failed', reason: 'cannot reach http://127.0.0.1:9/ (ECONNREFUSED)' });
+    expect(outcome.records.find((r) => r.candidate.id === 'gone')).toMatchObject({
+      status: 'failed',
+      reason: 'cannot reach http://127.0.0.1:9/ (ECONNREFUSED)',
+    });
     expect(outcome.summary.notMeasured).toEqual([{ id: 'gone', status: 'failed', reason: 'cannot reach http://127.0.0.1:9/ (ECONNREFUSED)' }]);
     expect(tornDown.sort()).toEqual(['cheap-slow', 'fast', 'gone']);
   });
@@ -145,9 +161,16 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
 
   it('refuses a candidate over the budget before deploying it', async () => {
     // 0.6 s of load: the $0.5/h candidate would cost about $0.00008, the $500/h one about $0.08
-    const { run, deployed } = sweep([...candidates(), { kind: 'http', name: 'pricey', url: fast.url, costPerHour: 500 }], {}, { budget: { maxUsd: 0.01 } });
+    const { run, deployed } = sweep(
+      [...candidates(), { kind: 'http', name: 'pricey', url: fast.url, costPerHour: 500 }],
+      {},
+      { budget: { maxUsd: 0.01 } },
+    );
     const outcome = await run;
-    expect(outcome.records.find((r) => r.candidate.id === 'pricey')).toMatchObject({ status: 'over-budget', reason: expect.stringMatching(/^measuring it would cost about \$0\.08 .* of the \$0\.01 budget is left$/) });
+    expect(outcome.records.find((r) => r.candidate.id === 'pricey')).toMatchObject({
+      status: 'over-budget',
+      reason: expect.stringMatching(/^measuring it would cost about \$0\.08 .* of the \$0\.01 budget is left$/),
+    });
     expect(deployed).not.toContain('pricey');
     expect(outcome.records.filter((r) => r.status === 'measured')).toHaveLength(2);
     expect((await store.getSweep(outcome.sweepId))?.reserved).toEqual({ fast: expect.any(Number), 'cheap-slow': expect.any(Number) });
@@ -209,7 +232,11 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
   });
 
   it('runs the rate search as a loop of probes, each recorded as a phase', async () => {
-    const { run } = sweep([{ kind: 'http', name: 'fast', url: fast.url, costPerHour: 0.5 }], {}, { load: { phases: [{ mode: 'open', rate: 20, duration: '200ms' }], search: { from: 20, to: 80, stepDuration: '200ms', precision: 0.5 } } });
+    const { run } = sweep(
+      [{ kind: 'http', name: 'fast', url: fast.url, costPerHour: 0.5 }],
+      {},
+      { load: { phases: [{ mode: 'open', rate: 20, duration: '200ms' }], search: { from: 20, to: 80, stepDuration: '200ms', precision: 0.5 } } },
+    );
     const outcome = await run;
     const names = outcome.records[0]!.phases.map((p) => p.name);
     expect(names[0]).toBe('phase1');

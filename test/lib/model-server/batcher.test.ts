@@ -1,5 +1,6 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+
 import { DynamicBatcher } from '../../../lib/model-server/batcher';
 import { DEMO_MODEL_PATH, referenceForward } from '../../helpers/demo-model';
 
@@ -10,7 +11,13 @@ function doubler() {
     const x = feeds.x;
     runs.push(x.dims[0]);
     if ((x.data as Float32Array).some(Number.isNaN)) throw new Error('NaN input');
-    return { y: new Tensor('float32', (x.data as Float32Array).map((v) => v * 2), x.dims) };
+    return {
+      y: new Tensor(
+        'float32',
+        (x.data as Float32Array).map((v) => v * 2),
+        x.dims,
+      ),
+    };
   };
   return { runs, run };
 }
@@ -23,14 +30,23 @@ describe('DynamicBatcher', () => {
     const batcher = new DynamicBatcher(model.run, { maxBatchSize: 8, maxDelayMs: 20 });
     const results = await Promise.all([batcher.submit(rows([1, 2])), batcher.submit(rows([3, 4], [5, 6])), batcher.submit(rows([7, 8]))]);
     expect(model.runs).toEqual([4]);
-    expect(results.map(out)).toEqual([[2, 4], [6, 8, 10, 12], [14, 16]]);
+    expect(results.map(out)).toEqual([
+      [2, 4],
+      [6, 8, 10, 12],
+      [14, 16],
+    ]);
     expect(results[1].y.dims).toEqual([2, 2]);
   });
 
   it('runs a full batch at once, starts a new one when the next request would overflow it, and runs a large request alone', async () => {
     const model = doubler();
     const batcher = new DynamicBatcher(model.run, { maxBatchSize: 3, maxDelayMs: 20 });
-    await Promise.all([batcher.submit(rows([1], [1])), batcher.submit(rows([2], [2])), batcher.submit(rows([3])), batcher.submit(rows([4], [4], [4], [4]))]);
+    await Promise.all([
+      batcher.submit(rows([1], [1])),
+      batcher.submit(rows([2], [2])),
+      batcher.submit(rows([3])),
+      batcher.submit(rows([4], [4], [4], [4])),
+    ]);
     // [2 rows] flushed when 2 more would overflow; [2 rows + 1 row] is full; 4 rows run alone.
     expect(model.runs).toEqual([2, 3, 4]);
   });
@@ -58,9 +74,14 @@ describe('DynamicBatcher', () => {
   it('gives the demo model the same answers batched as one by one', async () => {
     const session = await InferenceSession.create(DEMO_MODEL_PATH);
     let runs = 0;
-    const batcher = new DynamicBatcher((feeds) => (runs++, session.run(feeds) as Promise<Record<string, Tensor>>), { maxBatchSize: 16, maxDelayMs: 20 });
+    const batcher = new DynamicBatcher((feeds) => (runs++, session.run(feeds) as Promise<Record<string, Tensor>>), {
+      maxBatchSize: 16,
+      maxDelayMs: 20,
+    });
     const inputs = [1, 3, 2].map((batch, i) => Array.from({ length: batch * 256 }, (_, k) => Math.sin(k + i)));
-    const results = await Promise.all(inputs.map((data) => batcher.submit({ input: new Tensor('float32', Float32Array.from(data), [data.length / 256, 256]) })));
+    const results = await Promise.all(
+      inputs.map((data) => batcher.submit({ input: new Tensor('float32', Float32Array.from(data), [data.length / 256, 256]) })),
+    );
     expect(runs).toBe(1);
     results.forEach((result, i) => {
       const [output] = Object.values(result);

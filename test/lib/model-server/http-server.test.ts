@@ -1,7 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { demoPayload } from '../../../examples/demo-model/demo-model';
-import { startModelHttpServer, type RunningModelServer } from '../../../lib/model-server/http-server';
+import { type RunningModelServer, startModelHttpServer } from '../../../lib/model-server/http-server';
 import { modelLoadCount } from '../../../lib/model-server/model';
 import { DEMO_MODEL_PATH, referenceForward } from '../../helpers/demo-model';
 import { writeFailingModel } from '../../helpers/failing-model';
@@ -64,16 +65,46 @@ describe('model server over HTTP', () => {
     ['no inputs or instances', '{"data": [1]}', 400, /missing field.*"inputs".*"instances"/],
     ['a missing model input', '{"inputs": {}}', 400, /missing field: the model needs input "input"/],
     ['an unknown input name', JSON.stringify({ inputs: { ...demoPayload(1).inputs, extra: { dims: [1], data: [1] } } }), 400, /no input "extra"/],
-    ['a wrong fixed dimension', JSON.stringify({ inputs: { input: { dims: [1, 255], data: new Array(255).fill(0) } } }), 400, /dimension 1 must be 256/],
+    [
+      'a wrong fixed dimension',
+      JSON.stringify({ inputs: { input: { dims: [1, 255], data: new Array(255).fill(0) } } }),
+      400,
+      /dimension 1 must be 256/,
+    ],
     ['a wrong rank', JSON.stringify({ inputs: { input: { dims: [256], data: new Array(256).fill(0) } } }), 400, /expects 2 dimensions/],
-    ['data not matching dims', JSON.stringify({ inputs: { input: { dims: [2, 256], data: new Array(256).fill(0) } } }), 400, /need 512 values, data has 256/],
-    ['a wrong declared dtype', JSON.stringify({ inputs: { input: { ...demoPayload(1).inputs.input, type: 'int64' } } }), 400, /wrong dtype: the model expects float32/],
-    ['a non-number value', JSON.stringify({ inputs: { input: { dims: [1, 256], data: [true, ...new Array(255).fill(0)] } } }), 400, /wrong dtype: float32 input takes numbers/],
-    ['a string value', JSON.stringify({ inputs: { input: { dims: [1, 256], data: ['1', ...new Array(255).fill(0)] } } }), 400, /inputs\.input\.data\[0\]/],
+    [
+      'data not matching dims',
+      JSON.stringify({ inputs: { input: { dims: [2, 256], data: new Array(256).fill(0) } } }),
+      400,
+      /need 512 values, data has 256/,
+    ],
+    [
+      'a wrong declared dtype',
+      JSON.stringify({ inputs: { input: { ...demoPayload(1).inputs.input, type: 'int64' } } }),
+      400,
+      /wrong dtype: the model expects float32/,
+    ],
+    [
+      'a non-number value',
+      JSON.stringify({ inputs: { input: { dims: [1, 256], data: [true, ...new Array(255).fill(0)] } } }),
+      400,
+      /wrong dtype: float32 input takes numbers/,
+    ],
+    [
+      'a string value',
+      JSON.stringify({ inputs: { input: { dims: [1, 256], data: ['1', ...new Array(255).fill(0)] } } }),
+      400,
+      /inputs\.input\.data\[0\]/,
+    ],
     ['ragged instances', JSON.stringify({ instances: [[1, 2], [1]] }), 400, /every row needs 2 values/],
     ['a string in instances', JSON.stringify({ instances: [[1, 'x']] }), 400, /instances\[0\]\[1\]: wrong dtype: rows hold numbers/],
     ['instances that are not rows', JSON.stringify({ instances: [1, 2] }), 400, /instances\[0\]: expected a row/],
-    ['data that is not an array', JSON.stringify({ inputs: { input: { dims: [1, 256], data: 'abc' } } }), 400, /inputs\.input\.data: expected an array/],
+    [
+      'data that is not an array',
+      JSON.stringify({ inputs: { input: { dims: [1, 256], data: 'abc' } } }),
+      400,
+      /inputs\.input\.data: expected an array/,
+    ],
   ])('rejects %s with %i and says what is wrong', async (_what, body, status, message) => {
     const response = await post(server.url, body);
     expect(response.status).toBe(status);
@@ -136,7 +167,13 @@ describe('model server with a model that fails', () => {
 
 describe('model server with dynamic batching', () => {
   it('answers concurrent requests of different sizes with their own rows, as computed one by one', async () => {
-    const server = await startModelHttpServer({ modelPath: DEMO_MODEL_PATH, threads: 1, port: 0, batching: { maxBatchSize: 16, maxDelayMs: 20 }, logger });
+    const server = await startModelHttpServer({
+      modelPath: DEMO_MODEL_PATH,
+      threads: 1,
+      port: 0,
+      batching: { maxBatchSize: 16, maxDelayMs: 20 },
+      logger,
+    });
     try {
       expect(await (await fetch(`${server.url}/ping`)).json()).toMatchObject({ status: 'ok', maxBatchSize: 16 });
       const payloads = [1, 8, 2, 1].map((n) => demoPayload(n));

@@ -1,8 +1,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { htmlReport } from '../../../lib/report/html-report';
 import { resultsCsv, type SweepResults } from '../../../lib/report/sweep-results';
 import { writeReportFiles } from '../../../lib/report/write-report';
@@ -20,11 +22,19 @@ beforeAll(async () => {
   servers = await Promise.all([fixedDelayServer(2), fixedDelayServer(8), fixedDelayServer(60)]);
   const http = (name: string, url: string, costPerHour: number) => ({ kind: 'http', name, url, costPerHour });
   const outcome = await runCloudSweep(
-    cloudSpec([http('fast', servers[0].url, 0.5), http('cheap', servers[1].url, 0.1), http('slow', servers[2].url, 0.05), http('gone', 'http://127.0.0.1:9/', 0.01)], {
-      slo: { percentile: 95, latencyMs: 40, maxErrorRate: 0.05 },
-      // Text from the spec that would be markup if the report did not escape it.
-      payloads: [{ body: '{"note": "</script><b>bold</b>"}' }],
-    }),
+    cloudSpec(
+      [
+        http('fast', servers[0].url, 0.5),
+        http('cheap', servers[1].url, 0.1),
+        http('slow', servers[2].url, 0.05),
+        http('gone', 'http://127.0.0.1:9/', 0.01),
+      ],
+      {
+        slo: { percentile: 95, latencyMs: 40, maxErrorRate: 0.05 },
+        // Text from the spec that would be markup if the report did not escape it.
+        payloads: [{ body: '{"note": "</script><b>bold</b>"}' }],
+      },
+    ),
     { http: httpTarget },
   );
   results = outcome.results!;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import type { PhaseResult } from '../../../lib/load/phase';
 import { seededRandom } from '../../../lib/random/seeded-random';
-import { paretoFrontier, selectCandidate, type CandidateOutcome, type SelectionInput } from '../../../lib/select/select';
+import { type CandidateOutcome, paretoFrontier, selectCandidate, type SelectionInput } from '../../../lib/select/select';
 
 /** A measured open-loop phase whose latencies are drawn around `centreMs` (±spread). */
 function phase(rps: number, centreMs: number, options: { spread?: number; n?: number; errorRate?: number; seed?: number } = {}): PhaseResult {
@@ -12,13 +13,33 @@ function phase(rps: number, centreMs: number, options: { spread?: number; n?: nu
   for (let i = 0; i < n; i++) h.recordMs(centreMs * (1 - (options.spread ?? 0.2) + 2 * (options.spread ?? 0.2) * random()));
   const errors = Math.round(n * (options.errorRate ?? 0));
   return {
-    name: `${rps}rps`, mode: 'open', rate: rps, arrivals: 'poisson', plannedDurationMs: 10_000, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 10_000,
-    requests: n + errors, successes: n, errors: errors ? { http_500: errors } : {}, errorCount: errors, errorRate: errors / (n + errors),
-    achievedRps: rps, lateSends: 0, maxLatenessMs: 0, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
+    name: `${rps}rps`,
+    mode: 'open',
+    rate: rps,
+    arrivals: 'poisson',
+    plannedDurationMs: 10_000,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 10_000,
+    requests: n + errors,
+    successes: n,
+    errors: errors ? { http_500: errors } : {},
+    errorCount: errors,
+    errorRate: errors / (n + errors),
+    achievedRps: rps,
+    lateSends: 0,
+    maxLatenessMs: 0,
+    generatorLimited: false,
+    latencyMs: h.summary(),
+    histogram: h.encode(),
   };
 }
 
-const measured = (id: string, scaling: CandidateOutcome['scaling'], phases: PhaseResult[]): CandidateOutcome => ({ id, status: 'measured', scaling, phases });
+const measured = (id: string, scaling: CandidateOutcome['scaling'], phases: PhaseResult[]): CandidateOutcome => ({
+  id,
+  status: 'measured',
+  scaling,
+  phases,
+});
 
 const HOURLY: Record<string, number> = { small: 0.2, large: 0.8, gpu: 1.4, twin: 0.5, twin2: 0.6 };
 function input(candidates: CandidateOutcome[], overrides: Partial<SelectionInput> = {}): SelectionInput {
@@ -55,7 +76,9 @@ describe('selection', () => {
     expect(verdict.monthlyCostUsd).toBeCloseTo(0.2 * 3 * 730, 9);
     expect(verdict.costPerHourUsd).toBe(0.2);
     expect(verdict.costPerMillionInferencesUsd).toBeCloseTo((0.2 / (40 * 3600)) * 1e6, 9);
-    expect(verdict.reason).toMatch(/^recommended: the cheapest that meets p95 ≤ 200 ms at 100 rps peak: \$438\.00\/month on 3 instances, p95 1\d\d ms$/);
+    expect(verdict.reason).toMatch(
+      /^recommended: the cheapest that meets p95 ≤ 200 ms at 100 rps peak: \$438\.00\/month on 3 instances, p95 1\d\d ms$/,
+    );
   });
 
   it('compares latency at the load one instance carries at the peak, not at its limit', () => {
@@ -88,21 +111,33 @@ describe('selection', () => {
     );
     expect(selection.frontier.sort()).toEqual(['gpu', 'small']);
     expect(selection.candidates.find((c) => c.id === 'large')!.reason).toMatch(/^dominated by small: it costs \$292\.00 and has p95 1\d\d ms/);
-    expect(selection.candidates.find((c) => c.id === 'gpu')!.reason).toMatch(/^on the frontier, not chosen: faster than small but \$\d+\.\d\d\/month more/);
+    expect(selection.candidates.find((c) => c.id === 'gpu')!.reason).toMatch(
+      /^on the frontier, not chosen: faster than small but \$\d+\.\d\d\/month more/,
+    );
   });
 
   it('prefers the cheaper when the two fastest cannot be told apart', () => {
     const selection = selectCandidate(
-      input([measured('twin2', 'instances', [phase(100, 50, { seed: 1, n: 300 })]), measured('twin', 'instances', [phase(100, 50.5, { seed: 2, n: 300 })])], {
-        strategy: { type: 'speed', weight: 0.5 },
-      }),
+      input(
+        [
+          measured('twin2', 'instances', [phase(100, 50, { seed: 1, n: 300 })]),
+          measured('twin', 'instances', [phase(100, 50.5, { seed: 2, n: 300 })]),
+        ],
+        {
+          strategy: { type: 'speed', weight: 0.5 },
+        },
+      ),
     );
     expect(selection.recommended).toBe('twin');
     expect(selection.confidenceNote).toMatch(/cannot be told apart: their p95 intervals overlap .*; choosing the cheaper, twin$/);
   });
 
   it('does not claim a tie when the intervals are apart', () => {
-    const selection = selectCandidate(input([measured('twin2', 'instances', [phase(100, 50)]), measured('twin', 'instances', [phase(100, 90)])], { strategy: { type: 'speed', weight: 0.5 } }));
+    const selection = selectCandidate(
+      input([measured('twin2', 'instances', [phase(100, 50)]), measured('twin', 'instances', [phase(100, 90)])], {
+        strategy: { type: 'speed', weight: 0.5 },
+      }),
+    );
     expect(selection.recommended).toBe('twin2');
     expect(selection.confidenceNote).toBeUndefined();
   });
@@ -124,7 +159,9 @@ describe('selection', () => {
   });
 
   it('enforces a minimum throughput on per-request candidates', () => {
-    const selection = selectCandidate(input([measured('fn', 'per-request', [phase(12, 80)])], { slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.01, minThroughput: 20 } }));
+    const selection = selectCandidate(
+      input([measured('fn', 'per-request', [phase(12, 80)])], { slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.01, minThroughput: 20 } }),
+    );
     expect(selection.candidates[0].reason).toBe('fails the SLO (highest rate within it 12.0 rps < minimum 20 rps)');
   });
 

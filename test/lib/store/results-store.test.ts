@@ -1,12 +1,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import type { PhaseResult } from '../../../lib/load/phase';
 import type { Candidate } from '../../../lib/spec/expand';
-import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
 import { RESULTS_TABLE } from '../../../lib/store/table';
 
@@ -17,8 +19,24 @@ function phase(): PhaseResult {
   const h = new LatencyHistogram();
   for (let i = 1; i <= 500; i++) h.recordMs(i / 10);
   return {
-    name: 'p', mode: 'open', rate: 50, arrivals: 'poisson', plannedDurationMs: 1000, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1000, requests: 500, successes: 500,
-    errors: {}, errorCount: 0, errorRate: 0, achievedRps: 50, lateSends: 0, maxLatenessMs: 0, generatorLimited: false, latencyMs: h.summary(), histogram: h.encode(),
+    name: 'p',
+    mode: 'open',
+    rate: 50,
+    arrivals: 'poisson',
+    plannedDurationMs: 1000,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1000,
+    requests: 500,
+    successes: 500,
+    errors: {},
+    errorCount: 0,
+    errorRate: 0,
+    achievedRps: 50,
+    lateSends: 0,
+    maxLatenessMs: 0,
+    generatorLimited: false,
+    latencyMs: h.summary(),
+    histogram: h.encode(),
   };
 }
 
@@ -42,10 +60,20 @@ describe('results store on dynalite', () => {
   });
 
   it('records a sweep, its candidates with histograms and its selection', async () => {
-    expect(await store.createSweep({ sweepId: 's1', name: 'demo', model: 'demo', createdAt: '2026-11-20T10:00:00Z', spec: { name: 'demo' } })).toBe('written');
+    expect(await store.createSweep({ sweepId: 's1', name: 'demo', model: 'demo', createdAt: '2026-11-20T10:00:00Z', spec: { name: 'demo' } })).toBe(
+      'written',
+    );
     const p = phase();
-    expect(await store.putCandidateResult({ sweepId: 's1', candidate, status: 'measured', phases: [p], recordedAt: '2026-11-20T10:05:00Z' })).toBe('written');
-    expect(await store.putSelection({ sweepId: 's1', selection: { recommended: 'local-threads1', strategy: { type: 'cost', weight: 0.5 }, frontier: ['local-threads1'], candidates: [] }, recordedAt: '2026-11-20T10:06:00Z' })).toBe('written');
+    expect(await store.putCandidateResult({ sweepId: 's1', candidate, status: 'measured', phases: [p], recordedAt: '2026-11-20T10:05:00Z' })).toBe(
+      'written',
+    );
+    expect(
+      await store.putSelection({
+        sweepId: 's1',
+        selection: { recommended: 'local-threads1', strategy: { type: 'cost', weight: 0.5 }, frontier: ['local-threads1'], candidates: [] },
+        recordedAt: '2026-11-20T10:06:00Z',
+      }),
+    ).toBe('written');
     await store.markSweepFinished('s1', 'succeeded', '2026-11-20T10:06:00Z');
 
     const sweep = await store.getSweep('s1');

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { azureMlAdapter } from '../../../lib/targets/azureml-target';
 import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 import { cloudSpec, runCloudSweep } from '../../helpers/cloud-sweep';
-import { fakeArm, fakeCredential, type FakeArm } from '../../helpers/fake-arm';
+import { type FakeArm, fakeArm, fakeCredential } from '../../helpers/fake-arm';
 import { startTestServer, type TestServer } from '../../helpers/test-servers';
 
 const SUBSCRIPTION = '11111111-2222-3333-4444-555555555555';
@@ -41,8 +42,11 @@ const group = (extra: Record<string, unknown> = {}) => ({
   environment: { OMP_NUM_THREADS: '4' },
   ...extra,
 });
-const adapters = (credential = fakeCredential()) => ({ azureml: azureMlAdapter({ credential, httpClient: arm.httpClient, pollIntervalMs: 1, retry: { sleep: async () => {} } }) });
-const sweep = (groups: unknown[], extra?: Record<string, unknown>, credential?: ReturnType<typeof fakeCredential>) => runCloudSweep(cloudSpec(groups, extra), adapters(credential));
+const adapters = (credential = fakeCredential()) => ({
+  azureml: azureMlAdapter({ credential, httpClient: arm.httpClient, pollIntervalMs: 1, retry: { sleep: async () => {} } }),
+});
+const sweep = (groups: unknown[], extra?: Record<string, unknown>, credential?: ReturnType<typeof fakeCredential>) =>
+  runCloudSweep(cloudSpec(groups, extra), adapters(credential));
 /** The ARM requests without the async-operation polls, for readable sequences. */
 const calls = () => arm.log.filter((l) => l !== 'GET op');
 const deploymentPuts = () => arm.bodies.filter((b) => /^PUT .*\/deployments\//.test(b.request));
@@ -113,7 +117,9 @@ describe('Azure ML adapter', () => {
     arm.seedEndpoint('resnet-sweep', { team: 'ml' }, [{ name: 'blue', tags: {} }]);
     arm.endpoints.get('resnet-sweep')!.properties.authMode = 'AMLToken';
     arm.endpoints.get('resnet-sweep')!.location = 'westus2';
-    const outcome = await sweep([group({ environmentId: undefined, codeId: undefined, scoringScript: undefined, instanceCounts: [2], maxConcurrentRequestsPerInstance: 4 })]);
+    const outcome = await sweep([
+      group({ environmentId: undefined, codeId: undefined, scoringScript: undefined, instanceCounts: [2], maxConcurrentRequestsPerInstance: 4 }),
+    ]);
     expect(outcome.records[0].status).toBe('measured');
     expect(calls()).not.toContain('PUT /onlineEndpoints/resnet-sweep');
     expect(calls()).not.toContain('DELETE /onlineEndpoints/resnet-sweep');
@@ -129,9 +135,22 @@ describe('Azure ML adapter', () => {
   });
 
   it('retries 409 Conflict and 429 Too Many Requests (Retry-After), then succeeds', async () => {
-    arm.fault({ match: /^PUT .*\/deployments\//, status: 409, code: 'Conflict', message: 'There is an ongoing operation on endpoint resnet-sweep', times: 2 });
+    arm.fault({
+      match: /^PUT .*\/deployments\//,
+      status: 409,
+      code: 'Conflict',
+      message: 'There is an ongoing operation on endpoint resnet-sweep',
+      times: 2,
+    });
     // More 429s than the SDK's own Retry-After policy takes (3 retries): the adapter's backoff takes over.
-    arm.fault({ match: /^POST .*listKeys/, status: 429, code: 'TooManyRequests', message: 'Too many requests', headers: { 'retry-after': '0' }, times: 6 });
+    arm.fault({
+      match: /^POST .*listKeys/,
+      status: 429,
+      code: 'TooManyRequests',
+      message: 'Too many requests',
+      headers: { 'retry-after': '0' },
+      times: 6,
+    });
     const outcome = await sweep([group()]);
     expect(outcome.records[0].status).toBe('measured');
     expect(calls().filter((l) => /^PUT .*\/deployments\//.test(l))).toHaveLength(3);
@@ -142,7 +161,11 @@ describe('Azure ML adapter', () => {
   it('marks a SKU without quota unavailable, deletes its deployment, and goes on', async () => {
     arm = fakeArm({
       scoringUri: `${scoring.url}score`,
-      failDeployments: { match: /nc4as/, code: 'InsufficientQuota', message: 'Not enough quota available for Standard_NC4as_T4_v3 in SubscriptionId 1111. Current usage/limit: 0/0. Additional needed: 4' },
+      failDeployments: {
+        match: /nc4as/,
+        code: 'InsufficientQuota',
+        message: 'Not enough quota available for Standard_NC4as_T4_v3 in SubscriptionId 1111. Current usage/limit: 0/0. Additional needed: 4',
+      },
     });
     const outcome = await sweep([group({ skus: ['Standard_NC4as_T4_v3', 'Standard_DS3_v2'] })]);
     expect(outcome.records.map((r) => r.status)).toEqual(['unavailable', 'measured']);
@@ -152,10 +175,15 @@ describe('Azure ML adapter', () => {
   });
 
   it('fails a deployment whose container crashes, pointing at its logs, and deletes it', async () => {
-    arm = fakeArm({ scoringUri: `${scoring.url}score`, failDeployments: { match: /./, code: 'ResourceNotReady', message: 'User container has crashed or terminated' } });
+    arm = fakeArm({
+      scoringUri: `${scoring.url}score`,
+      failDeployments: { match: /./, code: 'ResourceNotReady', message: 'User container has crashed or terminated' },
+    });
     const outcome = await sweep([group()]);
     expect(outcome.records[0].status).toBe('failed');
-    expect(outcome.records[0].reason).toMatch(/ResourceNotReady\. User container has crashed or terminated \(logs: az ml online-deployment get-logs -g ml-rg -w ml-ws -e resnet-sweep -n ms-standard-ds3-v2-x1-/);
+    expect(outcome.records[0].reason).toMatch(
+      /ResourceNotReady\. User container has crashed or terminated \(logs: az ml online-deployment get-logs -g ml-rg -w ml-ws -e resnet-sweep -n ms-standard-ds3-v2-x1-/,
+    );
     expect(calls().filter((l) => l.startsWith('DELETE')).length).toBe(2);
     expect(nothingLeft()).toBe(true);
     expect(arm.endpoints.size).toBe(0);
@@ -170,7 +198,10 @@ describe('Azure ML adapter', () => {
   ];
   it.each(faults)('deletes everything it created when %s fails', async (what, match, status, expected, reason) => {
     const code = status === 403 ? 'AuthorizationFailed' : 'BadArgument';
-    const message = what === 'an unsupported SKU' ? 'Instance type Standard_DS3_v2 is not supported for managed online deployments in this region' : `${code}: ${what}`;
+    const message =
+      what === 'an unsupported SKU'
+        ? 'Instance type Standard_DS3_v2 is not supported for managed online deployments in this region'
+        : `${code}: ${what}`;
     // The endpoint is read to see if it exists and after creating it; the scoring read is the third.
     arm.fault({ match, status, code, message, after: what === 'reading the scoring URI' ? 2 : 0 });
     const outcome = await sweep([group()]);
@@ -208,7 +239,12 @@ describe('Azure ML adapter', () => {
       /azureml candidates: no Azure credentials \(EnvironmentCredential is unavailable\); run az login/,
     );
     expect(arm.log).toEqual([]);
-    arm.fault({ match: /^GET \/$/, status: 404, code: 'ResourceNotFound', message: "The Resource 'Microsoft.MachineLearningServices/workspaces/ml-ws' was not found" });
+    arm.fault({
+      match: /^GET \/$/,
+      status: 404,
+      code: 'ResourceNotFound',
+      message: "The Resource 'Microsoft.MachineLearningServices/workspaces/ml-ws' was not found",
+    });
     await expect(sweep([group()])).rejects.toThrow(/cannot read workspace ml-ws \(resource group ml-rg, subscription 1111.*\): .*was not found/);
     expect(arm.log).toEqual(['GET /']);
   });

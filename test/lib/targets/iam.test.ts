@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { azureMlRoleDefinition } from '../../../lib/targets/azureml-target';
 import { lambdaIamStatements } from '../../../lib/targets/lambda-target';
 import { sageMakerIamStatements } from '../../../lib/targets/sagemaker-target';
@@ -20,15 +21,25 @@ describe('IAM statements the adapters export', () => {
 
   it('scope Lambda actions to the named functions and their versions and aliases', () => {
     const [candidates, list] = lambdaIamStatements(['scorer'], '123456789012', 'us-east-1');
-    expect(candidates.Resource).toEqual(['arn:aws:lambda:us-east-1:123456789012:function:scorer', 'arn:aws:lambda:us-east-1:123456789012:function:scorer:*']);
-    expect(candidates.Action).toEqual(expect.arrayContaining(['lambda:PublishVersion', 'lambda:CreateAlias', 'lambda:InvokeFunction', 'lambda:UpdateFunctionConfiguration']));
+    expect(candidates.Resource).toEqual([
+      'arn:aws:lambda:us-east-1:123456789012:function:scorer',
+      'arn:aws:lambda:us-east-1:123456789012:function:scorer:*',
+    ]);
+    expect(candidates.Action).toEqual(
+      expect.arrayContaining(['lambda:PublishVersion', 'lambda:CreateAlias', 'lambda:InvokeFunction', 'lambda:UpdateFunctionConfiguration']),
+    );
     expect(list).toMatchObject({ Action: ['lambda:ListFunctions'], Resource: ['*'] });
   });
 
   it('scope the Azure ML role to the workspace, with scoring as a data action', () => {
     const role = azureMlRoleDefinition({ subscriptionId: 'sub', resourceGroup: 'ml-rg', workspace: 'ml-ws' });
     expect(role.AssignableScopes).toEqual(['/subscriptions/sub/resourceGroups/ml-rg/providers/Microsoft.MachineLearningServices/workspaces/ml-ws']);
-    expect(role.Actions).toEqual(expect.arrayContaining(['Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write', 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action']));
+    expect(role.Actions).toEqual(
+      expect.arrayContaining([
+        'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments/write',
+        'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/listKeys/action',
+      ]),
+    );
     expect(role.DataActions).toEqual(['Microsoft.MachineLearningServices/workspaces/onlineEndpoints/score/action']);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { parseLambdaReport } from '../../../lib/targets/lambda-report';
 
 // Log tails in the shape Lambda returns them with LogType: Tail (the last 4 KB of the log).
@@ -15,7 +16,8 @@ const TEXT_WARM = [
   'REPORT RequestId: 1d2e\tDuration: 3.41 ms\tBilled Duration: 4 ms\tMemory Size: 1024 MB\tMax Memory Used: 88 MB\t',
   '',
 ].join('\n');
-const TEXT_SNAPSTART = 'REPORT RequestId: 9a\tDuration: 20.00 ms\tBilled Duration: 151 ms\tMemory Size: 512 MB\tMax Memory Used: 120 MB\tRestore Duration: 130.52 ms\tBilled Restore Duration: 131 ms\t\n';
+const TEXT_SNAPSTART =
+  'REPORT RequestId: 9a\tDuration: 20.00 ms\tBilled Duration: 151 ms\tMemory Size: 512 MB\tMax Memory Used: 120 MB\tRestore Duration: 130.52 ms\tBilled Restore Duration: 131 ms\t\n';
 const JSON_COLD = [
   '{"time":"2026-11-22T10:00:00.000Z","type":"platform.start","record":{"requestId":"6f7f","version":"7"}}',
   '{"timestamp":"2026-11-22T10:00:00.050Z","level":"INFO","requestId":"6f7f","message":"loaded"}',
@@ -27,7 +29,13 @@ const JSON_WARM =
 
 describe('parseLambdaReport', () => {
   it('reads a cold text REPORT line, init duration included', () => {
-    expect(parseLambdaReport(TEXT_COLD)).toEqual({ durationMs: 102.25, billedDurationMs: 103, memorySizeMb: 1024, maxMemoryUsedMb: 87, initDurationMs: 245.67 });
+    expect(parseLambdaReport(TEXT_COLD)).toEqual({
+      durationMs: 102.25,
+      billedDurationMs: 103,
+      memorySizeMb: 1024,
+      maxMemoryUsedMb: 87,
+      initDurationMs: 245.67,
+    });
   });
 
   it('reads a warm text REPORT line, which has no init duration', () => {
@@ -39,7 +47,13 @@ describe('parseLambdaReport', () => {
   });
 
   it('reads the platform.report record of JSON logs, cold and warm', () => {
-    expect(parseLambdaReport(JSON_COLD)).toEqual({ durationMs: 102.25, billedDurationMs: 103, memorySizeMb: 1024, maxMemoryUsedMb: 87, initDurationMs: 245.67 });
+    expect(parseLambdaReport(JSON_COLD)).toEqual({
+      durationMs: 102.25,
+      billedDurationMs: 103,
+      memorySizeMb: 1024,
+      maxMemoryUsedMb: 87,
+      initDurationMs: 245.67,
+    });
     expect(parseLambdaReport(JSON_WARM)).toEqual({ durationMs: 3.41, billedDurationMs: 4, memorySizeMb: 1024, maxMemoryUsedMb: 88 });
   });
 

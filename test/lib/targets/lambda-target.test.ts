@@ -14,8 +14,9 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+
 import { lambdaAdapter, parseRestoreTag, RESTORE_TAG } from '../../../lib/targets/lambda-target';
-import { cloudSpec, ForgetfulRegistry, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
+import { cloudSpec, type CommandLog, ForgetfulRegistry, runCloudSweep } from '../../helpers/cloud-sweep';
 
 const lambda = mockClient(LambdaClient);
 /** A function's error body as Invoke returns it (the SDK's blob type adds string helpers the adapter does not use). */
@@ -52,8 +53,18 @@ function fakeFunction(options: { packageType?: 'Zip' | 'Image'; codeSize?: numbe
       return answer(input);
     });
   on(GetFunctionCommand, 'GetFunction', () => ({
-    Configuration: { FunctionArn: ARN, MemorySize: latest.memory, Architectures: [latest.arch], Environment: { Variables: { ...latest.env } }, PackageType: options.packageType ?? 'Zip', CodeSize: options.codeSize ?? 12_000_000 },
-    Code: options.packageType === 'Image' ? { RepositoryType: 'ECR', ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1' } : { RepositoryType: 'S3', Location: 'https://code.example/scorer.zip' },
+    Configuration: {
+      FunctionArn: ARN,
+      MemorySize: latest.memory,
+      Architectures: [latest.arch],
+      Environment: { Variables: { ...latest.env } },
+      PackageType: options.packageType ?? 'Zip',
+      CodeSize: options.codeSize ?? 12_000_000,
+    },
+    Code:
+      options.packageType === 'Image'
+        ? { RepositoryType: 'ECR', ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1' }
+        : { RepositoryType: 'S3', Location: 'https://code.example/scorer.zip' },
   }));
   on(TagResourceCommand, 'TagResource', (i) => Object.assign(tags, i.Tags));
   on(UntagResourceCommand, 'UntagResource', (i) => i.TagKeys.forEach((k: string) => delete tags[k]));
@@ -93,15 +104,36 @@ function fakeFunction(options: { packageType?: 'Zip' | 'Image'; codeSize?: numbe
     await new Promise((resolve) => setTimeout(resolve, options.invokeDelayMs ?? 1));
     inFlight--;
     const report = options.jsonLogs
-      ? JSON.stringify({ type: 'platform.report', record: { metrics: { durationMs: 9.5, billedDurationMs: 10, memorySizeMB: versions.get(version)!.memory, ...(cold ? { initDurationMs: 300.5 } : {}) } } })
+      ? JSON.stringify({
+          type: 'platform.report',
+          record: {
+            metrics: {
+              durationMs: 9.5,
+              billedDurationMs: 10,
+              memorySizeMB: versions.get(version)!.memory,
+              ...(cold ? { initDurationMs: 300.5 } : {}),
+            },
+          },
+        })
       : `REPORT RequestId: r\tDuration: 9.50 ms\tBilled Duration: 10 ms\tMemory Size: ${versions.get(version)!.memory} MB\tMax Memory Used: 80 MB\t${cold ? 'Init Duration: 300.50 ms\t' : ''}`;
-    return { StatusCode: 200, LogResult: Buffer.from(`START RequestId: r\nEND RequestId: r\n${report}\n`).toString('base64'), Payload: new TextEncoder().encode('{"predictions":[1]}') };
+    return {
+      StatusCode: 200,
+      LogResult: Buffer.from(`START RequestId: r\nEND RequestId: r\n${report}\n`).toString('base64'),
+      Payload: new TextEncoder().encode('{"predictions":[1]}'),
+    };
   });
   return { log, original, latest, versions, aliases, tags, stats };
 }
 
 const options = { pollIntervalMs: 1, sleep: async () => {}, fetchCode: async () => new Uint8Array([80, 75, 3, 4]) };
-const group = (extra: Record<string, unknown> = {}) => ({ kind: 'lambda', region: 'us-east-1', functionName: 'scorer', memorySizesMb: [2048], architectures: ['arm64'], ...extra });
+const group = (extra: Record<string, unknown> = {}) => ({
+  kind: 'lambda',
+  region: 'us-east-1',
+  functionName: 'scorer',
+  memorySizesMb: [2048],
+  architectures: ['arm64'],
+  ...extra,
+});
 const commands = (log: CommandLog) => log.filter(([c]) => c !== 'Invoke').map(([c]) => c);
 
 /** The function is as the sweep found it: $LATEST, no versions or aliases of the sweep's, no sweep tags. */
@@ -146,18 +178,38 @@ describe('Lambda adapter', () => {
     ]);
     const input = (name: string, n = 0) => fn.log.filter(([c]) => c === name)[n][1];
     expect(input('UpdateFunctionCode')).toEqual({ FunctionName: 'scorer', ZipFile: new Uint8Array([80, 75, 3, 4]), Architectures: ['arm64'] });
-    expect(input('UpdateFunctionConfiguration')).toEqual({ FunctionName: 'scorer', MemorySize: 2048, Environment: { Variables: { MODEL: 'resnet', THREADS: '2' } } });
-    expect(input('UpdateFunctionConfiguration', 1)).toEqual({ FunctionName: 'scorer', MemorySize: 1024, Environment: { Variables: { MODEL: 'resnet' } } });
+    expect(input('UpdateFunctionConfiguration')).toEqual({
+      FunctionName: 'scorer',
+      MemorySize: 2048,
+      Environment: { Variables: { MODEL: 'resnet', THREADS: '2' } },
+    });
+    expect(input('UpdateFunctionConfiguration', 1)).toEqual({
+      FunctionName: 'scorer',
+      MemorySize: 1024,
+      Environment: { Variables: { MODEL: 'resnet' } },
+    });
     // The restore note says what $LATEST was, for the janitor.
-    expect(parseRestoreTag(input('TagResource').Tags[RESTORE_TAG])).toEqual({ memorySizeMb: 1024, architecture: 'x86_64', environment: { MODEL: 'resnet' } });
+    expect(parseRestoreTag(input('TagResource').Tags[RESTORE_TAG])).toEqual({
+      memorySizeMb: 1024,
+      architecture: 'x86_64',
+      environment: { MODEL: 'resnet' },
+    });
     const alias = input('CreateAlias');
     expect(JSON.parse(alias.Description).modelsweep['modelsweep:candidate-id']).toBe('lambda-2048mb-arm64');
-    expect(fn.log.filter(([c]) => c === 'Invoke').every(([, i]) => i.Qualifier === alias.Name && i.LogType === 'Tail' && i.InvocationType === 'RequestResponse')).toBe(true);
+    expect(
+      fn.log
+        .filter(([c]) => c === 'Invoke')
+        .every(([, i]) => i.Qualifier === alias.Name && i.LogType === 'Tail' && i.InvocationType === 'RequestResponse'),
+    ).toBe(true);
     expectUntouched(fn);
   });
 
   it('works when every step runs in another process (the cloud workflow): teardown finds alias and version by the handle', async () => {
-    const outcome = await runCloudSweep(cloudSpec([group({ memorySizesMb: [2048, 3008] })]), { lambda: lambdaAdapter(options) }, { live: new ForgetfulRegistry() });
+    const outcome = await runCloudSweep(
+      cloudSpec([group({ memorySizesMb: [2048, 3008] })]),
+      { lambda: lambdaAdapter(options) },
+      { live: new ForgetfulRegistry() },
+    );
     expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
     const aliases = fn.log.filter(([c]) => c === 'CreateAlias').map(([, i]) => i.Name);
     expect(outcome.records.map((r) => r.deployment?.alias)).toEqual(aliases);
@@ -194,13 +246,19 @@ describe('Lambda adapter', () => {
   it('switches a container-image function by its image URI', async () => {
     fn = fakeFunction({ packageType: 'Image' });
     await runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) });
-    expect(fn.log.find(([c]) => c === 'UpdateFunctionCode')![1]).toEqual({ FunctionName: 'scorer', ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1', Architectures: ['arm64'] });
+    expect(fn.log.find(([c]) => c === 'UpdateFunctionCode')![1]).toEqual({
+      FunctionName: 'scorer',
+      ImageUri: '123456789012.dkr.ecr.us-east-1.amazonaws.com/scorer:1',
+      Architectures: ['arm64'],
+    });
     expectUntouched(fn);
   });
 
   it('never has more invocations in flight than maxParallelInvocations', async () => {
     fn = fakeFunction({ invokeDelayMs: 20 });
-    const spec = cloudSpec([group({ maxParallelInvocations: 3 })], { load: { phases: [{ mode: 'open', rate: 400, duration: '250ms' }], timeout: '5s' } });
+    const spec = cloudSpec([group({ maxParallelInvocations: 3 })], {
+      load: { phases: [{ mode: 'open', rate: 400, duration: '250ms' }], timeout: '5s' },
+    });
     const outcome = await runCloudSweep(spec, { lambda: lambdaAdapter(options) });
     expect(outcome.records[0].phases[0].successes).toBeGreaterThan(50);
     expect(fn.stats.maxInFlight).toBe(3);
@@ -210,7 +268,8 @@ describe('Lambda adapter', () => {
     let refusals = 0;
     lambda.on(PublishVersionCommand).callsFake((i: any) => {
       if (refusals++ === 0) throw awsError('TooManyRequestsException', 'Rate exceeded');
-      if (refusals === 2) throw awsError('ResourceConflictException', 'The operation cannot be performed at this time. An update is in progress for resource: scorer');
+      if (refusals === 2)
+        throw awsError('ResourceConflictException', 'The operation cannot be performed at this time. An update is in progress for resource: scorer');
       fn.log.push(['PublishVersion', i]);
       fn.versions.set('9', { ...structuredClone(fn.latest), description: i.Description });
       return { Version: '9', Description: i.Description };
@@ -222,14 +281,53 @@ describe('Lambda adapter', () => {
   });
 
   const faults: Array<[string, () => void, 'failed' | 'unavailable' | 'measured', RegExp | undefined]> = [
-    ['TagResource', () => lambda.on(TagResourceCommand).rejects(awsError('AccessDeniedException', 'not allowed to tag')), 'failed', /not allowed to tag/],
-    ['UpdateFunctionCode', () => lambda.on(UpdateFunctionCodeCommand).rejects(awsError('InvalidParameterValueException', 'Layers are not compatible with the architecture arm64')), 'unavailable', /not compatible/],
+    [
+      'TagResource',
+      () => lambda.on(TagResourceCommand).rejects(awsError('AccessDeniedException', 'not allowed to tag')),
+      'failed',
+      /not allowed to tag/,
+    ],
+    [
+      'UpdateFunctionCode',
+      () =>
+        lambda
+          .on(UpdateFunctionCodeCommand)
+          .rejects(awsError('InvalidParameterValueException', 'Layers are not compatible with the architecture arm64')),
+      'unavailable',
+      /not compatible/,
+    ],
     ['the update (Failed)', () => failFirstUpdate(), 'failed', /update of scorer failed: Image not found/],
-    ['UpdateFunctionConfiguration', () => lambda.on(UpdateFunctionConfigurationCommand).rejectsOnce(awsError('InvalidParameterValueException', 'bad memory')), 'failed', /bad memory/],
-    ['PublishVersion', () => lambda.on(PublishVersionCommand).rejects(awsError('CodeStorageExceededException', 'Code storage limit exceeded')), 'unavailable', /Code storage limit exceeded/],
-    ['CreateAlias', () => lambda.on(CreateAliasCommand).rejects(awsError('ServiceException', 'internal', )), 'failed', /internal/],
-    ['waitReady', () => lambda.on(GetFunctionConfigurationCommand).callsFake((i: any) => (i.Qualifier ? { State: 'Failed', StateReason: 'bad handler' } : { LastUpdateStatus: 'Successful' })), 'failed', /failed to become active: bad handler/],
-    ['Invoke', () => lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: functionErrorPayload('{"errorType":"Error","errorMessage":"boom"}') }), 'measured', undefined],
+    [
+      'UpdateFunctionConfiguration',
+      () => lambda.on(UpdateFunctionConfigurationCommand).rejectsOnce(awsError('InvalidParameterValueException', 'bad memory')),
+      'failed',
+      /bad memory/,
+    ],
+    [
+      'PublishVersion',
+      () => lambda.on(PublishVersionCommand).rejects(awsError('CodeStorageExceededException', 'Code storage limit exceeded')),
+      'unavailable',
+      /Code storage limit exceeded/,
+    ],
+    ['CreateAlias', () => lambda.on(CreateAliasCommand).rejects(awsError('ServiceException', 'internal')), 'failed', /internal/],
+    [
+      'waitReady',
+      () =>
+        lambda
+          .on(GetFunctionConfigurationCommand)
+          .callsFake((i: any) => (i.Qualifier ? { State: 'Failed', StateReason: 'bad handler' } : { LastUpdateStatus: 'Successful' })),
+      'failed',
+      /failed to become active: bad handler/,
+    ],
+    [
+      'Invoke',
+      () =>
+        lambda
+          .on(InvokeCommand)
+          .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: functionErrorPayload('{"errorType":"Error","errorMessage":"boom"}') }),
+      'measured',
+      undefined,
+    ],
   ];
   /** The first update is reported Failed once it has been applied; later ones succeed. */
   function failFirstUpdate() {
@@ -250,7 +348,13 @@ describe('Lambda adapter', () => {
   });
 
   it('reports a candidate whose code cannot run on the architecture as unavailable, and cleans up', async () => {
-    lambda.on(InvokeCommand).resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: functionErrorPayload('{"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: r Error: fork/exec /var/task/bootstrap: exec format error"}') });
+    lambda.on(InvokeCommand).resolves({
+      StatusCode: 200,
+      FunctionError: 'Unhandled',
+      Payload: functionErrorPayload(
+        '{"errorType":"Runtime.InvalidEntrypoint","errorMessage":"RequestId: r Error: fork/exec /var/task/bootstrap: exec format error"}',
+      ),
+    });
     const outcome = await runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) });
     expect(outcome.records[0]).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/cannot run on this architecture/) });
     expectUntouched(fn);
@@ -259,7 +363,10 @@ describe('Lambda adapter', () => {
   it('reports an architecture switch of code over the 50 MB upload limit as unavailable without changing anything', async () => {
     fn = fakeFunction({ codeSize: 80 * 2 ** 20 });
     const outcome = await runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) });
-    expect(outcome.records[0]).toMatchObject({ status: 'unavailable', reason: expect.stringMatching(/at 80 MB it is over Lambda's 50 MB direct-upload limit/) });
+    expect(outcome.records[0]).toMatchObject({
+      status: 'unavailable',
+      reason: expect.stringMatching(/at 80 MB it is over Lambda's 50 MB direct-upload limit/),
+    });
     expect(commands(fn.log)).toEqual(['GetFunction', 'GetFunction']);
   });
 
@@ -277,6 +384,8 @@ describe('Lambda adapter', () => {
 
   it('stops before changing anything when the function does not exist', async () => {
     lambda.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 'Function not found: scorer'));
-    await expect(runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) })).rejects.toThrow(/lambda candidates: cannot read function scorer in us-east-1: ResourceNotFoundException/);
+    await expect(runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) })).rejects.toThrow(
+      /lambda candidates: cannot read function scorer in us-east-1: ResourceNotFoundException/,
+    );
   });
 });

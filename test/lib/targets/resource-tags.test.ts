@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
+
 import { isExpired, ownerFromTags, ownerTagList, ownerTags, resourceName, TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 
-const owner = { sweepId: 'demo-20261122t1000-ab12', candidateId: 'sagemaker-realtime-ml.g5.xlarge-x1', createdAt: new Date('2026-11-22T10:00:00Z'), expiresAt: new Date('2026-11-22T14:00:00Z') };
+const owner = {
+  sweepId: 'demo-20261122t1000-ab12',
+  candidateId: 'sagemaker-realtime-ml.g5.xlarge-x1',
+  createdAt: new Date('2026-11-22T10:00:00Z'),
+  expiresAt: new Date('2026-11-22T14:00:00Z'),
+};
 
 describe('resource tags', () => {
   it('round-trip an owner through tags, as a map and as a Key/Value list', () => {
@@ -12,7 +18,7 @@ describe('resource tags', () => {
     expect(ownerFromTags(ownerTags(shared))).toEqual(shared);
   });
 
-  it('read nothing from resources that are not a sweep\'s, or whose expiry is unreadable', () => {
+  it("read nothing from resources that are not a sweep's, or whose expiry is unreadable", () => {
     expect(ownerFromTags({ team: 'ml' })).toBeUndefined();
     expect(ownerFromTags({ [TAG_KEYS.sweepId]: 's', [TAG_KEYS.expiresAt]: 'soon' })).toBeUndefined();
   });

@@ -12,9 +12,10 @@ import {
 import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+
 import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
-import { cloudSpec, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep, type CommandLog } from '../../helpers/cloud-sweep';
+import { cloudSpec, type CommandLog, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep } from '../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -30,10 +31,12 @@ function healthySageMaker() {
   sagemaker.reset();
   runtime.reset();
   cloudwatch.reset();
-  const logged = (name: string, answer: (input: any) => unknown = () => ({})) => (input: any) => {
-    log.push([name, input]);
-    return answer(input);
-  };
+  const logged =
+    (name: string, answer: (input: any) => unknown = () => ({})) =>
+    (input: any) => {
+      log.push([name, input]);
+      return answer(input);
+    };
   const describes = new Map<string, number>();
   sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
   sagemaker.on(CreateEndpointConfigCommand).callsFake(logged('CreateEndpointConfig'));
@@ -54,7 +57,8 @@ function healthySageMaker() {
       MetricDataResults: i.MetricDataQueries.map((q: any) => ({
         Id: q.Id,
         // ModelLatency in µs: 12 ms and 14 ms per minute; CPU 40% / 60%.
-        Values: q.MetricStat.Metric.MetricName === 'ModelLatency' ? [12_000, 14_000] : q.MetricStat.Metric.MetricName === 'CPUUtilization' ? [40, 60] : [],
+        Values:
+          q.MetricStat.Metric.MetricName === 'ModelLatency' ? [12_000, 14_000] : q.MetricStat.Metric.MetricName === 'CPUUtilization' ? [40, 60] : [],
       })),
     })),
   );
@@ -64,13 +68,23 @@ const names = (input: Record<string, any>) => input.EndpointName ?? input.Endpoi
 const withoutInvokes = (l: CommandLog) => l.filter(([c]) => c !== 'InvokeEndpoint').map(([c]) => c);
 const options = { pollIntervalMs: 1, metricsSettleMs: 0, sleep: async () => {} };
 const adapters = () => ({ 'sagemaker-realtime': sageMakerRealtimeAdapter(options), 'sagemaker-serverless': sageMakerServerlessAdapter(options) });
-const realtime = (extra: Record<string, unknown> = {}) => ({ kind: 'sagemaker-realtime', region: 'us-east-1', instanceTypes: ['ml.c6i.xlarge'], image: IMAGE, executionRoleArn: ROLE, environment: { THREADS: '2' }, ...extra });
+const realtime = (extra: Record<string, unknown> = {}) => ({
+  kind: 'sagemaker-realtime',
+  region: 'us-east-1',
+  instanceTypes: ['ml.c6i.xlarge'],
+  image: IMAGE,
+  executionRoleArn: ROLE,
+  environment: { THREADS: '2' },
+  ...extra,
+});
 
 describe('SageMaker real-time adapter', () => {
   beforeEach(healthySageMaker);
 
   it('works when every step runs in another process (the cloud workflow): each finds the endpoint by its handle', async () => {
-    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] })]), adapters(), { live: new ForgetfulRegistry() });
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.g5.xlarge'] })]), adapters(), {
+      live: new ForgetfulRegistry(),
+    });
     expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
     const model = log.find(([c]) => c === 'CreateModel')![1].ModelName;
     expect(outcome.records.map((r) => r.deployment)).toEqual([
@@ -143,7 +157,8 @@ describe('SageMaker real-time adapter', () => {
 
   it('marks a candidate unavailable on a quota error, deletes what it created, and goes on', async () => {
     sagemaker.on(CreateEndpointCommand).callsFake((input) => {
-      if (input.EndpointName.includes('g5')) throw awsError('ResourceLimitExceeded', 'The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances');
+      if (input.EndpointName.includes('g5'))
+        throw awsError('ResourceLimitExceeded', 'The account-level service limit for ml.g5.xlarge for endpoint usage is 0 Instances');
       log.push(['CreateEndpoint', input]);
       return {};
     });
@@ -158,16 +173,34 @@ describe('SageMaker real-time adapter', () => {
   });
 
   const faults: Array<[string, () => void, 'failed' | 'measured', RegExp | undefined]> = [
-    ['CreateModel', () => sagemaker.on(CreateModelCommand).rejects(awsError('ValidationException', 'Could not access model data at s3://x')), 'failed', /Could not access model data/],
-    ['CreateEndpointConfig', () => sagemaker.on(CreateEndpointConfigCommand).rejects(awsError('ValidationException', 'bad config')), 'failed', /bad config/],
+    [
+      'CreateModel',
+      () => sagemaker.on(CreateModelCommand).rejects(awsError('ValidationException', 'Could not access model data at s3://x')),
+      'failed',
+      /Could not access model data/,
+    ],
+    [
+      'CreateEndpointConfig',
+      () => sagemaker.on(CreateEndpointConfigCommand).rejects(awsError('ValidationException', 'bad config')),
+      'failed',
+      /bad config/,
+    ],
     ['CreateEndpoint', () => sagemaker.on(CreateEndpointCommand).rejects(awsError('InternalFailure', 'boom', 500)), 'failed', /boom/],
     [
       'DescribeEndpoint (Failed)',
-      () => sagemaker.on(DescribeEndpointCommand).resolves({ EndpointStatus: 'Failed', FailureReason: 'The primary container did not pass the ping health check' }),
+      () =>
+        sagemaker
+          .on(DescribeEndpointCommand)
+          .resolves({ EndpointStatus: 'Failed', FailureReason: 'The primary container did not pass the ping health check' }),
       'failed',
       /Failed: The primary container did not pass the ping health check \(logs: CloudWatch log group \/aws\/sagemaker\/Endpoints\/ms-/,
     ],
-    ['InvokeEndpoint', () => runtime.on(InvokeEndpointCommand).rejects(new ModelError({ message: 'model crashed', $metadata: {} })), 'measured', undefined],
+    [
+      'InvokeEndpoint',
+      () => runtime.on(InvokeEndpointCommand).rejects(new ModelError({ message: 'model crashed', $metadata: {} })),
+      'measured',
+      undefined,
+    ],
     ['GetMetricData', () => cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDenied', 'no')), 'measured', undefined],
   ];
   it.each(faults)('deletes every created resource when %s fails', async (_step, inject, status, reason) => {
@@ -205,7 +238,9 @@ describe('SageMaker real-time adapter', () => {
     sagemaker.on(DeleteEndpointCommand).rejects(awsError('AccessDeniedException', 'not allowed to delete'));
     const outcome = await runCloudSweep(cloudSpec([realtime()]), adapters());
     expect(outcome.records[0].status).toBe('measured');
-    expect(outcome.records[0].teardownError).toMatch(/teardown incomplete \(what is left carries the sweep id and an expiry in its tags\): delete endpoint ms-.*not allowed to delete/);
+    expect(outcome.records[0].teardownError).toMatch(
+      /teardown incomplete \(what is left carries the sweep id and an expiry in its tags\): delete endpoint ms-.*not allowed to delete/,
+    );
     // The config was still deleted: one failure does not stop the other steps.
     expect(log.filter(([c]) => c === 'DeleteEndpointConfig')).toHaveLength(1);
   });
@@ -214,7 +249,9 @@ describe('SageMaker real-time adapter', () => {
     // ml.g5.xlarge for 15 min of provisioning plus the load is over $0.05.
     const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge'] })], { budget: { maxUsd: 0.05 } }), adapters());
     expect(outcome.records[0].status).toBe('over-budget');
-    expect(outcome.records[0].reason).toMatch(/measuring it would cost about \$0\.\d\d \(0\.25 h of 1 × ml\.g5\.xlarge at \$\d\.\d{3}\/h \(including ~15 min to deploy and remove\)\); \$0\.05 of the \$0\.05 budget is left/);
+    expect(outcome.records[0].reason).toMatch(
+      /measuring it would cost about \$0\.\d\d \(0\.25 h of 1 × ml\.g5\.xlarge at \$\d\.\d{3}\/h \(including ~15 min to deploy and remove\)\); \$0\.05 of the \$0\.05 budget is left/,
+    );
     expect(log).toEqual([]);
   });
 });
@@ -223,7 +260,15 @@ describe('SageMaker serverless adapter', () => {
   beforeEach(healthySageMaker);
 
   it('configures memory, max and provisioned concurrency, times the first request as a cold start and one after idle', async () => {
-    const group = { kind: 'sagemaker-serverless', memorySizesMb: [2048], maxConcurrency: 10, provisionedConcurrency: [0, 2], image: IMAGE, executionRoleArn: ROLE, coldStartAfterIdle: '10m' };
+    const group = {
+      kind: 'sagemaker-serverless',
+      memorySizesMb: [2048],
+      maxConcurrency: 10,
+      provisionedConcurrency: [0, 2],
+      image: IMAGE,
+      executionRoleArn: ROLE,
+      coldStartAfterIdle: '10m',
+    };
     const outcome = await runCloudSweep(cloudSpec([group]), adapters());
     expect(outcome.records.map((r) => r.status)).toEqual(['measured', 'measured']);
     expect(log.filter(([c]) => c === 'CreateEndpointConfig').map(([, i]) => i.ProductionVariants[0].ServerlessConfig)).toEqual([
@@ -248,7 +293,10 @@ describe('access check', () => {
     const noCredentials = sageMakerRealtimeAdapter({
       ...options,
       clients: () => ({
-        sagemaker: new SageMakerClient({ region: 'us-east-1', credentials: async () => Promise.reject(new Error('Could not load credentials from any providers')) }),
+        sagemaker: new SageMakerClient({
+          region: 'us-east-1',
+          credentials: async () => Promise.reject(new Error('Could not load credentials from any providers')),
+        }),
         runtime: new SageMakerRuntimeClient({}),
         cloudwatch: new CloudWatchClient({}),
       }),
@@ -260,7 +308,9 @@ describe('access check', () => {
   });
 
   it('stops before creating anything when the catalog has no price for an instance type', async () => {
-    await expect(runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.p5.48xlarge'] })]), adapters())).rejects.toThrow(/no price for ml\.p5\.48xlarge in us-east-1; add it with --prices/);
+    await expect(runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.p5.48xlarge'] })]), adapters())).rejects.toThrow(
+      /no price for ml\.p5\.48xlarge in us-east-1; add it with --prices/,
+    );
     expect(log).toEqual([]);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { builtInPrices } from '../../../lib/cost/catalog';
+
 import { demoPayload } from '../../../examples/demo-model/demo-model';
+import { builtInPrices } from '../../../lib/cost/catalog';
 import type { Candidate } from '../../../lib/spec/expand';
-import { CandidateError, type AdapterContext } from '../../../lib/targets/adapter';
+import { type AdapterContext, CandidateError } from '../../../lib/targets/adapter';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { localTarget, runningLocalServers } from '../../../lib/targets/local-target';
 import { DEMO_MODEL_PATH } from '../../helpers/demo-model';
@@ -17,7 +18,16 @@ const context: AdapterContext = {
   expiresAt: new Date(Date.now() + 3600_000),
   prices: builtInPrices(),
 };
-const local = (threads: number, modelPath?: string): Candidate => ({ id: `local-threads${threads}`, group: 0, environment: {}, kind: 'local', threads, maxBatchSize: 1, costPerHour: 0.1, ...(modelPath ? { modelPath } : {}) });
+const local = (threads: number, modelPath?: string): Candidate => ({
+  id: `local-threads${threads}`,
+  group: 0,
+  environment: {},
+  kind: 'local',
+  threads,
+  maxBatchSize: 1,
+  costPerHour: 0.1,
+  ...(modelPath ? { modelPath } : {}),
+});
 const payload = { body: JSON.stringify(demoPayload(1)), contentType: 'application/json' };
 
 describe('local target', () => {
@@ -42,11 +52,13 @@ describe('local target', () => {
 
   it('fails the candidate, naming the file, when the model is missing', async () => {
     await expect(localTarget.deploy(local(1, '/nonexistent/model.onnx'), context)).rejects.toThrow(CandidateError);
-    await expect(localTarget.deploy(local(1, '/nonexistent/model.onnx'), context)).rejects.toThrow(/model file \/nonexistent\/model\.onnx does not exist/);
+    await expect(localTarget.deploy(local(1, '/nonexistent/model.onnx'), context)).rejects.toThrow(
+      /model file \/nonexistent\/model\.onnx does not exist/,
+    );
     expect(runningLocalServers()).toBe(0);
   });
 
-  it('fails the candidate with the server\'s own words when it cannot start', async () => {
+  it("fails the candidate with the server's own words when it cannot start", async () => {
     const notAModel = __filename; // a file, but not ONNX
     await expect(localTarget.deploy(local(1, notAModel), context)).rejects.toThrow(/the model server exited before listening: .*could not start/);
     expect(runningLocalServers()).toBe(0);
@@ -54,7 +66,15 @@ describe('local target', () => {
 });
 
 describe('http target', () => {
-  const http = (url: string): Candidate => ({ id: 'h', group: 0, environment: {}, kind: 'http', url, costPerHour: 0.3, headers: { 'x-api-key': 'k' } });
+  const http = (url: string): Candidate => ({
+    id: 'h',
+    group: 0,
+    environment: {},
+    kind: 'http',
+    url,
+    costPerHour: 0.3,
+    headers: { 'x-api-key': 'k' },
+  });
 
   it('drives an existing endpoint and prices it as the user said', async () => {
     const server = await fixedDelayServer(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { renderSweepDefinition } from '../../../constructs/sweep/sweep-definition';
 import { executionInput } from '../../../lib/workflow/events';
 import { STEPS } from '../../../lib/workflow/steps';
@@ -13,7 +14,8 @@ const start = jsonSchemaOf(executionInput, 'input');
 const definition = () => renderSweepDefinition() as unknown as Definition;
 
 /** The definition with one string replaced everywhere: a renamed field, as an edit would leave it. */
-const edited = (from: string, to: string): Definition => JSON.parse(JSON.stringify(definition()).split(JSON.stringify(from)).join(JSON.stringify(to)));
+const edited = (from: string, to: string): Definition =>
+  JSON.parse(JSON.stringify(definition()).split(JSON.stringify(from)).join(JSON.stringify(to)));
 
 describe('the state machine reads only what the steps return', () => {
   it('every JSONPath of the BenchmarkSweep definition resolves in the step outputs, and every step gets the fields it requires', () => {
@@ -22,7 +24,21 @@ describe('the state machine reads only what the steps return', () => {
 
   it('the paths the workflow decides on are among those checked', () => {
     const text = JSON.stringify(definition());
-    for (const path of ['$.budget.approved', '$.ready.ready', '$.ready.waitSeconds', '$.warm.phases', '$.warm.search', '$.warm.search.done', '$.deployment', '$.status', '$.reason', '$.lanes', '$.maxConcurrency', '$.sweepId', '$.result']) {
+    for (const path of [
+      '$.budget.approved',
+      '$.ready.ready',
+      '$.ready.waitSeconds',
+      '$.warm.phases',
+      '$.warm.search',
+      '$.warm.search.done',
+      '$.deployment',
+      '$.status',
+      '$.reason',
+      '$.lanes',
+      '$.maxConcurrency',
+      '$.sweepId',
+      '$.result',
+    ]) {
       expect(text, path).toContain(JSON.stringify(path));
     }
   });
@@ -39,7 +55,10 @@ describe('the state machine reads only what the steps return', () => {
   });
 
   it('an output field renamed in a step is caught where the definition reads it', () => {
-    const renamed = { ...steps, stepOf: (state: string) => (state === SWEEP_TASKS.checkReady ? { ...STEPS.checkReady, output: STEPS.warmup.output } : steps.stepOf(state)) };
+    const renamed = {
+      ...steps,
+      stepOf: (state: string) => (state === SWEEP_TASKS.checkReady ? { ...STEPS.checkReady, output: STEPS.warmup.output } : steps.stepOf(state)),
+    };
     expect(checkDefinitionPaths(definition(), start, renamed).join('\n')).toContain('$.ready.ready: $.ready has no field "ready"');
   });
 

@@ -1,11 +1,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+
 import { builtInPrices } from '../../../lib/cost/catalog';
 import { parseSpec } from '../../../lib/spec/load-spec';
-import { startLocalDynamo, type LocalDynamo } from '../../../lib/store/local-dynamo';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { folderBlobStore } from '../../../lib/workflow/blob-store';
@@ -19,20 +21,49 @@ describe('workflow steps', () => {
   let env: WorkflowEnv;
   beforeAll(async () => {
     dynamo = await startLocalDynamo({ tableName: 'results' });
-    env = { store: new ResultsStore(dynamo.client, 'results'), blobs: folderBlobStore(mkdtempSync(join(tmpdir(), 'steps-'))), adapters: { http: httpTarget }, prices: builtInPrices() };
+    env = {
+      store: new ResultsStore(dynamo.client, 'results'),
+      blobs: folderBlobStore(mkdtempSync(join(tmpdir(), 'steps-'))),
+      adapters: { http: httpTarget },
+      prices: builtInPrices(),
+    };
   });
   afterAll(() => dynamo.close());
 
   const staged = (candidates: unknown[], phaseDuration = '1s') =>
     stageSpec(
-      parseSpec(stringify({ name: 'steps', model: { name: 'm' }, payloads: [{ body: '{}' }], candidates, load: { phases: [{ mode: 'open', rate: 5, duration: phaseDuration }] }, slo: { percentile: 95, latencyMs: 50 }, traffic: { averageRps: 1, peakRps: 2 } }), 'spec.yaml', '/', { checkFiles: false }),
+      parseSpec(
+        stringify({
+          name: 'steps',
+          model: { name: 'm' },
+          payloads: [{ body: '{}' }],
+          candidates,
+          load: { phases: [{ mode: 'open', rate: 5, duration: phaseDuration }] },
+          slo: { percentile: 95, latencyMs: 50 },
+          traffic: { averageRps: 1, peakRps: 2 },
+        }),
+        'spec.yaml',
+        '/',
+        { checkFiles: false },
+      ),
       env.blobs,
       `sweeps/s-${Math.random().toString(36).slice(2, 8)}`,
     );
 
   it('validate refuses what the cloud workflow cannot run, naming the field, before recording anything', async () => {
-    const cloud = { ...env, unsupportedKinds: cloudWorkflowEnv({ [CLOUD_ENV.table]: 't', [CLOUD_ENV.bucket]: 'b', [CLOUD_ENV.kinds]: 'http' }).unsupportedKinds, maxPhaseMs: 600_000 };
-    const specKey = await staged([{ kind: 'http', url: 'http://127.0.0.1:1/', costPerHour: 1 }, { kind: 'local', threads: 1, modelPath: 'm.onnx' }, { kind: 'lambda', functionName: 'f', memorySizesMb: 1024 }], '11m');
+    const cloud = {
+      ...env,
+      unsupportedKinds: cloudWorkflowEnv({ [CLOUD_ENV.table]: 't', [CLOUD_ENV.bucket]: 'b', [CLOUD_ENV.kinds]: 'http' }).unsupportedKinds,
+      maxPhaseMs: 600_000,
+    };
+    const specKey = await staged(
+      [
+        { kind: 'http', url: 'http://127.0.0.1:1/', costPerHour: 1 },
+        { kind: 'local', threads: 1, modelPath: 'm.onnx' },
+        { kind: 'lambda', functionName: 'f', memorySizesMb: 1024 },
+      ],
+      '11m',
+    );
     const validate = sweepSteps(cloud).validate({ request: { specKey, sweepId: 'refused' }, defaultMaxConcurrency: 4 });
     await expect(validate).rejects.toThrow(
       /^candidates\[1\]\.kind: local candidates start model servers .*; candidates\[2\]\.kind: this BenchmarkSweep was not given the permissions for lambda candidates \(see its lambdaFunctions prop\); load\.phases\[0\]\.duration: 660 s is longer than the 600 s one load step may run/,
@@ -41,7 +72,7 @@ describe('workflow steps', () => {
     expect(await env.store.getSweep('refused')).toBeUndefined();
   });
 
-  it('validate puts a lane per candidate, but local candidates and one Lambda function\'s candidates in one lane each', async () => {
+  it("validate puts a lane per candidate, but local candidates and one Lambda function's candidates in one lane each", async () => {
     const specKey = await staged([
       { kind: 'http', name: 'a', url: 'http://127.0.0.1:1/', costPerHour: 1 },
       { kind: 'http', name: 'b', url: 'http://127.0.0.1:2/', costPerHour: 1 },
@@ -50,7 +81,12 @@ describe('workflow steps', () => {
     ]);
     const result = (await sweepSteps(env).validate({ request: { specKey, maxConcurrency: 3 }, defaultMaxConcurrency: 4 })) as any;
     expect(result.maxConcurrency).toBe(3);
-    expect(result.lanes.map((l: any) => l.candidates.map((c: any) => c.candidate.id))).toEqual([['a'], ['b'], ['local-threads1', 'local-threads2'], ['lambda-1024mb-arm64', 'lambda-2048mb-arm64']]);
+    expect(result.lanes.map((l: any) => l.candidates.map((c: any) => c.candidate.id))).toEqual([
+      ['a'],
+      ['b'],
+      ['local-threads1', 'local-threads2'],
+      ['lambda-1024mb-arm64', 'lambda-2048mb-arm64'],
+    ]);
     expect(await env.store.getSweep(result.sweepId)).toMatchObject({ status: 'running', model: 'm' });
   });
 
@@ -61,13 +97,28 @@ describe('workflow steps', () => {
 });
 
 describe('the notification of a finished sweep', () => {
-  const summary = (over: Partial<SweepSummary>): SweepSummary => ({ sweepId: 's2', model: 'demo', status: 'succeeded', changed: false, measured: 2, notMeasured: [], report: { html: 's3://b/r.html', json: '', csv: '' }, ...over });
+  const summary = (over: Partial<SweepSummary>): SweepSummary => ({
+    sweepId: 's2',
+    model: 'demo',
+    status: 'succeeded',
+    changed: false,
+    measured: 2,
+    notMeasured: [],
+    report: { html: 's3://b/r.html', json: '', csv: '' },
+    ...over,
+  });
 
   it('says the winner and whether it changed, as attributes a subscription can filter on', () => {
     const changed = notification('arn:topic', summary({ recommended: 'b', previous: { sweepId: 's1', recommended: 'a' }, changed: true }));
-    expect(changed).toMatchObject({ TopicArn: 'arn:topic', Subject: 'modelsweep demo: b (changed from a)', MessageAttributes: { changed: { DataType: 'String', StringValue: 'true' }, status: { StringValue: 'succeeded' } } });
+    expect(changed).toMatchObject({
+      TopicArn: 'arn:topic',
+      Subject: 'modelsweep demo: b (changed from a)',
+      MessageAttributes: { changed: { DataType: 'String', StringValue: 'true' }, status: { StringValue: 'succeeded' } },
+    });
     expect(JSON.parse(changed.Message)).toMatchObject({ recommended: 'b', report: { html: 's3://b/r.html' } });
-    expect(notification('arn:topic', summary({ recommended: 'a', previous: { sweepId: 's1', recommended: 'a' } })).Subject).toBe('modelsweep demo: a (unchanged)');
+    expect(notification('arn:topic', summary({ recommended: 'a', previous: { sweepId: 's1', recommended: 'a' } })).Subject).toBe(
+      'modelsweep demo: a (unchanged)',
+    );
     expect(notification('arn:topic', summary({ status: 'failed' })).Subject).toBe('modelsweep demo: sweep failed');
   });
 });
