@@ -115,7 +115,11 @@ describe('results store on dynalite', () => {
 
   it('finishes a sweep once: the same status again is harmless, another is refused', async () => {
     await store.markSweepFinished('s3', 'failed', '2026-11-22T11:00:00Z', 'every candidate failed');
-    await store.markSweepFinished('s3', 'failed', '2026-11-22T11:00:01Z');
+    expect(await store.markSweepFinished('s3', 'failed', '2026-11-22T11:00:01Z')).toMatchObject({
+      sweepId: 's3',
+      status: 'failed',
+      updatedAt: '2026-11-22T11:00:01Z',
+    });
     await expect(store.markSweepFinished('s3', 'succeeded', '2026-11-22T11:00:02Z')).rejects.toThrow(/already finished with another status/);
     expect(await store.getSweep('s3')).toMatchObject({ status: 'failed', reason: 'every candidate failed' });
     await expect(store.markSweepFinished('nope', 'succeeded', 'x')).rejects.toThrow(/does not exist/);

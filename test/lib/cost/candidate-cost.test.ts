@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+
+import { candidateCost, priceOfCandidate } from '../../../lib/cost/candidate-cost';
+import { builtInPrices } from '../../../lib/cost/catalog';
+import type { PhaseResult } from '../../../lib/load/phase';
+import type { Candidate } from '../../../lib/spec/expand';
+import { httpTarget } from '../../../lib/targets/http-target';
+import { lambdaAdapter } from '../../../lib/targets/lambda-target';
+
+const phase = { achievedRps: 50, latencyMs: { mean: 100 } } as unknown as PhaseResult;
+const traffic = { averageRps: 10, peakRps: 50 };
+const prices = builtInPrices();
+
+describe('the price of a candidate', () => {
+  it('an instance-billed candidate: its hourly price × instances × hours, and per million inferences at the rate one instance sustains', () => {
+    const candidate = { id: 'h', group: 0, kind: 'http', url: 'http://127.0.0.1:1/', costPerHour: 0.36 } as unknown as Candidate;
+    const price = priceOfCandidate(httpTarget, candidate, traffic, prices);
+    expect(price).toEqual({ usdPerInstanceHour: 0.36 });
+    const cost = candidateCost(price, { instances: 3, phase, maxRps: 100 }, 730);
+    expect(cost.monthlyUsd).toBeCloseTo(0.36 * 3 * 730, 9);
+    expect(cost.usdPerInstanceHour).toBe(0.36);
+    // 100 rps for an hour is 360,000 inferences for $0.36: $1 per million
+    expect(cost.usdPerMillionInferences).toBeCloseTo(1, 9);
+  });
+
+  it('a per-request candidate: priced by its adapter from the phase at the forecast, with no hourly figures', () => {
+    const candidate = {
+      id: 'fn',
+      group: 0,
+      kind: 'lambda',
+      functionName: 'f',
+      memorySizeMb: 1024,
+      architecture: 'arm64',
+      region: 'us-east-1',
+    } as unknown as Candidate;
+    const adapter = lambdaAdapter();
+    const price = priceOfCandidate(adapter, candidate, traffic, prices);
+    expect(price.usdPerInstanceHour).toBeUndefined();
+    const cost = candidateCost(price, { instances: 1, phase, maxRps: 50 }, prices.hoursPerMonth);
+    expect(cost.monthlyUsd).toBeCloseTo(adapter.perRequestMonthlyCost!(candidate, phase, traffic, prices), 9);
+    expect(cost.monthlyUsd).toBeGreaterThan(0);
+    expect(cost).not.toHaveProperty('usdPerMillionInferences');
+  });
+});
