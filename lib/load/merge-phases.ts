@@ -1,4 +1,5 @@
 import { ModelsweepError } from '../errors';
+import type { GeneratorHealth, PhaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { GENERATOR_LIMIT_FRACTION, type PhaseResult } from './phase';
 
@@ -55,7 +56,29 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
         }
       : {}),
     ...(billedShards.length > 0 ? { billedDurationMs: weightedSummary(billedShards.map((s) => s.billedDurationMs!)) } : {}),
+    ...mergedHealth(shards),
   };
+}
+
+/** The worst any generator saw: one struggling generator's share of the requests is enough to skew a percentile. */
+function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health' | 'validity'> {
+  const healths = shards.flatMap((s) => (s.health ? [s.health] : []));
+  const worst = (f: (h: GeneratorHealth) => number) => Math.max(...healths.map(f));
+  const others = healths.filter((h) => h.otherProcessesCores !== undefined);
+  const health: GeneratorHealth | undefined =
+    healths.length === 0
+      ? undefined
+      : {
+          latenessP99Ms: worst((h) => h.latenessP99Ms),
+          eventLoopDelayP99Ms: worst((h) => h.eventLoopDelayP99Ms),
+          generatorCores: worst((h) => h.generatorCores),
+          ...(others.length > 0 ? { otherProcessesCores: Math.max(...others.map((h) => h.otherProcessesCores!)) } : {}),
+          machineCores: worst((h) => h.machineCores),
+        };
+  const validities = shards.flatMap((s) => (s.validity ? [s.validity] : []));
+  const reasons = [...new Set(validities.flatMap((v) => (v.valid ? [] : [v.reason ?? 'inconclusive'])))];
+  const validity: PhaseValidity | undefined = validities.length === 0 ? undefined : reasons.length === 0 ? { valid: true } : { valid: false, reason: reasons.join('; ') };
+  return { ...(health ? { health } : {}), ...(validity ? { validity } : {}) };
 }
 
 function weightedSummary(summaries: readonly LatencySummary[]): LatencySummary {

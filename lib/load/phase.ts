@@ -1,3 +1,4 @@
+import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity, type ValidityLimits } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
@@ -32,6 +33,10 @@ export interface PhaseOptions {
   readonly progressEveryMs?: number;
   /** Aborts the phase (sends stop; outstanding requests are awaited). */
   readonly signal?: AbortSignal;
+  /** The target's processes on this machine (a local model server), told apart from other processes' load. */
+  readonly targetPids?: readonly number[];
+  /** When a failing phase is charged to the generator's noise instead of the target. */
+  readonly validityLimits?: ValidityLimits;
 }
 
 export interface PhaseProgress {
@@ -82,6 +87,10 @@ export interface PhaseResult {
   readonly billedDurationMs?: LatencySummary;
   /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
   readonly serverMetrics?: Readonly<Record<string, ServerMetric>>;
+  /** How well the generator kept up while it ran (see {@link GeneratorHealth}). */
+  readonly health?: GeneratorHealth;
+  /** Measured with an SLO: whether a failure of this phase can be charged to the target. */
+  readonly validity?: PhaseValidity;
 }
 
 /** One server-side metric over a phase: the average and the largest of its data points. */
@@ -100,6 +109,8 @@ class PhaseRecorder {
   errorCount = 0;
   late = 0;
   maxLatenessMs = 0;
+  constructor(private readonly watch?: GeneratorWatch) {}
+
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
 
@@ -127,13 +138,15 @@ class PhaseRecorder {
   }
 
   lateness(ms: number): void {
+    this.watch?.late(ms);
     if (ms > LATE_SEND_MS) this.late++;
     if (ms > this.maxLatenessMs) this.maxLatenessMs = ms;
   }
 
-  result(plan: PhasePlan, startedAt: Date, durationMs: number, stoppedEarly: StopReason | undefined): PhaseResult {
+  result(plan: PhasePlan, startedAt: Date, durationMs: number, stoppedEarly: StopReason | undefined, options: PhaseOptions): PhaseResult {
     const requests = this.sent;
     const platform = this.platform;
+    const health = this.watch?.stop();
     return {
       name: plan.name,
       mode: plan.mode,
@@ -164,13 +177,23 @@ class PhaseRecorder {
           }
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
+      ...(health ? { health } : {}),
+      ...(health && options.slo
+        ? {
+            validity: phaseValidity(
+              health,
+              { observedMs: this.histogram.count > 0 ? this.histogram.percentileMs(options.slo.percentile) : 0, sloMs: options.slo.latencyMs },
+              options.validityLimits,
+            ),
+          }
+        : {}),
     };
   }
 }
 
 /** Runs one phase against an invoker. */
 export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder();
+  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids));
   const startedAt = new Date();
   const start = performance.now();
   let stopReason: StopReason | undefined;
@@ -193,7 +216,7 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
 
   if (plan.mode === 'open') await runOpen(invoker, plan, options, recorder, start, check);
   else await runClosed(invoker, plan, options, recorder, start, check);
-  return recorder.result(plan, startedAt, performance.now() - start, stopReason);
+  return recorder.result(plan, startedAt, performance.now() - start, stopReason, options);
 }
 
 function runOpen(

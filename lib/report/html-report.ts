@@ -60,6 +60,19 @@ export function chartData(results: SweepResults) {
   };
 }
 
+function phaseRows(results: SweepResults): string {
+  return results.candidates
+    .flatMap((c) =>
+      c.phases.map(
+        (p) =>
+          `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(p.name)}</td><td class="num">${p.achievedRps.toFixed(1)}</td>` +
+          `<td class="num">${p.sloLatencyMs.toFixed(1)}</td><td class="num">${(p.errorRate * 100).toFixed(2)}%</td>` +
+          `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : p.validity}</td></tr>`,
+      ),
+    )
+    .join('\n');
+}
+
 function candidateRows(results: SweepResults): string {
   return results.candidates
     .map(
@@ -96,7 +109,9 @@ export function htmlReport(results: SweepResults): string {
   const slo = `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms, errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`;
   const headline = best
     ? `<p class="winner">Recommended: <strong>${escapeHtml(best.id)}</strong></p><p>${escapeHtml(best.reason.replace(/^recommended: /, ''))}</p>`
-    : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
+    : results.measurementNote
+      ? `<p class="winner none">No recommendation: this machine was too busy to measure reliably.</p><p>${escapeHtml(results.measurementNote)}</p>`
+      : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -137,6 +152,11 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 <h2>All candidates</h2>
 <table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>
 <tbody>${candidateRows(results)}</tbody></table>
+
+<h2>Phases</h2>
+<p class="meta">A phase is inconclusive when the load generator could not keep its schedule or the machine was busy: a miss of the SLO there is not charged to the candidate.</p>
+<table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">errors</th><th>validity</th></tr></thead>
+<tbody>${phaseRows(results)}</tbody></table>
 
 <h2>The spec</h2>
 <pre>${escapeHtml(JSON.stringify(results.spec, null, 2))}</pre>

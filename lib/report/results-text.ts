@@ -29,7 +29,9 @@ export function resultsText(results: SweepResults): string {
   const out = [`sweep ${results.sweepId} (model ${results.model}): ${results.status}`, '', ...textTable([header, ...rows], { align }), ''];
   const best = results.candidates.find((c) => c.recommended);
   out.push(
-    best ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}` : 'recommendation: none of the candidates meets the SLO',
+    best
+      ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}`
+      : `recommendation: ${results.measurementNote ?? 'none of the candidates meets the SLO'}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
   return out.join('\n');

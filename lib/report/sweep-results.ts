@@ -28,6 +28,10 @@ export interface PhaseRow {
   readonly p99Ms: number;
   readonly p999Ms: number;
   readonly generatorLimited: boolean;
+  /** Whether a miss of the SLO in this phase can be charged to the target (`unchecked`: measured without the generator watching itself). */
+  readonly validity: 'valid' | 'inconclusive' | 'unchecked';
+  /** Why it is inconclusive: what the generator or the machine did. */
+  readonly inconclusiveReason?: string;
 }
 
 /** One candidate: its configuration, how it was judged, and its phases. */
@@ -53,6 +57,8 @@ export interface SweepResults {
   readonly traffic: { readonly averageRps: number; readonly peakRps: number };
   readonly recommended?: string;
   readonly confidenceNote?: string;
+  /** Why there is no recommendation although something was measured: the machine was too busy to measure a candidate that might be cheaper. */
+  readonly measurementNote?: string;
   readonly frontier: readonly string[];
   readonly candidates: readonly CandidateResult[];
   readonly spec: unknown;
@@ -81,6 +87,8 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
     p99Ms: round(phase.latencyMs.p99),
     p999Ms: round(phase.latencyMs.p999),
     generatorLimited: phase.generatorLimited,
+    validity: phase.validity ? (phase.validity.valid ? 'valid' : 'inconclusive') : 'unchecked',
+    ...(phase.validity?.reason ? { inconclusiveReason: phase.validity.reason } : {}),
   };
 }
 
@@ -100,6 +108,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
     traffic: { averageRps: spec.traffic.averageRps, peakRps: spec.traffic.peakRps },
     ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
+    ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),
     frontier: input.selection.frontier,
     candidates: input.selection.candidates.map((verdict) => {
       const record = byId.get(verdict.id);

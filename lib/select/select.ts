@@ -59,6 +59,8 @@ export interface CandidateVerdict {
   readonly onFrontier: boolean;
   readonly recommended: boolean;
   readonly reason: string;
+  /** Set when every phase it did not pass was measured by a struggling generator or a busy machine: why. */
+  readonly inconclusive?: string;
 }
 
 export interface Selection {
@@ -67,6 +69,11 @@ export interface Selection {
   readonly frontier: string[];
   /** Set when the best two could not be told apart by the measurements. */
   readonly confidenceNote?: string;
+  /**
+   * Set when no recommendation is made because a candidate that could be cheaper than the best
+   * measured one could not be measured reliably (the machine was too busy): what was seen.
+   */
+  readonly measurementNote?: string;
   readonly candidates: CandidateVerdict[];
 }
 
@@ -92,19 +99,41 @@ export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
   return phase.successes > 0 && latency <= slo.latencyMs && phase.errorRate <= slo.maxErrorRate;
 }
 
+/**
+ * A phase passes, fails, or is inconclusive: a phase that misses the SLO while the generator
+ * struggled (or, for a local target, the machine was busy) says nothing reliable about the target
+ * and is never charged to it.
+ */
+export function phaseVerdict(phase: PhaseResult, slo: SelectionSlo): 'pass' | 'fail' | 'inconclusive' {
+  if (phaseMeetsSlo(phase, slo)) return 'pass';
+  return phase.validity && !phase.validity.valid ? 'inconclusive' : 'fail';
+}
+
 function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const { slo, traffic } = input;
   if (candidate.status !== 'measured')
     return { id: candidate.id, status: candidate.status, feasible: false, failure: candidate.reason ?? candidate.status };
   const phases = candidate.phases.filter((p) => p.requests > 0);
   if (phases.length === 0) return { id: candidate.id, status: candidate.status, feasible: false, failure: 'no phase was measured' };
-  const passing = phases.filter((p) => phaseMeetsSlo(p, slo));
-  // The deciding phase: the busiest that met the SLO; with none, the lightest (the kindest test).
+  const passing = phases.filter((p) => phaseVerdict(p, slo) === 'pass');
+  const failing = phases.filter((p) => phaseVerdict(p, slo) === 'fail');
+  const base = { id: candidate.id, status: candidate.status };
+  if (passing.length === 0 && failing.length === 0) {
+    const reasons = [...new Set(phases.map((p) => p.validity?.reason ?? 'inconclusive'))].join('; ');
+    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
+    return {
+      ...base,
+      ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}),
+      feasible: false,
+      inconclusive: reasons,
+      failure: `could not be measured reliably on this machine: ${reasons}`,
+    };
+  }
+  // The deciding phase: the busiest that met the SLO; with none, the lightest it reliably failed (the kindest test).
   const deciding =
     passing.length > 0
       ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a))
-      : phases.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
-  const base = { id: candidate.id, status: candidate.status };
+      : failing.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   if (passing.length === 0) {
     const latency = sloLatencyOf(deciding, slo.percentile);
     const why =
@@ -192,7 +221,7 @@ export function selectCandidate(input: SelectionInput): Selection {
     return a1 - b1 || a2 - b2;
   });
 
-  let best = ranked[0];
+  let best: Judged | undefined = ranked[0];
   let confidenceNote: string | undefined;
   const runnerUp = ranked[1];
   if (best && runnerUp && strategy.type !== 'cost' && overlaps(best, runnerUp)) {
@@ -209,13 +238,40 @@ export function selectCandidate(input: SelectionInput): Selection {
     confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${percentileLabel(slo.percentile)} intervals overlap; either will do`;
   }
 
+  const measurementNote = unmeasuredCheaper(judged, best, input);
+  if (measurementNote) best = undefined;
   const verdicts = judged.map((j): CandidateVerdict => {
     const { failure, ...rest } = j;
     const onFrontier = frontier.includes(j.id);
     const recommended = best?.id === j.id;
     return { ...rest, onFrontier, recommended, reason: reasonFor(j, failure, best, recommended, onFrontier, feasible, input) };
   });
-  return { ...(best ? { recommended: best.id } : {}), strategy, frontier, ...(confidenceNote ? { confidenceNote } : {}), candidates: verdicts };
+  return {
+    ...(best ? { recommended: best.id } : {}),
+    strategy,
+    frontier,
+    ...(confidenceNote ? { confidenceNote } : {}),
+    ...(measurementNote ? { measurementNote } : {}),
+    candidates: verdicts,
+  };
+}
+
+/**
+ * Whether a candidate that could not be measured reliably might beat the best measured one: at one
+ * instance it would cost less (a per-request one always might). Then recommending the best measured
+ * one would let the machine's noise decide, so the selection says what it saw instead.
+ */
+function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, input: SelectionInput): string | undefined {
+  const cheaper = judged.filter((j) => {
+    if (!j.inconclusive) return false;
+    if (!best) return true;
+    const hourly = input.price({ id: j.id, status: j.status, scaling: 'instances', phases: [] }).usdPerInstanceHour;
+    return hourly === undefined || hourly * input.hoursPerMonth < best.monthlyCostUsd!;
+  });
+  if (cheaper.length === 0) return undefined;
+  const names = cheaper.map((j) => `${j.id} (${j.inconclusive})`).join('; ');
+  const against = best ? `, and might cost less than the best measured, ${best.id} at ${formatUsd(best.monthlyCostUsd!)}/month` : '';
+  return `no recommendation: this machine was too busy to measure ${names}${against}; run the sweep again on a quieter machine`;
 }
 
 function overlaps(a: Judged, b: Judged): boolean {

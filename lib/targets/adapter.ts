@@ -84,6 +84,11 @@ export interface TargetAdapter<D extends Deployment = Deployment> extends KindRu
   /** The deployment that `handleOf` described, for invoking it and tearing it down. */
   attach?(candidate: Candidate, handle: DeploymentHandle, context: AdapterContext): D;
   invoker(deployment: D, context: AdapterContext): Invoker & { close?(): Promise<void> };
+  /**
+   * The deployment's processes on this machine (a local model server), so the generator can tell
+   * the load it puts on them from other processes' while it measures.
+   */
+  processIds?(deployment: D): readonly number[];
   /** The platform's metrics for each phase's window (same order), where it has them. */
   serverMetrics?(deployment: D, phases: readonly PhaseResult[], context: AdapterContext): Promise<Array<Record<string, ServerMetric> | undefined>>;
   /**

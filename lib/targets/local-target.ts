@@ -73,6 +73,7 @@ export const localTarget: TargetAdapter<LocalDeployment> = {
   invoker(deployment, context: AdapterContext) {
     return httpInvoker({ url: `${deployment.url}/invocations`, timeoutMs: context.timeoutMs, connections: 64 });
   },
+  processIds: (deployment) => (deployment.process.pid !== undefined ? [deployment.process.pid] : []),
   costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
   estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asLocal(candidate).costPerHour, plan, 0, candidate.id),
 };

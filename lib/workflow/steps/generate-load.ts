@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
-import { weightedPayloadPicker } from '../../load/invoker';
-import { type PhaseResult, runPhase } from '../../load/phase';
+import type { PhaseResult } from '../../load/phase';
 import { phasePlansOf } from '../../runner/plan';
 import { deployedEvent, InvalidStepInput } from '../events';
 import { SWEEP_TASKS } from '../task-names';
-import { type StepContext, withInvoker } from './context';
+import type { StepContext } from './context';
+import { measurePhase } from './measure-phase';
 import { generatorSeed, shareOfPhase } from './phases';
 
 export const generateLoadInput = deployedEvent.extend({
@@ -19,19 +19,9 @@ export const generateLoadOutput = z.custom<PhaseResult>((r) => typeof r === 'obj
 
 /** Runs one generator's share of one spec phase against the deployment. */
 export async function generateLoad(e: z.output<typeof generateLoadInput>, ctx: StepContext): Promise<PhaseResult> {
-  const { env } = ctx;
   const run = await ctx.runOf(e.sweepId);
   const plans = phasePlansOf(run.spec);
   const plan = plans[e.phase];
   if (!plan) throw new InvalidStepInput(`${SWEEP_TASKS.generate}: phase ${e.phase} is not in the spec (it has ${plans.length})`);
-  const seed = generatorSeed(run.spec, e.phase, e.shard);
-  return withInvoker(ctx.adapterOf(e.candidate), ctx.deploymentOf(e, run), run, (invoker) =>
-    runPhase(invoker, shareOfPhase(plan, e.shard, e.of), {
-      seed,
-      nextPayload: weightedPayloadPicker(run.payloads, seed),
-      slo: run.spec.slo,
-      signal: env.signal,
-      onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
-    }),
-  );
+  return measurePhase(e, ctx, run, shareOfPhase(plan, e.shard, e.of), generatorSeed(run.spec, e.phase, e.shard));
 }

@@ -1,11 +1,10 @@
 import type { z } from 'zod';
 
-import { weightedPayloadPicker } from '../../load/invoker';
-import { runPhase } from '../../load/phase';
 import { nextProbe, probePhaseIndex, probeRate, type RateSearchState } from '../../load/rate-search';
 import { phaseMeetsSlo } from '../../select/select';
 import { deployedEvent, searchState } from '../events';
-import { type StepContext, withInvoker } from './context';
+import type { StepContext } from './context';
+import { measurePhase } from './measure-phase';
 
 export const searchRateInput = deployedEvent.extend({ search: searchState });
 export const searchRateOutput = searchState;
@@ -19,20 +18,8 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   if (!range || state.done || env.signal?.aborted) return { ...state, done: true };
   const rate = probeRate(range, state);
   const index = probePhaseIndex(state);
-  const seed = run.spec.seed + index;
-  const result = await withInvoker(ctx.adapterOf(e.candidate), ctx.deploymentOf(e, run), run, (invoker) =>
-    runPhase(
-      invoker,
-      { name: `search-${Math.round(rate)}rps`, mode: 'open', rate, arrivals: 'poisson', durationMs: range.stepDuration },
-      {
-        seed,
-        nextPayload: weightedPayloadPicker(run.payloads, seed),
-        slo: run.spec.slo,
-        signal: env.signal,
-        onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
-      },
-    ),
-  );
+  const plan = { name: `search-${Math.round(rate)}rps`, mode: 'open', rate, arrivals: 'poisson', durationMs: range.stepDuration } as const;
+  const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
   await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
   return nextProbe(range, state, phaseMeetsSlo(result, run.spec.slo));
 }

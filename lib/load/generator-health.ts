@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+import { LatencyHistogram } from './histogram';
+
+/**
+ * How well the load generator could do its job during a phase: a late send or a stalled event
+ * loop adds to every latency it times, and other processes on the machine slow a local target.
+ * A phase measured by a struggling generator says nothing reliable about a target that fails it.
+ */
+export interface GeneratorHealth {
+  /** How late sends left, at the 99th percentile (open-loop phases). */
+  readonly latenessP99Ms: number;
+  /** How late the generator's event loop ran its timers, at the 99th percentile. */
+  readonly eventLoopDelayP99Ms: number;
+  /** CPU the generator's process used, in cores (1 = one core busy all the time). */
+  readonly generatorCores: number;
+  /** CPU that processes other than the generator and the target used, in cores; absent where it cannot be told (not Linux, or no target process to tell apart). */
+  readonly otherProcessesCores?: number;
+  /** The machine's cores. */
+  readonly machineCores: number;
+}
+
+/** Whether a phase's failure can be charged to the target, and if not, why. */
+export interface PhaseValidity {
+  readonly valid: boolean;
+  /** Why it is inconclusive: what the generator or the machine did. */
+  readonly reason?: string;
+}
+
+export interface ValidityLimits {
+  /** Generator delay below this is timer resolution, never a reason to doubt a phase. @default 1 */
+  readonly minDelayMs?: number;
+  /** Other processes using more than this many cores make a local target's failing phase inconclusive. @default 0.5 */
+  readonly otherProcessesCores?: number;
+}
+
+/**
+ * Watches the generator while a phase runs: its send lateness (fed by the phase), its event loop's
+ * delay, its CPU, and (on Linux, given the target's process ids) the CPU of everything else.
+ */
+export class GeneratorWatch {
+  private readonly lateness = new LatencyHistogram();
+  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  private readonly startCpu = process.cpuUsage();
+  private readonly startWall = performance.now();
+  private readonly startMachine = machineBusyMs();
+  private readonly startTargets: number | undefined;
+
+  constructor(private readonly targetPids: readonly number[] = []) {
+    this.startTargets = processesCpuMs(targetPids);
+    this.loop.enable();
+  }
+
+  /** A send that left `ms` after it was due. */
+  late(ms: number): void {
+    this.lateness.recordMs(Math.max(ms, 0.001));
+  }
+
+  stop(): GeneratorHealth {
+    this.loop.disable();
+    const wallMs = Math.max(1, performance.now() - this.startWall);
+    const cpu = process.cpuUsage(this.startCpu);
+    const generatorMs = (cpu.user + cpu.system) / 1000;
+    const machineMs = machineBusyMs() - this.startMachine;
+    const endTargets = processesCpuMs(this.targetPids);
+    const targetsMs = endTargets !== undefined && this.startTargets !== undefined ? endTargets - this.startTargets : undefined;
+    const others = this.targetPids.length > 0 && targetsMs !== undefined ? Math.max(0, (machineMs - generatorMs - targetsMs) / wallMs) : undefined;
+    return {
+      latenessP99Ms: round(this.lateness.count > 0 ? this.lateness.percentileMs(99) : 0),
+      eventLoopDelayP99Ms: round(this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - 10) : 0),
+      generatorCores: round(generatorMs / wallMs),
+      ...(others !== undefined ? { otherProcessesCores: round(others) } : {}),
+      machineCores: cpus().length,
+    };
+  }
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * Whether a phase that missed the SLO can be charged to the target. Latency is timed from when a
+ * request was due, so a late send and a held-up event loop add to it: when the generator's delay
+ * (send lateness plus event-loop delay, both at p99) is enough to explain the miss, the phase says
+ * nothing reliable about the target. A local target also shares the machine: other processes
+ * busy beside it make its miss inconclusive. A phase that met the SLO is valid whatever happened,
+ * since noise only ever makes a target look slower.
+ */
+export function phaseValidity(health: GeneratorHealth, latency: { readonly observedMs: number; readonly sloMs: number }, limits: ValidityLimits = {}): PhaseValidity {
+  if (latency.observedMs <= latency.sloMs) return { valid: true };
+  const problems: string[] = [];
+  const delayMs = health.latenessP99Ms + health.eventLoopDelayP99Ms;
+  if (delayMs > (limits.minDelayMs ?? 1) && latency.observedMs - delayMs <= latency.sloMs) {
+    problems.push(
+      `the load generator sent ${health.latenessP99Ms.toFixed(1)} ms late and its event loop was held up ${health.eventLoopDelayP99Ms.toFixed(1)} ms (p99), ` +
+        `enough to explain missing the SLO (${latency.observedMs.toFixed(1)} ms > ${latency.sloMs} ms)`,
+    );
+  }
+  const others = health.otherProcessesCores;
+  if (others !== undefined && others > (limits.otherProcessesCores ?? 0.5)) problems.push(`other processes kept ${others.toFixed(1)} of ${health.machineCores} cores busy beside it`);
+  if (problems.length === 0) return { valid: true };
+  return { valid: false, reason: `${problems.join('; ')}: this machine was too busy to measure reliably` };
+}
+
+/** Busy CPU time of the whole machine so far, in ms (every core). */
+function machineBusyMs(): number {
+  return cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+}
+
+/** CPU time used by these processes so far, in ms, from /proc (Linux); undefined elsewhere or when one is gone. */
+function processesCpuMs(pids: readonly number[]): number | undefined {
+  if (pids.length === 0 || process.platform !== 'linux') return undefined;
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command (which may hold spaces, so split after its closing parenthesis): utime is the 12th, stime the 13th, in clock ticks.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}
+
+/** Linux's USER_HZ: 100 on every architecture Node runs on. */
+const CLOCK_TICKS = 100;

@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { phaseValidity } from '../../../lib/load/generator-health';
+import { httpInvoker } from '../../../lib/load/http-invoker';
+import type { Payload } from '../../../lib/load/invoker';
+import { runPhase } from '../../../lib/load/phase';
+import { phaseVerdict } from '../../../lib/select/select';
+import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';
+
+const payload: Payload = { body: '{}', contentType: 'application/json' };
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function serve(server: Promise<TestServer>) {
+  const s = await server;
+  const invoker = httpInvoker({ url: s.url });
+  cleanups.push(
+    () => invoker.close(),
+    () => s.close(),
+  );
+  return invoker;
+}
+
+/** Holds this process's event loop `busyMs` out of every `everyMs`: the generator starved, as by a busy core. */
+function starveEventLoop(busyMs: number, everyMs: number): void {
+  const timer = setInterval(() => {
+    const until = performance.now() + busyMs;
+    while (performance.now() < until) {
+      // busy on purpose
+    }
+  }, everyMs);
+  cleanups.push(() => clearInterval(timer));
+}
+
+describe('phase validity', () => {
+  it('a generator starved on purpose makes a phase that misses the SLO inconclusive, never a failure of the target', async () => {
+    const invoker = await serve(fixedDelayServer(2));
+    starveEventLoop(60, 120);
+    const slo = { percentile: 99, latencyMs: 20, maxErrorRate: 0.01 };
+    const result = await runPhase(invoker, { name: 'starved', mode: 'open', rate: 50, arrivals: 'constant', durationMs: 1_500 }, { seed: 1, nextPayload: () => payload, slo });
+    // the starvation delays what the generator times: the 2 ms server looks far slower than 20 ms
+    expect(result.latencyMs.p99).toBeGreaterThan(slo.latencyMs);
+    expect(result.health!.eventLoopDelayP99Ms).toBeGreaterThan(20);
+    expect(result.validity).toMatchObject({ valid: false, reason: expect.stringMatching(/this machine was too busy to measure reliably/) });
+    expect(phaseVerdict(result, slo)).toBe('inconclusive');
+  });
+
+  it('a generator that keeps up still charges a slow server with missing the SLO', async () => {
+    const invoker = await serve(fixedDelayServer(400));
+    const slo = { percentile: 99, latencyMs: 200, maxErrorRate: 0.01 };
+    const result = await runPhase(invoker, { name: 'slow', mode: 'open', rate: 20, arrivals: 'constant', durationMs: 1_500 }, { seed: 1, nextPayload: () => payload, slo });
+    expect(result.latencyMs.p50).toBeGreaterThan(slo.latencyMs);
+    expect(result.validity).toEqual({ valid: true });
+    expect(phaseVerdict(result, slo)).toBe('fail');
+  });
+
+  it('doubts a miss only when the generator\'s delay could explain it, or other processes crowded a local target', () => {
+    const calm = { latenessP99Ms: 0.4, eventLoopDelayP99Ms: 0.5, generatorCores: 0.3, machineCores: 2 };
+    const late = { ...calm, latenessP99Ms: 3, eventLoopDelayP99Ms: 2 };
+    // a pass stands whatever happened: noise only makes a target look slower
+    expect(phaseValidity(late, { observedMs: 7, sloMs: 8 })).toEqual({ valid: true });
+    // 5 ms of generator delay explains 11 ms against 8, not 16 ms against 8
+    expect(phaseValidity(late, { observedMs: 11, sloMs: 8 }).reason).toMatch(
+      /^the load generator sent 3\.0 ms late and its event loop was held up 2\.0 ms \(p99\), enough to explain missing the SLO \(11\.0 ms > 8 ms\)/,
+    );
+    expect(phaseValidity(late, { observedMs: 16, sloMs: 8 })).toEqual({ valid: true });
+    // under a millisecond is timer resolution
+    expect(phaseValidity(calm, { observedMs: 8.5, sloMs: 8 })).toEqual({ valid: true });
+    expect(phaseValidity({ ...calm, otherProcessesCores: 0.9 }, { observedMs: 30, sloMs: 8 }).reason).toMatch(/^other processes kept 0\.9 of 2 cores busy beside it/);
+  });
+});
