@@ -25,6 +25,8 @@ Object.assign(process.env, {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   // Skips aws-cdk-lib's built-in CloudFormation validator (3-4 s a synth); templates are asserted instead.
   CDK_VALIDATION: 'false',
+  // Local model servers share every core: a test worker pinned to one core would slow the whole suite (core-placement tests pin on purpose).
+  MODELSWEEP_LOCAL_CORES: 'shared',
 });
 delete process.env.AWS_PROFILE;
 delete process.env.AWS_WEB_IDENTITY_TOKEN_FILE;

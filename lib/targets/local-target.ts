@@ -9,6 +9,7 @@ import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
+import { type CorePlacement, corePlacement, corePolicyFromEnv, onServerCores, pinGenerator, serverThreads, threadsProblem } from './core-placement';
 import { KIND_RULES } from './kind-rules';
 
 type LocalCandidate = Extract<Candidate, { kind: 'local' }>;
@@ -40,43 +41,72 @@ export function runningLocalServers(): number {
   return running.size;
 }
 
+export interface LocalAdapterOptions {
+  /** Where servers and the generator run. @default corePlacement(corePolicyFromEnv()), decided at the first deploy */
+  readonly placement?: CorePlacement;
+}
+
 /**
  * modelsweep's ONNX model server on 127.0.0.1, one process per candidate with the candidate's
- * thread count and batching; killed at teardown, and on exit whatever happened.
+ * thread count and batching, on cores apart from the load generator's where the machine has them
+ * (see core-placement.ts); killed at teardown, and on exit whatever happened.
  */
-export const localTarget: TargetAdapter<LocalDeployment> = {
-  kind: 'local',
-  ...KIND_RULES.local,
-  async deploy(candidate, context) {
-    const c = asLocal(candidate);
-    const modelPath = c.modelPath ?? context.modelPath;
-    if (!modelPath) throw new CandidateError('failed', 'no model: set modelPath on the candidate or model.path in the spec');
-    const model = resolve(context.baseDir, modelPath);
-    if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
-    try {
-      const server = await startModelServer({
-        modelPath: model,
-        threads: c.threads,
-        maxBatchSize: c.maxBatchSize,
-        batchDelayMs: c.batchDelayMs,
-        environment: c.environment,
-      });
-      return { candidateId: c.id, url: server.url, process: server.process, teardown: server.stop };
-    } catch (error) {
-      throw new CandidateError('failed', (error as Error).message, { cause: error });
-    }
-  },
-  async waitReady(deployment) {
-    const response = await fetch(`${deployment.url}/ping`);
-    if (!response.ok) throw new CandidateError('failed', `the model server answered /ping with ${response.status}`);
-  },
-  invoker(deployment, context: AdapterContext) {
-    return httpInvoker({ url: `${deployment.url}/invocations`, timeoutMs: context.timeoutMs, connections: 64 });
-  },
-  processIds: (deployment) => (deployment.process.pid !== undefined ? [deployment.process.pid] : []),
-  costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
-  estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asLocal(candidate).costPerHour, plan, 0, candidate.id),
-};
+export function localAdapter(options: LocalAdapterOptions = {}): TargetAdapter<LocalDeployment> {
+  let placement = options.placement;
+  const placementOf = () => (placement ??= corePlacement(corePolicyFromEnv()));
+  let servers = 0;
+  let unpin = () => {};
+  return {
+    kind: 'local',
+    ...KIND_RULES.local,
+    async deploy(candidate, context) {
+      const c = asLocal(candidate);
+      const cores = placementOf();
+      const threads = serverThreads(c.threads, cores);
+      const crowded = threadsProblem(threads, cores);
+      if (crowded) throw new CandidateError('unavailable', crowded);
+      const modelPath = c.modelPath ?? context.modelPath;
+      if (!modelPath) throw new CandidateError('failed', 'no model: set modelPath on the candidate or model.path in the spec');
+      const model = resolve(context.baseDir, modelPath);
+      if (!existsSync(model)) throw new CandidateError('failed', `model file ${model} does not exist`);
+      try {
+        const server = await startModelServer({
+          modelPath: model,
+          threads,
+          maxBatchSize: c.maxBatchSize,
+          batchDelayMs: c.batchDelayMs,
+          environment: c.environment,
+          placement: cores,
+        });
+        // The generator keeps its own cores while any server runs.
+        if (servers++ === 0) unpin = pinGenerator(cores);
+        let stopped = false;
+        const teardown = async () => {
+          await server.stop();
+          if (stopped) return;
+          stopped = true;
+          if (--servers === 0) unpin();
+        };
+        return { candidateId: c.id, url: server.url, process: server.process, teardown };
+      } catch (error) {
+        throw new CandidateError('failed', (error as Error).message, { cause: error });
+      }
+    },
+    async waitReady(deployment) {
+      const response = await fetch(`${deployment.url}/ping`);
+      if (!response.ok) throw new CandidateError('failed', `the model server answered /ping with ${response.status}`);
+    },
+    invoker(deployment, context: AdapterContext) {
+      return httpInvoker({ url: `${deployment.url}/invocations`, timeoutMs: context.timeoutMs, connections: 64 });
+    },
+    processIds: (deployment) => (deployment.process.pid !== undefined ? [deployment.process.pid] : []),
+    costPerInstanceHour: (candidate) => asLocal(candidate).costPerHour,
+    estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asLocal(candidate).costPerHour, plan, 0, candidate.id),
+  };
+}
+
+/** The local adapter with the placement MODELSWEEP_LOCAL_CORES asks for. */
+export const localTarget = localAdapter();
 
 export interface ModelServerOptions {
   readonly modelPath: string;
@@ -87,6 +117,8 @@ export interface ModelServerOptions {
   /** @default 0: any free port */
   readonly port?: number;
   readonly environment?: Readonly<Record<string, string>>;
+  /** Cores to run on (pinned with taskset where the placement says so). @default any */
+  readonly placement?: CorePlacement;
 }
 
 export interface RunningModelServer {
@@ -109,25 +141,22 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     String(options.maxBatchSize ?? 1),
     ...(options.batchDelayMs !== undefined ? ['--batch-delay-ms', String(Math.round(options.batchDelayMs))] : []),
   ];
-  const child = spawn(
-    process.execPath,
-    [
-      server,
-      '--model',
-      options.modelPath,
-      '--threads',
-      String(options.threads),
-      ...batching,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(options.port ?? 0),
-    ],
-    {
-      env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const { command, args } = onServerCores(options.placement ?? corePlacement('shared'), process.execPath, [
+    server,
+    '--model',
+    options.modelPath,
+    '--threads',
+    String(options.threads),
+    ...batching,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(options.port ?? 0),
+  ]);
+  const child = spawn(command, args, {
+    env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
