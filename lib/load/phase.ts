@@ -9,6 +9,11 @@ export const LATE_SEND_MS = 1;
 /** Over this fraction of late sends, the generator, not the target, limited the phase. */
 export const GENERATOR_LIMIT_FRACTION = 0.01;
 
+/** Time windows a phase's latencies are kept in apart, for the percentile's interval. */
+export const PHASE_WINDOWS = 10;
+/** A window with fewer successes says too little about a high percentile to count. */
+const MIN_WINDOW_SAMPLES = 20;
+
 export type PhasePlan =
   | { readonly name: string; readonly mode: 'open'; readonly rate: number; readonly arrivals: Arrivals; readonly durationMs: number }
   | { readonly name: string; readonly mode: 'closed'; readonly concurrency: number; readonly durationMs: number };
@@ -87,6 +92,12 @@ export interface PhaseResult {
   readonly billedDurationMs?: LatencySummary;
   /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
   readonly serverMetrics?: Readonly<Record<string, ServerMetric>>;
+  /**
+   * Measured with an SLO: its percentile in each of {@link PHASE_WINDOWS} equal time windows of the
+   * phase (windows with too few requests left out), from which the percentile's interval is made
+   * so that it holds for correlated latencies (see `robustPercentileInterval`).
+   */
+  readonly sloWindowsMs?: number[];
   /** How well the generator kept up while it ran (see {@link GeneratorHealth}). */
   readonly health?: GeneratorHealth;
   /** Measured with an SLO: whether a failure of this phase can be charged to the target. */
@@ -109,7 +120,13 @@ class PhaseRecorder {
   errorCount = 0;
   late = 0;
   maxLatenessMs = 0;
-  constructor(private readonly watch?: GeneratorWatch) {}
+  private readonly windows = Array.from({ length: PHASE_WINDOWS }, () => new LatencyHistogram());
+
+  constructor(
+    private readonly watch: GeneratorWatch | undefined,
+    private readonly start: number,
+    private readonly windowMs: number,
+  ) {}
 
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
@@ -118,6 +135,8 @@ class PhaseRecorder {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
+    const window = Math.min(PHASE_WINDOWS - 1, Math.max(0, Math.floor((performance.now() - this.start) / this.windowMs)));
+    this.windows[window]!.recordMs(latencyMs);
     if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
     const platform = (this.platform ??= {
       cold: new LatencyHistogram(),
@@ -130,6 +149,10 @@ class PhaseRecorder {
       platform.cold.recordMs(latencyMs);
       platform.init.recordMs(outcome.initMs);
     } else platform.warm.recordMs(latencyMs);
+  }
+
+  private windowPercentiles(percentile: number): number[] {
+    return this.windows.filter((w) => w.count >= MIN_WINDOW_SAMPLES).map((w) => Math.round(w.percentileMs(percentile) * 1000) / 1000);
   }
 
   fail(key: string): void {
@@ -177,6 +200,7 @@ class PhaseRecorder {
           }
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
+      ...(options.slo ? { sloWindowsMs: this.windowPercentiles(options.slo.percentile) } : {}),
       ...(health ? { health } : {}),
       ...(health && options.slo
         ? {
@@ -193,9 +217,9 @@ class PhaseRecorder {
 
 /** Runs one phase against an invoker. */
 export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
-  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids));
   const startedAt = new Date();
   const start = performance.now();
+  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids), start, Math.max(1, plan.durationMs / PHASE_WINDOWS));
   let stopReason: StopReason | undefined;
   let nextCheck = start + (options.progressEveryMs ?? 500);
   const check = (now: number): boolean => {

@@ -67,6 +67,7 @@ function phaseRows(results: SweepResults): string {
         (p) =>
           `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(p.name)}</td><td class="num">${p.achievedRps.toFixed(1)}</td>` +
           `<td class="num">${p.sloLatencyMs.toFixed(1)}</td><td class="num">${(p.errorRate * 100).toFixed(2)}%</td>` +
+          `<td class="num">${p.generator ? `${p.generator.latenessP99Ms.toFixed(1)} / ${p.generator.eventLoopDelayP99Ms.toFixed(1)}` : '–'}</td>` +
           `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : p.validity}</td></tr>`,
       ),
     )
@@ -155,7 +156,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 
 <h2>Phases</h2>
 <p class="meta">A phase is inconclusive when the load generator could not keep its schedule or the machine was busy: a miss of the SLO there is not charged to the candidate.</p>
-<table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">errors</th><th>validity</th></tr></thead>
+<table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">errors</th><th class="num">generator late / loop delay (p99 ms)</th><th>validity</th></tr></thead>
 <tbody>${phaseRows(results)}</tbody></table>
 
 <h2>The spec</h2>

@@ -1,6 +1,10 @@
 import { type Align, textTable } from '../format/text-table';
 import type { SweepResults } from './sweep-results';
 
+/** A measured range, or one number when the measurements pin it down. */
+const range = ([low, high]: readonly [number, number], digits: number) =>
+  low.toFixed(digits) === high.toFixed(digits) ? low.toFixed(digits) : `${low.toFixed(digits)}–${high.toFixed(digits)}`;
+
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
   const header = [
@@ -11,6 +15,7 @@ export function resultsText(results: SweepResults): string {
     'rps within SLO',
     'instances',
     '$/month',
+    '$/month range',
     '$/M inferences',
     'verdict',
   ];
@@ -19,9 +24,10 @@ export function resultsText(results: SweepResults): string {
     c.kind,
     c.status,
     c.sloLatencyMs !== undefined ? c.sloLatencyMs.toFixed(1) : '-',
-    c.maxRpsWithinSlo !== undefined ? c.maxRpsWithinSlo.toFixed(0) : '-',
-    c.instances !== undefined ? String(c.instances) : '-',
+    c.maxRpsWithinSlo !== undefined ? range(c.maxRpsWithinSloRange ?? [c.maxRpsWithinSlo, c.maxRpsWithinSlo], 0) : '-',
+    c.instances !== undefined ? range(c.instancesRange ?? [c.instances, c.instances], 0) : '-',
     c.monthlyCostUsd !== undefined ? c.monthlyCostUsd.toFixed(2) : '-',
+    c.monthlyCostRangeUsd !== undefined ? range(c.monthlyCostRangeUsd, 2) : '-',
     c.costPerMillionInferencesUsd !== undefined ? c.costPerMillionInferencesUsd.toFixed(3) : '-',
     c.reason + (c.teardownError ? ` (teardown left something behind: ${c.teardownError})` : ''),
   ]);

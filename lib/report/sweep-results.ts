@@ -32,6 +32,8 @@ export interface PhaseRow {
   readonly validity: 'valid' | 'inconclusive' | 'unchecked';
   /** Why it is inconclusive: what the generator or the machine did. */
   readonly inconclusiveReason?: string;
+  /** How well the load generator kept up: its send lateness and event-loop delay (p99), and other processes' CPU beside a local target. */
+  readonly generator?: { readonly latenessP99Ms: number; readonly eventLoopDelayP99Ms: number; readonly otherProcessesCores?: number };
 }
 
 /** One candidate: its configuration, how it was judged, and its phases. */
@@ -89,6 +91,15 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
     generatorLimited: phase.generatorLimited,
     validity: phase.validity ? (phase.validity.valid ? 'valid' : 'inconclusive') : 'unchecked',
     ...(phase.validity?.reason ? { inconclusiveReason: phase.validity.reason } : {}),
+    ...(phase.health
+      ? {
+          generator: {
+            latenessP99Ms: phase.health.latenessP99Ms,
+            eventLoopDelayP99Ms: phase.health.eventLoopDelayP99Ms,
+            ...(phase.health.otherProcessesCores !== undefined ? { otherProcessesCores: phase.health.otherProcessesCores } : {}),
+          },
+        }
+      : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/
 import { formatMs, formatUsd, percentileLabel } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { percentileInterval } from '../load/stop-rules';
+import { robustPercentileInterval } from '../load/stop-rules';
 
 export interface SelectionSlo {
   readonly percentile: number;
@@ -51,8 +51,14 @@ export interface CandidateVerdict {
   readonly sloLatencyIntervalMs?: readonly [number, number];
   /** Highest request rate one unit (instance, or the whole endpoint) sustained within the SLO. */
   readonly maxRpsWithinSlo?: number;
+  /** How far the measurements pin that rate down (see `capacityRange`): [certain, first rate above it that did not pass]. */
+  readonly maxRpsWithinSloRange?: readonly [number, number];
   readonly instances?: number;
+  /** Instances at the forecast peak over the capacity range: [fewest, most]. */
+  readonly instancesRange?: readonly [number, number];
   readonly monthlyCostUsd?: number;
+  /** Monthly cost over the capacity range: [lowest, highest]. */
+  readonly monthlyCostRangeUsd?: readonly [number, number];
   /** Instance-based kinds: one instance's hourly price, and what a million inferences cost at the highest rate it sustained within the SLO. */
   readonly costPerHourUsd?: number;
   readonly costPerMillionInferencesUsd?: number;
@@ -85,7 +91,7 @@ interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | '
 function sloLatencyOf(phase: PhaseResult, percentile: number): Pick<CandidateVerdict, 'sloLatencyMs' | 'sloLatencyIntervalMs'> {
   const histogram = LatencyHistogram.decode(phase.histogram);
   if (histogram.count === 0) return {};
-  const interval = percentileInterval(histogram, percentile);
+  const interval = robustPercentileInterval(histogram, percentile, phase.sloWindowsMs);
   return { sloLatencyMs: interval.estimateMs, sloLatencyIntervalMs: [interval.lowerMs, interval.upperMs] };
 }
 
@@ -162,14 +168,36 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     passing
       .filter((p) => p.achievedRps >= 0.9 * perUnitLoad)
       .reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
+  const price = input.price(candidate);
+  const capacity = capacityRange(phases, deciding, slo);
+  const instancesAt = (rps: number) => (candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / rps - 1e-9)) : 1);
+  const instancesRange: [number, number] = [instancesAt(capacity[1]), instancesAt(capacity[0])];
+  const costAt = (n: number, rps: number) => candidateCost(price, { instances: n, phase: atPeak, maxRps: rps }, input.hoursPerMonth).monthlyUsd;
   return {
     ...base,
     ...sloLatencyOf(atPeak, slo.percentile),
     maxRpsWithinSlo: maxRps,
+    maxRpsWithinSloRange: capacity,
     instances,
-    ...costFields(candidateCost(input.price(candidate), { instances, phase: atPeak, maxRps }, input.hoursPerMonth)),
+    instancesRange,
+    ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps }, input.hoursPerMonth)),
+    monthlyCostRangeUsd: [costAt(instancesRange[0], capacity[1]), costAt(instancesRange[1], capacity[0])],
     feasible: true,
   };
+}
+
+/**
+ * How far the measurements pin capacity down: from the busiest phase that met the SLO with its
+ * whole interval (certain), to the first rate above the deciding phase that did not meet it (a
+ * passing top phase leaves the top open: capacity is at least that). Phases can say no finer than
+ * their rates, so with fixed phases the range is as coarse as their spacing.
+ */
+function capacityRange(phases: readonly PhaseResult[], deciding: PhaseResult, slo: SelectionSlo): [number, number] {
+  const certain = phases.filter((p) => phaseVerdict(p, slo) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs);
+  const low = certain.length > 0 ? Math.min(deciding.achievedRps, Math.max(...certain.map((p) => p.achievedRps))) : deciding.achievedRps;
+  const above = phases.filter((p) => p.achievedRps > deciding.achievedRps && phaseVerdict(p, slo) !== 'pass');
+  const high = above.length > 0 ? Math.min(...above.map((p) => p.achievedRps)) : deciding.achievedRps;
+  return [low, Math.max(low, high)];
 }
 
 function costFields(cost: CandidateCost): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
@@ -236,6 +264,8 @@ export function selectCandidate(input: SelectionInput): Selection {
     overlaps(best, runnerUp)
   ) {
     confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${percentileLabel(slo.percentile)} intervals overlap; either will do`;
+  } else if (best && runnerUp && strategy.type === 'cost' && costRangesOverlap(best, runnerUp)) {
+    confidenceNote = tooCloseToCall(best, runnerUp);
   }
 
   const measurementNote = unmeasuredCheaper(judged, best, input);
@@ -272,6 +302,26 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
   const names = cheaper.map((j) => `${j.id} (${j.inconclusive})`).join('; ');
   const against = best ? `, and might cost less than the best measured, ${best.id} at ${formatUsd(best.monthlyCostUsd!)}/month` : '';
   return `no recommendation: this machine was too busy to measure ${names}${against}; run the sweep again on a quieter machine`;
+}
+
+function costRangesOverlap(a: Judged, b: Judged): boolean {
+  const [aLow, aHigh] = a.monthlyCostRangeUsd ?? [a.monthlyCostUsd!, a.monthlyCostUsd!];
+  const [bLow, bHigh] = b.monthlyCostRangeUsd ?? [b.monthlyCostUsd!, b.monthlyCostUsd!];
+  return aLow <= bHigh && bLow <= aHigh;
+}
+
+const costRange = (j: Judged) => {
+  const [low, high] = j.monthlyCostRangeUsd ?? [j.monthlyCostUsd!, j.monthlyCostUsd!];
+  return low === high ? `${formatUsd(low)}/month` : `${formatUsd(low)}–${formatUsd(high)}/month`;
+};
+
+/** The best two's cost ranges overlap: which is cheaper depends on capacity the phases did not pin down. */
+function tooCloseToCall(best: Judged, runnerUp: Judged): string {
+  const settle = [best, runnerUp]
+    .filter((j) => j.maxRpsWithinSloRange && j.maxRpsWithinSloRange[0] < j.maxRpsWithinSloRange[1])
+    .map((j) => `${j.id} between ${j.maxRpsWithinSloRange![0].toFixed(0)} and ${j.maxRpsWithinSloRange![1].toFixed(0)} rps`);
+  const how = settle.length > 0 ? `a rate search (load.search) of ${settle.join(' and of ')} would settle it` : 'longer phases would settle it';
+  return `too close to call: ${best.id} (${costRange(best)}) and ${runnerUp.id} (${costRange(runnerUp)}) could each be the cheaper; recommending ${best.id}, the cheaper at the measured capacity; ${how}`;
 }
 
 function overlaps(a: Judged, b: Judged): boolean {
