@@ -46,3 +46,29 @@ export function stallingServer(periodMs: number, stallMs: number) {
     else res.end('ok');
   });
 }
+
+/**
+ * A server of exactly known capacity: `slots` requests are served at once, each held `holdMs`
+ * (a timer, no CPU), the rest wait their turn in order. It serves at most slots × 1000 / holdMs
+ * requests a second, and its latency at a rate is that of an M/D/c queue: known without measuring.
+ */
+export function knownCapacityServer(slots: number, holdMs: number) {
+  let busy = 0;
+  const waiting: Array<() => void> = [];
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy--;
+  };
+  return startTestServer((_req, res) => {
+    const serve = () =>
+      setTimeout(() => {
+        res.end('ok');
+        release();
+      }, holdMs);
+    if (busy < slots) {
+      busy++;
+      serve();
+    } else waiting.push(serve);
+  });
+}

@@ -175,3 +175,39 @@ describe('selection', () => {
     expect(paretoFrontier(points)).toEqual(['a', 'b', 'd']);
   });
 });
+
+describe('selection under uncertainty', () => {
+  const PRICE: Record<string, number> = { coarse: 0.1, pinned: 0.15, dear: 0.3 };
+  const ranged = (candidates: CandidateOutcome[]) =>
+    selectCandidate(input(candidates, { price: (c) => ({ usdPerInstanceHour: PRICE[c.id] ?? 0.1 }), traffic: { averageRps: 20, peakRps: 100 } }));
+  // passes at 20 rps and misses at 60: capacity somewhere in 20–60 rps, so 2 to 5 instances at the 100 rps peak
+  const coarse = measured('coarse', 'instances', [phase(20, 100, { n: 4000 }), phase(60, 400, { n: 4000 })]);
+
+  it('says "too close to call", naming both, when the best two could each be the cheaper', () => {
+    const selection = ranged([coarse, measured('pinned', 'instances', [phase(50, 100, { n: 4000 })])]);
+    const verdict = selection.candidates.find((c) => c.id === 'coarse')!;
+    expect(verdict.maxRpsWithinSloRange).toEqual([20, 60]);
+    expect(verdict.instancesRange).toEqual([2, 5]);
+    expect(verdict.monthlyCostRangeUsd![0]).toBeCloseTo(0.1 * 2 * 730, 6);
+    expect(verdict.monthlyCostRangeUsd![1]).toBeCloseTo(0.1 * 5 * 730, 6);
+    expect(selection.recommended).toBe('pinned');
+    expect(selection.confidenceNote).toMatch(/^too close to call: pinned \(\$219\.00\/month\) and coarse \(\$146\.00–\$365\.00\/month\) could each be the cheaper; recommending pinned/);
+    expect(selection.confidenceNote).toMatch(/a rate search \(load\.search\) of coarse between 20 and 60 rps would settle it/);
+  });
+
+  it('recommends plainly when the cost ranges are apart', () => {
+    const selection = ranged([coarse, measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
+    expect(selection.recommended).toBe('coarse');
+    expect(selection.confidenceNote).toBeUndefined();
+  });
+
+  it('gives a candidate that could not be measured reliably its reason, and recommends nothing it might undercut', () => {
+    const starved = { ...phase(20, 400), validity: { valid: false, reason: 'the load generator sent 30.0 ms late' } };
+    const selection = ranged([measured('coarse', 'instances', [starved]), measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
+    const verdict = selection.candidates.find((c) => c.id === 'coarse')!;
+    expect(verdict).toMatchObject({ feasible: false, inconclusive: 'the load generator sent 30.0 ms late' });
+    expect(verdict.reason).toBe('could not be measured reliably on this machine: the load generator sent 30.0 ms late');
+    expect(selection.recommended).toBeUndefined();
+    expect(selection.measurementNote).toMatch(/^no recommendation: this machine was too busy to measure coarse .*might cost less than the best measured, dear/);
+  });
+});

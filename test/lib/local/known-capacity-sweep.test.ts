@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+
+import { builtInPrices } from '../../../lib/cost/catalog';
+import { runSweep } from '../../../lib/local/run-sweep';
+import { parseSpec } from '../../../lib/spec/load-spec';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
+import { ResultsStore } from '../../../lib/store/results-store';
+import { httpTarget } from '../../../lib/targets/http-target';
+import { knownCapacityServer, type TestServer } from '../../helpers/test-servers';
+
+/**
+ * Two endpoints whose capacity is known without measuring: "small" serves 2 requests at a time for
+ * 20 ms each (at most 100 rps, about 80 within a 60 ms p99), "large" 12 at a time (at most 600 rps).
+ * At a 300 rps peak, small needs 4 instances ($292/month at $0.10/h) and large one ($219/month at
+ * $0.30/h): large is the right answer, though small is cheaper by the hour.
+ */
+describe('a sweep of servers whose capacity is known', () => {
+  let dynamo: LocalDynamo;
+  let small: TestServer;
+  let large: TestServer;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo({ tableName: 'known' });
+    [small, large] = await Promise.all([knownCapacityServer(2, 20), knownCapacityServer(12, 20)]);
+  });
+  afterAll(async () => {
+    await Promise.all([small.close(), large.close(), dynamo.close()]);
+  });
+
+  it('recommends the one that is really cheapest at the forecast, from a rate search of each', async () => {
+    const loaded = parseSpec(
+      stringify({
+        name: 'known-capacity',
+        model: { name: 'known' },
+        payloads: [{ body: '{}' }],
+        candidates: [
+          { kind: 'http', name: 'small', url: small.url, costPerHour: 0.1 },
+          { kind: 'http', name: 'large', url: large.url, costPerHour: 0.3 },
+        ],
+        load: {
+          phases: [{ mode: 'open', rate: 20, duration: '1s' }],
+          search: { from: 20, to: 400, stepDuration: '1500ms', precision: 0.15 },
+        },
+        slo: { percentile: 99, latencyMs: 60, maxErrorRate: 0.01 },
+        traffic: { averageRps: 100, peakRps: 300 },
+      }),
+      'spec.yaml',
+      '/',
+    );
+    const outcome = await runSweep(loaded, { store: new ResultsStore(dynamo.client, 'known'), prices: builtInPrices(), adapters: { http: httpTarget } });
+    const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
+    // small's capacity within the SLO is below its 100 rps ceiling, and found by the search
+    expect(verdicts.small!.maxRpsWithinSlo).toBeLessThan(100);
+    expect(verdicts.small!.maxRpsWithinSlo).toBeGreaterThan(40);
+    expect(verdicts.large!.instances).toBe(1);
+    expect(outcome.selection.recommended).toBe('large');
+  }, 60_000);
+});
