@@ -11,9 +11,9 @@ import { knownCapacityServer, type TestServer } from '../../helpers/test-servers
 
 /**
  * Two endpoints whose capacity is known without measuring: "small" serves 2 requests at a time for
- * 20 ms each (at most 100 rps, about 80 within a 60 ms p99), "large" 12 at a time (at most 600 rps).
- * At a 300 rps peak, small needs 4 instances ($292/month at $0.10/h) and large one ($219/month at
- * $0.30/h): large is the right answer, though small is cheaper by the hour.
+ * 20 ms each (at most 100 rps; 57 rps within a 60 ms p99, from an M/D/2 queue's simulation),
+ * "large" 12 at a time (549 rps within it). At a 300 rps peak, small needs 6 instances ($438/month
+ * at $0.10/h) and large one ($219/month at $0.30/h): large is right, though cheaper by the hour.
  */
 describe('a sweep of servers whose capacity is known', () => {
   let dynamo: LocalDynamo;
