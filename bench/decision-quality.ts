@@ -142,8 +142,16 @@ async function main(): Promise<void> {
                   name: 'decision-quality',
                   model: { name: 'known' },
                   payloads: [{ body: '{}' }],
-                  candidates: landscape.servers.map((s, i) => ({ kind: 'http', name: s.name, url: `http://127.0.0.1:${18400 + i}/`, costPerHour: s.usdPerHour })),
-                  load: { phases: [{ mode: 'open', rate: 10, duration: '1s' }], search: { from: 10, to: 1000, stepDuration: '1500ms', precision: 0.1 } },
+                  candidates: landscape.servers.map((s, i) => ({
+                    kind: 'http',
+                    name: s.name,
+                    url: `http://127.0.0.1:${18400 + i}/`,
+                    costPerHour: s.usdPerHour,
+                  })),
+                  load: {
+                    phases: [{ mode: 'open', rate: 10, duration: '1s' }],
+                    search: { from: 10, to: 1000, stepDuration: '1500ms', precision: 0.1 },
+                  },
                   slo: { percentile: 99, latencyMs: SLO_MS, maxErrorRate: 0.01 },
                   traffic: { averageRps: landscape.peakRps / 3, peakRps: landscape.peakRps },
                   seed: run + 1,
@@ -153,7 +161,11 @@ async function main(): Promise<void> {
               );
               const { selection } = await runSweep(loaded, { store, prices: builtInPrices(), adapters: { http: httpTarget } });
               const uncertain = selection.measurementNote !== undefined || selection.confidenceNote?.startsWith('too close to call');
-              const outcome: Outcome = uncertain ? 'too close to call' : selection.recommended && right.includes(selection.recommended) ? 'correct' : 'wrong';
+              const outcome: Outcome = uncertain
+                ? 'too close to call'
+                : selection.recommended && right.includes(selection.recommended)
+                  ? 'correct'
+                  : 'wrong';
               tally[outcome]++;
               rows.push({
                 landscape: landscape.name,
@@ -163,7 +175,12 @@ async function main(): Promise<void> {
                 recommended: selection.recommended ?? null,
                 right,
                 note: selection.measurementNote ?? selection.confidenceNote ?? null,
-                measured: Object.fromEntries(selection.candidates.map((c) => [c.id, { rps: c.maxRpsWithinSloRange ?? c.maxRpsWithinSlo ?? null, usd: c.monthlyCostRangeUsd ?? null }])),
+                measured: Object.fromEntries(
+                  selection.candidates.map((c) => [
+                    c.id,
+                    { rps: c.maxRpsWithinSloRange ?? c.maxRpsWithinSlo ?? null, usd: c.monthlyCostRangeUsd ?? null },
+                  ]),
+                ),
               });
             } finally {
               hog?.kill('SIGKILL');

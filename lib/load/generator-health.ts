@@ -16,7 +16,10 @@ export interface GeneratorHealth {
   readonly eventLoopDelayP99Ms: number;
   /** CPU the generator's process used, in cores (1 = one core busy all the time). */
   readonly generatorCores: number;
-  /** CPU that processes other than the generator and the target used, in cores; absent where it cannot be told (not Linux, or no target process to tell apart). */
+  /**
+   * CPU that processes other than the generator and the target used, in cores; absent where it
+   * cannot be told (not Linux, or no target process to tell apart).
+   */
   readonly otherProcessesCores?: number;
   /** The machine's cores. */
   readonly machineCores: number;
@@ -87,7 +90,11 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
  * busy beside it make its miss inconclusive. A phase that met the SLO is valid whatever happened,
  * since noise only ever makes a target look slower.
  */
-export function phaseValidity(health: GeneratorHealth, latency: { readonly observedMs: number; readonly sloMs: number }, limits: ValidityLimits = {}): PhaseValidity {
+export function phaseValidity(
+  health: GeneratorHealth,
+  latency: { readonly observedMs: number; readonly sloMs: number },
+  limits: ValidityLimits = {},
+): PhaseValidity {
   if (latency.observedMs <= latency.sloMs) return { valid: true };
   const problems: string[] = [];
   const delayMs = health.latenessP99Ms + health.eventLoopDelayP99Ms;
@@ -98,7 +105,8 @@ export function phaseValidity(health: GeneratorHealth, latency: { readonly obser
     );
   }
   const others = health.otherProcessesCores;
-  if (others !== undefined && others > (limits.otherProcessesCores ?? 0.5)) problems.push(`other processes kept ${others.toFixed(1)} of ${health.machineCores} cores busy beside it`);
+  if (others !== undefined && others > (limits.otherProcessesCores ?? 0.5))
+    problems.push(`other processes kept ${others.toFixed(1)} of ${health.machineCores} cores busy beside it`);
   if (problems.length === 0) return { valid: true };
   return { valid: false, reason: `${problems.join('; ')}: this machine was too busy to measure reliably` };
 }

@@ -77,7 +77,8 @@ function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health
         };
   const validities = shards.flatMap((s) => (s.validity ? [s.validity] : []));
   const reasons = [...new Set(validities.flatMap((v) => (v.valid ? [] : [v.reason ?? 'inconclusive'])))];
-  const validity: PhaseValidity | undefined = validities.length === 0 ? undefined : reasons.length === 0 ? { valid: true } : { valid: false, reason: reasons.join('; ') };
+  const validity: PhaseValidity | undefined =
+    validities.length === 0 ? undefined : reasons.length === 0 ? { valid: true } : { valid: false, reason: reasons.join('; ') };
   return { ...(health ? { health } : {}), ...(validity ? { validity } : {}) };
 }
 

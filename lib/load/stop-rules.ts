@@ -55,20 +55,34 @@ export function percentileInterval(histogram: LatencyHistogram, percentile: numb
  * estimate: the mean of windows' high percentiles is biased when windows are small), widened to
  * include the independent-sample one. With fewer than 3 windows it is the independent-sample one.
  */
-export function robustPercentileInterval(histogram: LatencyHistogram, percentile: number, windowPercentilesMs: readonly number[] | undefined, confidence = 0.95): PercentileInterval {
+export function robustPercentileInterval(
+  histogram: LatencyHistogram,
+  percentile: number,
+  windowPercentilesMs: readonly number[] | undefined,
+  confidence = 0.95,
+): PercentileInterval {
   const iid = percentileInterval(histogram, percentile, confidence);
   const k = windowPercentilesMs?.length ?? 0;
   if (!windowPercentilesMs || k < 3) return iid;
   const mean = windowPercentilesMs.reduce((a, b) => a + b, 0) / k;
   const variance = windowPercentilesMs.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (k - 1);
   const half = studentT(1 - (1 - confidence) / 2, k - 1) * Math.sqrt(variance / k);
-  return { estimateMs: iid.estimateMs, lowerMs: Math.max(0, Math.min(iid.lowerMs, iid.estimateMs - half)), upperMs: Math.max(iid.upperMs, iid.estimateMs + half) };
+  return {
+    estimateMs: iid.estimateMs,
+    lowerMs: Math.max(0, Math.min(iid.lowerMs, iid.estimateMs - half)),
+    upperMs: Math.max(iid.upperMs, iid.estimateMs + half),
+  };
 }
 
 /** Student's t quantile (Cornish-Fisher expansion from the normal's: within 1% for 3 degrees of freedom or more). */
 function studentT(p: number, df: number): number {
   const z = probit(p);
-  return z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df) + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3);
+  return (
+    z +
+    (z ** 3 + z) / (4 * df) +
+    (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df * df) +
+    (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3)
+  );
 }
 
 /** The Wilson score interval's lower bound for a proportion. */

@@ -31,7 +31,8 @@ export function corePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): CorePol
 export function corePlacement(policy: CorePolicy, cores: number = availableParallelism(), canPin: boolean = hasTaskset()): CorePlacement {
   const all = Array.from({ length: cores }, (_, i) => i);
   if (policy === 'shared') return { generator: all, servers: all, pinned: false, why: 'MODELSWEEP_LOCAL_CORES=shared' };
-  if (cores < 2) return { generator: all, servers: all, pinned: false, why: 'this machine has one core: the model server and the load generator share it' };
+  if (cores < 2)
+    return { generator: all, servers: all, pinned: false, why: 'this machine has one core: the model server and the load generator share it' };
   const placement = { generator: [0], servers: all.slice(1) };
   if (!canPin) return { ...placement, pinned: false, why: 'taskset (util-linux) is not available, so the cores are not pinned' };
   return { ...placement, pinned: true };
@@ -64,7 +65,10 @@ export function onServerCores(placement: CorePlacement, command: string, args: r
 export function pinGenerator(placement: CorePlacement): () => void {
   if (!placement.pinned) return () => {};
   try {
-    const before = execFileSync('taskset', ['-a', '-p', '-c', String(process.pid)], { encoding: 'utf8' }).split(':').pop()!.trim();
+    const before = execFileSync('taskset', ['-a', '-p', '-c', String(process.pid)], { encoding: 'utf8' })
+      .split(':')
+      .pop()!
+      .trim();
     execFileSync('taskset', ['-a', '-p', '-c', placement.generator.join(','), String(process.pid)], { stdio: 'ignore' });
     return () => {
       try {

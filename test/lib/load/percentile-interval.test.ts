@@ -32,7 +32,11 @@ function intervals(series: readonly number[], percentile: number, windows = 10) 
   });
   return {
     old: percentileInterval(all, percentile),
-    robust: robustPercentileInterval(all, percentile, perWindow.map((h) => h.percentileMs(percentile))),
+    robust: robustPercentileInterval(
+      all,
+      percentile,
+      perWindow.map((h) => h.percentileMs(percentile)),
+    ),
   };
 }
 

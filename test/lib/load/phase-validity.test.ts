@@ -39,7 +39,11 @@ describe('phase validity', () => {
     const invoker = await serve(fixedDelayServer(2));
     starveEventLoop(60, 120);
     const slo = { percentile: 99, latencyMs: 20, maxErrorRate: 0.01 };
-    const result = await runPhase(invoker, { name: 'starved', mode: 'open', rate: 50, arrivals: 'constant', durationMs: 1_500 }, { seed: 1, nextPayload: () => payload, slo });
+    const result = await runPhase(
+      invoker,
+      { name: 'starved', mode: 'open', rate: 50, arrivals: 'constant', durationMs: 1_500 },
+      { seed: 1, nextPayload: () => payload, slo },
+    );
     // the starvation delays what the generator times: the 2 ms server looks far slower than 20 ms
     expect(result.latencyMs.p99).toBeGreaterThan(slo.latencyMs);
     expect(result.health!.eventLoopDelayP99Ms).toBeGreaterThan(20);
@@ -50,13 +54,17 @@ describe('phase validity', () => {
   it('a generator that keeps up still charges a slow server with missing the SLO', async () => {
     const invoker = await serve(fixedDelayServer(400));
     const slo = { percentile: 99, latencyMs: 200, maxErrorRate: 0.01 };
-    const result = await runPhase(invoker, { name: 'slow', mode: 'open', rate: 20, arrivals: 'constant', durationMs: 1_500 }, { seed: 1, nextPayload: () => payload, slo });
+    const result = await runPhase(
+      invoker,
+      { name: 'slow', mode: 'open', rate: 20, arrivals: 'constant', durationMs: 1_500 },
+      { seed: 1, nextPayload: () => payload, slo },
+    );
     expect(result.latencyMs.p50).toBeGreaterThan(slo.latencyMs);
     expect(result.validity).toEqual({ valid: true });
     expect(phaseVerdict(result, slo)).toBe('fail');
   });
 
-  it('doubts a miss only when the generator\'s delay could explain it, or other processes crowded a local target', () => {
+  it("doubts a miss only when the generator's delay could explain it, or other processes crowded a local target", () => {
     const calm = { latenessP99Ms: 0.4, eventLoopDelayP99Ms: 0.5, generatorCores: 0.3, machineCores: 2 };
     const late = { ...calm, latenessP99Ms: 3, eventLoopDelayP99Ms: 2 };
     // a pass stands whatever happened: noise only makes a target look slower
@@ -68,6 +76,8 @@ describe('phase validity', () => {
     expect(phaseValidity(late, { observedMs: 16, sloMs: 8 })).toEqual({ valid: true });
     // under a millisecond is timer resolution
     expect(phaseValidity(calm, { observedMs: 8.5, sloMs: 8 })).toEqual({ valid: true });
-    expect(phaseValidity({ ...calm, otherProcessesCores: 0.9 }, { observedMs: 30, sloMs: 8 }).reason).toMatch(/^other processes kept 0\.9 of 2 cores busy beside it/);
+    expect(phaseValidity({ ...calm, otherProcessesCores: 0.9 }, { observedMs: 30, sloMs: 8 }).reason).toMatch(
+      /^other processes kept 0\.9 of 2 cores busy beside it/,
+    );
   });
 });

@@ -47,7 +47,11 @@ describe('a sweep of servers whose capacity is known', () => {
       'spec.yaml',
       '/',
     );
-    const outcome = await runSweep(loaded, { store: new ResultsStore(dynamo.client, 'known'), prices: builtInPrices(), adapters: { http: httpTarget } });
+    const outcome = await runSweep(loaded, {
+      store: new ResultsStore(dynamo.client, 'known'),
+      prices: builtInPrices(),
+      adapters: { http: httpTarget },
+    });
     const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
     // small's capacity within the SLO is below its 100 rps ceiling, and found by the search
     expect(verdicts.small!.maxRpsWithinSlo).toBeLessThan(100);

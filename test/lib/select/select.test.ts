@@ -191,7 +191,9 @@ describe('selection under uncertainty', () => {
     expect(verdict.monthlyCostRangeUsd![0]).toBeCloseTo(0.1 * 2 * 730, 6);
     expect(verdict.monthlyCostRangeUsd![1]).toBeCloseTo(0.1 * 5 * 730, 6);
     expect(selection.recommended).toBe('pinned');
-    expect(selection.confidenceNote).toMatch(/^too close to call: pinned \(\$219\.00\/month\) and coarse \(\$146\.00–\$365\.00\/month\) could each be the cheaper; recommending pinned/);
+    expect(selection.confidenceNote).toMatch(
+      /^too close to call: pinned \(\$219\.00\/month\) and coarse \(\$146\.00–\$365\.00\/month\) could each be the cheaper; recommending pinned/,
+    );
     expect(selection.confidenceNote).toMatch(/a rate search \(load\.search\) of coarse between 20 and 60 rps would settle it/);
   });
 
@@ -208,6 +210,8 @@ describe('selection under uncertainty', () => {
     expect(verdict).toMatchObject({ feasible: false, inconclusive: 'the load generator sent 30.0 ms late' });
     expect(verdict.reason).toBe('could not be measured reliably on this machine: the load generator sent 30.0 ms late');
     expect(selection.recommended).toBeUndefined();
-    expect(selection.measurementNote).toMatch(/^no recommendation: this machine was too busy to measure coarse .*might cost less than the best measured, dear/);
+    expect(selection.measurementNote).toMatch(
+      /^no recommendation: this machine was too busy to measure coarse .*might cost less than the best measured, dear/,
+    );
   });
 });

@@ -21,7 +21,9 @@ describe('where local model servers run', () => {
     const twoCores = corePlacement('pinned', 2, true);
     expect(serverThreads(0, twoCores)).toBe(1);
     expect(threadsProblem(1, twoCores)).toBeUndefined();
-    expect(threadsProblem(2, twoCores)).toMatch(/^it asks for 2 inference threads, but this machine has 2 cores and the load generator keeps 1 to itself: at most 1/);
+    expect(threadsProblem(2, twoCores)).toMatch(
+      /^it asks for 2 inference threads, but this machine has 2 cores and the load generator keeps 1 to itself: at most 1/,
+    );
     expect(threadsProblem(2, corePlacement('shared', 2, true))).toBeUndefined();
   });
 
@@ -35,9 +37,13 @@ describe('where local model servers run', () => {
       const candidate = { id: 'l', group: 0, kind: 'local', threads: 1, maxBatchSize: 1, costPerHour: 0.1, modelPath: DEMO_MODEL_PATH } as never;
       const deployment = await adapter.deploy(candidate, context);
       try {
-        expect(allowedCores(deployment.process.pid!)).toBe(placement.servers.length === 1 ? String(placement.servers[0]) : `${placement.servers[0]}-${placement.servers.at(-1)}`);
+        expect(allowedCores(deployment.process.pid!)).toBe(
+          placement.servers.length === 1 ? String(placement.servers[0]) : `${placement.servers[0]}-${placement.servers.at(-1)}`,
+        );
         expect(allowedCores(process.pid)).toBe('0');
-        await expect(adapter.deploy({ ...(candidate as object), id: 'big', threads: placement.servers.length + 1 } as never, context)).rejects.toMatchObject({
+        await expect(
+          adapter.deploy({ ...(candidate as object), id: 'big', threads: placement.servers.length + 1 } as never, context),
+        ).rejects.toMatchObject({
           status: 'unavailable',
           message: expect.stringMatching(/apart from the generator/),
         });
