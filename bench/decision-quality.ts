@@ -103,7 +103,7 @@ const monthly = (server: Server, capacity: number, peak: number) => Math.ceil(pe
 async function startServer(server: Server, port: number, cores: string | undefined): Promise<ChildProcess> {
   const args = [join(__dirname, 'servers', 'known-capacity.js'), String(port), String(server.slots), String(HOLD_MS)];
   const child = cores ? spawn('taskset', ['-c', cores, process.execPath, ...args]) : spawn(process.execPath, args);
-  await once(child.stdout!, 'data');
+  await once(child.stdout!, 'data'); // `listening <port>`
   return child;
 }
 

@@ -36,7 +36,7 @@ describe('modelsweep sweep --local', () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/^sweep cli-test-\S+ \(model demo\): succeeded$/m);
     expect(stdout).toMatch(
-      /^\* local-threads1\s+local\s+measured\s+\d+\.\d\s+\d+\s+\d+\s+\d+\.\d\d\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m,
+      /^\* local-threads1\s+local\s+measured\s+\d+\.\d\s+\d+(–\d+)?\s+\d+(–\d+)?\s+\d+\.\d\d\s+\d+\.\d\d(–\d+\.\d\d)?\s+\d+\.\d{3}\s+recommended: the cheapest that meets p95 ≤ 50\.0 ms at 250 rps peak/m,
     );
     expect(stdout).toMatch(/^recommendation: local-threads1 — /m);
     expect(stderr).toMatch(/\[1\/1\] local-threads1: deploying/);

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 export interface TestServer {
   readonly url: string;
@@ -48,27 +51,22 @@ export function stallingServer(periodMs: number, stallMs: number) {
 }
 
 /**
- * A server of exactly known capacity: `slots` requests are served at once, each held `holdMs`
- * (a timer, no CPU), the rest wait their turn in order. It serves at most slots × 1000 / holdMs
- * requests a second, and its latency at a rate is that of an M/D/c queue: known without measuring.
+ * A server of exactly known capacity (bench/servers/known-capacity.js, in a process of its own as
+ * in the decision-quality benchmark): `slots` requests served at once, each held `holdMs` by a
+ * timer, the rest waiting in order; at most slots × 1000 / holdMs requests a second.
  */
-export function knownCapacityServer(slots: number, holdMs: number) {
-  let busy = 0;
-  const waiting: Array<() => void> = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else busy--;
-  };
-  return startTestServer((_req, res) => {
-    const serve = () =>
-      setTimeout(() => {
-        res.end('ok');
-        release();
-      }, holdMs);
-    if (busy < slots) {
-      busy++;
-      serve();
-    } else waiting.push(serve);
+export async function knownCapacityServer(slots: number, holdMs: number): Promise<Pick<TestServer, 'url' | 'close'>> {
+  const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bench', 'servers', 'known-capacity.js'), '0', String(slots), String(holdMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const port = /listening (\d+)/.exec(line.toString())![1];
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: async () => {
+      if (child.exitCode !== null) return;
+      child.kill();
+      await once(child, 'exit');
+    },
+  };
 }

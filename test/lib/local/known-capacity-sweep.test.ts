@@ -17,8 +17,8 @@ import { knownCapacityServer, type TestServer } from '../../helpers/test-servers
  */
 describe('a sweep of servers whose capacity is known', () => {
   let dynamo: LocalDynamo;
-  let small: TestServer;
-  let large: TestServer;
+  let small: Pick<TestServer, 'url' | 'close'>;
+  let large: Pick<TestServer, 'url' | 'close'>;
   beforeAll(async () => {
     dynamo = await startLocalDynamo({ tableName: 'known' });
     [small, large] = await Promise.all([knownCapacityServer(2, 20), knownCapacityServer(12, 20)]);
