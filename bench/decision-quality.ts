@@ -59,11 +59,11 @@ const LANDSCAPES: Landscape[] = [
     ],
   },
   {
-    name: 'double the slots, double the price',
-    peakRps: 220,
+    name: 'double the slots, 1.8 times the price',
+    peakRps: 160,
     servers: [
       { name: 'three', slots: 3, usdPerHour: 0.1 },
-      { name: 'six', slots: 6, usdPerHour: 0.2 },
+      { name: 'six', slots: 6, usdPerHour: 0.18 },
     ],
   },
 ];
