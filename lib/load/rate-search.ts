@@ -25,6 +25,10 @@ export interface RateSearchState {
   readonly high: number;
   /** Probes run so far. */
   readonly probes: number;
+  /** Once the bracket is narrow, its ends are probed once more: which one is being confirmed. */
+  readonly confirming?: 'low' | 'high';
+  /** Ends whose second probe disagreed with the first (low failed, or high passed): capacity is less certain there. */
+  readonly unconfirmed?: Array<'low' | 'high'>;
 }
 
 /** Index of the first probe among a candidate's recorded phases (after the spec's own). */
@@ -35,8 +39,9 @@ export function firstProbe(range: RateSearchRange | undefined): RateSearchState 
   return range ? { done: false, low: range.from, high: range.to, probes: 0 } : { done: true, low: 1, high: 1, probes: 0 };
 }
 
-/** The rate of the next probe: the bottom of the range, then the top, then the geometric middle. */
+/** The rate of the next probe: the bottom of the range, then the top, then the geometric middle; at the end, the bracket's ends again. */
 export function probeRate(range: RateSearchRange, state: RateSearchState): number {
+  if (state.confirming) return state[state.confirming];
   if (state.probes === 0) return range.from;
   if (state.probes === 1) return range.to;
   return Math.sqrt(state.low * state.high);
@@ -44,20 +49,29 @@ export function probeRate(range: RateSearchRange, state: RateSearchState): numbe
 
 /**
  * The state after a probe at `probeRate(range, state)` passed or failed. A failing bottom ends the
- * search (nothing in range passes), as does a passing top (everything does).
+ * search (nothing in range passes), as does a passing top (everything does). A bracket narrow
+ * enough is confirmed before the search ends: its passing end probed again, then its failing end,
+ * so one lucky or unlucky probe cannot set the capacity alone; an end whose second probe disagrees
+ * is reported `unconfirmed` (and the recorded phases carry both verdicts).
  */
 export function nextProbe(range: RateSearchRange, state: RateSearchState, passed: boolean): RateSearchState {
   const probes = state.probes + 1;
+  if (state.confirming === 'low') return { ...state, probes, confirming: 'high', unconfirmed: passed ? [] : ['low'] };
+  if (state.confirming === 'high') {
+    const { confirming: _, ...rest } = state;
+    return { ...rest, probes, done: true, unconfirmed: [...(state.unconfirmed ?? []), ...(passed ? (['high'] as const) : [])] };
+  }
   if (state.probes === 0) return { done: !passed, low: range.from, high: range.to, probes };
   if (state.probes === 1) return { done: passed, low: range.from, high: range.to, probes };
   const rate = probeRate(range, state);
   const next = passed ? { low: rate, high: state.high } : { low: state.low, high: rate };
-  return { ...next, probes, done: (next.high - next.low) / next.low <= range.precision };
+  const narrow = (next.high - next.low) / next.low <= range.precision;
+  return narrow ? { ...next, probes, done: false, confirming: 'low' } : { ...next, probes, done: false };
 }
 
-/** The most probes a search of `range` runs: the two ends, then bisections until the bracket is narrow enough. */
+/** The most probes a search of `range` runs: the two ends, bisections until the bracket is narrow enough, and its two ends again. */
 export function maxProbes(range: RateSearchRange): number {
-  return 2 + Math.ceil(Math.log2(Math.max(1, Math.log(range.to / range.from) / Math.log(1 + range.precision))));
+  return 4 + Math.ceil(Math.log2(Math.max(1, Math.log(range.to / range.from) / Math.log(1 + range.precision))));
 }
 
 /** The index a probe is recorded under among the candidate's phases, and its seed offset. */

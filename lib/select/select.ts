@@ -121,7 +121,9 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     return { id: candidate.id, status: candidate.status, feasible: false, failure: candidate.reason ?? candidate.status };
   const phases = candidate.phases.filter((p) => p.requests > 0);
   if (phases.length === 0) return { id: candidate.id, status: candidate.status, feasible: false, failure: 'no phase was measured' };
-  const passing = phases.filter((p) => phaseVerdict(p, slo) === 'pass');
+  // A rate probed twice (the rate search confirms its bracket) passes only if it passed both times.
+  const failedRates = new Set(phases.filter((p) => phaseVerdict(p, slo) === 'fail').map(plannedRate));
+  const passing = phases.filter((p) => phaseVerdict(p, slo) === 'pass' && !failedRates.has(plannedRate(p)));
   const failing = phases.filter((p) => phaseVerdict(p, slo) === 'fail');
   const base = { id: candidate.id, status: candidate.status };
   if (passing.length === 0 && failing.length === 0) {
@@ -193,12 +195,18 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
  * their rates, so with fixed phases the range is as coarse as their spacing.
  */
 function capacityRange(phases: readonly PhaseResult[], deciding: PhaseResult, slo: SelectionSlo): [number, number] {
-  const certain = phases.filter((p) => phaseVerdict(p, slo) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs);
+  const certainPass = (p: PhaseResult) =>
+    phaseVerdict(p, slo) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs;
+  // Every probe at a rate must be a certain pass for that rate to be certain.
+  const certain = phases.filter((p) => phases.filter((q) => plannedRate(q) === plannedRate(p)).every(certainPass));
   const low = certain.length > 0 ? Math.min(deciding.achievedRps, Math.max(...certain.map((p) => p.achievedRps))) : deciding.achievedRps;
-  const above = phases.filter((p) => p.achievedRps > deciding.achievedRps && phaseVerdict(p, slo) !== 'pass');
+  const above = phases.filter((p) => plannedRate(p) > plannedRate(deciding) && phaseVerdict(p, slo) !== 'pass');
   const high = above.length > 0 ? Math.min(...above.map((p) => p.achievedRps)) : deciding.achievedRps;
   return [low, Math.max(low, high)];
 }
+
+/** The rate a phase was planned at (open loop), or what it achieved (closed loop). */
+const plannedRate = (phase: PhaseResult): number => phase.rate ?? phase.achievedRps;
 
 function costFields(cost: CandidateCost): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
   return {

@@ -47,6 +47,8 @@ export const searchState = z.object({
   low: z.number().positive(),
   high: z.number().positive(),
   probes: z.number().int().min(0),
+  confirming: z.enum(['low', 'high']).optional(),
+  unconfirmed: z.array(z.enum(['low', 'high'])).optional(),
 }) satisfies z.ZodType<RateSearchState>;
 
 /** A step about the whole sweep. */

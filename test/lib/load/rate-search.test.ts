@@ -48,6 +48,25 @@ describe('rate search', () => {
     }
   });
 
+  it('confirms a narrow bracket by probing its passing end, then its failing end, once more', () => {
+    const { rates, state } = search(range, 137);
+    expect(rates.slice(-2)).toEqual([state.low, state.high]);
+    expect(state.unconfirmed).toEqual([]);
+  });
+
+  it('reports an end whose second probe disagrees with its first as unconfirmed', () => {
+    // A target that passes every rate up to 137 the first time it sees it, and fails anything it sees again.
+    const seen = new Set<number>();
+    let state = firstProbe(range);
+    while (!state.done) {
+      const rate = probeRate(range, state);
+      const passed = rate <= 137 && !seen.has(rate);
+      seen.add(rate);
+      state = nextProbe(range, state, passed);
+    }
+    expect(state.unconfirmed).toEqual(['low']);
+  });
+
   it('a spec without a search is done before it starts', () => {
     expect(firstProbe(undefined).done).toBe(true);
     expect(firstProbe(range)).toEqual({ done: false, low: 10, high: 1000, probes: 0 });

@@ -197,6 +197,18 @@ describe('selection under uncertainty', () => {
     expect(selection.confidenceNote).toMatch(/a rate search \(load\.search\) of coarse between 20 and 60 rps would settle it/);
   });
 
+  it('a rate probed twice counts as passed only if it passed both times (a rate search confirming its bracket)', () => {
+    const flaky = measured('coarse', 'instances', [
+      phase(20, 100, { n: 4000 }),
+      phase(50, 100, { n: 4000 }),
+      phase(50, 400, { n: 4000, seed: 9 }),
+      phase(80, 400, { n: 4000 }),
+    ]);
+    const verdict = ranged([flaky]).candidates[0]!;
+    expect(verdict.maxRpsWithinSlo).toBe(20);
+    expect(verdict.maxRpsWithinSloRange).toEqual([20, 50]);
+  });
+
   it('recommends plainly when the cost ranges are apart', () => {
     const selection = ranged([coarse, measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
     expect(selection.recommended).toBe('coarse');
