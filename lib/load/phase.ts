@@ -1,4 +1,4 @@
-import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity, type ValidityLimits } from './generator-health';
+import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
@@ -40,8 +40,6 @@ export interface PhaseOptions {
   readonly signal?: AbortSignal;
   /** The target's processes on this machine (a local model server), told apart from other processes' load. */
   readonly targetPids?: readonly number[];
-  /** When a failing phase is charged to the generator's noise instead of the target. */
-  readonly validityLimits?: ValidityLimits;
 }
 
 export interface PhaseProgress {
@@ -131,11 +129,12 @@ class PhaseRecorder {
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
 
-  record(outcome: InvokeOutcome, latencyMs: number): void {
+  /** A completed request: its outcome, its latency, and when it completed (for its time window). */
+  record(outcome: InvokeOutcome, latencyMs: number, completedAt: number): void {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
-    const window = Math.min(PHASE_WINDOWS - 1, Math.max(0, Math.floor((performance.now() - this.start) / this.windowMs)));
+    const window = Math.min(PHASE_WINDOWS - 1, Math.max(0, Math.floor((completedAt - this.start) / this.windowMs)));
     this.windows[window]!.recordMs(latencyMs);
     if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
     const platform = (this.platform ??= {
@@ -204,11 +203,10 @@ class PhaseRecorder {
       ...(health ? { health } : {}),
       ...(health && options.slo
         ? {
-            validity: phaseValidity(
-              health,
-              { observedMs: this.histogram.count > 0 ? this.histogram.percentileMs(options.slo.percentile) : 0, sloMs: options.slo.latencyMs },
-              options.validityLimits,
-            ),
+            validity: phaseValidity(health, {
+              observedMs: this.histogram.count > 0 ? this.histogram.percentileMs(options.slo.percentile) : 0,
+              sloMs: options.slo.latencyMs,
+            }),
           }
         : {}),
     };
@@ -264,7 +262,8 @@ function runOpen(
     }
     const request = invoker.invoke(options.nextPayload()).then((outcome) => {
       // From the intended time: a target that stalls delays every request scheduled behind it.
-      recorder.record(outcome, performance.now() - intended);
+      const completedAt = performance.now();
+      recorder.record(outcome, completedAt - intended, completedAt);
       outstanding.delete(request);
     });
     outstanding.add(request);
@@ -305,7 +304,8 @@ async function runClosed(
     for (let now = performance.now(); now < end && !stop(now); now = performance.now()) {
       recorder.sent++;
       const outcome = await invoker.invoke(options.nextPayload());
-      recorder.record(outcome, performance.now() - now);
+      const completedAt = performance.now();
+      recorder.record(outcome, completedAt - now, completedAt);
     }
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));

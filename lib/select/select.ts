@@ -122,9 +122,11 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const phases = candidate.phases.filter((p) => p.requests > 0);
   if (phases.length === 0) return { id: candidate.id, status: candidate.status, feasible: false, failure: 'no phase was measured' };
   // A rate probed twice (the rate search confirms its bracket) passes only if it passed both times.
-  const failedRates = new Set(phases.filter((p) => phaseVerdict(p, slo) === 'fail').map(plannedRate));
-  const passing = phases.filter((p) => phaseVerdict(p, slo) === 'pass' && !failedRates.has(plannedRate(p)));
-  const failing = phases.filter((p) => phaseVerdict(p, slo) === 'fail');
+  // Each phase's verdict once: it decodes the phase's histogram.
+  const verdicts = new Map(phases.map((p) => [p, phaseVerdict(p, slo)]));
+  const failing = phases.filter((p) => verdicts.get(p) === 'fail');
+  const failedRates = new Set(failing.map(plannedRate));
+  const passing = phases.filter((p) => verdicts.get(p) === 'pass' && !failedRates.has(plannedRate(p)));
   const base = { id: candidate.id, status: candidate.status };
   if (passing.length === 0 && failing.length === 0) {
     const reasons = [...new Set(phases.map((p) => p.validity?.reason ?? 'inconclusive'))].join('; ');
@@ -162,7 +164,8 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     };
   }
   // Per-request platforms scale out by themselves: one "unit" is the whole endpoint.
-  const instances = candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / maxRps - 1e-9)) : 1;
+  const instancesAt = (rps: number) => (candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / rps - 1e-9)) : 1);
+  const instances = instancesAt(maxRps);
   // The latency to compare is the one at the load each unit carries at the forecast peak: the
   // lightest passing phase at or above it (the busiest one only says how far capacity goes).
   const perUnitLoad = traffic.peakRps / instances;
@@ -171,8 +174,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       .filter((p) => p.achievedRps >= 0.9 * perUnitLoad)
       .reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
   const price = input.price(candidate);
-  const capacity = capacityRange(phases, deciding, slo);
-  const instancesAt = (rps: number) => (candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / rps - 1e-9)) : 1);
+  const capacity = capacityRange(phases, verdicts, deciding, slo);
   const instancesRange: [number, number] = [instancesAt(capacity[1]), instancesAt(capacity[0])];
   const costAt = (n: number, rps: number) => candidateCost(price, { instances: n, phase: atPeak, maxRps: rps }, input.hoursPerMonth).monthlyUsd;
   return {
@@ -194,13 +196,20 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
  * passing top phase leaves the top open: capacity is at least that). Phases can say no finer than
  * their rates, so with fixed phases the range is as coarse as their spacing.
  */
-function capacityRange(phases: readonly PhaseResult[], deciding: PhaseResult, slo: SelectionSlo): [number, number] {
-  const certainPass = (p: PhaseResult) =>
-    phaseVerdict(p, slo) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs;
+function capacityRange(
+  phases: readonly PhaseResult[],
+  verdicts: ReadonlyMap<PhaseResult, ReturnType<typeof phaseVerdict>>,
+  deciding: PhaseResult,
+  slo: SelectionSlo,
+): [number, number] {
+  const certainPass = new Set(
+    phases.filter((p) => verdicts.get(p) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs),
+  );
   // Every probe at a rate must be a certain pass for that rate to be certain.
-  const certain = phases.filter((p) => phases.filter((q) => plannedRate(q) === plannedRate(p)).every(certainPass));
+  const uncertainRates = new Set(phases.filter((p) => !certainPass.has(p)).map(plannedRate));
+  const certain = phases.filter((p) => !uncertainRates.has(plannedRate(p)));
   const low = certain.length > 0 ? Math.min(deciding.achievedRps, Math.max(...certain.map((p) => p.achievedRps))) : deciding.achievedRps;
-  const above = phases.filter((p) => plannedRate(p) > plannedRate(deciding) && phaseVerdict(p, slo) !== 'pass');
+  const above = phases.filter((p) => plannedRate(p) > plannedRate(deciding) && verdicts.get(p) !== 'pass');
   const high = above.length > 0 ? Math.min(...above.map((p) => p.achievedRps)) : deciding.achievedRps;
   return [low, Math.max(low, high)];
 }
@@ -303,8 +312,8 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
   const cheaper = judged.filter((j) => {
     if (!j.inconclusive) return false;
     if (!best) return true;
-    const hourly = input.price({ id: j.id, status: j.status, scaling: 'instances', phases: [] }).usdPerInstanceHour;
-    return hourly === undefined || hourly * input.hoursPerMonth < best.monthlyCostUsd!;
+    // Judged inconclusive, it carries its hourly price (per-request kinds have none: they always might).
+    return j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!;
   });
   if (cheaper.length === 0) return undefined;
   const names = cheaper.map((j) => `${j.id} (${j.inconclusive})`).join('; ');

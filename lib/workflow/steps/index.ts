@@ -22,7 +22,6 @@ import { warmUp, warmUpOutput } from './warm-up';
 
 export type { SweepSummary } from '../sweep-summary';
 export { CANDIDATE_FAILED, CANDIDATE_UNAVAILABLE, InvalidSpec } from './failures';
-export { lanesOf } from './validate';
 
 /** A step: the input it parses, the output the state machine reads from it by path, and what it does. */
 interface StepDefinition<I extends z.ZodType, O extends z.ZodType> {
