@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
+import { allowedCores } from '../util/core-list';
 import { LatencyHistogram } from './histogram';
 
 /**
@@ -17,10 +18,13 @@ export interface GeneratorHealth {
   /** CPU the generator's process used, in cores (1 = one core busy all the time). */
   readonly generatorCores: number;
   /**
-   * CPU that processes other than the generator and the target used, in cores; absent where it
-   * cannot be told (not Linux, or no target process to tell apart).
+   * CPU that processes other than the generator and the target used on the cores the target runs
+   * on (all of the machine's when it is not pinned), in cores; absent where it cannot be told (not
+   * Linux, or no target process to tell apart).
    */
   readonly otherProcessesCores?: number;
+  /** The cores the target was pinned to, when it was (a local server beside the generator). */
+  readonly targetCores?: readonly number[];
   /** The machine's cores. */
   readonly machineCores: number;
 }
@@ -35,8 +39,14 @@ export interface PhaseValidity {
 export interface ValidityLimits {
   /** Generator delay below this is timer resolution, never a reason to doubt a phase. @default 1 */
   readonly minDelayMs?: number;
-  /** Other processes using more than this many cores make a local target's failing phase inconclusive. @default 0.5 */
+  /** Other processes using more than this many cores make a local, unpinned target's failing phase inconclusive. @default 0.5 */
   readonly otherProcessesCores?: number;
+  /**
+   * Other processes using more than this share of a pinned target's cores make its failing phase
+   * inconclusive: one process that runs now and then on a server's only core delays every request
+   * behind it, which is just the tail the SLO is about. @default 0.1
+   */
+  readonly otherProcessesShareOfTargetCores?: number;
 }
 
 /**
@@ -48,11 +58,15 @@ export class GeneratorWatch {
   private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   private readonly startCpu = process.cpuUsage();
   private readonly startWall = performance.now();
-  private readonly startMachine = machineBusyMs();
   private readonly startTargets: number | undefined;
+  /** The target's cores when it is pinned to some of the machine's; undefined when it may run on any. */
+  private readonly targetCores: readonly number[] | undefined;
+  private readonly startBusy: number;
 
   constructor(private readonly targetPids: readonly number[] = []) {
     this.startTargets = processesCpuMs(targetPids);
+    this.targetCores = pinnedCores(targetPids);
+    this.startBusy = busyMs(this.targetCores);
     this.loop.enable();
   }
 
@@ -66,15 +80,18 @@ export class GeneratorWatch {
     const wallMs = Math.max(1, performance.now() - this.startWall);
     const cpu = process.cpuUsage(this.startCpu);
     const generatorMs = (cpu.user + cpu.system) / 1000;
-    const machineMs = machineBusyMs() - this.startMachine;
+    const busy = busyMs(this.targetCores) - this.startBusy;
     const endTargets = processesCpuMs(this.targetPids);
     const targetsMs = endTargets !== undefined && this.startTargets !== undefined ? endTargets - this.startTargets : undefined;
-    const others = this.targetPids.length > 0 && targetsMs !== undefined ? Math.max(0, (machineMs - generatorMs - targetsMs) / wallMs) : undefined;
+    // On a pinned target's cores the generator never runs; on all of them it does.
+    const othersMs = targetsMs !== undefined ? busy - targetsMs - (this.targetCores ? 0 : generatorMs) : undefined;
+    const others = this.targetPids.length > 0 && othersMs !== undefined ? Math.max(0, othersMs / wallMs) : undefined;
     return {
       latenessP99Ms: round(this.lateness.count > 0 ? this.lateness.percentileMs(99) : 0),
       eventLoopDelayP99Ms: round(this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - 10) : 0),
       generatorCores: round(generatorMs / wallMs),
       ...(others !== undefined ? { otherProcessesCores: round(others) } : {}),
+      ...(others !== undefined && this.targetCores ? { targetCores: this.targetCores } : {}),
       machineCores: cpus().length,
     };
   }
@@ -105,15 +122,34 @@ export function phaseValidity(
     );
   }
   const others = health.otherProcessesCores;
-  if (others !== undefined && others > (limits.otherProcessesCores ?? 0.5))
+  const pinned = health.targetCores;
+  if (others !== undefined && pinned && others > (limits.otherProcessesShareOfTargetCores ?? 0.1) * pinned.length)
+    problems.push(
+      `other processes used ${Math.round((100 * others) / pinned.length)}% of the target's core${pinned.length > 1 ? 's' : ''} (${pinned.join(',')}) beside it`,
+    );
+  else if (others !== undefined && !pinned && others > (limits.otherProcessesCores ?? 0.5))
     problems.push(`other processes kept ${others.toFixed(1)} of ${health.machineCores} cores busy beside it`);
   if (problems.length === 0) return { valid: true };
-  return { valid: false, reason: `${problems.join('; ')}: this machine was too busy to measure reliably` };
+  return { valid: false, reason: problems.join('; ') };
 }
 
-/** Busy CPU time of the whole machine so far, in ms (every core). */
-function machineBusyMs(): number {
-  return cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+/** Busy CPU time so far of these cores (every core when undefined), in ms. */
+function busyMs(cores: readonly number[] | undefined): number {
+  return cpus()
+    .filter((_, i) => !cores || cores.includes(i))
+    .reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
+}
+
+/** The cores these processes may run on, when that is fewer than the machine's (Linux's /proc); undefined otherwise. */
+function pinnedCores(pids: readonly number[]): readonly number[] | undefined {
+  if (pids.length === 0 || process.platform !== 'linux') return undefined;
+  const cores = new Set<number>();
+  for (const pid of pids) {
+    const allowed = allowedCores(pid);
+    if (!allowed) return undefined;
+    for (const core of allowed) cores.add(core);
+  }
+  return cores.size < cpus().length ? [...cores].sort((a, b) => a - b) : undefined;
 }
 
 /** CPU time used by these processes so far, in ms, from /proc (Linux); undefined elsewhere or when one is gone. */

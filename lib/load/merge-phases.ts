@@ -43,6 +43,8 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
     maxLatenessMs: Math.max(...shards.map((s) => s.maxLatenessMs)),
     generatorLimited: first.mode === 'open' && requests > 0 && lateSends / requests > GENERATOR_LIMIT_FRACTION,
     ...(stopped ? { stoppedEarly: stopped } : {}),
+    ...(shards.some((s) => s.extended) ? { extended: true } : {}),
+    ...mergedWindows(shards),
     latencyMs: histogram.summary(),
     histogram: histogram.encode(),
     ...(coldShards.length > 0
@@ -60,6 +62,21 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
   };
 }
 
+/**
+ * The generators ran side by side, so their windows cover the same stretches of the target's time:
+ * a window's percentile is the mean of theirs (counting each generator's windows as batches of
+ * their own would take a stall that all of them saw for several independent ones). Where their
+ * windows do not line up, the generator with the most windows speaks for the phase.
+ */
+function mergedWindows(shards: readonly PhaseResult[]): Pick<PhaseResult, 'sloWindowsMs'> {
+  const windowed = shards.flatMap((s) => (s.sloWindowsMs ? [s.sloWindowsMs] : []));
+  if (windowed.length === 0) return {};
+  const length = windowed[0]!.length;
+  if (windowed.length === shards.length && windowed.every((w) => w.length === length))
+    return { sloWindowsMs: windowed[0]!.map((_, i) => windowed.reduce((sum, w) => sum + w[i]!, 0) / windowed.length) };
+  return { sloWindowsMs: [...windowed.reduce((a, b) => (b.length > a.length ? b : a))] };
+}
+
 /** The worst any generator saw: one struggling generator's share of the requests is enough to skew a percentile. */
 function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health' | 'validity'> {
   const healths = shards.flatMap((s) => (s.health ? [s.health] : []));
@@ -73,6 +90,7 @@ function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health
           eventLoopDelayP99Ms: worst((h) => h.eventLoopDelayP99Ms),
           generatorCores: worst((h) => h.generatorCores),
           ...(others.length > 0 ? { otherProcessesCores: Math.max(...others.map((h) => h.otherProcessesCores!)) } : {}),
+          ...(others[0]?.targetCores ? { targetCores: others[0].targetCores } : {}),
           machineCores: worst((h) => h.machineCores),
         };
   const validities = shards.flatMap((s) => (s.validity ? [s.validity] : []));

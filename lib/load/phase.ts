@@ -2,17 +2,23 @@ import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
-import { type PhaseSlo, shouldStop, type StopReason, type StopRuleOptions } from './stop-rules';
+import { type PhaseSlo, shouldStop, type StopReason, type StopRuleOptions, tooCloseToCall } from './stop-rules';
 
 /** A send more than this late counts as late (MLPerf/perf_analyzer use the same kind of bound). */
 export const LATE_SEND_MS = 1;
 /** Over this fraction of late sends, the generator, not the target, limited the phase. */
 export const GENERATOR_LIMIT_FRACTION = 0.01;
 
-/** Time windows a phase's latencies are kept in apart, for the percentile's interval. */
+/** Time windows a phase's planned duration is cut into, its latencies kept apart by window, for the percentile's interval. */
 export const PHASE_WINDOWS = 10;
-/** A window with fewer successes says too little about a high percentile to count. */
-const MIN_WINDOW_SAMPLES = 20;
+/**
+ * Consecutive windows are joined into batches until a batch holds this many latencies above the
+ * SLO percentile (300 for p99): a window's p99 from a few dozen latencies is just its largest, and
+ * batches of maxima swing far more than the phase's p99 does.
+ */
+const TAIL_SAMPLES_PER_BATCH = 3;
+/** Nor fewer than this in a batch, whatever the percentile. */
+const MIN_BATCH_SAMPLES = 20;
 
 export type PhasePlan =
   | { readonly name: string; readonly mode: 'open'; readonly rate: number; readonly arrivals: Arrivals; readonly durationMs: number }
@@ -29,8 +35,17 @@ export interface PhaseOptions {
    * @default 10000
    */
   readonly maxInFlight?: number;
-  /** With an SLO, the phase may end early (see {@link shouldStop}). */
+  /**
+   * With an SLO, the phase may end early (see {@link shouldStop}), and one whose SLO percentile is
+   * still too close to call at its planned end runs on, up to {@link maxDurationMs}.
+   */
   readonly slo?: PhaseSlo;
+  /**
+   * How long a phase may run on past its plan while its SLO percentile's interval still has the
+   * SLO inside it (more windows narrow it); at this length it stops, too close to call.
+   * @default the plan's duration: no extension
+   */
+  readonly maxDurationMs?: number;
   readonly stopRules?: StopRuleOptions;
   /** Called about every `progressEveryMs` while the phase runs. */
   readonly onProgress?: (progress: PhaseProgress) => void;
@@ -76,6 +91,8 @@ export interface PhaseResult {
   /** More than 1% of sends were over 1 ms late: the generator could not keep the schedule. */
   readonly generatorLimited: boolean;
   readonly stoppedEarly?: StopReason;
+  /** It ran past its planned duration because its SLO percentile was too close to call there. */
+  readonly extended?: boolean;
   readonly latencyMs: LatencySummary;
   /** The HDR histogram of successful latencies (µs), compressed base64; merges exactly. */
   readonly histogram: string;
@@ -91,8 +108,9 @@ export interface PhaseResult {
   /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
   readonly serverMetrics?: Readonly<Record<string, ServerMetric>>;
   /**
-   * Measured with an SLO: its percentile in each of {@link PHASE_WINDOWS} equal time windows of the
-   * phase (windows with too few requests left out), from which the percentile's interval is made
+   * Measured with an SLO: its percentile in each batch of consecutive time windows of the phase
+   * (a window is a tenth of the planned duration, see {@link PHASE_WINDOWS}; a batch holds enough
+   * latencies for the percentile to be more than its largest), from which the percentile's interval is made
    * so that it holds for correlated latencies (see `robustPercentileInterval`).
    */
   readonly sloWindowsMs?: number[];
@@ -118,12 +136,14 @@ class PhaseRecorder {
   errorCount = 0;
   late = 0;
   maxLatenessMs = 0;
-  private readonly windows = Array.from({ length: PHASE_WINDOWS }, () => new LatencyHistogram());
+  private readonly windows: LatencyHistogram[] = [];
 
   constructor(
     private readonly watch: GeneratorWatch | undefined,
     private readonly start: number,
     private readonly windowMs: number,
+    /** The last window's index: a request that completes after the phase's end counts in it. */
+    private readonly lastWindow: number,
   ) {}
 
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
@@ -134,7 +154,8 @@ class PhaseRecorder {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
-    const window = Math.min(PHASE_WINDOWS - 1, Math.max(0, Math.floor((completedAt - this.start) / this.windowMs)));
+    const window = Math.min(this.lastWindow, Math.max(0, Math.floor((completedAt - this.start) / this.windowMs)));
+    while (this.windows.length <= window) this.windows.push(new LatencyHistogram());
     this.windows[window]!.recordMs(latencyMs);
     if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
     const platform = (this.platform ??= {
@@ -150,8 +171,24 @@ class PhaseRecorder {
     } else platform.warm.recordMs(latencyMs);
   }
 
-  private windowPercentiles(percentile: number): number[] {
-    return this.windows.filter((w) => w.count >= MIN_WINDOW_SAMPLES).map((w) => Math.round(w.percentileMs(percentile) * 1000) / 1000);
+  /**
+   * The percentile of each batch of consecutive windows (see {@link TAIL_SAMPLES_PER_BATCH}); with
+   * `now`, of the windows complete by then only, and a last batch too small left out (at the end,
+   * it joins the one before).
+   */
+  windowPercentiles(percentile: number, now?: number): number[] {
+    const complete = now === undefined ? this.windows.length : Math.floor((now - this.start) / this.windowMs);
+    const minBatch = Math.max(MIN_BATCH_SAMPLES, Math.ceil(TAIL_SAMPLES_PER_BATCH / (1 - percentile / 100)));
+    const batches: LatencyHistogram[] = [];
+    let batch = new LatencyHistogram();
+    for (const window of this.windows.slice(0, complete)) {
+      batch.add(window);
+      if (batch.count < minBatch) continue;
+      batches.push(batch);
+      batch = new LatencyHistogram();
+    }
+    if (now === undefined && batch.count > 0 && batches.length > 0) batches.at(-1)!.add(batch);
+    return batches.map((b) => Math.round(b.percentileMs(percentile) * 1000) / 1000);
   }
 
   fail(key: string): void {
@@ -165,7 +202,13 @@ class PhaseRecorder {
     if (ms > this.maxLatenessMs) this.maxLatenessMs = ms;
   }
 
-  result(plan: PhasePlan, startedAt: Date, durationMs: number, stoppedEarly: StopReason | undefined, options: PhaseOptions): PhaseResult {
+  result(
+    plan: PhasePlan,
+    startedAt: Date,
+    durationMs: number,
+    end: { stoppedEarly: StopReason | undefined; extended: boolean },
+    options: PhaseOptions,
+  ): PhaseResult {
     const requests = this.sent;
     const platform = this.platform;
     const health = this.watch?.stop();
@@ -185,7 +228,8 @@ class PhaseRecorder {
       lateSends: this.late,
       maxLatenessMs: this.maxLatenessMs,
       generatorLimited: plan.mode === 'open' && requests > 0 && this.late / requests > GENERATOR_LIMIT_FRACTION,
-      ...(stoppedEarly ? { stoppedEarly } : {}),
+      ...(end.stoppedEarly ? { stoppedEarly: end.stoppedEarly } : {}),
+      ...(end.extended ? { extended: true } : {}),
       latencyMs: this.histogram.summary(),
       histogram: this.histogram.encode(),
       ...(platform && platform.cold.count > 0
@@ -217,28 +261,44 @@ class PhaseRecorder {
 export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
   const startedAt = new Date();
   const start = performance.now();
-  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids), start, Math.max(1, plan.durationMs / PHASE_WINDOWS));
+  const windowMs = Math.max(1, plan.durationMs / PHASE_WINDOWS);
+  const plannedEnd = start + plan.durationMs;
+  const hardEnd = start + Math.max(plan.durationMs, options.maxDurationMs ?? plan.durationMs);
+  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids), start, windowMs, Math.ceil((hardEnd - start) / windowMs) - 1);
+  const slo = options.slo;
   let stopReason: StopReason | undefined;
+  let extending: boolean | undefined;
+  let ranOn = false;
   let nextCheck = start + (options.progressEveryMs ?? 500);
-  const check = (now: number): boolean => {
-    if (now < nextCheck) return stopReason !== undefined || options.signal?.aborted === true;
-    nextCheck = now + (options.progressEveryMs ?? 500);
-    options.onProgress?.({
-      phase: plan.name,
-      elapsedMs: now - start,
-      plannedMs: plan.durationMs,
-      sent: recorder.sent,
-      completed: recorder.completed,
-      errors: recorder.errorCount,
-      p99Ms: recorder.histogram.count > 0 ? recorder.histogram.percentileMs(99) : 0,
-    });
-    if (options.slo && stopReason === undefined) stopReason = shouldStop(recorder.histogram, recorder.errorCount, options.slo, options.stopRules);
-    return stopReason !== undefined || options.signal?.aborted === true;
+  // Whether to send (or start) another request at `now`; the rules are checked about every progressEveryMs.
+  const stop = (now: number): boolean => {
+    if (now >= nextCheck) {
+      nextCheck = now + (options.progressEveryMs ?? 500);
+      options.onProgress?.({
+        phase: plan.name,
+        elapsedMs: now - start,
+        plannedMs: plan.durationMs,
+        sent: recorder.sent,
+        completed: recorder.completed,
+        errors: recorder.errorCount,
+        p99Ms: recorder.histogram.count > 0 ? recorder.histogram.percentileMs(99) : 0,
+      });
+      if (slo && stopReason === undefined)
+        stopReason = shouldStop(recorder.histogram, recorder.errorCount, slo, options.stopRules, recorder.windowPercentiles(slo.percentile, now));
+      if (extending) extending = tooCloseToCall(recorder.histogram, slo!, recorder.windowPercentiles(slo!.percentile, now));
+    }
+    if (stopReason !== undefined || options.signal?.aborted === true || now >= hardEnd) return true;
+    if (now < plannedEnd) return false;
+    // Past the plan: on only while the SLO percentile is too close to call.
+    extending ??=
+      slo !== undefined && hardEnd > plannedEnd && tooCloseToCall(recorder.histogram, slo, recorder.windowPercentiles(slo.percentile, now));
+    ranOn ||= extending;
+    return !extending;
   };
 
-  if (plan.mode === 'open') await runOpen(invoker, plan, options, recorder, start, check);
-  else await runClosed(invoker, plan, options, recorder, start, check);
-  return recorder.result(plan, startedAt, performance.now() - start, stopReason, options);
+  if (plan.mode === 'open') await runOpen(invoker, plan, options, recorder, start, hardEnd - start, stop);
+  else await runClosed(invoker, plan, options, recorder, stop);
+  return recorder.result(plan, startedAt, performance.now() - start, { stoppedEarly: stopReason, extended: ranOn }, options);
 }
 
 function runOpen(
@@ -247,11 +307,12 @@ function runOpen(
   options: PhaseOptions,
   recorder: PhaseRecorder,
   start: number,
+  scheduleMs: number,
   stop: (now: number) => boolean,
 ): Promise<void> {
   const maxInFlight = options.maxInFlight ?? 10_000;
   const outstanding = new Set<Promise<void>>();
-  const schedule = arrivalOffsetsMs(plan.rate, plan.durationMs, plan.arrivals, options.seed);
+  const schedule = arrivalOffsetsMs(plan.rate, scheduleMs, plan.arrivals, options.seed);
   const send = (intended: number, now: number) => {
     recorder.sent++;
     recorder.lateness(now - intended);
@@ -296,12 +357,10 @@ async function runClosed(
   plan: Extract<PhasePlan, { mode: 'closed' }>,
   options: PhaseOptions,
   recorder: PhaseRecorder,
-  start: number,
   stop: (now: number) => boolean,
 ): Promise<void> {
-  const end = start + plan.durationMs;
   const worker = async () => {
-    for (let now = performance.now(); now < end && !stop(now); now = performance.now()) {
+    for (let now = performance.now(); !stop(now); now = performance.now()) {
       recorder.sent++;
       const outcome = await invoker.invoke(options.nextPayload());
       const completedAt = performance.now();

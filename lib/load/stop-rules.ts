@@ -18,6 +18,11 @@ export interface StopRuleOptions {
   readonly confidence?: number;
   /** No early stop before this many completed requests. @default 300 */
   readonly minSamples?: number;
+  /**
+   * No early stop on latency before this many of the phase's time windows are complete: the
+   * interval that survives correlated latencies is made from them. @default 5
+   */
+  readonly minWindows?: number;
 }
 
 export type StopReason = 'percentile-known' | 'violates-latency' | 'violates-errors';
@@ -99,16 +104,31 @@ export function wilsonLowerBound(failures: number, total: number, confidence = 0
 /**
  * Whether a phase can end early: its SLO percentile is known closely enough, or the target
  * clearly fails the SLO (the whole confidence interval is over the latency, or the error rate's
- * lower bound is over the limit). Undefined while neither is certain.
+ * lower bound is over the limit). Undefined while neither is certain. The latency rules use the
+ * interval made from the completed time windows (see {@link robustPercentileInterval}), never
+ * the independent-sample one alone: a stall early in a phase would otherwise end it as a failure.
  */
-export function shouldStop(histogram: LatencyHistogram, failures: number, slo: PhaseSlo, options: StopRuleOptions = {}): StopReason | undefined {
+export function shouldStop(
+  histogram: LatencyHistogram,
+  failures: number,
+  slo: PhaseSlo,
+  options: StopRuleOptions = {},
+  windowPercentilesMs: readonly number[] = [],
+): StopReason | undefined {
   const confidence = options.confidence ?? 0.95;
   const completed = histogram.count + failures;
   if (completed < (options.minSamples ?? 300)) return undefined;
   if (wilsonLowerBound(failures, completed, confidence) > slo.maxErrorRate) return 'violates-errors';
-  if (histogram.count === 0) return undefined;
-  const interval = percentileInterval(histogram, slo.percentile, confidence);
+  if (histogram.count === 0 || windowPercentilesMs.length < (options.minWindows ?? 5)) return undefined;
+  const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
   if (interval.lowerMs > slo.latencyMs) return 'violates-latency';
   if (interval.upperMs - interval.lowerMs <= (options.tolerance ?? 0.05) * interval.estimateMs) return 'percentile-known';
   return undefined;
+}
+
+/** Whether the SLO percentile's interval has the SLO inside it: neither a pass nor a fail can be told yet. */
+export function tooCloseToCall(histogram: LatencyHistogram, slo: PhaseSlo, windowPercentilesMs: readonly number[], confidence = 0.95): boolean {
+  if (histogram.count === 0) return false;
+  const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
+  return interval.lowerMs <= slo.latencyMs && interval.upperMs > slo.latencyMs;
 }

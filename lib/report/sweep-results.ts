@@ -1,6 +1,7 @@
 import { builtInPrices } from '../cost/catalog';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
+import { robustPercentileInterval } from '../load/stop-rules';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
 
@@ -23,6 +24,11 @@ export interface PhaseRow {
   readonly achievedRps: number;
   readonly errorRate: number;
   readonly sloLatencyMs: number;
+  /** The SLO percentile's 95% interval (see `robustPercentileInterval`): below the SLO it passed, above it failed, astride it too close to call. */
+  readonly sloLatencyIntervalMs?: readonly [number, number];
+  /** How long it ran, and whether it ran on past its plan because its SLO percentile was too close to call. */
+  readonly durationMs: number;
+  readonly extended?: boolean;
   readonly p50Ms: number;
   readonly p90Ms: number;
   readonly p99Ms: number;
@@ -33,7 +39,13 @@ export interface PhaseRow {
   /** Why it is inconclusive: what the generator or the machine did. */
   readonly inconclusiveReason?: string;
   /** How well the load generator kept up: its send lateness and event-loop delay (p99), and other processes' CPU beside a local target. */
-  readonly generator?: { readonly latenessP99Ms: number; readonly eventLoopDelayP99Ms: number; readonly otherProcessesCores?: number };
+  readonly generator?: {
+    readonly latenessP99Ms: number;
+    readonly eventLoopDelayP99Ms: number;
+    /** CPU other processes used on the target's cores (its pinned cores, or the machine's). */
+    readonly otherProcessesCores?: number;
+    readonly targetCores?: readonly number[];
+  };
 }
 
 /** One candidate: its configuration, how it was judged, and its phases. */
@@ -75,6 +87,7 @@ const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 
 function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
   const histogram = LatencyHistogram.decode(phase.histogram);
+  const interval = histogram.count > 0 ? robustPercentileInterval(histogram, percentile, phase.sloWindowsMs) : undefined;
   return {
     name: phase.name,
     mode: phase.mode,
@@ -84,6 +97,9 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
     achievedRps: round(phase.achievedRps, 1),
     errorRate: round(phase.errorRate, 5),
     sloLatencyMs: round(histogram.count > 0 ? histogram.percentileMs(percentile) : 0),
+    ...(interval ? { sloLatencyIntervalMs: [round(interval.lowerMs), round(interval.upperMs)] as const } : {}),
+    durationMs: Math.round(phase.durationMs),
+    ...(phase.extended ? { extended: true } : {}),
     p50Ms: round(phase.latencyMs.p50),
     p90Ms: round(phase.latencyMs.p90),
     p99Ms: round(phase.latencyMs.p99),
@@ -97,6 +113,7 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
             latenessP99Ms: phase.health.latenessP99Ms,
             eventLoopDelayP99Ms: phase.health.eventLoopDelayP99Ms,
             ...(phase.health.otherProcessesCores !== undefined ? { otherProcessesCores: phase.health.otherProcessesCores } : {}),
+            ...(phase.health.targetCores ? { targetCores: phase.health.targetCores } : {}),
           },
         }
       : {}),

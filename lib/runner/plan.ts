@@ -40,9 +40,10 @@ export function warmupOf(spec: SweepSpec): PhasePlan | undefined {
 }
 
 /**
- * Seconds of load and requests one candidate's measurement involves at most. Closed-loop phases and
- * the rate search are counted at their most (a closed loop as if each request took the SLO's
- * latency; the search at its top rate).
+ * Seconds of load and requests one candidate's measurement plans. Closed-loop phases and the rate
+ * search are counted at their most (a closed loop as if each request took the SLO's latency; the
+ * search at its top rate). Not counted: a phase the generator could not measure reliably is
+ * measured again, and one too close to call runs on (see measure-phase.ts), which can add to it.
  */
 export function loadOf(spec: SweepSpec): { loadSeconds: number; requests: number } {
   const assumedDurationMs = spec.slo.latencyMs;

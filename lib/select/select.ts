@@ -67,6 +67,8 @@ export interface CandidateVerdict {
   readonly reason: string;
   /** Set when every phase it did not pass was measured by a struggling generator or a busy machine: why. */
   readonly inconclusive?: string;
+  /** Set when it passed no phase, and the lightest it missed was too close to call (the SLO inside the percentile's interval). */
+  readonly tooCloseToCall?: boolean;
 }
 
 export interface Selection {
@@ -129,7 +131,9 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const passing = phases.filter((p) => verdicts.get(p) === 'pass' && !failedRates.has(plannedRate(p)));
   const base = { id: candidate.id, status: candidate.status };
   if (passing.length === 0 && failing.length === 0) {
-    const reasons = [...new Set(phases.map((p) => p.validity?.reason ?? 'inconclusive'))].join('; ');
+    // The lightest phase's reason speaks for the rest (each remeasured phase has one of its own, with its own numbers).
+    const others = phases.length - 1;
+    const reasons = `${phases[0]!.validity?.reason ?? 'inconclusive'}${others > 0 ? ` (at ${phases[0]!.achievedRps.toFixed(0)} rps; its ${others} other phase${others > 1 ? 's were' : ' was'} inconclusive too)` : ''}`;
     const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
     return {
       ...base,
@@ -146,13 +150,29 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       : failing.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   if (passing.length === 0) {
     const latency = sloLatencyOf(deciding, slo.percentile);
+    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
+    const priced = costPerHourUsd !== undefined ? { costPerHourUsd } : {};
+    if (deciding.errorRate <= slo.maxErrorRate && latency.sloLatencyIntervalMs && latency.sloLatencyIntervalMs[0] <= slo.latencyMs) {
+      const [low, high] = latency.sloLatencyIntervalMs;
+      const ran = `${(deciding.durationMs / 1000).toFixed(1)} s${deciding.extended ? ', run on past its plan' : ''}`;
+      return {
+        ...base,
+        ...latency,
+        ...priced,
+        feasible: false,
+        tooCloseToCall: true,
+        failure:
+          `too close to call whether it meets the SLO: ${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs!)} ` +
+          `(95% interval ${formatMs(low)}–${formatMs(high)}) against ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps ` +
+          `after ${ran}; a longer phase (load.phases[].duration) would settle it`,
+      };
+    }
     const why =
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
         : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
     // Its hourly price still places it on the report's cost/latency chart.
-    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
-    return { ...base, ...latency, ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}), feasible: false, failure: `fails the SLO (${why})` };
+    return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
   if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {
@@ -287,6 +307,8 @@ export function selectCandidate(input: SelectionInput): Selection {
 
   const measurementNote = unmeasuredCheaper(judged, best, input);
   if (measurementNote) best = undefined;
+  const undecided = undecidedCheaper(judged, best, input);
+  if (undecided) confidenceNote = confidenceNote ? `${confidenceNote}; ${undecided}` : undecided;
   const verdicts = judged.map((j): CandidateVerdict => {
     const { failure, ...rest } = j;
     const onFrontier = frontier.includes(j.id);
@@ -319,6 +341,16 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
   const names = cheaper.map((j) => `${j.id} (${j.inconclusive})`).join('; ');
   const against = best ? `, and might cost less than the best measured, ${best.id} at ${formatUsd(best.monthlyCostUsd!)}/month` : '';
   return `no recommendation: this machine was too busy to measure ${names}${against}; run the sweep again on a quieter machine`;
+}
+
+/** Candidates too close to call at their lightest rate that would cost less than the recommended one at one instance. */
+function undecidedCheaper(judged: readonly Judged[], best: Judged | undefined, input: SelectionInput): string | undefined {
+  if (!best) return undefined;
+  const cheaper = judged.filter(
+    (j) => j.tooCloseToCall && (j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!),
+  );
+  if (cheaper.length === 0) return undefined;
+  return `${cheaper.map((j) => j.id).join(', ')} might meet the SLO too and cost less than ${best.id}: too close to call at ${cheaper.length > 1 ? 'their' : 'its'} lightest rate; longer phases would settle it`;
 }
 
 function costRangesOverlap(a: Judged, b: Judged): boolean {

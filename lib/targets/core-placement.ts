@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+
+import { allowedCores } from '../util/core-list';
 
 /**
  * Where local model servers and the load generator run. A server on the generator's cores
@@ -27,13 +30,17 @@ export function corePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): CorePol
   return env.MODELSWEEP_LOCAL_CORES === 'shared' ? 'shared' : 'pinned';
 }
 
-/** The placement on a machine of `cores` cores (default: the ones this process may use). */
-export function corePlacement(policy: CorePolicy, cores: number = availableParallelism(), canPin: boolean = hasTaskset()): CorePlacement {
-  const all = Array.from({ length: cores }, (_, i) => i);
+/**
+ * The placement on these cores, or on a machine of that many (default: the cores this process
+ * could use when it first asked, so that a generator already pinned to its own core still sees
+ * the machine).
+ */
+export function corePlacement(policy: CorePolicy, cores: number | readonly number[] = usableCores(), canPin: boolean = hasTaskset()): CorePlacement {
+  const all = typeof cores === 'number' ? Array.from({ length: cores }, (_, i) => i) : [...cores];
   if (policy === 'shared') return { generator: all, servers: all, pinned: false, why: 'MODELSWEEP_LOCAL_CORES=shared' };
-  if (cores < 2)
+  if (all.length < 2)
     return { generator: all, servers: all, pinned: false, why: 'this machine has one core: the model server and the load generator share it' };
-  const placement = { generator: [0], servers: all.slice(1) };
+  const placement = { generator: all.slice(0, 1), servers: all.slice(1) };
   if (!canPin) return { ...placement, pinned: false, why: 'taskset (util-linux) is not available, so the cores are not pinned' };
   return { ...placement, pinned: true };
 }
@@ -59,17 +66,27 @@ export function onServerCores(placement: CorePlacement, command: string, args: r
 }
 
 /**
- * Pins this process (the generator) to its cores while local servers run; returns what undoes it.
- * Best effort: a failure leaves the process where it was.
+ * Pins this process (the generator) and the processes it started (tsx's compiler service, for
+ * one: it compiles on first use, which would otherwise land on a server's core) to the generator's
+ * cores while local servers run, except the servers themselves; returns what undoes it for this
+ * process. Best effort: a failure leaves a process where it was.
  */
-export function pinGenerator(placement: CorePlacement): () => void {
+export function pinGenerator(placement: CorePlacement, exceptPids: readonly number[] = []): () => void {
   if (!placement.pinned) return () => {};
+  const cores = placement.generator.join(',');
   try {
     const before = execFileSync('taskset', ['-a', '-p', '-c', String(process.pid)], { encoding: 'utf8' })
       .split(':')
       .pop()!
       .trim();
-    execFileSync('taskset', ['-a', '-p', '-c', placement.generator.join(','), String(process.pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', cores, String(process.pid)], { stdio: 'ignore' });
+    for (const pid of descendantPids(process.pid, new Set(exceptPids))) {
+      try {
+        execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+      } catch {
+        // it exited meanwhile
+      }
+    }
     return () => {
       try {
         execFileSync('taskset', ['-a', '-p', '-c', before, String(process.pid)], { stdio: 'ignore' });
@@ -80,6 +97,42 @@ export function pinGenerator(placement: CorePlacement): () => void {
   } catch {
     return () => {};
   }
+}
+
+/** Every process below `pid` (Linux's /proc), skipping `except` and what is below them. */
+export function descendantPids(pid: number, except: ReadonlySet<number> = new Set()): number[] {
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${parent}/task`);
+    } catch {
+      return;
+    }
+    for (const task of tasks) {
+      let children: string;
+      try {
+        children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const child of children.split(' ').filter(Boolean).map(Number)) {
+        if (except.has(child) || found.includes(child)) continue;
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+let firstUsableCores: readonly number[] | undefined;
+/** The cores this process could run on the first time it asked (Linux: its affinity; elsewhere 0 to n-1). */
+function usableCores(): readonly number[] {
+  firstUsableCores ??=
+    (process.platform === 'linux' ? allowedCores('self') : undefined) ?? Array.from({ length: availableParallelism() }, (_, i) => i);
+  return firstUsableCores;
 }
 
 function hasTaskset(): boolean {

@@ -5,6 +5,7 @@ import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
 import { KIND_RULES } from './kind-rules';
+import { loopbackListenerPids } from './loopback-listener';
 
 type HttpCandidate = Extract<Candidate, { kind: 'http' }>;
 
@@ -44,6 +45,8 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
   invoker(deployment: HttpDeployment, context: AdapterContext) {
     return httpInvoker({ url: deployment.url, headers: deployment.headers, timeoutMs: context.timeoutMs, connections: 64 });
   },
+  // An endpoint on this machine shares it with the generator: its server's CPU is told apart from other processes'.
+  processIds: (deployment) => loopbackListenerPids(deployment.url),
   costPerInstanceHour: (candidate) => asHttp(candidate).costPerHour,
   estimateMeasurementCost: (candidate, plan) => hourlyMeasurementCost(asHttp(candidate).costPerHour, plan, 0, candidate.id),
 };

@@ -29,6 +29,9 @@ const asLocal = (c: Candidate): LocalCandidate => {
 
 /** Every server this process started, so an exit or Ctrl-C never leaves one behind. */
 const running = new Set<ChildProcess>();
+/** Undoes the generator's pinning once the last pinned server stops. */
+let pinnedServers = 0;
+let unpinGenerator = () => {};
 let exitHookInstalled = false;
 function killAllOnExit(): void {
   if (exitHookInstalled) return;
@@ -54,8 +57,6 @@ export interface LocalAdapterOptions {
 export function localAdapter(options: LocalAdapterOptions = {}): TargetAdapter<LocalDeployment> {
   let placement = options.placement;
   const placementOf = () => (placement ??= corePlacement(corePolicyFromEnv()));
-  let servers = 0;
-  let unpin = () => {};
   return {
     kind: 'local',
     ...KIND_RULES.local,
@@ -78,16 +79,7 @@ export function localAdapter(options: LocalAdapterOptions = {}): TargetAdapter<L
           environment: c.environment,
           placement: cores,
         });
-        // The generator keeps its own cores while any server runs.
-        if (servers++ === 0) unpin = pinGenerator(cores);
-        let stopped = false;
-        const teardown = async () => {
-          await server.stop();
-          if (stopped) return;
-          stopped = true;
-          if (--servers === 0) unpin();
-        };
-        return { candidateId: c.id, url: server.url, process: server.process, teardown };
+        return { candidateId: c.id, url: server.url, process: server.process, teardown: server.stop };
       } catch (error) {
         throw new CandidateError('failed', (error as Error).message, { cause: error });
       }
@@ -131,7 +123,9 @@ export interface RunningModelServer {
 
 /**
  * Starts modelsweep's model server (the prebuilt bundle) on 127.0.0.1 and waits until it listens.
- * It is killed when this process exits, whatever happens.
+ * It is killed when this process exits, whatever happens. While a server pinned to the
+ * placement's server cores runs, this process (the load generator) and its other children keep
+ * to the generator's cores, so nothing of modelsweep's own runs beside the server.
  */
 export async function startModelServer(options: ModelServerOptions): Promise<RunningModelServer> {
   const server = join(requireBuiltAsset(builtAssets.modelServerHandler, 'The model server bundle'), 'serve.js');
@@ -153,15 +147,24 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     '--port',
     String(options.port ?? 0),
   ]);
+  const placement = options.placement;
+  if (placement?.pinned && pinnedServers++ === 0)
+    unpinGenerator = pinGenerator(
+      placement,
+      [...running].map((c) => c.pid ?? -1),
+    );
   const child = spawn(command, args, {
     env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  let stopped = false;
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
   const stop = async () => {
     running.delete(child);
+    if (!stopped && placement?.pinned && --pinnedServers === 0) unpinGenerator();
+    stopped = true;
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     const killer = setTimeout(() => child.kill('SIGKILL'), 2_000);

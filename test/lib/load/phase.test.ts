@@ -96,7 +96,7 @@ describe('open-loop phases against a real server', () => {
     const { invoker } = await serve(fixedDelayServer(30));
     const result = await runPhase(
       invoker,
-      { name: 'slow', mode: 'open', rate: 400, arrivals: 'poisson', durationMs: 10_000 },
+      { name: 'slow', mode: 'open', rate: 400, arrivals: 'poisson', durationMs: 4_000 },
       {
         seed: 2,
         nextPayload,
@@ -105,14 +105,16 @@ describe('open-loop phases against a real server', () => {
       },
     );
     expect(result.stoppedEarly).toBe('violates-latency');
-    expect(result.durationMs).toBeLessThan(5_000);
+    // Not before five of its ten windows were complete: the interval is made from them.
+    expect(result.sloWindowsMs!.length).toBeGreaterThanOrEqual(5);
+    expect(result.durationMs).toBeLessThan(4_000);
   });
 
   it('ends a phase early once the SLO percentile is known', async () => {
     const { invoker } = await serve(fixedDelayServer(10));
     const result = await runPhase(
       invoker,
-      { name: 'known', mode: 'open', rate: 400, arrivals: 'constant', durationMs: 10_000 },
+      { name: 'known', mode: 'open', rate: 400, arrivals: 'constant', durationMs: 4_000 },
       {
         seed: 2,
         nextPayload,
@@ -122,7 +124,39 @@ describe('open-loop phases against a real server', () => {
       },
     );
     expect(result.stoppedEarly).toBe('percentile-known');
-    expect(result.durationMs).toBeLessThan(5_000);
+    expect(result.durationMs).toBeLessThan(4_000);
+  });
+
+  it('runs a phase on past its plan while its SLO percentile is too close to call, up to the cap', async () => {
+    // Every other request is held 4 ms or 16 ms: the median sits on the 10 ms SLO for good.
+    let n = 0;
+    const { invoker } = await serve(
+      startTestServer((_req, res) => {
+        setTimeout(() => res.end('{}'), n++ % 2 === 0 ? 4 : 16);
+      }),
+    );
+    const result = await runPhase(
+      invoker,
+      { name: 'close', mode: 'open', rate: 200, arrivals: 'constant', durationMs: 1_000 },
+      { seed: 1, nextPayload, slo: { percentile: 50, latencyMs: 10, maxErrorRate: 0.01 }, maxDurationMs: 2_000, progressEveryMs: 100 },
+    );
+    expect(result.extended).toBe(true);
+    expect(result.stoppedEarly).toBeUndefined();
+    // Sends went on past the planned second (200 rps), and stopped at the cap.
+    expect(result.requests).toBeGreaterThan(250);
+    expect(result.requests).toBeLessThanOrEqual(400);
+    expect(result.sloWindowsMs!.length).toBeGreaterThan(10);
+  });
+
+  it('ends a phase at its plan when its SLO percentile is clearly within the SLO', async () => {
+    const { invoker } = await serve(fixedDelayServer(2));
+    const result = await runPhase(
+      invoker,
+      { name: 'clear', mode: 'open', rate: 200, arrivals: 'constant', durationMs: 1_000 },
+      { seed: 1, nextPayload, slo: { percentile: 50, latencyMs: 50, maxErrorRate: 0.01 }, maxDurationMs: 3_000, progressEveryMs: 100 },
+    );
+    expect(result.extended).toBeUndefined();
+    expect(result.requests).toBeLessThanOrEqual(200);
   });
 
   it('flags a phase whose sends ran late as limited by the generator', async () => {

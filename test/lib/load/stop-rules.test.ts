@@ -11,12 +11,14 @@ function histogramOf(n: number, draw: () => number): LatencyHistogram {
 }
 
 const slo = { percentile: 95, latencyMs: 50, maxErrorRate: 0.01 };
+/** Ten windows whose percentiles agree closely: no correlation to widen the interval. */
+const steadyWindows = (ms: number) => Array.from({ length: 10 }, (_, i) => ms + (i % 2) * 0.1);
 
 describe('stop rules', () => {
   it('stops once the SLO percentile is known within the tolerance', () => {
     const random = seededRandom(1);
     const tight = histogramOf(5_000, () => 20 + random());
-    expect(shouldStop(tight, 0, slo)).toBe('percentile-known');
+    expect(shouldStop(tight, 0, slo, {}, steadyWindows(20.95))).toBe('percentile-known');
   });
 
   it('keeps going while the percentile is uncertain', () => {
@@ -32,8 +34,27 @@ describe('stop rules', () => {
         histogramOf(1_000, () => 80 + random() * 40),
         0,
         slo,
+        {},
+        steadyWindows(118),
       ),
     ).toBe('violates-latency');
+  });
+
+  it('never stops on latency before enough windows are complete, however clear the samples look', () => {
+    const random = seededRandom(3);
+    const slow = histogramOf(1_000, () => 80 + random() * 40);
+    expect(shouldStop(slow, 0, slo)).toBeUndefined();
+    expect(shouldStop(slow, 0, slo, {}, steadyWindows(118).slice(0, 4))).toBeUndefined();
+  });
+
+  it('does not call a failure that one stalled stretch of the phase could explain', () => {
+    // Over the SLO by the independent-sample interval, but the windows say the percentile swings
+    // from 15 ms to 135 ms with the stalls: the failure is not certain yet.
+    const random = seededRandom(5);
+    const stalled = histogramOf(1_000, () => (random() < 0.1 ? 40 + random() * 60 : 10 + random() * 10));
+    expect(percentileInterval(stalled, slo.percentile).lowerMs).toBeGreaterThan(slo.latencyMs);
+    const swinging = [15, 130, 16, 135, 15, 17, 128, 16, 18, 132];
+    expect(shouldStop(stalled, 0, slo, {}, swinging)).toBeUndefined();
   });
 
   it('stops when the error rate is surely over the limit', () => {

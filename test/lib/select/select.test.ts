@@ -215,6 +215,19 @@ describe('selection under uncertainty', () => {
     expect(selection.confidenceNote).toBeUndefined();
   });
 
+  it('says a candidate whose only phase straddles the SLO is too close to call, and that it might undercut the recommendation', () => {
+    // p95 about 200 ms against a 200 ms SLO, and the windows swing either side of it.
+    const straddling = { ...phase(20, 185), sloWindowsMs: [150, 250, 160, 240, 170, 230, 150, 250, 165, 235], extended: true };
+    const selection = ranged([measured('coarse', 'instances', [straddling]), measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
+    const verdict = selection.candidates.find((c) => c.id === 'coarse')!;
+    expect(verdict).toMatchObject({ feasible: false, tooCloseToCall: true });
+    expect(verdict.reason).toMatch(
+      /^too close to call whether it meets the SLO: p95 2\d\d ms \(95% interval 1\d\d ms–2\d\d ms\) against 200 ms at 20 rps after 10\.0 s, run on past its plan; a longer phase/,
+    );
+    expect(selection.recommended).toBe('dear');
+    expect(selection.confidenceNote).toMatch(/^coarse might meet the SLO too and cost less than dear/);
+  });
+
   it('gives a candidate that could not be measured reliably its reason, and recommends nothing it might undercut', () => {
     const starved = { ...phase(20, 400), validity: { valid: false, reason: 'the load generator sent 30.0 ms late' } };
     const selection = ranged([measured('coarse', 'instances', [starved]), measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
