@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    // One temporary folder for the whole run, removed at its end (see the file).
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // Files run one at a time: the load-generator tests time real requests on 127.0.0.1, and a
     // second worker synthesizing stacks on the other core would make their sends late.

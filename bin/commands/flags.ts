@@ -47,17 +47,29 @@ export const statusLine = {
   },
 };
 
-/** Turns Ctrl-C into an abort signal while `run` runs, so the work stops cleanly instead of dying. */
-export async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>, onInterrupt?: () => void): Promise<T> {
+/** The signals that stop a command cleanly: Ctrl-C, a `kill`, a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Turns Ctrl-C, SIGTERM and SIGHUP into an abort signal while `run` runs, so the work stops
+ * cleanly (what was measured is recorded, what was deployed torn down) instead of dying. A second
+ * signal exits at once, with the shell's code for it; local model servers die with the process
+ * whatever happens (see startModelServer).
+ */
+export async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>, onInterrupt?: (signal: NodeJS.Signals) => void): Promise<T> {
   const abort = new AbortController();
-  const onSignal = () => {
-    onInterrupt?.();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) {
+      console.error(`\n${signal} again: exiting now`);
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    }
+    onInterrupt?.(signal);
     abort.abort();
   };
-  process.once('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
   try {
     return await run(abort.signal);
   } finally {
-    process.off('SIGINT', onSignal);
+    for (const signal of STOP_SIGNALS) process.off(signal, onSignal);
   }
 }

@@ -176,12 +176,12 @@ export function statusCommand(cloud: CloudDependencies = defaultCloud): Command 
             `sweep ${sweepId} (model ${sweep.model}): ${sweep.status}${execution?.status ? ` (execution ${execution.status})` : ''}, ${records.length} of ${status.candidates} candidates recorded`,
           );
           for (const r of records) console.log(`  ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}`);
-          if (sweep.status !== 'running')
-            console.log(
-              status.recommended ? `recommendation: ${status.recommended}` : sweep.reason ? `reason: ${sweep.reason}` : 'recommendation: none',
-            );
+          if (sweep.status !== 'running') {
+            console.log(`recommendation: ${status.recommended ?? 'none'}`);
+            if (sweep.reason) console.log(`reason: ${sweep.reason}`);
+          }
         }
-        process.exitCode = sweep.status === 'failed' ? EXIT.failed : EXIT.ok;
+        process.exitCode = sweep.status === 'failed' || sweep.status === 'abandoned' ? EXIT.failed : EXIT.ok;
       });
     });
 }

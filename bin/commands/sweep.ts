@@ -92,7 +92,10 @@ export function sweepCommand(): Command {
               (flags.json ? console.error : console.log)(`report: ${outcome.summary.report.html} (with results.json and results.csv)`);
               process.exitCode = signal.aborted ? EXIT.interrupted : outcome.status === 'succeeded' ? EXIT.ok : EXIT.failed;
             },
-            () => console.error('\ninterrupted: stopping the current phase and tearing down'),
+            (signal) =>
+              console.error(
+                `\n${signal === 'SIGINT' ? 'interrupted' : `${signal} received`}: stopping the current phase, recording and tearing down (again to exit at once)`,
+              ),
           ).catch((error) => {
             // Raised before anything was created: no credentials, no region, no price.
             if (error instanceof SetupError) throw new CliError(`cannot start the sweep, nothing was created: ${error.message}`);

@@ -7,6 +7,9 @@
  * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS, MAX_BODY_BYTES, MODEL_SERVER_MAX_BATCH and
  * MODEL_SERVER_BATCH_DELAY_MS. Once the model is
  * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
+ * With --exit-with-stdin it exits as soon as its stdin closes: started by a sweep with a pipe
+ * there, it dies with the sweep however the sweep ends (a SIGKILL or an out-of-memory crash
+ * leaves no handler to stop it, but the kernel closes the pipe).
  */
 import { parseArgs } from 'node:util';
 
@@ -16,7 +19,7 @@ import { ModelsweepError } from '../../lib/errors';
 import { configFromEnv } from '../../lib/model-server/config';
 import { startModelHttpServer } from '../../lib/model-server/http-server';
 
-const USAGE = `usage: serve --model <file.onnx> [--threads N] [--max-batch N] [--batch-delay-ms MS] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B]`;
+const USAGE = `usage: serve --model <file.onnx> [--threads N] [--max-batch N] [--batch-delay-ms MS] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B] [--exit-with-stdin]`;
 
 export async function main(argv: string[]): Promise<number> {
   let options;
@@ -32,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
         'max-body-bytes': { type: 'string' },
         'max-batch': { type: 'string' },
         'batch-delay-ms': { type: 'string' },
+        'exit-with-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -49,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values['max-batch'] !== undefined ? { MODEL_SERVER_MAX_BATCH: values['max-batch'] } : {}),
       ...(values['batch-delay-ms'] !== undefined ? { MODEL_SERVER_BATCH_DELAY_MS: values['batch-delay-ms'] } : {}),
     });
+    if (values['exit-with-stdin']) exitWhenStdinCloses();
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ModelsweepError('invalid-input', `--port must be 0-65535, got ${values.port}`);
     options = { ...config, batching: { maxBatchSize: config.maxBatchSize, maxDelayMs: config.batchDelayMs }, host: values.host, port };
@@ -77,6 +82,15 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`serve: could not start: ${(error as Error).message}`);
     return 1;
   }
+}
+
+/** The parent holds our stdin's other end: when it is gone, so are we (even while the model loads). */
+function exitWhenStdinCloses(): void {
+  const leave = () => process.exit(0);
+  process.stdin.on('end', leave);
+  process.stdin.on('close', leave);
+  process.stdin.on('error', leave);
+  process.stdin.resume();
 }
 
 if (require.main === module) {

@@ -8,6 +8,7 @@ import { ModelsweepError } from '../errors';
 import type { Selection } from '../select/select';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { CandidateRecord, ResultsStore } from '../store/results-store';
+import { HEARTBEAT_MS, thisProcess } from '../store/sweep-liveness';
 import { type Deployment, SetupError } from '../targets/adapter';
 import { type AdapterSet, defaultAdapters } from '../targets/registry';
 import { type BlobStore, folderBlobStore } from '../workflow/blob-store';
@@ -46,7 +47,7 @@ export interface SweepOutcome {
   readonly sweepId: string;
   readonly records: CandidateRecord[];
   readonly selection: Selection;
-  readonly status: 'succeeded' | 'failed';
+  readonly status: SweepSummary['status'];
   /** What the workflow's last steps said: the recommendation, whether it changed, the report's files. */
   readonly summary: SweepSummary;
 }
@@ -81,13 +82,22 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     sleep: options.sleep,
     maxRatePerGenerator: options.maxRatePerGenerator,
     live: options.live,
+    owner: thisProcess(),
   };
-  const execution = await runLocalExecution(
-    options.definition ?? prebuiltSweepDefinition(),
-    { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 },
-    env,
-    options,
-  );
+  // While this process lives, the sweep's record says so; killed, it goes silent and reads `abandoned`.
+  const heartbeat = setInterval(() => void options.store.heartbeat(sweepId, now().toISOString()).catch(() => {}), HEARTBEAT_MS);
+  heartbeat.unref();
+  let execution;
+  try {
+    execution = await runLocalExecution(
+      options.definition ?? prebuiltSweepDefinition(),
+      { specKey, sweepId, maxConcurrency: options.maxConcurrency ?? 1 },
+      env,
+      options,
+    );
+  } finally {
+    clearInterval(heartbeat);
+  }
   if (!execution.summary) {
     // It ended before any candidate was touched: access, credentials or the spec itself.
     if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);

@@ -122,6 +122,7 @@ export function htmlReport(results: SweepResults): string {
     : results.measurementNote
       ? `<p class="winner none">No recommendation: this machine was too busy to measure reliably.</p><p>${escapeHtml(results.measurementNote)}</p>`
       : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
+  const incomplete = results.incompleteNote ? `<p class="meta">${escapeHtml(results.incompleteNote)}</p>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -142,7 +143,7 @@ export function htmlReport(results: SweepResults): string {
 <h1>${escapeHtml(results.name)}</h1>
 <p class="meta">Sweep ${escapeHtml(results.sweepId)} of model ${escapeHtml(results.model)}, ${escapeHtml(results.status)}; ${escapeHtml(results.createdAt)} – ${escapeHtml(results.finishedAt)}.
 SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps average, ${results.traffic.peakRps} rps peak.</p>
-<section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}</section>
+<section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}</section>
 
 <h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>
 <p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>

@@ -40,5 +40,6 @@ export function resultsText(results: SweepResults): string {
       : `recommendation: ${results.measurementNote ?? 'none of the candidates meets the SLO'}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
+  if (results.incompleteNote) out.push(`note: ${results.incompleteNote}`);
   return out.join('\n');
 }

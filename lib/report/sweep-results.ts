@@ -73,6 +73,8 @@ export interface SweepResults {
   readonly confidenceNote?: string;
   /** Why there is no recommendation although something was measured: the machine was too busy to measure a candidate that might be cheaper. */
   readonly measurementNote?: string;
+  /** Set when the sweep was interrupted: the candidates the recommendation never saw. */
+  readonly incompleteNote?: string;
   readonly frontier: readonly string[];
   readonly candidates: readonly CandidateResult[];
   readonly spec: unknown;
@@ -137,6 +139,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
     ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
     ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),
+    ...(input.selection.incompleteNote ? { incompleteNote: input.selection.incompleteNote } : {}),
     frontier: input.selection.frontier,
     candidates: input.selection.candidates.map((verdict) => {
       const record = byId.get(verdict.id);

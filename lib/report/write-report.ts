@@ -11,6 +11,11 @@ export async function loadSweepResults(store: ResultsStore, sweepId: string): Pr
   const sweep = await store.getSweep(sweepId);
   if (!sweep) return undefined;
   const [records, selection] = await Promise.all([store.listCandidateResults(sweepId), store.getSelection(sweepId)]);
+  if (!selection && sweep.status === 'abandoned')
+    throw new ModelsweepError(
+      'not-found',
+      `sweep ${sweepId} was abandoned (${sweep.reason}); \`modelsweep status ${sweepId}\` lists what it measured`,
+    );
   if (!selection) throw new ModelsweepError('not-found', `sweep ${sweepId} has no selection yet (status: ${sweep.status})`);
   return sweepResults({ sweep, records, selection: selection.selection });
 }

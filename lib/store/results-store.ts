@@ -6,9 +6,16 @@ import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
 import type { DeploymentHandle } from '../targets/adapter';
+import { asSeenNow, type SweepOwner } from './sweep-liveness';
 import { HISTORY_INDEX, keys } from './table';
 
-export type SweepStatus = 'running' | 'succeeded' | 'failed';
+/**
+ * `interrupted`: stopped on purpose (Ctrl-C, SIGTERM, SIGHUP) after recording and tearing down
+ * what it deployed; `abandoned`: its process died without a word (see `asSeenNow`), never stored.
+ */
+export type SweepStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'abandoned';
+
+export type { SweepOwner } from './sweep-liveness';
 
 export interface SweepRecord {
   readonly sweepId: string;
@@ -30,6 +37,10 @@ export interface SweepRecord {
   readonly reserved?: Record<string, number>;
   /** How many reservations `reserved` holds: the version a reservation is conditional on. */
   readonly reservations?: number;
+  /** The process running it, for a sweep run on one machine; with `heartbeatAt`, how a dead one is told. */
+  readonly owner?: SweepOwner;
+  /** When its process last said it was there (every `HEARTBEAT_MS`). */
+  readonly heartbeatAt?: string;
 }
 
 /** A staged payload: its body is in the blob store under `key`. */
@@ -107,7 +118,7 @@ export class ResultsStore {
    * Moves a running sweep to its final status and returns the record as it now is; marking twice
    * is harmless, reopening is refused.
    */
-  async markSweepFinished(sweepId: string, status: Exclude<SweepStatus, 'running'>, at: string, reason?: string): Promise<SweepRecord> {
+  async markSweepFinished(sweepId: string, status: Exclude<SweepStatus, 'running' | 'abandoned'>, at: string, reason?: string): Promise<SweepRecord> {
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
@@ -202,9 +213,28 @@ export class ResultsStore {
     return this.putOnce({ ...keys.selection(record.sweepId), type: 'selection', ...record });
   }
 
+  /** Its process is still there: a running sweep's heartbeat (nothing happens once it has finished). */
+  async heartbeat(sweepId: string, at: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.sweep(sweepId),
+          UpdateExpression: 'SET heartbeatAt = :at',
+          ConditionExpression: 'attribute_exists(PK) AND #status = :running',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':at': at, ':running': 'running' },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** A sweep as it is now (a running one whose process is gone reads `abandoned`, see `asSeenNow`). */
   async getSweep(sweepId: string): Promise<SweepRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: keys.sweep(sweepId) }));
-    return Item ? strip<SweepRecord>(Item) : undefined;
+    return Item ? asSeenNow(strip<SweepRecord>(Item)) : undefined;
   }
 
   async getSelection(sweepId: string): Promise<SelectionRecord | undefined> {
@@ -234,7 +264,7 @@ export class ResultsStore {
       ),
     );
     return items
-      .map((i) => strip<SweepRecord>(i))
+      .map((i) => asSeenNow(strip<SweepRecord>(i)))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit);
   }
@@ -251,7 +281,7 @@ export class ResultsStore {
         Limit: limit,
       }),
     );
-    return Items.map((i) => strip<SweepRecord>(i));
+    return Items.map((i) => asSeenNow(strip<SweepRecord>(i)));
   }
 
   private async putOnce(item: Record<string, unknown>): Promise<WriteOutcome> {

@@ -146,6 +146,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     '127.0.0.1',
     '--port',
     String(options.port ?? 0),
+    '--exit-with-stdin',
   ]);
   const placement = options.placement;
   if (placement?.pinned && pinnedServers++ === 0)
@@ -155,7 +156,8 @@ export async function startModelServer(options: ModelServerOptions): Promise<Run
     );
   const child = spawn(command, args, {
     env: { ...process.env, ...options.environment, POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Our end of its stdin closes when this process dies, however it dies, and the server leaves with it.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);
   let stopped = false;

@@ -1,7 +1,7 @@
 import type { PriceCatalog } from '../cost/catalog';
 import type { PhaseProgress } from '../load/phase';
 import type { Candidate } from '../spec/expand';
-import type { CandidateRecord, ResultsStore } from '../store/results-store';
+import type { CandidateRecord, ResultsStore, SweepOwner } from '../store/results-store';
 import type { Deployment } from '../targets/adapter';
 import type { AdapterSet } from '../targets/registry';
 import type { BlobStore } from './blob-store';
@@ -36,4 +36,6 @@ export interface WorkflowEnv {
   readonly unsupportedKinds?: ReadonlyMap<Candidate['kind'], string>;
   /** Deployments made by this process, by sweep and candidate. */
   readonly live?: Map<string, Deployment>;
+  /** The process running the sweep, recorded with it, where one process runs it all (locally). */
+  readonly owner?: SweepOwner;
 }

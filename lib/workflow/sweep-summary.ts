@@ -6,7 +6,8 @@ import type { ReportFiles } from '../report/write-report';
 export const sweepSummary = z.object({
   sweepId: z.string(),
   model: z.string(),
-  status: z.enum(['succeeded', 'failed']),
+  /** `interrupted`: stopped on purpose (Ctrl-C, SIGTERM, SIGHUP); what was measured is judged, what was not is named. */
+  status: z.enum(['succeeded', 'failed', 'interrupted']),
   recommended: z.string().optional(),
   /** The model's previous finished sweep and what it recommended. */
   previous: z.object({ sweepId: z.string(), recommended: z.string().optional() }).optional(),
@@ -15,7 +16,7 @@ export const sweepSummary = z.object({
   measured: z.number().int(),
   /** Candidates that could not be measured, and why. */
   notMeasured: z.array(z.object({ id: z.string(), status: z.string(), reason: z.string() })),
-  /** Why the sweep failed (every candidate failed). */
+  /** Why the sweep failed (every candidate failed), or what an interruption left unmeasured. */
   reason: z.string().optional(),
   /** Where the report files are (paths, or s3:// addresses). */
   report: z.object({ html: z.string(), json: z.string(), csv: z.string() }),

@@ -5,6 +5,9 @@ import type { CandidateRecord } from '../../store/results-store';
 import type { CandidateEvent } from '../events';
 import { candidateRecord, type StepContext } from './context';
 
+/** A candidate the sweep never reached because it was stopped first. */
+export const INTERRUPTED_BEFORE_IT_STARTED = 'interrupted before it started';
+
 export const budgetOutput = z.object({
   /** Whether the candidate may be deployed; when not, its record says why. */
   approved: z.boolean(),
@@ -23,7 +26,7 @@ export async function checkBudget(e: CandidateEvent, ctx: StepContext): Promise<
     await ctx.putRecord(candidateRecord(e, status, [], reason, now, { measurementCostUsd }));
     return { approved: false };
   };
-  if (env.signal?.aborted) return refuse('failed', 'interrupted before it started');
+  if (env.signal?.aborted) return refuse('failed', INTERRUPTED_BEFORE_IT_STARTED);
   // Without one, adapterOf fails the step and the failure path records the candidate unavailable.
   const adapter = ctx.adapterOf(e.candidate);
   const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices);

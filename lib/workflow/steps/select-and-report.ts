@@ -9,6 +9,7 @@ import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/res
 import type { AdapterSet } from '../../targets/registry';
 import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
+import { INTERRUPTED_BEFORE_IT_STARTED } from './budget';
 import type { StepContext, SweepRun } from './context';
 
 /** Everything the end of a sweep needs from the store, read once. */
@@ -34,9 +35,11 @@ export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<
   const end = await readSweepEnd(env.store, run.record, run.spec);
   await releaseSharedResources(env.adapters, run, end.records);
 
-  const selection = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, env.prices);
+  const outcome = sweepOutcome(end.records, env.signal?.aborted === true);
+  const judged = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, env.prices);
+  // Recommended from part of the spec: say which candidates it never saw.
+  const selection = outcome.status === 'interrupted' && !end.recorded && judged.recommended ? { ...judged, incompleteNote: outcome.reason } : judged;
   await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
-  const outcome = sweepOutcome(end.records);
   const sweep = await env.store.markSweepFinished(sweepId, outcome.status, now().toISOString(), outcome.reason);
 
   const keys = reportKeys(sweepId);
@@ -80,12 +83,22 @@ export async function releaseSharedResources(adapters: AdapterSet, run: SweepRun
   }
 }
 
-/** Whether the sweep succeeded (anything was measured), and what could not be measured. */
-function sweepOutcome(records: readonly CandidateRecord[]): Pick<SweepSummary, 'status' | 'measured' | 'notMeasured' | 'reason'> {
+/** Whether the sweep succeeded (anything was measured) or was interrupted, and what could not be measured. */
+function sweepOutcome(
+  records: readonly CandidateRecord[],
+  interrupted: boolean,
+): Pick<SweepSummary, 'status' | 'measured' | 'notMeasured' | 'reason'> {
   const measured = records.filter((r) => r.status === 'measured').length;
   const notMeasured = records
     .filter((r) => r.status !== 'measured')
     .map((r) => ({ id: r.candidate.id, status: r.status, reason: r.reason ?? r.status }));
+  if (interrupted) {
+    const never = notMeasured.filter((n) => n.reason === INTERRUPTED_BEFORE_IT_STARTED).map((n) => n.id);
+    const reason =
+      `interrupted after ${measured} of ${records.length} candidates were measured` +
+      (never.length > 0 ? `; never measured: ${never.join(', ')}: the recommendation is among the measured ones only` : '');
+    return { status: 'interrupted', measured, notMeasured, reason };
+  }
   if (measured > 0) return { status: 'succeeded', measured, notMeasured };
   const why = notMeasured.map((n) => `${n.id} ${n.status} (${n.reason})`).join('; ') || 'the spec has none';
   return { status: 'failed', measured, notMeasured, reason: `no candidate could be measured: ${why}` };

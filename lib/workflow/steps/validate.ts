@@ -73,6 +73,7 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
     expiresAt: expiresAt.toISOString(),
     payloads: staged.payloads,
     baseDir: staged.baseDir,
+    ...(env.owner ? { owner: env.owner, heartbeatAt: createdAt.toISOString() } : {}),
   });
   const items = candidates.map((candidate, index) => ({ sweepId, candidate, position: { index, total: candidates.length } }));
   return { sweepId, maxConcurrency: request.maxConcurrency ?? defaultMaxConcurrency, lanes: lanesOf(items) };
