@@ -161,7 +161,7 @@ export function statusCommand(cloud: CloudDependencies = defaultCloud): Command 
               ),
             );
           else if (sweeps.length === 0) console.log('no sweeps yet');
-          else for (const s of sweeps) console.log(`${s.sweepId}  ${s.status.padEnd(9)}  model ${s.model}  started ${s.createdAt}`);
+          else for (const s of sweeps) console.log(`${s.sweepId}  ${s.status.padEnd(11)}  model ${s.model}  started ${s.createdAt}`);
           return;
         }
         const sweep = await store.getSweep(sweepId);

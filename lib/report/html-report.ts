@@ -121,7 +121,9 @@ export function htmlReport(results: SweepResults): string {
     ? `<p class="winner">Recommended: <strong>${escapeHtml(best.id)}</strong></p><p>${escapeHtml(best.reason.replace(/^recommended: /, ''))}</p>`
     : results.measurementNote
       ? `<p class="winner none">No recommendation: this machine was too busy to measure reliably.</p><p>${escapeHtml(results.measurementNote)}</p>`
-      : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
+      : results.incompleteNote
+        ? `<p class="winner none">No recommendation: the sweep was interrupted.</p>`
+        : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
   const incomplete = results.incompleteNote ? `<p class="meta">${escapeHtml(results.incompleteNote)}</p>` : '';
   return `<!doctype html>
 <html lang="en">

@@ -37,9 +37,9 @@ export function resultsText(results: SweepResults): string {
   out.push(
     best
       ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}`
-      : `recommendation: ${results.measurementNote ?? 'none of the candidates meets the SLO'}`,
+      : `recommendation: ${results.measurementNote ?? (results.incompleteNote ? `none: ${results.incompleteNote}` : 'none of the candidates meets the SLO')}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
-  if (results.incompleteNote) out.push(`note: ${results.incompleteNote}`);
+  if (best && results.incompleteNote) out.push(`note: ${results.incompleteNote}`);
   return out.join('\n');
 }

@@ -82,7 +82,7 @@ export interface Selection {
    * measured one could not be measured reliably (the machine was too busy): what was seen.
    */
   readonly measurementNote?: string;
-  /** Set when the sweep was interrupted: which candidates the recommendation never saw. */
+  /** Set when the sweep was interrupted: what was measured, and which candidates the selection never saw. */
   readonly incompleteNote?: string;
   readonly candidates: CandidateVerdict[];
 }

@@ -43,7 +43,7 @@ export function asSeenNow<T extends Watched>(record: T, now: number = Date.now()
 }
 
 /** Whether a process with this pid exists (one this user may not signal exists too). */
-function processIsAlive(pid: number): boolean {
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

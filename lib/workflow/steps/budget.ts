@@ -7,6 +7,8 @@ import { candidateRecord, type StepContext } from './context';
 
 /** A candidate the sweep never reached because it was stopped first. */
 export const INTERRUPTED_BEFORE_IT_STARTED = 'interrupted before it started';
+/** A candidate whose measurement was stopped part-way (its phases so far are kept, not judged). */
+export const INTERRUPTED_WHILE_MEASURING = 'interrupted';
 
 export const budgetOutput = z.object({
   /** Whether the candidate may be deployed; when not, its record says why. */

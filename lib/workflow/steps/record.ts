@@ -4,6 +4,7 @@ import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord, ColdStart } from '../../store/results-store';
 import { realSleep } from '../../targets/cloud/retry';
 import { deployedEvent } from '../events';
+import { INTERRUPTED_WHILE_MEASURING } from './budget';
 import { probeColdStart } from './cold-start';
 import { candidateRecord, type StepContext, withInvoker } from './context';
 
@@ -36,7 +37,7 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
   const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
   const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
   const record = env.signal?.aborted
-    ? candidateRecord(e, 'failed', phases, 'interrupted', now, extra)
+    ? candidateRecord(e, 'failed', phases, INTERRUPTED_WHILE_MEASURING, now, extra)
     : candidateRecord(e, 'measured', phases, undefined, now, extra);
   await ctx.putRecord(record);
   return { status: record.status };

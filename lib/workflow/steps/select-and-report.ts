@@ -9,7 +9,7 @@ import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/res
 import type { AdapterSet } from '../../targets/registry';
 import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
-import { INTERRUPTED_BEFORE_IT_STARTED } from './budget';
+import { INTERRUPTED_BEFORE_IT_STARTED, INTERRUPTED_WHILE_MEASURING } from './budget';
 import type { StepContext, SweepRun } from './context';
 
 /** Everything the end of a sweep needs from the store, read once. */
@@ -37,8 +37,8 @@ export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<
 
   const outcome = sweepOutcome(end.records, env.signal?.aborted === true);
   const judged = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, env.prices);
-  // Recommended from part of the spec: say which candidates it never saw.
-  const selection = outcome.status === 'interrupted' && !end.recorded && judged.recommended ? { ...judged, incompleteNote: outcome.reason } : judged;
+  // Judged from part of the spec: say which candidates it never saw.
+  const selection = outcome.status === 'interrupted' && !end.recorded ? { ...judged, incompleteNote: outcome.reason } : judged;
   await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
   const sweep = await env.store.markSweepFinished(sweepId, outcome.status, now().toISOString(), outcome.reason);
 
@@ -93,10 +93,14 @@ function sweepOutcome(
     .filter((r) => r.status !== 'measured')
     .map((r) => ({ id: r.candidate.id, status: r.status, reason: r.reason ?? r.status }));
   if (interrupted) {
-    const never = notMeasured.filter((n) => n.reason === INTERRUPTED_BEFORE_IT_STARTED).map((n) => n.id);
+    const named = (reason: string) => notMeasured.filter((n) => n.reason === reason).map((n) => n.id);
+    const cut = named(INTERRUPTED_WHILE_MEASURING);
+    const never = named(INTERRUPTED_BEFORE_IT_STARTED);
     const reason =
       `interrupted after ${measured} of ${records.length} candidates were measured` +
-      (never.length > 0 ? `; never measured: ${never.join(', ')}: the recommendation is among the measured ones only` : '');
+      (cut.length > 0 ? `; stopped while measuring ${cut.join(', ')}` : '') +
+      (never.length > 0 ? `; never started: ${never.join(', ')}` : '') +
+      (measured > 0 && cut.length + never.length > 0 ? ': the recommendation is among the measured ones only' : '');
     return { status: 'interrupted', measured, notMeasured, reason };
   }
   if (measured > 0) return { status: 'succeeded', measured, notMeasured };
