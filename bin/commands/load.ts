@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
+import { errorKinds } from '../../lib/format/format';
 import { httpInvoker } from '../../lib/load/http-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
@@ -108,7 +109,13 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
       );
       progress.done();
       console.log(flags.json ? JSON.stringify(result, null, 2) : formatLoadTable(result));
+      const measured = result.phases.at(-1);
       if (signal.aborted) process.exitCode = EXIT.interrupted;
+      else if (measured && measured.successes === 0) {
+        // No latency was measured: percentiles of nothing would read as 0 ms.
+        console.error(`modelsweep: no request succeeded${measured.requests > 0 ? ` (${errorKinds(measured.errors)})` : ''}; nothing was measured`);
+        process.exitCode = EXIT.failed;
+      }
     });
   } finally {
     await invoker.close();

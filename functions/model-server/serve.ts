@@ -96,6 +96,7 @@ function exitWhenStdinCloses(): void {
 if (require.main === module) {
   // main() reports every error itself and resolves to the exit code.
   void main(process.argv.slice(2)).then((code) => {
-    if (code >= 0) process.exitCode = code;
+    // Exit outright: with --exit-with-stdin, stdin would otherwise keep a server that could not start alive.
+    if (code >= 0) process.exit(code);
   });
 }

@@ -16,12 +16,10 @@ export function formatLoadTable(result: LoadResult): string {
     p.achievedRps.toFixed(1),
     p.errorCount === 0 ? '0' : `${p.errorCount} (${(p.errorRate * 100).toFixed(1)}%)`,
     p.mode === 'open' ? String(p.lateSends) : '-',
-    ms(p.latencyMs.p50),
-    ms(p.latencyMs.p90),
-    ms(p.latencyMs.p95),
-    ms(p.latencyMs.p99),
-    ms(p.latencyMs.p999),
-    ms(p.latencyMs.max),
+    // With no success there is no latency: a dash, never 0.00.
+    ...[p.latencyMs.p50, p.latencyMs.p90, p.latencyMs.p95, p.latencyMs.p99, p.latencyMs.p999, p.latencyMs.max].map((v) =>
+      p.successes > 0 ? ms(v) : '-',
+    ),
   ]);
   const align = header.map((_, i): Align => (i < 3 ? 'left' : 'right'));
   const out = textTable([header, ...rows], { align, headerRule: true });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { formatMs, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -73,7 +73,7 @@ function phaseRows(results: SweepResults): string {
           `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(p.name)}</td><td class="num">${p.achievedRps.toFixed(1)}</td>` +
           `<td class="num">${(p.durationMs / 1000).toFixed(1)} s${p.extended ? ' (run on)' : ''}</td>` +
           `<td class="num">${p.sloLatencyMs.toFixed(1)}</td><td class="num">${low.toFixed(1)}–${high.toFixed(1)}: ${call}</td>` +
-          `<td class="num">${(p.errorRate * 100).toFixed(2)}%</td>` +
+          `<td class="num">${(p.errorRate * 100).toFixed(2)}%${p.errorRate > 0 ? ` (${escapeHtml(errorKinds(p.errors))})` : ''}</td>` +
           `<td class="num">${p.generator ? `${p.generator.latenessP99Ms.toFixed(1)} / ${p.generator.eventLoopDelayP99Ms.toFixed(1)}` : '–'}</td>` +
           `<td class="num">${others !== undefined ? `${others.toFixed(2)}${where}` : '–'}</td>` +
           `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : p.validity}</td></tr>`

@@ -1,4 +1,5 @@
 import { builtInPrices } from '../cost/catalog';
+import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
 import { robustPercentileInterval } from '../load/stop-rules';
@@ -23,6 +24,8 @@ export interface PhaseRow {
   readonly requests: number;
   readonly achievedRps: number;
   readonly errorRate: number;
+  /** Failed requests by kind (`http_500`, `timeout`, `in_flight_limit`: refused by the generator, …). */
+  readonly errors: Readonly<Record<string, number>>;
   readonly sloLatencyMs: number;
   /** The SLO percentile's 95% interval (see `robustPercentileInterval`): below the SLO it passed, above it failed, astride it too close to call. */
   readonly sloLatencyIntervalMs?: readonly [number, number];
@@ -98,6 +101,7 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
     requests: phase.requests,
     achievedRps: round(phase.achievedRps, 1),
     errorRate: round(phase.errorRate, 5),
+    errors: phase.errors,
     sloLatencyMs: round(histogram.count > 0 ? histogram.percentileMs(percentile) : 0),
     ...(interval ? { sloLatencyIntervalMs: [round(interval.lowerMs), round(interval.upperMs)] as const } : {}),
     durationMs: Math.round(phase.durationMs),
@@ -178,6 +182,7 @@ const CSV_COLUMNS = [
   'phase_requests',
   'phase_achieved_rps',
   'phase_error_rate',
+  'phase_errors',
   'phase_slo_latency_ms',
   'phase_p50_ms',
   'phase_p99_ms',
@@ -216,6 +221,7 @@ export function resultsCsv(results: SweepResults): string {
       p?.requests,
       p?.achievedRps,
       p?.errorRate,
+      p ? errorKinds(p.errors) : undefined,
       p?.sloLatencyMs,
       p?.p50Ms,
       p?.p99Ms,

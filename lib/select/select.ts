@@ -1,5 +1,5 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
-import { formatMs, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
 import { robustPercentileInterval } from '../load/stop-rules';
@@ -171,7 +171,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     }
     const why =
       deciding.errorRate > slo.maxErrorRate
-        ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps`
+        ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps: ${errorKinds(deciding.errors)}`
         : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
     // Its hourly price still places it on the report's cost/latency chart.
     return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };

@@ -69,8 +69,8 @@ describe('modelsweep load', () => {
     expect(stderr).toMatch(/measured: \d\.\ds \/ 1s\s+sent \d+/);
   });
 
-  it('reports errors by kind', async () => {
-    const { code, stdout } = await modelsweep([
+  it('reports errors by kind, and exits 1 with no percentiles when no request succeeded', async () => {
+    const { code, stdout, stderr } = await modelsweep([
       'load',
       '--url',
       'http://127.0.0.1:9/',
@@ -82,8 +82,11 @@ describe('modelsweep load', () => {
       '500ms',
       '--quiet',
     ]);
-    expect(code).toBe(0);
     expect(stdout).toMatch(/measured: errors connection_ECONNREFUSED=10/);
+    // Nothing succeeded: no latency to print, and not a success.
+    expect(stdout).toMatch(/^measured\s+20\/s constant\s+\S+\s+10\s+[\d.]+\s+10 \(100\.0%\)\s+\d+\s+-\s+-\s+-\s+-\s+-\s+-$/m);
+    expect(stderr).toMatch(/^modelsweep: no request succeeded \(connection_ECONNREFUSED=10\); nothing was measured$/m);
+    expect(code).toBe(1);
   });
 
   it.each([

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { errorKinds } from '../../format/format';
+import type { PhaseResult } from '../../load/phase';
 import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord, ColdStart } from '../../store/results-store';
 import { realSleep } from '../../targets/cloud/retry';
@@ -36,9 +38,24 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
   }
   const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
   const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
+  const failedAll = everyRequestFailed(phases);
   const record = env.signal?.aborted
     ? candidateRecord(e, 'failed', phases, INTERRUPTED_WHILE_MEASURING, now, extra)
-    : candidateRecord(e, 'measured', phases, undefined, now, extra);
+    : failedAll
+      ? candidateRecord(e, 'failed', phases, failedAll, now, extra)
+      : candidateRecord(e, 'measured', phases, undefined, now, extra);
   await ctx.putRecord(record);
   return { status: record.status };
+}
+
+/**
+ * Why a candidate none of whose requests succeeded is `failed`, not measured (a target that
+ * answers 500 to everything has no latency to judge), naming its errors; undefined otherwise.
+ */
+function everyRequestFailed(phases: readonly PhaseResult[]): string | undefined {
+  const requests = phases.reduce((n, p) => n + p.requests, 0);
+  if (requests === 0 || phases.some((p) => p.successes > 0)) return undefined;
+  const errors: Record<string, number> = {};
+  for (const phase of phases) for (const [kind, n] of Object.entries(phase.errors)) errors[kind] = (errors[kind] ?? 0) + n;
+  return `every one of its ${requests} requests failed: ${errorKinds(errors)}`;
 }

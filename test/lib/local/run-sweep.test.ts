@@ -10,7 +10,7 @@ import { ResultsStore } from '../../../lib/store/results-store';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { localTarget, runningLocalServers } from '../../../lib/targets/local-target';
 import { DEMO_MODEL_PATH } from '../../helpers/demo-model';
-import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';
+import { fixedDelayServer, startTestServer, type TestServer } from '../../helpers/test-servers';
 
 const TABLE = 'results';
 
@@ -96,6 +96,25 @@ describe('local sweep (the BenchmarkSweep state machine run by aws-local-stepfun
       status: 'failed',
       reason: 'no candidate could be measured: gone failed (cannot reach http://127.0.0.1:9/ (ECONNREFUSED))',
     });
+  });
+
+  it('fails a candidate none of whose requests succeeded, naming its errors, instead of measuring it', async () => {
+    const refusing = await startTestServer((_req, res) => {
+      res.statusCode = 500;
+      res.end('no');
+    });
+    try {
+      const loaded = parseSpec(stringify(spec([{ kind: 'http', name: 'refusing', url: refusing.url, costPerHour: 1 }])), 'spec.yaml', '/');
+      const outcome = await runSweep(loaded, { store, prices, adapters });
+      expect(outcome.status).toBe('failed');
+      const [record] = outcome.records;
+      expect(record!.status).toBe('failed');
+      expect(record!.reason).toMatch(/^every one of its \d+ requests failed: http_500=\d+$/);
+      expect(record!.phases.length).toBeGreaterThan(0);
+      expect(outcome.selection.candidates[0]!.reason).toMatch(/^failed: every one of its \d+ requests failed: http_500=/);
+    } finally {
+      await refusing.close();
+    }
   });
 
   it('tears down the candidate in flight when interrupted', async () => {

@@ -65,7 +65,7 @@ describe('selection', () => {
     );
     const reason = (id: string) => selection.candidates.find((c) => c.id === id)!.reason;
     expect(reason('slow')).toMatch(/^fails the SLO \(p95 3\d\d ms > 200 ms at 40 rps\)$/);
-    expect(reason('flaky')).toMatch(/^fails the SLO \(error rate 4\.\d% > 1\.0% at 40 rps\)$/);
+    expect(reason('flaky')).toMatch(/^fails the SLO \(error rate 4\.\d% > 1\.0% at 40 rps: http_500=\d+\)$/);
     expect(selection.recommended).toBe('small');
   });
 
