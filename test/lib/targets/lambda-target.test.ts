@@ -325,8 +325,9 @@ describe('Lambda adapter', () => {
         lambda
           .on(InvokeCommand)
           .resolves({ StatusCode: 200, FunctionError: 'Unhandled', Payload: functionErrorPayload('{"errorType":"Error","errorMessage":"boom"}') }),
-      'measured',
-      undefined,
+      // every request failed: nothing to judge, so failed, with its error kinds (its phases kept)
+      'failed',
+      /^every one of its \d+ requests failed: target_Error=\d+$/,
     ],
   ];
   /** The first update is reported Failed once it has been applied; later ones succeed. */

@@ -198,8 +198,9 @@ describe('SageMaker real-time adapter', () => {
     [
       'InvokeEndpoint',
       () => runtime.on(InvokeEndpointCommand).rejects(new ModelError({ message: 'model crashed', $metadata: {} })),
-      'measured',
-      undefined,
+      // every request failed: nothing to judge, so failed, with its error kinds (its phases kept)
+      'failed',
+      /^every one of its \d+ requests failed: target_ModelError=\d+$/,
     ],
     ['GetMetricData', () => cloudwatch.on(GetMetricDataCommand).rejects(awsError('AccessDenied', 'no')), 'measured', undefined],
   ];
