@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 import { z } from 'zod';
 
 import { DURATION_PATTERN, parseDurationMs } from '../../lib/spec/duration';
@@ -61,7 +63,7 @@ export async function interruptible<T>(run: (signal: AbortSignal) => Promise<T>,
   const onSignal = (signal: NodeJS.Signals) => {
     if (abort.signal.aborted) {
       console.error(`\n${signal} again: exiting now`);
-      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+      process.exit(128 + constants.signals[signal]);
     }
     onInterrupt?.(signal);
     abort.abort();

@@ -85,7 +85,7 @@ export class GeneratorWatch {
     const targetsMs = endTargets !== undefined && this.startTargets !== undefined ? endTargets - this.startTargets : undefined;
     // On a pinned target's cores the generator never runs; on all of them it does.
     const othersMs = targetsMs !== undefined ? busy - targetsMs - (this.targetCores ? 0 : generatorMs) : undefined;
-    const others = this.targetPids.length > 0 && othersMs !== undefined ? Math.max(0, othersMs / wallMs) : undefined;
+    const others = othersMs !== undefined ? Math.max(0, othersMs / wallMs) : undefined;
     return {
       latenessP99Ms: round(this.lateness.count > 0 ? this.lateness.percentileMs(99) : 0),
       eventLoopDelayP99Ms: round(this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - 10) : 0),

@@ -283,9 +283,11 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
         errors: recorder.errorCount,
         p99Ms: recorder.histogram.count > 0 ? recorder.histogram.percentileMs(99) : 0,
       });
-      if (slo && stopReason === undefined)
-        stopReason = shouldStop(recorder.histogram, recorder.errorCount, slo, options.stopRules, recorder.windowPercentiles(slo.percentile, now));
-      if (extending) extending = tooCloseToCall(recorder.histogram, slo!, recorder.windowPercentiles(slo!.percentile, now));
+      if (slo && (stopReason === undefined || extending)) {
+        const windows = recorder.windowPercentiles(slo.percentile, now);
+        stopReason ??= shouldStop(recorder.histogram, recorder.errorCount, slo, options.stopRules, windows);
+        if (extending) extending = tooCloseToCall(recorder.histogram, slo, windows);
+      }
     }
     if (stopReason !== undefined || options.signal?.aborted === true || now >= hardEnd) return true;
     if (now < plannedEnd) return false;

@@ -121,14 +121,22 @@ export function shouldStop(
   if (wilsonLowerBound(failures, completed, confidence) > slo.maxErrorRate) return 'violates-errors';
   if (histogram.count === 0 || windowPercentilesMs.length < (options.minWindows ?? 5)) return undefined;
   const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
-  if (interval.lowerMs > slo.latencyMs) return 'violates-latency';
+  if (sloCall([interval.lowerMs, interval.upperMs], slo.latencyMs) === 'over') return 'violates-latency';
   if (interval.upperMs - interval.lowerMs <= (options.tolerance ?? 0.05) * interval.estimateMs) return 'percentile-known';
   return undefined;
+}
+
+/** Where a percentile's interval stands against the SLO's latency: wholly within it, wholly over it, or astride it. */
+export type SloCall = 'within' | 'over' | 'too close to call';
+
+/** The one rule for reading an interval against the SLO: a pass needs its upper bound within, a fail its lower bound over. */
+export function sloCall([lowerMs, upperMs]: readonly [number, number], sloMs: number): SloCall {
+  return upperMs <= sloMs ? 'within' : lowerMs > sloMs ? 'over' : 'too close to call';
 }
 
 /** Whether the SLO percentile's interval has the SLO inside it: neither a pass nor a fail can be told yet. */
 export function tooCloseToCall(histogram: LatencyHistogram, slo: PhaseSlo, windowPercentilesMs: readonly number[], confidence = 0.95): boolean {
   if (histogram.count === 0) return false;
   const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
-  return interval.lowerMs <= slo.latencyMs && interval.upperMs > slo.latencyMs;
+  return sloCall([interval.lowerMs, interval.upperMs], slo.latencyMs) === 'too close to call';
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
+import { sloCall } from '../load/stop-rules';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -66,7 +67,7 @@ function phaseRows(results: SweepResults): string {
     .flatMap((c) =>
       c.phases.map((p) => {
         const [low, high] = p.sloLatencyIntervalMs ?? [p.sloLatencyMs, p.sloLatencyMs];
-        const call = high <= slo ? 'within' : low > slo ? 'over' : 'too close to call';
+        const call = sloCall([low, high], slo);
         const others = p.generator?.otherProcessesCores;
         const where = p.generator?.targetCores ? ` on core ${p.generator.targetCores.join(',')}` : '';
         return (

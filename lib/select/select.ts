@@ -2,7 +2,7 @@ import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { robustPercentileInterval } from '../load/stop-rules';
+import { robustPercentileInterval, sloCall } from '../load/stop-rules';
 
 export interface SelectionSlo {
   readonly percentile: number;
@@ -154,7 +154,11 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     const latency = sloLatencyOf(deciding, slo.percentile);
     const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
     const priced = costPerHourUsd !== undefined ? { costPerHourUsd } : {};
-    if (deciding.errorRate <= slo.maxErrorRate && latency.sloLatencyIntervalMs && latency.sloLatencyIntervalMs[0] <= slo.latencyMs) {
+    if (
+      deciding.errorRate <= slo.maxErrorRate &&
+      latency.sloLatencyIntervalMs &&
+      sloCall(latency.sloLatencyIntervalMs, slo.latencyMs) === 'too close to call'
+    ) {
       const [low, high] = latency.sloLatencyIntervalMs;
       const ran = `${(deciding.durationMs / 1000).toFixed(1)} s${deciding.extended ? ', run on past its plan' : ''}`;
       return {
@@ -225,7 +229,7 @@ function capacityRange(
   slo: SelectionSlo,
 ): [number, number] {
   const certainPass = new Set(
-    phases.filter((p) => verdicts.get(p) === 'pass' && sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs![1] <= slo.latencyMs),
+    phases.filter((p) => verdicts.get(p) === 'pass' && sloCall(sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs!, slo.latencyMs) === 'within'),
   );
   // Every probe at a rate must be a certain pass for that rate to be certain.
   const uncertainRates = new Set(phases.filter((p) => !certainPass.has(p)).map(plannedRate));

@@ -31,14 +31,11 @@ export const thisProcess = (): SweepOwner => ({ pid: process.pid, host: hostname
 export function asSeenNow<T extends Watched>(record: T, now: number = Date.now(), isAlive: (pid: number) => boolean = processIsAlive): T {
   if (record.status !== 'running' || !record.owner) return record;
   const { pid, host } = record.owner;
-  const here = host === hostname();
+  // On this machine its pid tells at once; anywhere, a silence does (a pid reused here, or another host).
+  const gone = host === hostname() && !isAlive(pid);
   const silentMs = now - Date.parse(record.heartbeatAt ?? record.updatedAt);
-  if (here && isAlive(pid) && silentMs <= SILENT_MS) return record;
-  if (!here && silentMs <= SILENT_MS) return record;
-  const why =
-    here && !isAlive(pid)
-      ? `its process (pid ${pid}) is gone`
-      : `its process (pid ${pid} on ${host}) has been silent for ${Math.round(silentMs / 1000)} s`;
+  if (!gone && silentMs <= SILENT_MS) return record;
+  const why = gone ? `its process (pid ${pid}) is gone` : `its process (pid ${pid} on ${host}) has been silent for ${Math.round(silentMs / 1000)} s`;
   return { ...record, status: 'abandoned', reason: `${why}: it was killed or crashed before it finished; what it measured is kept` };
 }
 

@@ -1,17 +1,16 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 
+import { processIsAlive } from '../../lib/store/sweep-liveness';
 import { descendantPids } from '../../lib/targets/core-placement';
+import { CLI, ROOT, runCli, writeSpecFile } from '../helpers/cli';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'bin', 'modelsweep.cjs');
 const dir = mkdtempSync(join(tmpdir(), 'killed-sweep-'));
 const started: ChildProcess[] = [];
 afterEach(() => {
@@ -19,31 +18,16 @@ afterEach(() => {
 });
 
 /** Two local candidates with phases long enough to be killed in the middle of the first. */
-function longSpec(): string {
-  const file = join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(
-    file,
-    stringify({
-      name: 'killed',
-      model: { name: 'killed-demo', path: DEMO_MODEL_PATH },
-      payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
-      candidates: [{ kind: 'local', threads: 1, maxBatchSize: [1, 4], costPerHour: 0.1 }],
-      load: { phases: [{ mode: 'open', rate: 50, duration: '30s' }] },
-      slo: { percentile: 95, latencyMs: 50 },
-      traffic: { averageRps: 20, peakRps: 40 },
-    }),
-  );
-  return file;
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const longSpec = (): string =>
+  writeSpecFile(dir, {
+    name: 'killed',
+    model: { name: 'killed-demo', path: DEMO_MODEL_PATH },
+    payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
+    candidates: [{ kind: 'local', threads: 1, maxBatchSize: [1, 4], costPerHour: 0.1 }],
+    load: { phases: [{ mode: 'open', rate: 50, duration: '30s' }] },
+    slo: { percentile: 95, latencyMs: 50 },
+    traffic: { averageRps: 20, peakRps: 40 },
+  });
 
 /** Polls `condition` every 100 ms, up to `limitMs`; whether it came true. */
 async function eventually(condition: () => boolean, limitMs: number): Promise<boolean> {
@@ -79,7 +63,7 @@ async function sweepUntilMeasuring(storeDir: string): Promise<{ cli: ChildProces
   return { cli, servers, stderr: () => stderr };
 }
 
-const modelsweep = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+const modelsweep = (args: string[]) => runCli(args, dir);
 
 describe.runIf(process.platform === 'linux')('a sweep killed in the middle', () => {
   it('SIGKILL: its model server goes with it, and the sweep reads abandoned with what it recorded', async () => {
@@ -88,7 +72,7 @@ describe.runIf(process.platform === 'linux')('a sweep killed in the middle', () 
     cli.kill('SIGKILL');
     await once(cli, 'exit');
     // Nothing could run a handler: the server leaves because the pipe to its stdin closed.
-    expect(await eventually(() => servers.every((pid) => !isAlive(pid)), 10_000)).toBe(true);
+    expect(await eventually(() => servers.every((pid) => !processIsAlive(pid)), 10_000)).toBe(true);
 
     const list = modelsweep(['status', '--store-dir', storeDir]);
     expect(list.stderr).not.toMatch(/\n\s+at /);
@@ -110,7 +94,7 @@ describe.runIf(process.platform === 'linux')('a sweep killed in the middle', () 
     const [code] = (await once(cli, 'exit')) as [number];
     expect(code).toBe(130);
     expect(stderr()).toMatch(/SIGTERM received: stopping the current phase, recording and tearing down/);
-    expect(servers.every((pid) => !isAlive(pid))).toBe(true);
+    expect(servers.every((pid) => !processIsAlive(pid))).toBe(true);
 
     const list = modelsweep(['status', '--store-dir', storeDir]);
     const sweepId = /^(killed-\S+)\s+interrupted/m.exec(list.stdout)?.[1];

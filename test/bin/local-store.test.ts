@@ -1,35 +1,28 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 
+import { ROOT, runCli, writeSpecFile } from '../helpers/cli';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
-const ROOT = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'local-store-'));
-const modelsweep = (args: string[]) =>
-  spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000 });
+const modelsweep = (args: string[]) => runCli(args, dir);
 const noStackTrace = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
 
 /** A store with one finished sweep in it, copied fresh for each test. */
 const SEED = join(dir, 'seed');
 beforeAll(() => {
-  const spec = join(dir, 'spec.yaml');
-  writeFileSync(
-    spec,
-    stringify({
-      name: 'store',
-      model: { name: 'store-demo', path: DEMO_MODEL_PATH },
-      payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
-      candidates: [{ kind: 'http', name: 'nowhere', url: 'http://127.0.0.1:9/', costPerHour: 0.1 }],
-      load: { phases: [{ mode: 'open', rate: 10, duration: '200ms' }] },
-      slo: { percentile: 95, latencyMs: 50 },
-      traffic: { averageRps: 5, peakRps: 10 },
-    }),
-  );
+  const spec = writeSpecFile(dir, {
+    name: 'store',
+    model: { name: 'store-demo', path: DEMO_MODEL_PATH },
+    payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
+    candidates: [{ kind: 'http', name: 'nowhere', url: 'http://127.0.0.1:9/', costPerHour: 0.1 }],
+    load: { phases: [{ mode: 'open', rate: 10, duration: '200ms' }] },
+    slo: { percentile: 95, latencyMs: 50 },
+    traffic: { averageRps: 5, peakRps: 10 },
+  });
   const seeded = modelsweep(['sweep', spec, '--local', '--store-dir', SEED]);
   expect(seeded.stdout).toMatch(/^sweep store-\S+ \(model store-demo\): failed$/m);
 });

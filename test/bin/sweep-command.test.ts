@@ -1,34 +1,25 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 
+import { ROOT, runCli, writeSpecFile } from '../helpers/cli';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
-const ROOT = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'sweep-cli-'));
-const modelsweep = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-  spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: dir, timeout: 60_000, env });
+const modelsweep = (args: string[], env: NodeJS.ProcessEnv = process.env) => runCli(args, dir, env);
 
-function specFile(candidates: unknown[]): string {
-  const file = join(dir, `spec-${Math.random().toString(36).slice(2)}.yaml`);
-  writeFileSync(
-    file,
-    stringify({
-      name: 'cli-test',
-      model: { name: 'demo', path: DEMO_MODEL_PATH },
-      payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
-      candidates,
-      load: { phases: [{ mode: 'open', rate: 100, duration: '1s' }] },
-      slo: { percentile: 95, latencyMs: 50 },
-      traffic: { averageRps: 50, peakRps: 250 },
-    }),
-  );
-  return file;
-}
+const specFile = (candidates: unknown[]): string =>
+  writeSpecFile(dir, {
+    name: 'cli-test',
+    model: { name: 'demo', path: DEMO_MODEL_PATH },
+    payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
+    candidates,
+    load: { phases: [{ mode: 'open', rate: 100, duration: '1s' }] },
+    slo: { percentile: 95, latencyMs: 50 },
+    traffic: { averageRps: 50, peakRps: 250 },
+  });
 
 describe('modelsweep sweep --local', () => {
   it('prints the results table and the recommendation, stores them under .modelsweep, exits 0', () => {
