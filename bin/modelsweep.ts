@@ -23,6 +23,7 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies; clou
   const program = new Command('modelsweep')
     .description('Deploy ML models with AWS CDK and let measurements pick the cheapest configuration that meets a latency SLO')
     .version(packageJson.version)
+    .option('--debug', 'on an error, print its stack trace and causes too (or set MODELSWEEP_DEBUG=1)')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)');
   const commands = [
@@ -51,6 +52,27 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies; clou
   return program;
 }
 
+/** Whether `--debug` (anywhere on the command line) or MODELSWEEP_DEBUG=1 asked for stack traces. */
+const debugWanted = (argv: readonly string[]) => argv.includes('--debug') || process.env.MODELSWEEP_DEBUG === '1';
+
+/**
+ * How any error reaches the user: one line, and for an error modelsweep did not expect, a hint
+ * to report it. The stack and the chain of causes only with `--debug`.
+ */
+export function reportError(error: unknown, debug: boolean): number {
+  if (error instanceof ModelsweepError) console.error(`modelsweep: ${error.message}`);
+  else {
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    console.error(`modelsweep: unexpected error: ${message.split('\n')[0]}`);
+    console.error('This is a bug in modelsweep. Please report it with the command you ran and what `--debug` prints.');
+  }
+  if (debug) {
+    for (let e: unknown = error; e !== undefined; e = e instanceof Error ? e.cause : undefined)
+      console.error(e instanceof Error ? e.stack : String(e));
+  } else if (!(error instanceof ModelsweepError)) console.error('(add --debug for the stack trace)');
+  return exitCodeOf(error);
+}
+
 /** Runs the CLI (or, in tests, a program built with replaced dependencies) and returns the exit code. */
 export async function main(argv: string[], program: Command = buildProgram()): Promise<number> {
   try {
@@ -61,18 +83,18 @@ export async function main(argv: string[], program: Command = buildProgram()): P
       // Help and version exit 0; commander has already printed its message for the rest.
       return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     }
-    if (error instanceof ModelsweepError) {
-      console.error(`modelsweep: ${error.message}`);
-      return exitCodeOf(error);
-    }
-    console.error(`modelsweep: ${(error as Error).stack ?? String(error)}`);
-    return EXIT.failed;
+    return reportError(error, debugWanted(argv));
   }
 }
 
 if (require.main === module) {
+  const argv = process.argv.slice(2);
+  // An error thrown outside a command's promise (a socket's late 'error', a timer) still ends in one line, never a stack trace.
+  const crash = (error: unknown) => process.exit(reportError(error, debugWanted(argv)));
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
   // main() reports every error itself and resolves to the exit code.
-  void main(process.argv.slice(2)).then((code) => {
+  void main(argv).then((code) => {
     process.exitCode = code;
   });
 }

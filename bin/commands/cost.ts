@@ -4,13 +4,22 @@ import { z } from 'zod';
 import { type PriceCatalog, pricesFromFile } from '../../lib/cost/catalog';
 import { type CostEstimate, instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost } from '../../lib/cost/estimate';
 import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
+import { LIMITS } from '../../lib/spec/limits';
 import { CliError, EXIT } from './cli-error';
 import { numberFlag, parseFlags } from './flags';
 
-const num = (flag: string, min = 0) => numberFlag(flag, { min });
-const int = (flag: string, min = 0) => numberFlag(flag, { integer: true, min });
+const num = (flag: string, max: number, min = 0) => numberFlag(flag, { min, max });
+const int = (flag: string, max: number, min = 0) => numberFlag(flag, { integer: true, min, max });
+/** Lambda's and SageMaker serverless's longest request. */
+const MAX_DURATION_MS = 15 * 60_000;
+/** Requests in a month at the busiest traffic a spec may describe. */
+const MAX_REQUESTS_PER_MONTH = LIMITS.trafficRps * 3600 * 24 * 31;
 
-const common = { region: z.string().min(1), prices: z.string().optional(), json: z.boolean().default(false) };
+const common = {
+  region: z.string().min(1).max(64, '--region is at most 64 characters'),
+  prices: z.string().optional(),
+  json: z.boolean().default(false),
+};
 
 function run<T extends z.ZodType>(schema: T, estimate: (flags: z.output<T>, prices: PriceCatalog) => CostEstimate) {
   return (raw: Record<string, unknown>) => {
@@ -54,12 +63,12 @@ export function costCommand(): Command {
       run(
         z.object({
           ...common,
-          memory: int('--memory', 128).refine((m) => m <= 10240, '--memory must be at most 10240 MB'),
-          durationMs: num('--duration-ms'),
-          requestsPerMonth: num('--requests-per-month'),
+          memory: int('--memory', 10240, 128),
+          durationMs: num('--duration-ms', MAX_DURATION_MS),
+          requestsPerMonth: num('--requests-per-month', MAX_REQUESTS_PER_MONTH),
           architecture: z.enum(['x86_64', 'arm64']),
-          ephemeralStorage: int('--ephemeral-storage', 512).refine((m) => m <= 10240, '--ephemeral-storage must be at most 10240 MB'),
-          provisionedConcurrency: int('--provisioned-concurrency'),
+          ephemeralStorage: int('--ephemeral-storage', 10240, 512),
+          provisionedConcurrency: int('--provisioned-concurrency', 10_000),
           freeTier: z.boolean().default(false),
         }),
         (f, prices) =>
@@ -103,14 +112,24 @@ export function costCommand(): Command {
             .object({
               ...common,
               instanceType: z.string().min(1),
-              instances: int('--instances', 1).optional(),
-              peakRps: num('--peak-rps').optional(),
-              rpsPerInstance: num('--rps-per-instance').optional(),
-              minInstances: int('--min-instances', 1),
+              instances: int('--instances', LIMITS.instances, 1).optional(),
+              peakRps: num('--peak-rps', LIMITS.trafficRps).optional(),
+              // Not below 0.001: a rate near 0 would size an endless number of instances.
+              rpsPerInstance: num('--rps-per-instance', LIMITS.rateRps, 0.001).optional(),
+              minInstances: int('--min-instances', LIMITS.instances, 1),
             })
             .refine((f) => f.instances !== undefined || (f.peakRps !== undefined && f.rpsPerInstance !== undefined), {
               message: 'give --instances, or --peak-rps with --rps-per-instance',
-            }),
+            })
+            .refine((f) => f.instances === undefined || (f.peakRps === undefined && f.rpsPerInstance === undefined), {
+              message: 'give either --instances or --peak-rps with --rps-per-instance, not both',
+            })
+            .refine(
+              (f) => f.instances !== undefined || f.peakRps === undefined || f.rpsPerInstance === undefined || f.peakRps / f.rpsPerInstance <= 1e6,
+              {
+                message: '--peak-rps / --rps-per-instance asks for more than 1,000,000 instances',
+              },
+            ),
           (f, prices) =>
             instanceMonthlyCost(
               kind,
@@ -144,11 +163,11 @@ export function costCommand(): Command {
       run(
         z.object({
           ...common,
-          memory: int('--memory', 1024),
-          durationMs: num('--duration-ms'),
-          requestsPerMonth: num('--requests-per-month'),
-          bytesPerRequest: num('--bytes-per-request'),
-          provisionedConcurrency: int('--provisioned-concurrency'),
+          memory: int('--memory', 6144, 1024),
+          durationMs: num('--duration-ms', MAX_DURATION_MS),
+          requestsPerMonth: num('--requests-per-month', MAX_REQUESTS_PER_MONTH),
+          bytesPerRequest: num('--bytes-per-request', 2 * LIMITS.payloadBytes),
+          provisionedConcurrency: int('--provisioned-concurrency', 200),
         }),
         (f, prices) =>
           serverlessMonthlyCost(

@@ -2,34 +2,38 @@ import { constants } from 'node:os';
 
 import { z } from 'zod';
 
+import { formatDurationMs } from '../../lib/format/format';
 import { DURATION_PATTERN, parseDurationMs } from '../../lib/spec/duration';
 import { CliError } from './cli-error';
 
 /**
- * A numeric flag, coerced from its text, whose error messages name it: `--rate must be above 0`,
- * `--memory must be a whole number of at least 128`.
+ * A numeric flag, coerced from its text and bounded (Infinity, 1e400 and a typo all fail), whose
+ * error names it and its range: `--rate must be a number above 0 and at most 100,000`.
  */
-export function numberFlag(flag: string, { integer = false, min = 0, exclusive = false } = {}) {
-  const kind = integer ? 'a whole number' : 'a number';
-  const bound = exclusive ? `above ${min}` : `at least ${min}`;
+export function numberFlag(
+  flag: string,
+  { integer = false, min = 0, exclusive = false, max }: { integer?: boolean; min?: number; exclusive?: boolean; max: number },
+) {
+  const range = `${integer ? 'a whole number' : 'a number'} ${exclusive ? `above ${min}` : `of at least ${min}`} and at most ${max.toLocaleString('en-US')}`;
   return z.coerce
-    .number({ error: `${flag} must be ${kind}` })
-    .refine(
-      (n) => (integer ? Number.isInteger(n) : Number.isFinite(n)) && (exclusive ? n > min : n >= min),
-      integer ? `${flag} must be a whole number ${exclusive ? bound : `of ${bound}`}` : `${flag} must be ${bound}`,
-    );
+    .number({ error: `${flag} must be ${range}` })
+    .refine((n) => (integer ? Number.isInteger(n) : Number.isFinite(n)) && (exclusive ? n > min : n >= min) && n <= max, `${flag} must be ${range}`);
 }
 
-/** A duration flag (`90s`, `2h`), in milliseconds, whose error names it. */
-export const durationFlag = (flag: string, examples: string) =>
-  z.string().regex(DURATION_PATTERN, `${flag} must be a duration such as ${examples}`).transform(parseDurationMs);
+/** A duration flag (`90s`, `2h`) of at most `maxMs`, in milliseconds, whose error names it. */
+export const durationFlag = (flag: string, examples: string, maxMs: number) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN, `${flag} must be a duration such as ${examples}`)
+    .transform(parseDurationMs)
+    .refine((ms) => ms <= maxMs, `${flag} must be at most ${formatDurationMs(maxMs)}`);
 
-/** `--poll-interval`: a duration of at least a second. */
+/** `--poll-interval`: a duration from 1s to 1h. */
 export const pollIntervalFlag = (examples: string) =>
-  durationFlag('--poll-interval', examples).refine((ms) => ms >= 1000, '--poll-interval must be at least 1s');
+  durationFlag('--poll-interval', examples, 3_600_000).refine((ms) => ms >= 1000, '--poll-interval must be at least 1s');
 
 /** `--concurrency`: candidates measured at once, 1 to 40 (Step Functions' Map limit we keep to). */
-export const concurrencyFlag = () => numberFlag('--concurrency', { integer: true, min: 1 }).refine((n) => n <= 40, '--concurrency is at most 40');
+export const concurrencyFlag = () => numberFlag('--concurrency', { integer: true, min: 1, max: 40 });
 
 /** A command's flags through their schema; every problem in one error, exit code 2. */
 export function parseFlags<T extends z.ZodType>(schema: T, raw: unknown): z.output<T> {

@@ -25,7 +25,7 @@ export interface JanitorDependencies {
 
 const flagsSchema = z.object({
   dryRun: z.boolean().default(false),
-  olderThan: durationFlag('--older-than', '2h or 90m').optional(),
+  olderThan: durationFlag('--older-than', '2h or 90m', 365 * 24 * 3_600_000).optional(),
   region: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, '--region must be an AWS region such as us-east-1')).default([]),
   azureWorkspace: z.array(z.string()).default([]),
   aws: z.boolean().default(true),

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
@@ -8,45 +6,57 @@ import { httpInvoker } from '../../lib/load/http-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
-import { parseDurationMs } from '../../lib/spec/duration';
+import { contentTypeProblem, headerProblem, isJsonContentType } from '../../lib/spec/http-fields';
+import { LIMITS } from '../../lib/spec/limits';
+import { formatBytes, readBoundedFile } from '../../lib/util/bounded-file';
 import { CliError, EXIT } from './cli-error';
-import { interruptible, numberFlag, parseFlags, statusLine } from './flags';
+import { durationFlag, interruptible, numberFlag, parseFlags, statusLine } from './flags';
 
-const positiveNumber = (flag: string) => numberFlag(flag, { exclusive: true });
-const positiveInteger = (flag: string) => numberFlag(flag, { integer: true, exclusive: true });
-const duration = (flag: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return parseDurationMs(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: `${flag}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  });
+const duration = (flag: string, maxMs: number) => durationFlag(flag, '30s or 2m', maxMs);
+const header = z.string().superRefine((text, ctx) => {
+  const colon = text.indexOf(':');
+  const problem = colon < 1 ? 'must look like "Name: value"' : headerProblem(text.slice(0, colon).trim(), text.slice(colon + 1).trim());
+  if (problem) ctx.addIssue({ code: 'custom', message: `--header ${JSON.stringify(text.slice(0, 60))}: ${problem}` });
+});
 
 const loadFlags = z
   .object({
-    url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), '--url must be an http:// or https:// URL'),
-    rate: positiveNumber('--rate').optional(),
-    concurrency: positiveInteger('--concurrency').optional(),
-    duration: duration('--duration').refine((ms) => ms > 0, '--duration must be above 0'),
-    warmup: duration('--warmup'),
+    url: z
+      .string()
+      .max(8192, '--url is at most 8192 characters')
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), '--url must be an http:// or https:// URL'),
+    rate: numberFlag('--rate', { exclusive: true, max: LIMITS.rateRps }).optional(),
+    concurrency: numberFlag('--concurrency', { integer: true, min: 1, max: LIMITS.concurrency }).optional(),
+    duration: duration('--duration', LIMITS.phaseMs).refine((ms) => ms > 0, '--duration must be above 0'),
+    warmup: duration('--warmup', LIMITS.phaseMs),
     arrivals: z.enum(['poisson', 'constant']),
     bodyFile: z.string().optional(),
-    body: z.string().optional(),
-    contentType: z.string().min(1),
+    body: z
+      .string()
+      .refine(
+        (b) => Buffer.byteLength(b) <= LIMITS.payloadBytes,
+        `--body is at most ${formatBytes(LIMITS.payloadBytes)}; larger bodies go in --body-file`,
+      )
+      .optional(),
+    contentType: z.string().superRefine((type, ctx) => {
+      const problem = contentTypeProblem(type);
+      if (problem) ctx.addIssue({ code: 'custom', message: `--content-type ${JSON.stringify(type.slice(0, 60))} ${problem}` });
+    }),
     method: z.enum(['GET', 'POST', 'PUT']),
-    header: z.array(z.string().regex(/^[^:]+:.*$/, '--header must look like "Name: value"')).default([]),
-    connections: positiveInteger('--connections').optional(),
-    timeout: duration('--timeout'),
-    seed: z.coerce.number().int('--seed must be a whole number'),
+    header: z.array(header).max(LIMITS.headers, `at most ${LIMITS.headers} --header flags`).default([]),
+    connections: numberFlag('--connections', { integer: true, min: 1, max: LIMITS.concurrency }).optional(),
+    timeout: duration('--timeout', LIMITS.requestTimeoutMs).refine((ms) => ms > 0, '--timeout must be above 0'),
+    seed: numberFlag('--seed', { integer: true, max: 2 ** 31 - 1 }),
     json: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
   .refine((f) => (f.rate === undefined) !== (f.concurrency === undefined), {
     message: 'give exactly one of --rate (open loop) and --concurrency (closed loop)',
   })
-  .refine((f) => !(f.body !== undefined && f.bodyFile !== undefined), { message: 'give at most one of --body and --body-file' });
+  .refine((f) => !(f.body !== undefined && f.bodyFile !== undefined), { message: 'give at most one of --body and --body-file' })
+  .refine((f) => !(f.connections !== undefined && f.concurrency !== undefined && f.connections < f.concurrency), {
+    message: '--connections below --concurrency would queue requests inside the load generator; leave --connections out or raise it',
+  });
 
 export function loadCommand(): Command {
   return new Command('load')
@@ -81,7 +91,7 @@ Examples:
 }
 
 async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
-  const body = flags.bodyFile !== undefined ? readBodyFile(flags.bodyFile) : (flags.body ?? '');
+  const body = flags.bodyFile !== undefined ? readBodyFile(flags.bodyFile, flags.contentType) : (flags.body ?? '');
   const phase = (name: string, durationMs: number): PhasePlan =>
     flags.rate !== undefined
       ? { name, mode: 'open', rate: flags.rate, arrivals: flags.arrivals, durationMs }
@@ -122,14 +132,18 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
   }
 }
 
-function readBodyFile(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new CliError(`--body-file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, EXIT.badInput, {
-      cause: error,
-    });
+function readBodyFile(path: string, contentType: string): Buffer {
+  const body = readBoundedFile(path, LIMITS.payloadBytes, '--body-file');
+  if (isJsonContentType(contentType)) {
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch (error) {
+      throw new CliError(`--body-file: ${path} is not JSON, yet --content-type is ${contentType} (${(error as Error).message})`, EXIT.badInput, {
+        cause: error,
+      });
+    }
   }
+  return body;
 }
 
 /** One progress line on stderr: rewritten in place on a terminal, every few seconds otherwise. */

@@ -9,3 +9,17 @@ export const errorKinds = (errors: Readonly<Record<string, number>>): string =>
     .sort(([, a], [, b]) => b - a)
     .map(([kind, n]) => `${kind}=${n}`)
     .join(' ');
+
+/** A short human form of a duration in ms: `850ms`, `12.5s`, `3m 20s`. */
+export function formatDurationMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
+  if (ms < 3_600_000) {
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1000);
+    return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
+  }
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.round((ms % 3_600_000) / 60_000);
+  return minutes ? `${hours}h ${minutes}m` : `${hours}h`;
+}

@@ -1,5 +1,5 @@
+import { formatDurationMs } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
-import { formatDurationMs } from '../spec/duration';
 import type { PhaseResult } from './phase';
 import type { LoadResult } from './run-load';
 

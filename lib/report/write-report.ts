@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ModelsweepError } from '../errors';
@@ -39,11 +39,24 @@ export function reportFiles(
 
 /** Writes report.html, results.json and results.csv into `dir` (created if needed). */
 export function writeReportFiles(results: SweepResults, dir: string): ReportFiles {
-  mkdirSync(dir, { recursive: true });
+  const files = reportFiles(results);
   const paths = {} as Record<keyof ReportFiles, string>;
-  for (const f of reportFiles(results)) {
-    paths[f.name] = join(dir, f.file);
-    writeFileSync(paths[f.name], f.body);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const f of files) {
+      paths[f.name] = join(dir, f.file);
+      // Written beside and renamed, so a reader never sees half a report.
+      writeFileSync(`${paths[f.name]}.partial`, f.body);
+      renameSync(`${paths[f.name]}.partial`, paths[f.name]);
+    }
+  } catch (error) {
+    throw new ModelsweepError(
+      'invalid-input',
+      `cannot write the report into ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
   return paths;
 }

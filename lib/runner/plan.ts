@@ -1,21 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
 import { maxProbes } from '../load/rate-search';
+import { stairRates } from '../spec/expand';
 import type { SweepSpec } from '../spec/schema';
 import type { MeasurementPlan } from '../targets/adapter';
-
-/** The spec's payloads as request bodies, files read from the spec's folder. */
-export function payloadsOf(spec: SweepSpec, baseDir: string): Payload[] {
-  return spec.payloads.map((p, i) => ({
-    body: 'file' in p ? readFileSync(resolve(baseDir, p.file)) : p.body,
-    contentType: p.contentType,
-    weight: p.weight,
-    name: p.name ?? ('file' in p ? p.file : `payloads[${i}]`),
-  }));
-}
 
 /** The spec's phases as load-generator plans: stairs become one open phase per step. */
 export function phasePlansOf(spec: SweepSpec): PhasePlan[] {
@@ -23,11 +11,13 @@ export function phasePlansOf(spec: SweepSpec): PhasePlan[] {
     const name = phase.name ?? `phase${i + 1}`;
     if (phase.mode === 'open') return [{ name, mode: 'open', rate: phase.rate, arrivals: phase.arrivals, durationMs: phase.duration }];
     if (phase.mode === 'closed') return [{ name, mode: 'closed', concurrency: phase.concurrency, durationMs: phase.duration }];
-    const steps: PhasePlan[] = [];
-    for (let rate = phase.from; rate <= phase.to + 1e-9; rate += phase.step) {
-      steps.push({ name: `${name}-${+rate.toFixed(3)}rps`, mode: 'open', rate, arrivals: phase.arrivals, durationMs: phase.stepDuration });
-    }
-    return steps;
+    return stairRates(phase).map((rate) => ({
+      name: `${name}-${+rate.toFixed(3)}rps`,
+      mode: 'open',
+      rate,
+      arrivals: phase.arrivals,
+      durationMs: phase.stepDuration,
+    }));
   });
 }
 

@@ -10,12 +10,3 @@ export function parseDurationMs(text: string): number {
   if (!match) throw new ModelsweepError('invalid-input', `"${text}" is not a duration; use a number and a unit: 500ms, 60s, 2m or 1h`);
   return Number(match[1]) * UNITS_MS[match[2]];
 }
-
-/** A short human form of a duration in ms: `850ms`, `12.5s`, `3m 20s`. */
-export function formatDurationMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
-}

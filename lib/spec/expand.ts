@@ -1,3 +1,4 @@
+import { LIMITS } from './limits';
 import type { CandidateGroup, SweepSpec } from './schema';
 
 interface CandidateBase {
@@ -163,4 +164,14 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
 /** All concrete candidates of a spec, list-valued fields expanded as a grid. */
 export function expandCandidates(spec: Pick<SweepSpec, 'candidates'>): Candidate[] {
   return spec.candidates.flatMap((group, index) => expandGroup(group, index));
+}
+
+type Stairs = { readonly from: number; readonly to: number; readonly step: number };
+
+/** Steps of a stairs phase, `from` to `to` by `step` (validation bounds it by {@link LIMITS.stairSteps}). */
+export const stairCount = (phase: Stairs): number => Math.floor((phase.to - phase.from) / phase.step + 1e-9) + 1;
+
+/** The rates of a stairs phase: counted, not accumulated, so a step below a float's precision cannot loop forever. */
+export function stairRates(phase: Stairs): number[] {
+  return Array.from({ length: Math.min(stairCount(phase), LIMITS.stairSteps) }, (_, k) => phase.from + k * phase.step);
 }

@@ -1,13 +1,19 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isSeq, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { ModelsweepError } from '../errors';
+import { formatDurationMs } from '../format/format';
+import type { Payload } from '../load/invoker';
+import { maxProbes } from '../load/rate-search';
+import { readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
-import { type Candidate, expandGroup } from './expand';
+import { type Candidate, expandGroup, stairCount } from './expand';
+import { isJsonContentType } from './http-fields';
+import { LIMITS } from './limits';
 import { type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
@@ -19,6 +25,8 @@ export interface SpecIssue {
   readonly message: string;
   /** 1-based line in the spec file, when known. */
   readonly line?: number;
+  /** 1-based column, when known (YAML syntax errors). */
+  readonly column?: number;
 }
 
 /** A spec that could not be used, with every problem found. */
@@ -39,7 +47,8 @@ export class SpecError extends ModelsweepError {
 
 export function formatIssue(issue: SpecIssue): string {
   const where = issue.path || '(spec)';
-  return `${where}${issue.line ? ` (line ${issue.line})` : ''}: ${issue.message}`;
+  const at = issue.line ? ` (line ${issue.line}${issue.column ? `, column ${issue.column}` : ''})` : '';
+  return `${where}${at}: ${issue.message}`;
 }
 
 export interface LoadedSpec {
@@ -47,6 +56,8 @@ export interface LoadedSpec {
   readonly candidates: Candidate[];
   /** Problems that do not stop the sweep, e.g. an instance type the catalog does not know. */
   readonly warnings: SpecIssue[];
+  /** The payloads' bodies, each file read once; empty when parsed with `checkFiles: false`. */
+  readonly payloads: readonly Payload[];
   /** The file's directory: relative paths in the spec are resolved from it. */
   readonly baseDir: string;
   /** What was parsed, so a workflow can validate the very same spec again. */
@@ -57,13 +68,9 @@ export interface LoadedSpec {
 export function loadSpecFile(file: string): LoadedSpec {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readBoundedFile(file, LIMITS.specBytes, 'the spec').toString('utf8');
   } catch (error) {
-    throw new SpecError(
-      file,
-      [{ path: '', message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})` }],
-      { cause: error },
-    );
+    throw new SpecError(file, [{ path: '', message: (error as Error).message.replace(/^the spec: /, '') }], { cause: error });
   }
   return parseSpec(text, file, dirname(resolve(file)));
 }
@@ -74,16 +81,47 @@ export function loadSpecFile(file: string): LoadedSpec {
  * a spec whose payloads were staged elsewhere).
  */
 export function parseSpec(text: string, file: string, baseDir: string, { checkFiles = true } = {}): LoadedSpec {
+  if (text.length > LIMITS.specBytes) {
+    throw new SpecError(file, [{ path: '', message: `the spec is more than the ${LIMITS.specBytes / 1024} KiB allowed` }]);
+  }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0)
     throw new SpecError(
       file,
-      doc.errors.map((e) => ({ path: '', message: `not valid YAML or JSON: ${e.message.split('\n')[0]}`, line: e.linePos?.[0].line })),
+      doc.errors.map((e) => yamlIssue(e, text)),
+    );
+  const lineOf = (path: ReadonlyArray<PropertyKey>) => nodeLine(doc, lines, path);
+  const deep = nodeDeeperThan(doc, LIMITS.yamlDepth);
+  if (deep) {
+    throw new SpecError(file, [
+      {
+        path: '',
+        message: `maps and lists are nested more than ${LIMITS.yamlDepth} deep`,
+        line: lines.linePos(deep).line,
+        column: lines.linePos(deep).col,
+      },
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: LIMITS.yamlAliases });
+  } catch (error) {
+    // yaml refuses an alias bomb (a few aliases that expand to millions of nodes) with a ReferenceError.
+    const alias = firstAlias(doc);
+    throw new SpecError(
+      file,
+      [
+        {
+          path: '',
+          message: `its aliases (*name) expand to too much; at most ${LIMITS.yamlAliases} alias expansions are allowed`,
+          ...(alias !== undefined ? { line: lines.linePos(alias).line, column: lines.linePos(alias).col } : {}),
+        },
+      ],
+      { cause: error },
     );
   }
-  const lineOf = (path: ReadonlyArray<PropertyKey>) => nodeLine(doc, lines, path);
-  const parsed = sweepSpecSchema.safeParse(doc.toJS(), { reportInput: true });
+  const parsed = sweepSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw new SpecError(
       file,
@@ -95,10 +133,28 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   const warnings: SpecIssue[] = [];
   const at = (path: Array<string | number>, message: string) => ({ path: formatPath(path), message, line: lineOf(path) });
 
+  const payloads: Payload[] = [];
   spec.payloads.forEach((payload, i) => {
-    if ('file' in payload && checkFiles) {
-      const full = resolve(baseDir, payload.file);
-      if (!existsSync(full) || statSync(full).isDirectory()) issues.push(at(['payloads', i, 'file'], `no such file: ${full}`));
+    const field = 'file' in payload ? 'file' : 'body';
+    let body: string | Buffer;
+    if ('file' in payload) {
+      if (!checkFiles) return;
+      try {
+        body = readBoundedFile(resolve(baseDir, payload.file), LIMITS.payloadBytes, 'file');
+      } catch (error) {
+        issues.push(at(['payloads', i, field], (error as Error).message.replace(/^file: /, '')));
+        return;
+      }
+    } else body = payload.body;
+    const notJson = isJsonContentType(payload.contentType) ? jsonProblem(body) : undefined;
+    if (notJson) issues.push(at(['payloads', i, field], `is not JSON, yet its contentType is ${payload.contentType}: ${notJson}`));
+    else if (checkFiles) {
+      payloads.push({
+        body,
+        contentType: payload.contentType,
+        weight: payload.weight,
+        name: payload.name ?? ('file' in payload ? payload.file : `payloads[${i}]`),
+      });
     }
   });
 
@@ -147,12 +203,82 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
     );
   }
   spec.load.phases.forEach((phase, p) => {
-    if (phase.mode === 'stairs' && Math.floor((phase.to - phase.from) / phase.step) + 1 > 100) {
-      issues.push(at(['load', 'phases', p, 'step'], `makes ${Math.floor((phase.to - phase.from) / phase.step) + 1} steps; at most 100`));
+    if (phase.mode === 'stairs' && stairCount(phase) > LIMITS.stairSteps) {
+      issues.push(at(['load', 'phases', p, 'step'], `makes ${stairCount(phase)} steps; at most ${LIMITS.stairSteps}`));
     }
   });
+  const plannedMs = plannedLoadMs(spec);
+  if (issues.length === 0 && plannedMs > LIMITS.loadPerCandidateMs) {
+    issues.push(
+      at(
+        ['load'],
+        `plans ${formatDurationMs(plannedMs)} of load per candidate (warm-up, phases, stair steps and the rate search at its most); at most ${formatDurationMs(LIMITS.loadPerCandidateMs)}`,
+      ),
+    );
+  }
   if (issues.length > 0) throw new SpecError(file, issues);
-  return { spec, candidates, warnings, baseDir, source: { text, file } };
+  return { spec, candidates, warnings, payloads, baseDir, source: { text, file } };
+}
+
+/** Milliseconds of load one candidate is planned to receive, the rate search counted at its most probes. */
+function plannedLoadMs(spec: SweepSpec): number {
+  const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
+  const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
+  return (spec.load.warmup?.duration ?? 0) + phases + search;
+}
+
+/** Why a body is not JSON, or undefined when it parses. */
+function jsonProblem(body: string | Buffer): string | undefined {
+  try {
+    JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** A YAML syntax error as a spec issue with its line and column; a duplicate key names the key. */
+function yamlIssue(error: YAMLError, text: string): SpecIssue {
+  const [first] = error.message.split('\n');
+  const key = /^("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^:,{}[\]\n]+)/.exec(text.slice(error.pos[0]))?.[1]?.trim();
+  const message =
+    error.code === 'DUPLICATE_KEY'
+      ? `the key ${key ?? ''} appears twice in the same map`
+      : // The YAML lexer recurses per nesting level: 100,000 brackets overflow it before the depth check can see them.
+        /Maximum call stack/.test(first!)
+        ? `maps and lists are nested more than ${LIMITS.yamlDepth} deep`
+        : `not valid YAML or JSON: ${first!.replace(/ at line \d+, column \d+:?$/, '')}`;
+  return { path: '', message, ...(error.linePos ? { line: error.linePos[0].line, column: error.linePos[0].col } : {}) };
+}
+
+/**
+ * The offset of a node nested more than `maxDepth` maps and lists deep, or undefined. It walks
+ * with its own stack: a recursive walk is what 100,000 nested brackets overflow.
+ */
+function nodeDeeperThan(doc: Document, maxDepth: number): number | undefined {
+  const stack: Array<[unknown, number]> = [[doc.contents, 1]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [node, depth] = item;
+    if (!isMap(node) && !isSeq(node)) continue;
+    if (depth > maxDepth) return node.range?.[0] ?? 0;
+    for (const child of node.items) {
+      if (isPair(child)) stack.push([child.key, depth + 1], [child.value, depth + 1]);
+      else stack.push([child, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/** The offset of the first alias (`*name`) in the document, if any. */
+function firstAlias(doc: Document): number | undefined {
+  const stack: unknown[] = [doc.contents];
+  let first: number | undefined;
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node) && node.range) first = Math.min(first ?? Infinity, node.range[0]);
+    else if (isMap(node) || isSeq(node)) for (const child of node.items) stack.push(...(isPair(child) ? [child.key, child.value] : [child]));
+  }
+  return first;
 }
 
 /**
@@ -171,7 +297,11 @@ function specIssues(issue: z.core.$ZodIssue, lineOf: (path: ReadonlyArray<Proper
     if (branch) return branch.flatMap((inner) => specIssues({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, lineOf));
   }
   const input = (issue as { input?: unknown }).input;
-  const shown = ['string', 'number', 'boolean'].includes(typeof input) && !/\bgot\b/.test(issue.message) ? `, got ${JSON.stringify(input)}` : '';
+  const text = JSON.stringify(input);
+  const shown =
+    ['string', 'number', 'boolean'].includes(typeof input) && !/\bgot\b/.test(issue.message)
+      ? `, got ${text.length > 60 ? `${text.slice(0, 40)}… (${text.length} characters)` : text}`
+      : '';
   return [{ path: formatPath(issue.path), message: `${issue.message}${shown}`, line: lineOf(issue.path) }];
 }
 

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
+import { formatDurationMs } from '../format/format';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
+import { contentTypeProblem, headerProblem } from './http-fields';
+import { LIMITS } from './limits';
 
 /** The candidate kinds a sweep can measure. */
 export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'] as const;
@@ -22,18 +25,41 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T) {
 
 /** One value or a list of values; a list expands into one candidate per value. */
 function oneOrMany<T extends z.ZodType>(item: T) {
-  return z.union([item, z.array(item).min(1, 'needs at least one value')]).transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
+  return z
+    .union([item, z.array(item).min(1, 'needs at least one value').max(LIMITS.listValues, `at most ${LIMITS.listValues} values`)])
+    .transform((v) => (Array.isArray(v) ? v : [v]) as Array<z.output<T>>);
 }
 
-const duration = z
-  .string()
-  .regex(DURATION_PATTERN, 'must be a duration: a number and a unit, e.g. 500ms, 60s, 2m, 1h')
-  .transform(parseDurationMs)
-  .refine((ms) => ms > 0, 'must be longer than 0');
+/** A duration above 0 and at most `maxMs`. */
+const durationUpTo = (maxMs: number) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN, 'must be a duration: a number and a unit, e.g. 500ms, 60s, 2m, 1h')
+    // Bounded before it becomes a number of ms, so the error shows the duration as written.
+    .superRefine((text, ctx) => {
+      if (!DURATION_PATTERN.test(text)) return;
+      const ms = parseDurationMs(text);
+      if (ms <= 0) ctx.addIssue({ code: 'custom', message: 'must be longer than 0' });
+      else if (ms > maxMs) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDurationMs(maxMs)}` });
+    })
+    .transform(parseDurationMs);
+const duration = durationUpTo(LIMITS.phaseMs);
 
-const positive = (what: string) => z.number().positive(`${what} must be above 0`);
-const positiveInt = (what: string) => z.number().int(`${what} must be a whole number`).positive(`${what} must be at least 1`);
+/** A number above 0 and at most `max` (so never Infinity). */
+const positive = (what: string, max: number) =>
+  z
+    .number()
+    .positive(`${what} must be above 0`)
+    .max(max, `${what} must be at most ${max.toLocaleString('en-US')}`);
+const positiveInt = (what: string, max: number) =>
+  z
+    .number()
+    .int(`${what} must be a whole number`)
+    .min(1, `${what} must be at least 1`)
+    .max(max, `${what} must be at most ${max.toLocaleString('en-US')}`);
+const rate = (what: string) => positive(`${what} (requests/s)`, LIMITS.rateRps);
 const envVars = z.record(z.string(), z.string()).superRefine((vars, ctx) => {
+  if (Object.keys(vars).length > LIMITS.listValues) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.listValues} variables` });
   for (const key of Object.keys(vars)) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
       ctx.addIssue({ code: 'custom', path: [key], message: 'environment variable names take letters, digits and _, not starting with a digit' });
@@ -86,14 +112,17 @@ const sagemakerModel = {
 };
 
 /** What running a self-managed candidate costs, for the cost model. */
-const costPerHour = z.number().nonnegative('must be 0 or more (USD per hour)');
+const costPerHour = z
+  .number()
+  .nonnegative('must be 0 or more (USD per hour)')
+  .max(LIMITS.costPerHourUsd, `must be at most ${LIMITS.costPerHourUsd} (USD per hour)`);
 
 const candidateSchemas = [
   strict({
     kind: z.literal('sagemaker-realtime'),
     ...common,
     instanceTypes: oneOrMany(instanceType),
-    instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
+    instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
     ...sagemakerModel,
   }),
   strict({
@@ -104,7 +133,7 @@ const candidateSchemas = [
     provisionedConcurrency: oneOrMany(z.number().int().min(0).max(200)).default([0]),
     ...sagemakerModel,
     /** Also measure a cold start after this long without requests (the first request after deploy is always measured). */
-    coldStartAfterIdle: duration.optional(),
+    coldStartAfterIdle: durationUpTo(LIMITS.coldStartIdleMs).optional(),
   }),
   strict({
     kind: z.literal('lambda'),
@@ -143,11 +172,9 @@ const candidateSchemas = [
       .regex(/^[a-z0-9]+$/, 'must be an Azure region like eastus')
       .optional(),
     /** Requests one instance serves at once; Azure answers 429 beyond it. @default 1 (Azure's default) */
-    maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance')
-      .max(1000, 'maxConcurrentRequestsPerInstance is at most 1000')
-      .default(1),
+    maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance', 1000).default(1),
     skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
-    instanceCounts: oneOrMany(positiveInt('an instance count')).default([1]),
+    instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
   }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), {
     message: 'codeId and scoringScript go together',
     path: ['scoringScript'],
@@ -158,7 +185,16 @@ const candidateSchemas = [
     url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
     /** What the endpoint costs to run. */
     costPerHour,
-    headers: z.record(z.string(), z.string()).optional(),
+    headers: z
+      .record(z.string(), z.string())
+      .superRefine((headers, ctx) => {
+        if (Object.keys(headers).length > LIMITS.headers) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headers} headers` });
+        for (const [name, value] of Object.entries(headers)) {
+          const problem = headerProblem(name, value);
+          if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+        }
+      })
+      .optional(),
   }),
   strict({
     kind: z.literal('local'),
@@ -166,9 +202,9 @@ const candidateSchemas = [
     /** onnxruntime intra-op threads of the local model server. */
     threads: oneOrMany(z.number().int().min(0, 'threads is 0 (one per core) or more').max(64)).default([0]),
     /** Concurrent requests the model server stacks into one run (dynamic batching); 1 = off. */
-    maxBatchSize: oneOrMany(positiveInt('maxBatchSize').max(256, 'maxBatchSize is at most 256')).default([1]),
+    maxBatchSize: oneOrMany(positiveInt('maxBatchSize', 256)).default([1]),
     /** Longest a request waits for others to join its batch. @default 2ms */
-    batchDelay: duration.optional(),
+    batchDelay: durationUpTo(LIMITS.batchDelayMs).optional(),
     /** The .onnx file; default: the spec's model.path. */
     modelPath: z.string().min(1).optional(),
     /** What running this configuration costs. @default 0 */
@@ -181,18 +217,21 @@ export const candidateGroupSchema = z.discriminatedUnion('kind', candidateSchema
 });
 export type CandidateGroup = z.output<typeof candidateGroupSchema>;
 
+const contentType = z
+  .string()
+  .superRefine((type, ctx) => {
+    const problem = contentTypeProblem(type);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .default('application/json');
+const payloadWeight = positive('weight', LIMITS.payloadWeight).default(1);
 const payloadSchema = z.union(
   [
+    strict({ file: z.string().min(1), contentType, weight: payloadWeight, name: z.string().optional() }),
     strict({
-      file: z.string().min(1),
-      contentType: z.string().min(1).default('application/json'),
-      weight: positive('weight').default(1),
-      name: z.string().optional(),
-    }),
-    strict({
-      body: z.string(),
-      contentType: z.string().min(1).default('application/json'),
-      weight: positive('weight').default(1),
+      body: z.string().refine((b) => Buffer.byteLength(b) <= LIMITS.payloadBytes, `must be at most ${LIMITS.payloadBytes / 1024 / 1024} MiB`),
+      contentType,
+      weight: payloadWeight,
       name: z.string().optional(),
     }),
   ],
@@ -202,23 +241,23 @@ const payloadSchema = z.union(
 const openPhase = strict({
   name: z.string().optional(),
   mode: z.literal('open'),
-  rate: positive('rate (requests/s)'),
+  rate: rate('rate'),
   arrivals: z.enum(['poisson', 'constant'], { error: 'must be poisson or constant' }).default('poisson'),
   duration,
 });
 const closedPhase = strict({
   name: z.string().optional(),
   mode: z.literal('closed'),
-  concurrency: positiveInt('concurrency'),
+  concurrency: positiveInt('concurrency', LIMITS.concurrency),
   duration,
 });
 /** Stairs: open-loop phases from `from` to `to` requests/s in steps of `step`, each `stepDuration` long. */
 const stairsPhase = strict({
   name: z.string().optional(),
   mode: z.literal('stairs'),
-  from: positive('from (requests/s)'),
-  to: positive('to (requests/s)'),
-  step: positive('step (requests/s)'),
+  from: rate('from'),
+  to: rate('to'),
+  step: rate('step'),
   stepDuration: duration,
   arrivals: z.enum(['poisson', 'constant'], { error: 'must be poisson or constant' }).default('poisson'),
 }).refine((s) => s.to >= s.from, { message: 'to must be at least from', path: ['to'] });
@@ -229,11 +268,11 @@ const phaseSchema = z.discriminatedUnion('mode', [openPhase, closedPhase, stairs
 
 const loadSchema = strict({
   warmup: z.union([openPhase, closedPhase]).optional(),
-  phases: z.array(phaseSchema).min(1, 'needs at least one phase'),
+  phases: z.array(phaseSchema).min(1, 'needs at least one phase').max(LIMITS.phases, `at most ${LIMITS.phases} phases`),
   /** Find the highest open-loop rate that still meets the SLO, by bisection between two rates. */
   search: strict({
-    from: positive('from (requests/s)'),
-    to: positive('to (requests/s)'),
+    from: rate('from'),
+    to: rate('to'),
     stepDuration: duration,
     /** Stop when the bracket is this narrow, relative to its lower end. */
     precision: z.number().gt(0).lt(1).default(0.1),
@@ -241,20 +280,31 @@ const loadSchema = strict({
     .refine((s) => s.to > s.from, { message: 'to must be above from', path: ['to'] })
     .optional(),
   /** A request unanswered by then counts as a timeout. */
-  timeout: duration.default(30_000),
+  timeout: durationUpTo(LIMITS.requestTimeoutMs).default(30_000),
 });
 
 const sloSchema = strict({
   percentile: z.number().min(50, 'percentile is 50 to 99.9').max(99.9, 'percentile is 50 to 99.9'),
-  latencyMs: positive('latencyMs'),
+  latencyMs: positive('latencyMs', LIMITS.sloLatencyMs),
   maxErrorRate: z.number().min(0, 'maxErrorRate is a fraction from 0 to 1').max(1, 'maxErrorRate is a fraction from 0 to 1').default(0.01),
-  minThroughput: positive('minThroughput (requests/s)').optional(),
+  minThroughput: rate('minThroughput').optional(),
 });
 
 const trafficSchema = strict({
-  averageRps: z.number().nonnegative('averageRps must be 0 or more'),
-  peakRps: positive('peakRps'),
-  hourlyProfile: z.array(z.number().nonnegative('hourly values are 0 or more')).length(24, 'hourlyProfile needs 24 values, one per hour').optional(),
+  averageRps: z
+    .number()
+    .nonnegative('averageRps must be 0 or more')
+    .max(LIMITS.trafficRps, `averageRps must be at most ${LIMITS.trafficRps.toLocaleString('en-US')}`),
+  peakRps: positive('peakRps', LIMITS.trafficRps),
+  hourlyProfile: z
+    .array(
+      z
+        .number()
+        .nonnegative('hourly values are 0 or more')
+        .max(LIMITS.trafficRps, `hourly values are at most ${LIMITS.trafficRps.toLocaleString('en-US')}`),
+    )
+    .length(24, 'hourlyProfile needs 24 values, one per hour')
+    .optional(),
 }).refine((t) => t.peakRps >= t.averageRps, { message: 'peakRps must be at least averageRps', path: ['peakRps'] });
 
 const strategySchema = z
@@ -278,14 +328,22 @@ export const sweepSpecSchema = strict({
     /** A local .onnx file (used by local candidates). */
     path: z.string().min(1).optional(),
   }),
-  payloads: z.array(payloadSchema).min(1, 'needs at least one payload'),
-  candidates: z.array(candidateGroupSchema).min(1, 'needs at least one candidate'),
+  payloads: z.array(payloadSchema).min(1, 'needs at least one payload').max(LIMITS.payloads, `at most ${LIMITS.payloads} payloads`),
+  candidates: z
+    .array(candidateGroupSchema)
+    .min(1, 'needs at least one candidate')
+    .max(LIMITS.listValues, `at most ${LIMITS.listValues} candidate groups`),
   load: loadSchema,
   slo: sloSchema,
   traffic: trafficSchema,
   strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
-  budget: strict({ maxUsd: positive('maxUsd') }).optional(),
-  seed: z.number().int('seed must be a whole number').default(1),
+  budget: strict({ maxUsd: positive('maxUsd', LIMITS.budgetUsd) }).optional(),
+  seed: z
+    .number()
+    .int('seed must be a whole number')
+    .min(0, 'seed is 0 or more')
+    .max(2 ** 31 - 1, 'seed is at most 2147483647')
+    .default(1),
 });
 
 export type SweepSpec = z.output<typeof sweepSpecSchema>;

@@ -1,4 +1,3 @@
-import { payloadsOf } from '../runner/plan';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { PayloadRef } from '../store/results-store';
 import type { BlobStore } from './blob-store';
@@ -26,7 +25,7 @@ export interface StagedFile {
  */
 export function stagedSpecFiles(loaded: LoadedSpec, prefix: string): { specKey: string; files: StagedFile[] } {
   const files: StagedFile[] = [];
-  const refs: PayloadRef[] = payloadsOf(loaded.spec, loaded.baseDir).map((p, i) => {
+  const refs: PayloadRef[] = loaded.payloads.map((p, i) => {
     const key = `${prefix}/payloads/${i}`;
     files.push({ key, body: p.body, contentType: p.contentType });
     return { key, name: p.name ?? `payloads[${i}]`, contentType: p.contentType, ...(p.weight !== undefined ? { weight: p.weight } : {}) };

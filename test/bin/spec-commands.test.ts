@@ -52,7 +52,7 @@ describe('modelsweep validate', () => {
   it('exits 2 when the file is missing', () => {
     const { status, stderr } = modelsweep(['validate', 'nope.yaml']);
     expect(status).toBe(2);
-    expect(stderr).toMatch(/nope\.yaml: 1 problem\n\s+\(spec\): cannot read the file \(ENOENT\)/);
+    expect(stderr).toMatch(/nope\.yaml: 1 problem\n\s+\(spec\): no such file: nope\.yaml/);
   });
 });
 

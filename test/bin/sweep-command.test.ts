@@ -91,6 +91,9 @@ describe('modelsweep sweep --local', () => {
     expect(poll.status).toBe(2);
     expect(poll.stderr).toMatch(/--poll-interval must be a duration such as 15s or 1m/);
     const concurrency = modelsweep(['sweep', bad, '--local', '--concurrency', '99']);
-    expect([concurrency.status, concurrency.stderr]).toEqual([2, expect.stringMatching(/--concurrency is at most 40/)]);
+    expect([concurrency.status, concurrency.stderr]).toEqual([
+      2,
+      expect.stringMatching(/--concurrency must be a whole number of at least 1 and at most 40/),
+    ]);
   });
 });
