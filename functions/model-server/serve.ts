@@ -4,14 +4,16 @@
  *
  *   serve --model examples/demo-model/build/model.onnx [--threads 2] [--max-batch 8 --batch-delay-ms 2] [--host 127.0.0.1] [--port 8080]
  *
- * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS, MAX_BODY_BYTES, MODEL_SERVER_MAX_BATCH and
- * MODEL_SERVER_BATCH_DELAY_MS. Once the model is
+ * Flags fall back to MODEL_PATH, MODEL_SERVER_THREADS, MAX_BODY_BYTES, MODEL_SERVER_MAX_BATCH,
+ * MODEL_SERVER_BATCH_DELAY_MS and MODEL_SERVER_MAX_IN_FLIGHT. Once the model is
  * loaded and the port is open it prints one JSON line: {"event":"listening","url":...}.
  * With --exit-with-stdin it exits as soon as its stdin closes: started by a sweep with a pipe
  * there, it dies with the sweep however the sweep ends (a SIGKILL or an out-of-memory crash
  * leaves no handler to stop it, but the kernel closes the pipe).
  */
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 import { Logger } from '@aws-lambda-powertools/logger';
 
@@ -19,7 +21,7 @@ import { ModelsweepError } from '../../lib/errors';
 import { configFromEnv } from '../../lib/model-server/config';
 import { startModelHttpServer } from '../../lib/model-server/http-server';
 
-const USAGE = `usage: serve --model <file.onnx> [--threads N] [--max-batch N] [--batch-delay-ms MS] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B] [--exit-with-stdin]`;
+const USAGE = `usage: serve --model <file.onnx> [--threads N] [--max-batch N] [--batch-delay-ms MS] [--host 127.0.0.1] [--port 8080] [--max-body-bytes B] [--max-in-flight N] [--exit-with-stdin]`;
 
 export async function main(argv: string[]): Promise<number> {
   let options;
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
         port: { type: 'string', default: '8080' },
         'max-body-bytes': { type: 'string' },
         'max-batch': { type: 'string' },
+        'max-in-flight': { type: 'string' },
         'batch-delay-ms': { type: 'string' },
         'exit-with-stdin': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -51,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.threads !== undefined ? { MODEL_SERVER_THREADS: values.threads } : {}),
       ...(values['max-body-bytes'] !== undefined ? { MAX_BODY_BYTES: values['max-body-bytes'] } : {}),
       ...(values['max-batch'] !== undefined ? { MODEL_SERVER_MAX_BATCH: values['max-batch'] } : {}),
+      ...(values['max-in-flight'] !== undefined ? { MODEL_SERVER_MAX_IN_FLIGHT: values['max-in-flight'] } : {}),
       ...(values['batch-delay-ms'] !== undefined ? { MODEL_SERVER_BATCH_DELAY_MS: values['batch-delay-ms'] } : {}),
     });
     if (values['exit-with-stdin']) exitWhenStdinCloses();
@@ -64,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const logger = new Logger({ serviceName: 'modelsweep-model-server' });
   try {
-    const running = await startModelHttpServer({ ...options, logger });
+    const running = await startModelHttpServer({ ...options, logger, collectGarbage: garbageCollector() });
     console.log(
       JSON.stringify({
         event: 'listening',
@@ -99,4 +103,13 @@ if (require.main === module) {
     // Exit outright: with --exit-with-stdin, stdin would otherwise keep a server that could not start alive.
     if (code >= 0) process.exit(code);
   });
+}
+
+/**
+ * V8's collector, made callable without `node --expose-gc` (the container's and the sweep's
+ * command lines stay plain): after a burst of large bodies it hands the grown heap back.
+ */
+function garbageCollector(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }

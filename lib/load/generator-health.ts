@@ -105,14 +105,22 @@ const round = (n: number) => Math.round(n * 1000) / 1000;
  * (send lateness plus event-loop delay, both at p99) is enough to explain the miss, the phase says
  * nothing reliable about the target. A local target also shares the machine: other processes
  * busy beside it make its miss inconclusive. A phase that met the SLO is valid whatever happened,
- * since noise only ever makes a target look slower.
+ * since noise only ever makes a target look slower, unless the generator refused sends: their
+ * latencies, the longest, are missing.
  */
 export function phaseValidity(
   health: GeneratorHealth,
-  latency: { readonly observedMs: number; readonly sloMs: number },
+  latency: { readonly observedMs: number; readonly sloMs: number; readonly refusedByGenerator?: number; readonly maxInFlight?: number },
   limits: ValidityLimits = {},
 ): PhaseValidity {
-  if (latency.observedMs <= latency.sloMs) return { valid: true };
+  if (latency.observedMs <= latency.sloMs) {
+    // The sends the generator refused would have been the slowest: what it could time is no pass.
+    if (!latency.refusedByGenerator) return { valid: true };
+    return {
+      valid: false,
+      reason: `the load generator refused ${latency.refusedByGenerator} sends because ${latency.maxInFlight ?? 'its limit of'} requests were already in flight; the latencies it could time leave out the slowest`,
+    };
+  }
   const problems: string[] = [];
   const delayMs = health.latenessP99Ms + health.eventLoopDelayP99Ms;
   if (delayMs > (limits.minDelayMs ?? 1) && latency.observedMs - delayMs <= latency.sloMs) {

@@ -33,6 +33,7 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
     startedAt,
     durationMs: Math.max(...shards.map((s) => s.durationMs)),
     requests,
+    ...(sum((p) => p.refusedByGenerator ?? 0) > 0 ? { refusedByGenerator: sum((p) => p.refusedByGenerator ?? 0) } : {}),
     successes: histogram.count,
     errors: Object.fromEntries(Object.entries(errors).sort(([a], [b]) => a.localeCompare(b))),
     errorCount,

@@ -78,8 +78,14 @@ export interface PhaseResult {
   /** When the phase started (ISO 8601), so server-side metrics can be read for its window. */
   readonly startedAt: string;
   readonly durationMs: number;
-  /** Requests sent (or refused by the in-flight limit). */
+  /** Requests sent to the target. */
   readonly requests: number;
+  /**
+   * Sends the generator itself refused because {@link PhaseOptions.maxInFlight} requests were
+   * already outstanding: neither requests nor target errors (the target never saw them), but
+   * latencies that could not be timed, so a phase with them cannot pass (see phaseValidity).
+   */
+  readonly refusedByGenerator?: number;
   readonly successes: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly errorCount: number;
@@ -128,12 +134,15 @@ export interface ServerMetric {
   readonly datapoints: number;
 }
 
+const DEFAULT_MAX_IN_FLIGHT = 10_000;
+
 class PhaseRecorder {
   readonly histogram = new LatencyHistogram();
   readonly errors = new Map<string, number>();
   sent = 0;
   completed = 0;
   errorCount = 0;
+  refused = 0;
   late = 0;
   maxLatenessMs = 0;
   private readonly windows: LatencyHistogram[] = [];
@@ -220,6 +229,7 @@ class PhaseRecorder {
       startedAt: startedAt.toISOString(),
       durationMs,
       requests,
+      ...(this.refused > 0 ? { refusedByGenerator: this.refused } : {}),
       successes: this.histogram.count,
       errors: Object.fromEntries([...this.errors].sort()),
       errorCount: this.errorCount,
@@ -250,6 +260,8 @@ class PhaseRecorder {
             validity: phaseValidity(health, {
               observedMs: this.histogram.count > 0 ? this.histogram.percentileMs(options.slo.percentile) : 0,
               sloMs: options.slo.latencyMs,
+              refusedByGenerator: this.refused,
+              maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
             }),
           }
         : {}),
@@ -312,17 +324,16 @@ function runOpen(
   scheduleMs: number,
   stop: (now: number) => boolean,
 ): Promise<void> {
-  const maxInFlight = options.maxInFlight ?? 10_000;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const outstanding = new Set<Promise<void>>();
   const schedule = arrivalOffsetsMs(plan.rate, scheduleMs, plan.arrivals, options.seed);
   const send = (intended: number, now: number) => {
-    recorder.sent++;
     recorder.lateness(now - intended);
     if (outstanding.size >= maxInFlight) {
-      recorder.completed++;
-      recorder.fail('in_flight_limit');
+      recorder.refused++;
       return;
     }
+    recorder.sent++;
     const request = invoker.invoke(options.nextPayload()).then((outcome) => {
       // From the intended time: a target that stalls delays every request scheduled behind it.
       const completedAt = performance.now();

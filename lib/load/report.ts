@@ -41,6 +41,11 @@ function phaseNotes(p: PhaseResult): string[] {
       `${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms): the load generator, not the target, limited this phase`,
     );
   }
+  if (p.refusedByGenerator) {
+    notes.push(
+      `${p.name}: the load generator refused ${p.refusedByGenerator} sends because too many requests were in flight; they are not counted as requests or errors, and the latencies above leave them out`,
+    );
+  }
   if (p.stoppedEarly) notes.push(`${p.name}: stopped early (${p.stoppedEarly})`);
   return notes;
 }

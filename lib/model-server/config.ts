@@ -16,6 +16,7 @@ const envSchema = z.object({
   MAX_BODY_BYTES: integerFromEnv('MAX_BODY_BYTES', 1).optional(),
   MODEL_SERVER_MAX_BATCH: integerFromEnv('MODEL_SERVER_MAX_BATCH', 1).optional(),
   MODEL_SERVER_BATCH_DELAY_MS: integerFromEnv('MODEL_SERVER_BATCH_DELAY_MS', 0).optional(),
+  MODEL_SERVER_MAX_IN_FLIGHT: integerFromEnv('MODEL_SERVER_MAX_IN_FLIGHT', 1).optional(),
 });
 
 /** The model server's settings, read from the environment (Lambda) or flags (HTTP mode). */
@@ -28,11 +29,13 @@ export interface ModelServerConfig {
   readonly maxBatchSize: number;
   /** Longest a request waits for others to join its batch. */
   readonly batchDelayMs: number;
+  /** Invocations in flight at once over HTTP; undefined = the server's default (see ModelHttpServerOptions.maxInFlight). */
+  readonly maxInFlight?: number;
 }
 
 /**
- * Reads `MODEL_PATH`, `MODEL_SERVER_THREADS`, `MAX_BODY_BYTES`, `MODEL_SERVER_MAX_BATCH` and
- * `MODEL_SERVER_BATCH_DELAY_MS`, naming the variable that is wrong.
+ * Reads `MODEL_PATH`, `MODEL_SERVER_THREADS`, `MAX_BODY_BYTES`, `MODEL_SERVER_MAX_BATCH`,
+ * `MODEL_SERVER_BATCH_DELAY_MS` and `MODEL_SERVER_MAX_IN_FLIGHT`, naming the variable that is wrong.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
   const parsed = envSchema.safeParse(env);
@@ -45,5 +48,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ModelServerConfig {
     maxBodyBytes: parsed.data.MAX_BODY_BYTES ?? DEFAULT_MAX_BODY_BYTES,
     maxBatchSize: parsed.data.MODEL_SERVER_MAX_BATCH ?? 1,
     batchDelayMs: parsed.data.MODEL_SERVER_BATCH_DELAY_MS ?? 2,
+    ...(parsed.data.MODEL_SERVER_MAX_IN_FLIGHT !== undefined ? { maxInFlight: parsed.data.MODEL_SERVER_MAX_IN_FLIGHT } : {}),
   };
 }

@@ -1,7 +1,8 @@
 import { ModelsweepError } from '../errors';
 
 /** Why a request did not produce a prediction; `status` is the HTTP status it maps to. */
-export type ModelServerErrorCode = 'BadRequest' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'NotFound' | 'MethodNotAllowed' | 'ModelError';
+export type ModelServerErrorCode =
+  'BadRequest' | 'PayloadTooLarge' | 'UnsupportedMediaType' | 'NotFound' | 'MethodNotAllowed' | 'ModelError' | 'Busy';
 
 const STATUS: Record<ModelServerErrorCode, number> = {
   BadRequest: 400,
@@ -10,6 +11,7 @@ const STATUS: Record<ModelServerErrorCode, number> = {
   PayloadTooLarge: 413,
   UnsupportedMediaType: 415,
   ModelError: 500,
+  Busy: 503,
 };
 
 /** An error the model server reports to its caller, with the status and a message saying what is wrong. */

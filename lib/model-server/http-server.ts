@@ -21,8 +21,35 @@ export interface ModelHttpServerOptions {
   readonly maxBodyBytes?: number;
   /** Concurrent requests stacked into one model run. @default off */
   readonly batching?: BatchingOptions;
+  /**
+   * Invocations in flight at once; more are answered 503 with Retry-After at once, unread, so a
+   * burst cannot pile up bodies in memory. @default 64, or twice the batch size if that is more
+   */
+  readonly maxInFlight?: number;
+  /** Request body bytes held at once across the invocations in flight; beyond it, 503 as above. @default 64 MiB */
+  readonly maxBytesInFlight?: number;
+  /**
+   * Called a second after a burst of large bodies has drained (the server idle again), so that
+   * the memory the burst took goes back: V8 otherwise keeps its grown heap for minutes.
+   * @default none
+   */
+  readonly collectGarbage?: () => void;
   readonly logger: Logger;
 }
+
+/** What the server admits at once: requests, and the bytes of their bodies. */
+interface Admission {
+  readonly maxRequests: number;
+  readonly maxBytes: number;
+  requests: number;
+  bytes: number;
+  /** The most body bytes held at once since the server was last idle. */
+  highWater: number;
+  readonly onIdle?: () => void;
+}
+
+/** A burst whose bodies held more than this is followed by a garbage collection once idle. */
+const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
 
 export interface RunningModelServer {
   readonly url: string;
@@ -40,8 +67,16 @@ export async function startModelHttpServer(options: ModelHttpServerOptions): Pro
   const modelPromise = loadModel({ modelPath: options.modelPath, threads: options.threads, batching: options.batching });
   const model = await modelPromise;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const admission: Admission = {
+    maxRequests: options.maxInFlight ?? Math.max(64, 2 * (options.batching?.maxBatchSize ?? 1)),
+    maxBytes: options.maxBytesInFlight ?? 64 * 1024 * 1024,
+    requests: 0,
+    bytes: 0,
+    highWater: 0,
+    ...(options.collectGarbage ? { onIdle: idleCollector(options.collectGarbage) } : {}),
+  };
   const server = createServer((req, res) => {
-    route(req, res, modelPromise, maxBodyBytes, options.logger).catch((error: unknown) => {
+    route(req, res, modelPromise, maxBodyBytes, admission, options.logger).catch((error: unknown) => {
       options.logger.error('unhandled server error', { error: error as Error });
       if (!res.headersSent) send(res, { status: 500, body: errorBody(new ModelServerError('ModelError', 'internal error'), 'unknown') });
     });
@@ -65,7 +100,14 @@ export async function startModelHttpServer(options: ModelHttpServerOptions): Pro
   };
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, model: Promise<LoadedModel>, maxBodyBytes: number, logger: Logger): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: Promise<LoadedModel>,
+  maxBodyBytes: number,
+  admission: Admission,
+  logger: Logger,
+): Promise<void> {
   const requestId = headerValue(req.headers['x-request-id']) ?? randomUUID();
   const path = (req.url ?? '/').split('?')[0];
   if (path === '/ping' || path === '/health') {
@@ -79,32 +121,87 @@ async function route(req: IncomingMessage, res: ServerResponse, model: Promise<L
     });
   }
   if (req.method !== 'POST') return send(res, methodNotAllowed('POST', requestId), 'POST');
-  const text = await readBody(req, maxBodyBytes);
-  if (text === undefined) {
+  const declared = Number(req.headers['content-length']);
+  if (admission.requests >= admission.maxRequests || (Number.isFinite(declared) && admission.bytes + declared > admission.maxBytes)) {
+    return busy(res, admission, requestId);
+  }
+  admission.requests++;
+  let held = 0;
+  const hold = (bytes: number): boolean => {
+    if (admission.bytes + bytes > admission.maxBytes) return false;
+    admission.bytes += bytes;
+    admission.highWater = Math.max(admission.highWater, admission.bytes);
+    held += bytes;
+    return true;
+  };
+  // Released when the response is done or the client goes away, whichever comes first; once.
+  res.once('close', () => {
+    admission.requests--;
+    admission.bytes -= held;
+    held = 0;
+    if (admission.requests === 0 && admission.highWater > COLLECT_AFTER_BYTES) {
+      admission.highWater = 0;
+      admission.onIdle?.();
+    }
+  });
+  const text = await readBody(req, maxBodyBytes, hold);
+  if (text === 'too large') {
     res.setHeader('connection', 'close'); // the rest of the body is not read, so the socket cannot be reused
     return send(res, { status: 413, body: errorBody(payloadTooLarge(maxBodyBytes), requestId) });
   }
+  if (text === 'busy') return busy(res, admission, requestId);
   send(res, await handleInvocation(model, { text, contentType: req.headers['content-type'], requestId }, logger));
+}
+
+/** Runs `collect` a second after it is last asked to, unless the server got busy again meanwhile (asked again). */
+function idleCollector(collect: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(collect, 1000).unref();
+  };
+}
+
+/** The 503 for a request beyond what the server admits at once; the body is not read, so the connection closes. */
+function busy(res: ServerResponse, admission: Admission, requestId: string): void {
+  res.setHeader('connection', 'close');
+  res.setHeader('retry-after', '1');
+  send(res, {
+    status: 503,
+    body: errorBody(
+      new ModelServerError(
+        'Busy',
+        `busy: ${admission.requests} requests (${Math.round(admission.bytes / 1024)} KiB of bodies) in flight, the most it takes at once is ${admission.maxRequests} (${Math.round(admission.maxBytes / 1024)} KiB); retry after 1 s`,
+      ),
+      requestId,
+    ),
+  });
 }
 
 function methodNotAllowed(allowed: string, requestId: string): InvocationResult {
   return { status: 405, body: errorBody(new ModelServerError('MethodNotAllowed', `use ${allowed}`), requestId) };
 }
 
-/** Reads the body as UTF-8, or returns undefined as soon as it exceeds the limit. */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+/**
+ * Reads the body as UTF-8; stops reading as soon as it exceeds the limit (`too large`) or `hold`
+ * refuses its bytes because too many are in flight already (`busy`).
+ */
+function readBody(req: IncomingMessage, maxBytes: number, hold: (bytes: number) => boolean): Promise<string | 'too large' | 'busy'> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too large');
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const stop = (why: 'too large' | 'busy') => {
+      req.removeAllListeners('data');
+      req.pause();
+      resolve(why);
+    };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        req.pause();
-        resolve(undefined);
-      } else chunks.push(chunk);
+      if (size > maxBytes) stop('too large');
+      else if (!hold(chunk.length)) stop('busy');
+      else chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);

@@ -167,6 +167,9 @@ function describeShape(shape: ReadonlyArray<number | string>): string {
   return `[${shape.map((d) => (typeof d === 'string' ? d || '?' : d < 0 ? '?' : d)).join(', ')}]`;
 }
 
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 const INTEGER_RANGES: Partial<Record<TensorType, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
@@ -195,6 +198,10 @@ function convertData(type: TensorType, data: readonly unknown[], path: string): 
   const range = INTEGER_RANGES[type];
   const check = (v: unknown, i: number): number => {
     if (typeof v !== 'number') throw bad(i, `${type} input takes numbers, got ${JSON.stringify(v)}`);
+    // JSON's 1e999 parses to Infinity; a float32 input saturates beyond its own range.
+    if (!Number.isFinite(v) || (type === 'float32' && Math.abs(v) > FLOAT32_MAX)) {
+      throw bad(i, `${type} input takes finite numbers, got ${String(v)} (beyond ${type === 'float32' ? 'float32' : 'float64'}'s range)`);
+    }
     if (range && (!Number.isInteger(v) || v < range[0] || v > range[1])) {
       throw bad(i, `${type} input takes integers in [${range[0]}, ${range[1]}], got ${v}`);
     }

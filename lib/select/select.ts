@@ -69,6 +69,8 @@ export interface CandidateVerdict {
   readonly inconclusive?: string;
   /** Set when it passed no phase, and the lightest it missed was too close to call (the SLO inside the percentile's interval). */
   readonly tooCloseToCall?: boolean;
+  /** Set when it met the SLO, but in phases too short to tell its capacity from, so no instance count is sized from them. */
+  readonly tooShortToSize?: boolean;
 }
 
 export interface Selection {
@@ -115,7 +117,8 @@ export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
  * and is never charged to it.
  */
 export function phaseVerdict(phase: PhaseResult, slo: SelectionSlo): 'pass' | 'fail' | 'inconclusive' {
-  if (phaseMeetsSlo(phase, slo)) return 'pass';
+  // Invalid though within the SLO: the generator refused sends, whose latencies would have been the longest.
+  if (phaseMeetsSlo(phase, slo)) return phase.validity?.valid === false ? 'inconclusive' : 'pass';
   return phase.validity && !phase.validity.valid ? 'inconclusive' : 'fail';
 }
 
@@ -181,6 +184,23 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
+  if (candidate.scaling === 'instances' && deciding.requests < MIN_REQUESTS_TO_SIZE) {
+    // n requests put the rate within about ±2/√n: 16 requests, ±50%, is no ground to size instances from.
+    const ran = `${deciding.requests} requests in ${(deciding.durationMs / 1000).toFixed(1)} s`;
+    const longer =
+      plannedRate(deciding) > 0 ? ` (${Math.ceil(MIN_REQUESTS_TO_SIZE / plannedRate(deciding))} s at ${plannedRate(deciding).toFixed(0)} rps)` : '';
+    return {
+      ...base,
+      ...sloLatencyOf(deciding, slo.percentile),
+      costPerHourUsd: input.price(candidate).usdPerInstanceHour,
+      feasible: false,
+      tooShortToSize: true,
+      failure:
+        `met the SLO, but measured too briefly to size: its busiest passing phase (${deciding.name}) completed ${ran}, ` +
+        `which puts its rate only within ±${Math.round(196 / Math.sqrt(Math.max(1, deciding.requests)))}%; ` +
+        `phases of at least ${MIN_REQUESTS_TO_SIZE} requests${longer} would`,
+    };
+  }
   if (slo.minThroughput !== undefined && maxRps < slo.minThroughput && candidate.scaling === 'per-request') {
     return {
       ...base,
@@ -239,6 +259,9 @@ function capacityRange(
   const high = above.length > 0 ? Math.min(...above.map((p) => p.achievedRps)) : deciding.achievedRps;
   return [low, Math.max(low, high)];
 }
+
+/** Fewest requests in the phase capacity is read from before instances are sized from it: the rate is then known to about ±20%. */
+export const MIN_REQUESTS_TO_SIZE = 100;
 
 /** The rate a phase was planned at (open loop), or what it achieved (closed loop). */
 const plannedRate = (phase: PhaseResult): number => phase.rate ?? phase.achievedRps;
@@ -352,11 +375,22 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
 /** Candidates too close to call at their lightest rate that would cost less than the recommended one at one instance. */
 function undecidedCheaper(judged: readonly Judged[], best: Judged | undefined, input: SelectionInput): string | undefined {
   if (!best) return undefined;
-  const cheaper = judged.filter(
-    (j) => j.tooCloseToCall && (j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!),
-  );
-  if (cheaper.length === 0) return undefined;
-  return `${cheaper.map((j) => j.id).join(', ')} might meet the SLO too and cost less than ${best.id}: too close to call at ${cheaper.length > 1 ? 'their' : 'its'} lightest rate; longer phases would settle it`;
+  const mightBeCheaper = (j: Judged) => j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!;
+  const close = judged.filter((j) => j.tooCloseToCall && mightBeCheaper(j));
+  const short = judged.filter((j) => j.tooShortToSize && mightBeCheaper(j));
+  const notes = [
+    ...(close.length > 0
+      ? [
+          `${close.map((j) => j.id).join(', ')} might meet the SLO too and cost less than ${best.id}: too close to call at ${close.length > 1 ? 'their' : 'its'} lightest rate; longer phases would settle it`,
+        ]
+      : []),
+    ...(short.length > 0
+      ? [
+          `${short.map((j) => j.id).join(', ')} met the SLO and might cost less than ${best.id}, but ${short.length > 1 ? 'were' : 'was'} measured too briefly to size; longer phases would settle it`,
+        ]
+      : []),
+  ];
+  return notes.length > 0 ? notes.join('; ') : undefined;
 }
 
 function costRangesOverlap(a: Judged, b: Judged): boolean {

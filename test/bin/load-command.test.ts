@@ -93,7 +93,10 @@ describe('modelsweep load', () => {
     [['load', '--url', 'http://x', '--duration', '1s'], /give exactly one of --rate \(open loop\) and --concurrency \(closed loop\)/],
     [['load', '--url', 'ftp://x', '--rate', '1', '--duration', '1s'], /--url must be an http:\/\/ or https:\/\/ URL/],
     [['load', '--url', 'http://x', '--rate', '0', '--duration', '1s'], /--rate must be a number above 0 and at most 100,000/],
-    [['load', '--url', 'http://x', '--concurrency', '1.5', '--duration', '1s'], /--concurrency must be a whole number of at least 1 and at most 10,000/],
+    [
+      ['load', '--url', 'http://x', '--concurrency', '1.5', '--duration', '1s'],
+      /--concurrency must be a whole number of at least 1 and at most 10,000/,
+    ],
     [['load', '--url', 'http://x', '--rate', '1', '--duration', '10 seconds'], /--duration must be a duration such as 30s or 2m/],
     [
       ['load', '--url', 'http://x', '--rate', '1', '--duration', '1s', '--body-file', '/nonexistent.json'],

@@ -19,7 +19,8 @@ export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> 
     model: { name: 'demo' },
     payloads: [{ body: '{"instances":[[1,2,3]]}' }],
     candidates,
-    load: { phases: [{ mode: 'open', rate: 40, duration: '250ms' }], timeout: '2s' },
+    // 150 requests: enough to size instances from (see MIN_REQUESTS_TO_SIZE).
+    load: { phases: [{ mode: 'open', rate: 250, duration: '600ms' }], timeout: '2s' },
     slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.05 },
     traffic: { averageRps: 10, peakRps: 30 },
     ...extra,

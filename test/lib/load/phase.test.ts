@@ -177,19 +177,22 @@ describe('open-loop phases against a real server', () => {
     expect(result.generatorLimited).toBe(true);
   });
 
-  it('refuses sends beyond the in-flight limit instead of queueing without bound', async () => {
+  it('refuses sends beyond the in-flight limit instead of queueing, and never charges the refusals to the target', async () => {
     const releases: Array<() => void> = [];
     const stuck: Invoker = { invoke: () => new Promise((resolve) => releases.push(() => resolve({ ok: true }))) };
     const phase = runPhase(
       stuck,
       { name: 'stuck', mode: 'open', rate: 200, arrivals: 'constant', durationMs: 200 },
-      { seed: 1, nextPayload, maxInFlight: 5 },
+      { seed: 1, nextPayload, maxInFlight: 5, slo: { percentile: 99, latencyMs: 60_000, maxErrorRate: 0.01 } },
     );
     setTimeout(() => releases.forEach((r) => r()), 300);
     const result = await phase;
-    expect(result.requests).toBe(40);
-    expect(result.errors.in_flight_limit).toBe(35);
-    expect(result.successes).toBe(5);
+    // About 40 sends were due: 5 reached the target, the rest were the generator's own refusals.
+    expect([result.requests, result.successes]).toEqual([5, 5]);
+    expect(result.refusedByGenerator).toBeGreaterThan(25);
+    expect([result.errorCount, result.errorRate, result.errors]).toEqual([0, 0, {}]);
+    // Within the SLO, but without the 35 slowest latencies: no pass.
+    expect(result.validity).toEqual({ valid: false, reason: expect.stringMatching(/refused \d+ sends because 5 requests were already in flight/) });
   });
 });
 

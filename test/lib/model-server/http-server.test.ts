@@ -124,6 +124,17 @@ describe('model server over HTTP', () => {
     expect(response.json.error.message).toMatch(/over the 65536-byte limit/);
   });
 
+  it('rejects a number beyond float range (1e999 reads as Infinity) with 400 naming the value', async () => {
+    const body = JSON.stringify(demoPayload(1)).replace(/"data":\[[^,]+,/, '"data":[1e999,');
+    const tensor = await post(server.url, body);
+    expect(tensor.status).toBe(400);
+    expect(tensor.json.error).toMatchObject({ code: 'BadRequest', path: 'inputs.input.data[0]' });
+    expect(tensor.json.error.message).toMatch(/takes finite numbers, got Infinity/);
+    const rows = await post(server.url, `{"instances":[[${Array(255).fill(0).join(',')},-1e999]]}`);
+    expect(rows.status).toBe(400);
+    expect(rows.json.error.message).toMatch(/finite numbers, got -Infinity/);
+  });
+
   it('rejects a body that is not JSON by content type with 415', async () => {
     const response = await post(server.url, 'a=1', { 'content-type': 'application/x-www-form-urlencoded' });
     expect(response.status).toBe(415);
@@ -184,6 +195,52 @@ describe('model server with dynamic batching', () => {
         expect(json.outputs.probabilities.dims).toEqual([payloads[i].inputs.input.dims[0], 10]);
         json.outputs.probabilities.data.forEach((value: number, k: number) => expect(value).toBeCloseTo(expected[k], 5));
       });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('model server under a burst', () => {
+  it('answers requests beyond its in-flight limit 503 with Retry-After, and takes new ones once those finish', async () => {
+    // Batching with a long delay holds each admitted request, so the burst finds the limit reached.
+    const server = await startModelHttpServer({
+      modelPath: DEMO_MODEL_PATH,
+      threads: 1,
+      port: 0,
+      batching: { maxBatchSize: 16, maxDelayMs: 300 },
+      maxInFlight: 2,
+      logger,
+    });
+    try {
+      const body = JSON.stringify(demoPayload(1));
+      const burst = await Promise.all(Array.from({ length: 6 }, () => post(server.url, body)));
+      expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 503, 503, 503, 503]);
+      const refused = burst.find((r) => r.status === 503)!;
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.json.error).toMatchObject({ code: 'Busy' });
+      expect(refused.json.error.message).toMatch(/the most it takes at once is 2/);
+      expect((await post(server.url, body)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('bounds the bytes of bodies in flight, not only their number', async () => {
+    const server = await startModelHttpServer({
+      modelPath: DEMO_MODEL_PATH,
+      threads: 1,
+      port: 0,
+      batching: { maxBatchSize: 16, maxDelayMs: 300 },
+      maxBytesInFlight: 4000,
+      logger,
+    });
+    try {
+      const body = JSON.stringify(demoPayload(1));
+      expect(Buffer.byteLength(body)).toBeGreaterThan(1334); // two fit in 4000 bytes, three do not
+      const burst = await Promise.all(Array.from({ length: 4 }, () => post(server.url, body)));
+      expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 503, 503]);
+      expect((await post(server.url, body)).status).toBe(200);
     } finally {
       await server.close();
     }

@@ -69,6 +69,22 @@ describe('selection', () => {
     expect(selection.recommended).toBe('small');
   });
 
+  it('sizes no instances from a phase too short to tell capacity, and says so', () => {
+    // 20 requests at 20 rps, all well within the SLO: the rate is known only to about ±44%.
+    const selection = selectCandidate(
+      input([measured('small', 'instances', [phase(20, 50, { n: 20 })]), measured('large', 'instances', [phase(200, 50)])]),
+    );
+    const small = selection.candidates.find((c) => c.id === 'small')!;
+    expect(small).toMatchObject({ feasible: false, tooShortToSize: true });
+    expect(small.instances).toBeUndefined();
+    expect(small.reason).toMatch(
+      /measured too briefly to size: its busiest passing phase \(20rps\) completed 20 requests in 10\.0 s, which puts its rate only within ±44%; phases of at least 100 requests \(5 s at 20 rps\) would/,
+    );
+    // large is sized and recommended, with a note that small, cheaper by the hour, was not settled.
+    expect(selection.recommended).toBe('large');
+    expect(selection.confidenceNote).toMatch(/small met the SLO and might cost less than large, but was measured too briefly to size/);
+  });
+
   it('sizes instance-based candidates at the peak: ceil(peak / rps one instance sustains)', () => {
     const selection = selectCandidate(input([measured('small', 'instances', [phase(40, 100)])]));
     const verdict = selection.candidates[0];
