@@ -8,7 +8,5 @@ process.emitWarning = (warning, ...rest) => {
   emitWarning(warning, ...rest);
 };
 require('tsx/cjs');
-const { main } = require('./modelsweep.ts');
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const { runCli } = require('./modelsweep.ts');
+void runCli(process.argv.slice(2));

@@ -12,6 +12,7 @@ import { type CloudDependencies, defaultCloud } from './commands/cloud';
 import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
+import { storeCrash } from './commands/local-store';
 import { historyCommand, reportCommand, resultsCommand } from './commands/results';
 import { schemaCommand, validateCommand } from './commands/spec';
 import { startCommand, statusCommand } from './commands/start';
@@ -87,14 +88,16 @@ export async function main(argv: string[], program: Command = buildProgram()): P
   }
 }
 
-if (require.main === module) {
-  const argv = process.argv.slice(2);
-  // An error thrown outside a command's promise (a socket's late 'error', a timer) still ends in one line, never a stack trace.
-  const crash = (error: unknown) => process.exit(reportError(error, debugWanted(argv)));
+/**
+ * The CLI as a user runs it: `main`, and for an error thrown outside any command's promise (a
+ * socket's late 'error', a callback in the embedded store) the same one-line report, never a
+ * stack trace. Resolves when main does; the exit code is set on the process.
+ */
+export async function runCli(argv: string[]): Promise<void> {
+  const crash = (error: unknown) => process.exit(reportError(storeCrash(error) ?? error, debugWanted(argv)));
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
-  // main() reports every error itself and resolves to the exit code.
-  void main(argv).then((code) => {
-    process.exitCode = code;
-  });
+  process.exitCode = await main(argv);
 }
+
+if (require.main === module) void runCli(process.argv.slice(2));

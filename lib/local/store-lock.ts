@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,11 +6,20 @@ import { ModelsweepError } from '../errors';
 import { processIsAlive } from '../store/sweep-liveness';
 
 /** Who holds a local results store. */
-interface LockHolder {
+export interface LockHolder {
   readonly pid: number;
   readonly host: string;
   readonly command: string;
   readonly since: string;
+  /** Where the holder serves the store (its embedded DynamoDB on 127.0.0.1), for readers to use meanwhile. */
+  readonly endpoint?: string;
+}
+
+/** A held store lock: release it, or say where the store is served. */
+export interface StoreLock {
+  /** Records the endpoint the store is served on, so other commands can read it while this one runs. */
+  advertise(endpoint: string): void;
+  release(): void;
 }
 
 /**
@@ -20,7 +29,7 @@ interface LockHolder {
  * a process that is gone (killed) is taken over. Returns what releases it.
  * @param command what this process is, as the refusal names it (`modelsweep sweep`)
  */
-export function lockStore(dir: string, command: string): () => void {
+export function lockStore(dir: string, command: string): StoreLock {
   const path = join(dir, 'lock');
   const me: LockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -30,11 +39,7 @@ export function lockStore(dir: string, command: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(dir, error);
       const holder = readHolder(path);
-      if (holder && holderIsAlive(holder))
-        throw new ModelsweepError(
-          'invalid-input',
-          `the results store ${dir} is in use by \`${holder.command}\` (pid ${holder.pid}${holder.host !== me.host ? ` on ${holder.host}` : ''}, since ${holder.since}): wait for it to finish, or pass another --store-dir`,
-        );
+      if (holder && holderIsAlive(holder)) throw new StoreInUse(dir, holder);
       // Its process is gone: the lock is stale.
       rmSync(path, { force: true });
       continue;
@@ -45,15 +50,43 @@ export function lockStore(dir: string, command: string): () => void {
       if (readHolder(path)?.pid === me.pid) rmSync(path, { force: true });
     };
     process.once('exit', release);
-    return () => {
-      process.off('exit', release);
-      release();
+    return {
+      advertise: (endpoint) => {
+        // Replaced whole, so a reader never reads half a holder.
+        writeFileSync(`${path}.${process.pid}`, JSON.stringify({ ...me, endpoint }));
+        renameSync(`${path}.${process.pid}`, path);
+      },
+      release: () => {
+        process.off('exit', release);
+        release();
+      },
     };
   }
   throw new ModelsweepError(
     'invalid-input',
     `the results store ${dir} is locked (${path}) and the lock could not be taken over; remove it if no modelsweep runs`,
   );
+}
+
+/** The store is held by another live process; `holder` says which, and where it serves the store. */
+export class StoreInUse extends ModelsweepError {
+  constructor(
+    readonly dir: string,
+    readonly holder: LockHolder,
+    /** What the holder is doing, when it could be asked (e.g. `sweep demo-…`). */
+    doing?: string,
+  ) {
+    super(
+      'invalid-input',
+      `the results store ${dir} is in use by \`${holder.command}\`${doing ? ` (${doing})` : ''} (pid ${holder.pid}${holder.host !== hostname() ? ` on ${holder.host}` : ''}, since ${holder.since}): wait for it to finish, or pass another --store-dir`,
+    );
+  }
+}
+
+/** The live process holding the store under `dir`, if any. */
+export function storeHolder(dir: string): LockHolder | undefined {
+  const holder = readHolder(join(dir, 'lock'));
+  return holder && holderIsAlive(holder) ? holder : undefined;
 }
 
 function readHolder(path: string): LockHolder | undefined {

@@ -12,6 +12,11 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
+/** A client of an embedded DynamoDB at `endpoint` (dynalite checks no credentials: placeholders). */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 2 });
+}
+
 /**
  * An embedded DynamoDB (dynalite, a real implementation of the API) on 127.0.0.1, persisted
  * under `path` when given, with the results table created. For `sweep --local` and the tests;
@@ -24,7 +29,7 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localDynamoClient(endpoint);
   try {
     await client.send(new CreateTableCommand(createTableInput(options.tableName)));
   } catch (error) {

@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,8 +14,9 @@ const noStackTrace = (stderr: string) => expect(stderr).not.toMatch(/\n\s+at /);
 
 /** A store with one finished sweep in it, copied fresh for each test. */
 const SEED = join(dir, 'seed');
+let spec: string;
 beforeAll(() => {
-  const spec = writeSpecFile(dir, {
+  spec = writeSpecFile(dir, {
     name: 'store',
     model: { name: 'store-demo', path: DEMO_MODEL_PATH },
     payloads: [{ file: join(ROOT, 'examples', 'demo-model', 'payloads', 'batch-1.json') }],
@@ -83,5 +85,69 @@ describe('the local results store', () => {
     const empty = modelsweep(['history', 'store-demo', '--store-dir', '']);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toMatch(/--store-dir is empty/);
+  });
+
+  it('lets readers in while a sweep holds it (through the server of that sweep), and refuses a second sweep naming the first', async () => {
+    const store = storeCopy('shared');
+    const holder = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'helpers', 'hold-store.ts'), store, 'store-running-1'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      const since = await new Promise<string>((resolve, reject) => {
+        holder.stdout.on('data', (d: Buffer) => /ready (\S+)/.test(String(d)) && resolve(/ready (\S+)/.exec(String(d))![1]!));
+        holder.once('exit', (code) => reject(new Error(`the store holder exited ${code}`)));
+      });
+      const status = modelsweep(['status', '--store-dir', store]);
+      expect(status.status).toBe(0);
+      expect(status.stdout).toMatch(/^store-running-1\s+running/m);
+      expect(status.stdout).toMatch(/^store-\S+\s+failed\s+model store-demo/m);
+      const second = modelsweep(['sweep', spec, '--local', '--store-dir', store]);
+      expect(second.status).toBe(2);
+      expect(second.stderr).toMatch(
+        new RegExp(`is in use by \`modelsweep sweep\` \\(sweep store-running-1\\) \\(pid ${holder.pid}, since ${since}\\): wait for it to finish`),
+      );
+      noStackTrace(second.stderr);
+    } finally {
+      holder.stdin.end();
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+  });
+
+  it('says a store with a damaged file is damaged, with what to do, exit 2 and no stack trace', () => {
+    const store = storeCopy('corrupt');
+    // Opening it once turns its log into a table file (.ldb), whose middle is then damaged.
+    expect(modelsweep(['status', '--store-dir', store]).status).toBe(0);
+    const table = readdirSync(join(store, 'dynamo')).find((f) => f.endsWith('.ldb'))!;
+    const bytes = readFileSync(join(store, 'dynamo', table));
+    for (let i = Math.floor(bytes.length / 4); i < Math.floor(bytes.length / 4) + 64; i++) bytes[i] = bytes[i]! ^ 0x5a;
+    writeFileSync(join(store, 'dynamo', table), bytes);
+    const { status, stderr } = modelsweep(['status', '--store-dir', store]);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/the results store in .*corrupt\/dynamo is damaged \(Corruption: .*move it aside \(mv /);
+    noStackTrace(stderr);
+    expect(existsSync(join(store, 'lock'))).toBe(false);
+  });
+
+  it('notices records lost without an error (LevelDB skips a damaged block) and refuses to read or add to the store, exit 2', () => {
+    const store = storeCopy('lost');
+    const tally = JSON.parse(readFileSync(join(store, 'tally.json'), 'utf8')) as { records: number };
+    expect(tally.records).toBeGreaterThan(0);
+    // As if the store had held more records when it was last used than it can now read.
+    writeFileSync(join(store, 'tally.json'), JSON.stringify({ records: tally.records + 2, at: '2026-12-02T12:00:00.000Z' }));
+    for (const command of [
+      ['history', 'store-demo'],
+      ['sweep', spec, '--local'],
+    ]) {
+      const { status, stderr } = modelsweep([...command, '--store-dir', store]);
+      expect(status).toBe(2);
+      expect(stderr).toMatch(
+        new RegExp(
+          `is damaged: it holds ${tally.records} records, but held ${tally.records + 2} when last used \\(2026-12-02T12:00:00.000Z\\); 2 were lost`,
+        ),
+      );
+      noStackTrace(stderr);
+    }
+    // The sweep was refused before it recorded anything, and the tally still remembers the loss.
+    expect(JSON.parse(readFileSync(join(store, 'tally.json'), 'utf8'))).toEqual({ records: tally.records + 2, at: '2026-12-02T12:00:00.000Z' });
   });
 });
