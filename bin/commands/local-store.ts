@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 import { ModelsweepError } from '../../lib/errors';
-import { type LockHolder, lockStore, storeHolder,StoreInUse, type StoreLock } from '../../lib/local/store-lock';
+import { type LockHolder, lockStore, storeHolder, StoreInUse, type StoreLock } from '../../lib/local/store-lock';
 import { type LocalDynamo, localDynamoClient, startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
 import { checkTally, countRecords, writeTally } from '../../lib/store/store-integrity';
