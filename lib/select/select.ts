@@ -185,7 +185,6 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   }
   const maxRps = deciding.achievedRps;
   if (candidate.scaling === 'instances' && deciding.requests < MIN_REQUESTS_TO_SIZE) {
-    // n requests put the rate within about ±2/√n: 16 requests, ±50%, is no ground to size instances from.
     const ran = `${deciding.requests} requests in ${(deciding.durationMs / 1000).toFixed(1)} s`;
     const longer =
       plannedRate(deciding) > 0 ? ` (${Math.ceil(MIN_REQUESTS_TO_SIZE / plannedRate(deciding))} s at ${plannedRate(deciding).toFixed(0)} rps)` : '';
@@ -260,8 +259,11 @@ function capacityRange(
   return [low, Math.max(low, high)];
 }
 
-/** Fewest requests in the phase capacity is read from before instances are sized from it: the rate is then known to about ±20%. */
-export const MIN_REQUESTS_TO_SIZE = 100;
+/**
+ * Fewest requests in the phase capacity is read from before instances are sized from it: n
+ * arrivals put the rate within about ±2/√n, so 50 within ±28% (a 1 s phase at 20 rps, ±44%, does not).
+ */
+export const MIN_REQUESTS_TO_SIZE = 50;
 
 /** The rate a phase was planned at (open loop), or what it achieved (closed loop). */
 const plannedRate = (phase: PhaseResult): number => phase.rate ?? phase.achievedRps;

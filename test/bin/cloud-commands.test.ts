@@ -59,7 +59,7 @@ function specFile(candidates: unknown[], name = 'cloud-cli'): string {
       model: { name: 'demo' },
       payloads: [{ body: '{"x":1}' }],
       candidates,
-      load: { phases: [{ mode: 'open', rate: 40, duration: '300ms' }] },
+      load: { phases: [{ mode: 'open', rate: 250, duration: '400ms' }] },
       slo: { percentile: 95, latencyMs: 40 },
       traffic: { averageRps: 10, peakRps: 30 },
     }),

@@ -19,8 +19,8 @@ export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> 
     model: { name: 'demo' },
     payloads: [{ body: '{"instances":[[1,2,3]]}' }],
     candidates,
-    // 150 requests: enough to size instances from (see MIN_REQUESTS_TO_SIZE).
-    load: { phases: [{ mode: 'open', rate: 250, duration: '600ms' }], timeout: '2s' },
+    // About 100 requests: enough to size instances from (see MIN_REQUESTS_TO_SIZE).
+    load: { phases: [{ mode: 'open', rate: 250, duration: '400ms' }], timeout: '2s' },
     slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.05 },
     traffic: { averageRps: 10, peakRps: 30 },
     ...extra,

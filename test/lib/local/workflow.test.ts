@@ -50,8 +50,8 @@ function spec(candidates: unknown[], extra: Record<string, unknown> = {}) {
     candidates,
     load: {
       phases: [
-        { mode: 'open', rate: 40, duration: '300ms' },
-        { mode: 'open', rate: 80, duration: '300ms' },
+        { mode: 'open', rate: 150, duration: '400ms' },
+        { mode: 'open', rate: 250, duration: '400ms' },
       ],
     },
     slo: { percentile: 95, latencyMs: 40, maxErrorRate: 0.01 },
@@ -160,7 +160,7 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
   });
 
   it('refuses a candidate over the budget before deploying it', async () => {
-    // 0.6 s of load: the $0.5/h candidate would cost about $0.00008, the $500/h one about $0.08
+    // 0.8 s of load: the $0.5/h candidate would cost about $0.0001, the $500/h one about $0.11
     const { run, deployed } = sweep(
       [...candidates(), { kind: 'http', name: 'pricey', url: fast.url, costPerHour: 500 }],
       {},
@@ -169,7 +169,7 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
     const outcome = await run;
     expect(outcome.records.find((r) => r.candidate.id === 'pricey')).toMatchObject({
       status: 'over-budget',
-      reason: expect.stringMatching(/^measuring it would cost about \$0\.08 .* of the \$0\.01 budget is left$/),
+      reason: expect.stringMatching(/^measuring it would cost about \$0\.1\d .* of the \$0\.01 budget is left$/),
     });
     expect(deployed).not.toContain('pricey');
     expect(outcome.records.filter((r) => r.status === 'measured')).toHaveLength(2);
@@ -222,11 +222,11 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
   });
 
   it('splits a phase above the per-generator rate among generators run side by side, merged into one phase', async () => {
-    const { run } = sweep([{ kind: 'http', name: 'fast', url: fast.url, costPerHour: 0.5 }], { maxRatePerGenerator: 30 });
+    const { run } = sweep([{ kind: 'http', name: 'fast', url: fast.url, costPerHour: 0.5 }], { maxRatePerGenerator: 100 });
     const outcome = await run;
     const [first, second] = outcome.records[0]!.phases;
-    // 40 rps in 2 generators of 20, 80 rps in 3 of 26.7: each phase recorded once, at its whole rate
-    expect([first!.name, first!.rate, second!.name, second!.rate]).toEqual(['phase1', 40, 'phase2', 80]);
+    // 150 rps in 2 generators of 75, 250 rps in 3 of 83.3: each phase recorded once, at its whole rate
+    expect([first!.name, first!.rate, second!.name, second!.rate]).toEqual(['phase1', 150, 'phase2', 250]);
     expect(second!.successes).toBe(second!.latencyMs.count);
     expect(second!.requests).toBeGreaterThan(0);
   });

@@ -78,7 +78,7 @@ describe('selection', () => {
     expect(small).toMatchObject({ feasible: false, tooShortToSize: true });
     expect(small.instances).toBeUndefined();
     expect(small.reason).toMatch(
-      /measured too briefly to size: its busiest passing phase \(20rps\) completed 20 requests in 10\.0 s, which puts its rate only within ±44%; phases of at least 100 requests \(5 s at 20 rps\) would/,
+      /measured too briefly to size: its busiest passing phase \(20rps\) completed 20 requests in 10\.0 s, which puts its rate only within ±44%; phases of at least 50 requests \(3 s at 20 rps\) would/,
     );
     // large is sized and recommended, with a note that small, cheaper by the hour, was not settled.
     expect(selection.recommended).toBe('large');

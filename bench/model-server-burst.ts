@@ -1,0 +1,57 @@
+/**
+ * Memory of the model server through a burst of large requests: 40 concurrent 5.6 MB bodies
+ * against the built server (`npm run build` first), its RSS before, at the peak, and 5 s and 30 s
+ * after. Run: npm run bench:model-server-burst
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const PORT = 18089;
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const server = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'dist/assets/model-server/serve.js'),
+      '--model',
+      join(ROOT, 'examples/demo-model/build/model.onnx'),
+      '--port',
+      String(PORT),
+      '--threads',
+      '1',
+    ],
+    { stdio: ['pipe', 'ignore', 'inherit'] },
+  );
+  await sleep(2500);
+  // 1,900 rows of 256 numbers: a body the server must read and parse, under its 6 MiB limit.
+  const row = `[${Array.from({ length: 256 }, () => 0.123456789).join(',')}]`;
+  const body = `{"instances":[${Array(1900).fill(row).join(',')}]}`;
+  const base = rssMb(server.pid!);
+  let peak = base;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 20);
+  const statuses = await Promise.all(
+    Array.from({ length: 40 }, () =>
+      fetch(`http://127.0.0.1:${PORT}/invocations`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+        .then((r) => String(r.status))
+        .catch((e: Error) => `error ${(e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message}`),
+    ),
+  );
+  const counts: Record<string, number> = {};
+  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+  await sleep(5000);
+  const after5 = rssMb(server.pid!);
+  await sleep(25_000);
+  const after30 = rssMb(server.pid!);
+  clearInterval(sampler);
+  server.kill();
+  console.log(
+    `body ${(body.length / 1024 / 1024).toFixed(1)} MB x 40: statuses ${JSON.stringify(counts)}; RSS base ${base.toFixed(0)} MB, ` +
+      `peak ${peak.toFixed(0)} MB, after 5 s ${after5.toFixed(0)} MB, after 30 s ${after30.toFixed(0)} MB`,
+  );
+}
+
+void main();
