@@ -1,7 +1,7 @@
 /**
- * Memory of the model server through a burst of large requests: 40 concurrent 5.6 MB bodies
- * against the built server (`npm run build` first), its RSS before, at the peak, and 5 s and 30 s
- * after. Run: npm run bench:model-server-burst
+ * Memory of the model server through bursts of large requests: three bursts of 40 concurrent
+ * 5.6 MB bodies against the built server (`npm run build` first), its RSS before, at each peak and
+ * after each. Run: npm run bench:model-server-burst
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,27 +31,29 @@ async function main(): Promise<void> {
   const row = `[${Array.from({ length: 256 }, () => 0.123456789).join(',')}]`;
   const body = `{"instances":[${Array(1900).fill(row).join(',')}]}`;
   const base = rssMb(server.pid!);
-  let peak = base;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 20);
-  const statuses = await Promise.all(
-    Array.from({ length: 40 }, () =>
-      fetch(`http://127.0.0.1:${PORT}/invocations`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
-        .then((r) => String(r.status))
-        .catch((e: Error) => `error ${(e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message}`),
-    ),
-  );
-  const counts: Record<string, number> = {};
-  for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-  await sleep(5000);
-  const after5 = rssMb(server.pid!);
-  await sleep(25_000);
-  const after30 = rssMb(server.pid!);
-  clearInterval(sampler);
+  const lines = [`body ${(body.length / 1024 / 1024).toFixed(1)} MB x 40 concurrent, three bursts 10 s apart; RSS before: ${base.toFixed(0)} MB`];
+  for (let round = 1; round <= 3; round++) {
+    let peak = rssMb(server.pid!);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 20);
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`http://127.0.0.1:${PORT}/invocations`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+          .then((r) => String(r.status))
+          .catch((e: Error) => `error ${(e.cause as NodeJS.ErrnoException | undefined)?.code ?? e.message}`),
+      ),
+    );
+    const counts: Record<string, number> = {};
+    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
+    await sleep(5000);
+    const after5 = rssMb(server.pid!);
+    clearInterval(sampler);
+    await sleep(round === 3 ? 25_000 : 5000);
+    lines.push(
+      `burst ${round}: ${JSON.stringify(counts)}; RSS peak ${peak.toFixed(0)} MB, 5 s after ${after5.toFixed(0)} MB, ${round === 3 ? 30 : 10} s after ${rssMb(server.pid!).toFixed(0)} MB`,
+    );
+  }
   server.kill();
-  console.log(
-    `body ${(body.length / 1024 / 1024).toFixed(1)} MB x 40: statuses ${JSON.stringify(counts)}; RSS base ${base.toFixed(0)} MB, ` +
-      `peak ${peak.toFixed(0)} MB, after 5 s ${after5.toFixed(0)} MB, after 30 s ${after30.toFixed(0)} MB`,
-  );
+  console.log(lines.join('\n'));
 }
 
 void main();

@@ -123,7 +123,7 @@ async function route(
   if (req.method !== 'POST') return send(res, methodNotAllowed('POST', requestId), 'POST');
   const declared = Number(req.headers['content-length']);
   if (admission.requests >= admission.maxRequests || (Number.isFinite(declared) && admission.bytes + declared > admission.maxBytes)) {
-    return busy(res, admission, requestId);
+    return busy(req, res, admission, requestId);
   }
   admission.requests++;
   let held = 0;
@@ -149,7 +149,7 @@ async function route(
     res.setHeader('connection', 'close'); // the rest of the body is not read, so the socket cannot be reused
     return send(res, { status: 413, body: errorBody(payloadTooLarge(maxBodyBytes), requestId) });
   }
-  if (text === 'busy') return busy(res, admission, requestId);
+  if (text === 'busy') return busy(req, res, admission, requestId);
   send(res, await handleInvocation(model, { text, contentType: req.headers['content-type'], requestId }, logger));
 }
 
@@ -162,9 +162,14 @@ function idleCollector(collect: () => void): () => void {
   };
 }
 
-/** The 503 for a request beyond what the server admits at once; the body is not read, so the connection closes. */
-function busy(res: ServerResponse, admission: Admission, requestId: string): void {
-  res.setHeader('connection', 'close');
+/**
+ * The 503 for a request beyond what the server admits at once, sent at once. The rest of the body
+ * is read and dropped, not held: closing the connection instead would cut a client still sending
+ * its body (EPIPE), which would never see the 503 and its Retry-After.
+ */
+function busy(req: IncomingMessage, res: ServerResponse, admission: Admission, requestId: string): void {
+  req.removeAllListeners('data');
+  req.resume();
   res.setHeader('retry-after', '1');
   send(res, {
     status: 503,

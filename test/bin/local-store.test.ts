@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { ROOT, runCli, writeSpecFile } from '../helpers/cli';
+import { CLI, ROOT, runCli, writeSpecFile } from '../helpers/cli';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
 const dir = mkdtempSync(join(tmpdir(), 'local-store-'));
@@ -149,5 +149,35 @@ describe('the local results store', () => {
     }
     // The sweep was refused before it recorded anything, and the tally still remembers the loss.
     expect(JSON.parse(readFileSync(join(store, 'tally.json'), 'utf8'))).toEqual({ records: tally.records + 2, at: '2026-12-02T12:00:00.000Z' });
+  });
+
+  it('refuses a store it cannot write before doing anything, naming it, exit 2', () => {
+    // Outside this run's private temporary folder, which another user cannot enter.
+    const open = mkdtempSync('/tmp/modelsweep-read-only-');
+    const store = join(open, 'store');
+    cpSync(SEED, store, { recursive: true });
+    const specCopy = join(open, 'spec.yaml');
+    cpSync(spec, specCopy);
+    execFileSync('chmod', ['-R', 'a-w,a+rX', open]);
+    try {
+      // Root writes anywhere: run the command as nobody, as a user without write access would.
+      const asUser = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+      const args = [...asUser, process.execPath, CLI, 'sweep', specCopy, '--local', '--store-dir', store];
+      const { status, stderr } = spawnSync(args[0]!, args.slice(1), {
+        encoding: 'utf8',
+        cwd: open,
+        timeout: 60_000,
+        env: { ...process.env, TMPDIR: '/tmp' },
+      });
+      expect(status).toBe(2);
+      expect(stderr).toMatch(
+        /cannot use the results store .*store: it cannot be written \(permissions, or a read-only file system\); pass another --store-dir/,
+      );
+      noStackTrace(stderr);
+      expect(existsSync(join(store, 'lock'))).toBe(false);
+    } finally {
+      execFileSync('chmod', ['-R', 'u+w', open]);
+      rmSync(open, { recursive: true, force: true });
+    }
   });
 });
