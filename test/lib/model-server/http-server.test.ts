@@ -202,47 +202,43 @@ describe('model server with dynamic batching', () => {
 });
 
 describe('model server under a burst', () => {
-  it('answers requests beyond its in-flight limit 503 with Retry-After, and takes new ones once those finish', async () => {
-    // Batching with a long delay holds each admitted request, so the burst finds the limit reached.
+  /**
+   * A burst of `count` requests of the demo payload against a server with these limits, then one
+   * more request once it is over. Batching with a long delay holds each admitted request, so the
+   * burst finds the limits reached.
+   */
+  async function burst(limits: { maxInFlight?: number; maxBytesInFlight?: number }, count: number) {
     const server = await startModelHttpServer({
       modelPath: DEMO_MODEL_PATH,
       threads: 1,
       port: 0,
       batching: { maxBatchSize: 16, maxDelayMs: 300 },
-      maxInFlight: 2,
+      ...limits,
       logger,
     });
     try {
       const body = JSON.stringify(demoPayload(1));
-      const burst = await Promise.all(Array.from({ length: 6 }, () => post(server.url, body)));
-      expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 503, 503, 503, 503]);
-      const refused = burst.find((r) => r.status === 503)!;
-      expect(refused.headers.get('retry-after')).toBe('1');
-      expect(refused.json.error).toMatchObject({ code: 'Busy' });
-      expect(refused.json.error.message).toMatch(/the most it takes at once is 2/);
-      expect((await post(server.url, body)).status).toBe(200);
+      const answers = await Promise.all(Array.from({ length: count }, () => post(server.url, body)));
+      return { body, answers, statuses: answers.map((r) => r.status).sort(), after: (await post(server.url, body)).status };
     } finally {
       await server.close();
     }
+  }
+
+  it('answers requests beyond its in-flight limit 503 with Retry-After, and takes new ones once those finish', async () => {
+    const { answers, statuses, after } = await burst({ maxInFlight: 2 }, 6);
+    expect(statuses).toEqual([200, 200, 503, 503, 503, 503]);
+    const refused = answers.find((r) => r.status === 503)!;
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(refused.json.error).toMatchObject({ code: 'Busy' });
+    expect(refused.json.error.message).toMatch(/the most it takes at once is 2/);
+    expect(after).toBe(200);
   });
 
   it('bounds the bytes of bodies in flight, not only their number', async () => {
-    const server = await startModelHttpServer({
-      modelPath: DEMO_MODEL_PATH,
-      threads: 1,
-      port: 0,
-      batching: { maxBatchSize: 16, maxDelayMs: 300 },
-      maxBytesInFlight: 4000,
-      logger,
-    });
-    try {
-      const body = JSON.stringify(demoPayload(1));
-      expect(Buffer.byteLength(body)).toBeGreaterThan(1334); // two fit in 4000 bytes, three do not
-      const burst = await Promise.all(Array.from({ length: 4 }, () => post(server.url, body)));
-      expect(burst.map((r) => r.status).sort()).toEqual([200, 200, 503, 503]);
-      expect((await post(server.url, body)).status).toBe(200);
-    } finally {
-      await server.close();
-    }
+    const { body, statuses, after } = await burst({ maxBytesInFlight: 4000 }, 4);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1334); // two fit in 4000 bytes, three do not
+    expect(statuses).toEqual([200, 200, 503, 503]);
+    expect(after).toBe(200);
   });
 });
