@@ -46,10 +46,12 @@ export async function withLocalStore<T>(storeDir: string, use: (store: ResultsSt
     const dynamo = await openStore(data, dir);
     try {
       lock.advertise(dynamo.endpoint);
-      const result = await use(new ResultsStore(dynamo.client, LOCAL_TABLE));
-      writeTally(dir, await countRecords(dynamo.client, LOCAL_TABLE));
-      return result;
+      return await use(new ResultsStore(dynamo.client, LOCAL_TABLE));
     } finally {
+      // Whatever `use` did, what it left is the count the next command must find; a count that fails leaves the last one.
+      await countRecords(dynamo.client, LOCAL_TABLE)
+        .then((records) => writeTally(dir, records))
+        .catch(() => undefined);
       await dynamo.close();
       openData = undefined;
     }
