@@ -64,7 +64,7 @@ export function startCommand(cloud: CloudDependencies = defaultCloud): Command {
       }
       const stack = await cloud.stack(flags.stack, flags.region);
       const sweepId = newSweepId(loaded.spec.name, new Date());
-      const specKey = await stageSpec(loaded, s3BlobStore(cloud.s3(flags.region), stack.bucketName), `sweeps/${sweepId}`);
+      const specKey = await stageSpec(loaded, s3BlobStore(cloud.s3(flags.region), stack.bucketName), `sweeps/${sweepId}`, { where: 'cloud' });
       const { executionArn } = await cloud.sfn(flags.region).send(
         new StartExecutionCommand({
           stateMachineArn: stack.stateMachineArn,

@@ -331,7 +331,7 @@ export class BenchmarkSweep extends Construct {
           `has ${candidate.kind} candidates (${candidate.id}), which the cloud workflow cannot run: ${why}`,
         );
       }
-      const { specKey, files } = stagedSpecFiles(loaded, `schedules/${s.name}`);
+      const { specKey, files } = stagedSpecFiles(loaded, `schedules/${s.name}`, { where: 'cloud' });
       for (const file of files) {
         mkdirSync(dirname(join(staging, file.key)), { recursive: true });
         writeFileSync(join(staging, file.key), file.body);

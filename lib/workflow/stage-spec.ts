@@ -1,3 +1,5 @@
+import { basename } from 'node:path';
+
 import type { LoadedSpec } from '../spec/load-spec';
 import type { PayloadRef } from '../store/results-store';
 import type { BlobStore } from './blob-store';
@@ -21,9 +23,15 @@ export interface StagedFile {
 /**
  * The files that stage a spec under `prefix`: each payload's body, and the spec with where its
  * payloads are, so the workflow needs neither the spec file nor its folder. The spec's key is
- * `<prefix>/spec.json`.
+ * `<prefix>/spec.json`. For the cloud, `where: 'cloud'` leaves out where the spec lives on this
+ * machine (the workflow there cannot read it anyway): the staged files, and the asset hash of a
+ * construct that stages them, are then the same from any folder.
  */
-export function stagedSpecFiles(loaded: LoadedSpec, prefix: string): { specKey: string; files: StagedFile[] } {
+export function stagedSpecFiles(
+  loaded: LoadedSpec,
+  prefix: string,
+  { where = 'here' }: { where?: 'here' | 'cloud' } = {},
+): { specKey: string; files: StagedFile[] } {
   const files: StagedFile[] = [];
   const refs: PayloadRef[] = loaded.payloads.map((p, i) => {
     const key = `${prefix}/payloads/${i}`;
@@ -31,14 +39,17 @@ export function stagedSpecFiles(loaded: LoadedSpec, prefix: string): { specKey: 
     return { key, name: p.name ?? `payloads[${i}]`, contentType: p.contentType, ...(p.weight !== undefined ? { weight: p.weight } : {}) };
   });
   const specKey = `${prefix}/spec.json`;
-  const staged: StagedSpec = { ...loaded.source, baseDir: loaded.baseDir, payloads: refs };
+  const staged: StagedSpec =
+    where === 'cloud'
+      ? { text: loaded.source.text, file: basename(loaded.source.file), baseDir: '.', payloads: refs }
+      : { ...loaded.source, baseDir: loaded.baseDir, payloads: refs };
   files.push({ key: specKey, body: JSON.stringify(staged), contentType: 'application/json' });
   return { specKey, files };
 }
 
 /** Puts a spec's staged files in the blob store; returns the spec's key. */
-export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string): Promise<string> {
-  const { specKey, files } = stagedSpecFiles(loaded, prefix);
+export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string, options: { where?: 'here' | 'cloud' } = {}): Promise<string> {
+  const { specKey, files } = stagedSpecFiles(loaded, prefix, options);
   for (const file of files) await blobs.put(file.key, file.body, file.contentType);
   return specKey;
 }

@@ -194,6 +194,28 @@ describe('BenchmarkSweep', () => {
     });
   });
 
+  it('synthesizes a byte-identical template from a copy of the app in another folder', () => {
+    // The same spec and payload file, in two folders: nothing of where they live may reach the template.
+    const templateFrom = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'app-copy-'));
+      writeFileSync(join(dir, 'payload.json'), '{"instances":[[1,2,3]]}');
+      const specFile = join(dir, 'weekly.yaml');
+      writeFileSync(
+        specFile,
+        stringify({
+          ...cloudSpec([{ kind: 'http', name: 'existing', url: 'http://127.0.0.1:1/', costPerHour: 1 }], { name: 'weekly' }),
+          payloads: [{ file: 'payload.json' }],
+        }),
+      );
+      return JSON.stringify(
+        sweepTemplate({ schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }] }).template.toJSON(),
+      );
+    };
+    const [first, second] = [templateFrom(), templateFrom()];
+    expect(first).toContain('Custom::CDKBucketDeployment');
+    expect(second).toBe(first);
+  });
+
   it('refuses bad props naming the prop, before anything is synthesized', () => {
     expect(() => sweepTemplate({ maxConcurrency: 0 })).toThrow(/^maxConcurrency must be an integer from 1 to 40, got 0/);
     expect(() => sweepTemplate({ lambdaFunctions: ['arn:aws:lambda:x'] })).toThrow(/^lambdaFunctions\[0\] must be a function name/);
