@@ -6,7 +6,7 @@ import { httpInvoker } from '../../lib/load/http-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
-import { contentTypeProblem, headerProblem, isJsonContentType } from '../../lib/spec/http-fields';
+import { contentTypeProblem, headerProblem, isJsonContentType, jsonProblem } from '../../lib/spec/http-fields';
 import { LIMITS } from '../../lib/spec/limits';
 import { formatBytes, readBoundedFile } from '../../lib/util/bounded-file';
 import { CliError, EXIT } from './cli-error';
@@ -134,15 +134,8 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
 
 function readBodyFile(path: string, contentType: string): Buffer {
   const body = readBoundedFile(path, LIMITS.payloadBytes, '--body-file');
-  if (isJsonContentType(contentType)) {
-    try {
-      JSON.parse(body.toString('utf8'));
-    } catch (error) {
-      throw new CliError(`--body-file: ${path} is not JSON, yet --content-type is ${contentType} (${(error as Error).message})`, EXIT.badInput, {
-        cause: error,
-      });
-    }
-  }
+  const notJson = isJsonContentType(contentType) ? jsonProblem(body) : undefined;
+  if (notJson) throw new CliError(`--body-file: ${path} is not JSON, yet --content-type is ${contentType} (${notJson})`);
   return body;
 }
 

@@ -5,7 +5,7 @@ import { ModelsweepError } from '../../lib/errors';
 import { type LockHolder, lockStore, storeHolder, StoreInUse, type StoreLock } from '../../lib/local/store-lock';
 import { type LocalDynamo, localDynamoClient, startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
-import { checkTally, countRecords, writeTally } from '../../lib/store/store-integrity';
+import { checkTally, countRecords, moveAside, writeTally } from '../../lib/store/store-integrity';
 import { CliError, EXIT } from './cli-error';
 
 export const LOCAL_TABLE = 'modelsweep-results';
@@ -72,7 +72,7 @@ export function storeCrash(error: unknown): CliError | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (openData === undefined || (code !== 'LEVEL_CORRUPTION' && code !== 'LEVEL_IO_ERROR')) return undefined;
   return new CliError(
-    `the results store in ${openData} is damaged (${(error as Error).message}); the command stopped there. Restore the folder from a backup, or move it aside (mv ${openData} ${openData}.damaged) to start a new store`,
+    `the results store in ${openData} is damaged (${(error as Error).message}); the command stopped there. Restore the folder from a backup, or ${moveAside(openData)}`,
     EXIT.badInput,
     { cause: error },
   );
@@ -90,7 +90,7 @@ async function openStore(data: string, dir: string): Promise<LocalDynamo> {
     await dynamo?.close();
     if (error instanceof ModelsweepError) throw new CliError(error.message, EXIT.badInput, { cause: error });
     throw new CliError(
-      `the results store in ${data} cannot be opened (${(error as Error).message.split('\n')[0]}); nothing was changed. If it is damaged, move it aside (mv ${data} ${data}.damaged) to start a new store`,
+      `the results store in ${data} cannot be opened (${(error as Error).message.split('\n')[0]}); nothing was changed. If it is damaged, ${moveAside(data)}`,
       EXIT.badInput,
       { cause: error },
     );
@@ -136,6 +136,6 @@ function refuseDamaged(data: string): void {
   const files = readdirSync(data);
   if (files.length > 0 && !files.includes('CURRENT'))
     throw new CliError(
-      `the results store in ${data} is damaged: its CURRENT file is missing (${files.length} other files are there), and opening it would start an empty one; nothing was changed. Restore it from a backup, or move it aside (mv ${data} ${data}.damaged) to start a new store`,
+      `the results store in ${data} is damaged: its CURRENT file is missing (${files.length} other files are there), and opening it would start an empty one; nothing was changed. Restore it from a backup, or ${moveAside(data)}`,
     );
 }

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 import { z } from 'zod';
 
 import { ModelsweepError } from '../errors';
 import type { SweepResults } from '../report/sweep-results';
+import { writeFileWhole } from '../util/write-whole';
 
 /** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs). */
 export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless'] as const;
@@ -93,8 +94,7 @@ export function updateContextFile(file: string, change: (context: Record<string,
     }
   }
   if (change(context) === false) return;
-  writeFileSync(`${file}.partial`, `${JSON.stringify(context, null, 2)}\n`);
-  renameSync(`${file}.partial`, file);
+  writeFileWhole(file, `${JSON.stringify(context, null, 2)}\n`);
 }
 
 /** Writes the recommendation into a cdk.context.json (see {@link updateContextFile}). */

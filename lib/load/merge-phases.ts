@@ -20,6 +20,7 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
   const requests = sum((p) => p.requests);
   const completed = sum((p) => p.successes + p.errorCount);
   const errorCount = sum((p) => p.errorCount);
+  const refused = sum((p) => p.refusedByGenerator ?? 0);
   const lateSends = sum((p) => p.lateSends);
   const startedAt = shards.map((s) => s.startedAt).sort()[0]!;
   const stopped = shards.find((s) => s.stoppedEarly)?.stoppedEarly;
@@ -33,7 +34,7 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
     startedAt,
     durationMs: Math.max(...shards.map((s) => s.durationMs)),
     requests,
-    ...(sum((p) => p.refusedByGenerator ?? 0) > 0 ? { refusedByGenerator: sum((p) => p.refusedByGenerator ?? 0) } : {}),
+    ...(refused > 0 ? { refusedByGenerator: refused } : {}),
     successes: histogram.count,
     errors: Object.fromEntries(Object.entries(errors).sort(([a], [b]) => a.localeCompare(b))),
     errorCount,

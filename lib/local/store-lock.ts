@@ -1,9 +1,10 @@
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 import { ModelsweepError } from '../errors';
-import { processIsAlive } from '../store/sweep-liveness';
+import { ownerIsGone } from '../store/sweep-liveness';
+import { writeFileWhole } from '../util/write-whole';
 
 /** Who holds a local results store. */
 export interface LockHolder {
@@ -52,9 +53,7 @@ export function lockStore(dir: string, command: string): StoreLock {
     process.once('exit', release);
     return {
       advertise: (endpoint) => {
-        // Replaced whole, so a reader never reads half a holder.
-        writeFileSync(`${path}.${process.pid}`, JSON.stringify({ ...me, endpoint }));
-        renameSync(`${path}.${process.pid}`, path);
+        writeFileWhole(path, JSON.stringify({ ...me, endpoint }));
       },
       release: () => {
         process.off('exit', release);
@@ -99,7 +98,7 @@ function readHolder(path: string): LockHolder | undefined {
 }
 
 /** On another host it cannot be told: assume it runs (the message names the host). */
-const holderIsAlive = (holder: LockHolder): boolean => holder.host !== hostname() || processIsAlive(holder.pid);
+const holderIsAlive = (holder: LockHolder): boolean => !ownerIsGone(holder);
 
 function storeError(dir: string, error: unknown): ModelsweepError {
   const code = (error as NodeJS.ErrnoException).code;

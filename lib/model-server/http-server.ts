@@ -37,19 +37,58 @@ export interface ModelHttpServerOptions {
   readonly logger: Logger;
 }
 
-/** What the server admits at once: requests, and the bytes of their bodies. */
-interface Admission {
-  readonly maxRequests: number;
-  readonly maxBytes: number;
-  requests: number;
-  bytes: number;
-  /** The most body bytes held at once since the server was last idle. */
-  highWater: number;
-  readonly onIdle?: () => void;
-}
-
 /** A burst whose bodies held more than this is followed by a garbage collection once idle. */
 const COLLECT_AFTER_BYTES = 16 * 1024 * 1024;
+
+/** One admitted invocation: the body bytes it may hold, and its release when its response is done. */
+interface Admitted {
+  /** Holds `bytes` more of its body, or refuses when the server holds too many already. */
+  hold(bytes: number): boolean;
+  /** Gives back what it held; once only. */
+  release(): void;
+}
+
+/** What the server admits at once: invocations, and the bytes of their bodies. */
+class Admission {
+  requests = 0;
+  bytes = 0;
+  /** The most body bytes held at once since the server was last idle. */
+  private highWater = 0;
+
+  constructor(
+    readonly maxRequests: number,
+    readonly maxBytes: number,
+    /** Called when a burst that held more than {@link COLLECT_AFTER_BYTES} has drained. */
+    private readonly onDrained?: () => void,
+  ) {}
+
+  /** Admits an invocation whose body declares `declaredBytes` (NaN when unknown), or refuses it. */
+  admit(declaredBytes: number): Admitted | undefined {
+    if (this.requests >= this.maxRequests || (Number.isFinite(declaredBytes) && this.bytes + declaredBytes > this.maxBytes)) return undefined;
+    this.requests++;
+    let held = 0;
+    let released = false;
+    return {
+      hold: (bytes) => {
+        if (this.bytes + bytes > this.maxBytes) return false;
+        this.bytes += bytes;
+        this.highWater = Math.max(this.highWater, this.bytes);
+        held += bytes;
+        return true;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.requests--;
+        this.bytes -= held;
+        if (this.requests === 0 && this.highWater > COLLECT_AFTER_BYTES) {
+          this.highWater = 0;
+          this.onDrained?.();
+        }
+      },
+    };
+  }
+}
 
 export interface RunningModelServer {
   readonly url: string;
@@ -67,14 +106,11 @@ export async function startModelHttpServer(options: ModelHttpServerOptions): Pro
   const modelPromise = loadModel({ modelPath: options.modelPath, threads: options.threads, batching: options.batching });
   const model = await modelPromise;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const admission: Admission = {
-    maxRequests: options.maxInFlight ?? Math.max(64, 2 * (options.batching?.maxBatchSize ?? 1)),
-    maxBytes: options.maxBytesInFlight ?? 64 * 1024 * 1024,
-    requests: 0,
-    bytes: 0,
-    highWater: 0,
-    ...(options.collectGarbage ? { onIdle: idleCollector(options.collectGarbage) } : {}),
-  };
+  const admission = new Admission(
+    options.maxInFlight ?? Math.max(64, 2 * (options.batching?.maxBatchSize ?? 1)),
+    options.maxBytesInFlight ?? 64 * 1024 * 1024,
+    options.collectGarbage && idleCollector(options.collectGarbage),
+  );
   const server = createServer((req, res) => {
     route(req, res, modelPromise, maxBodyBytes, admission, options.logger).catch((error: unknown) => {
       options.logger.error('unhandled server error', { error: error as Error });
@@ -121,30 +157,11 @@ async function route(
     });
   }
   if (req.method !== 'POST') return send(res, methodNotAllowed('POST', requestId), 'POST');
-  const declared = Number(req.headers['content-length']);
-  if (admission.requests >= admission.maxRequests || (Number.isFinite(declared) && admission.bytes + declared > admission.maxBytes)) {
-    return busy(req, res, admission, requestId);
-  }
-  admission.requests++;
-  let held = 0;
-  const hold = (bytes: number): boolean => {
-    if (admission.bytes + bytes > admission.maxBytes) return false;
-    admission.bytes += bytes;
-    admission.highWater = Math.max(admission.highWater, admission.bytes);
-    held += bytes;
-    return true;
-  };
-  // Released when the response is done or the client goes away, whichever comes first; once.
-  res.once('close', () => {
-    admission.requests--;
-    admission.bytes -= held;
-    held = 0;
-    if (admission.requests === 0 && admission.highWater > COLLECT_AFTER_BYTES) {
-      admission.highWater = 0;
-      admission.onIdle?.();
-    }
-  });
-  const text = await readBody(req, maxBodyBytes, hold);
+  const admitted = admission.admit(Number(req.headers['content-length']));
+  if (!admitted) return busy(req, res, admission, requestId);
+  // Released when the response is done or the client goes away, whichever comes first.
+  res.once('close', admitted.release);
+  const text = await readBody(req, maxBodyBytes, admitted.hold);
   if (text === 'too large') {
     res.setHeader('connection', 'close'); // the rest of the body is not read, so the socket cannot be reused
     return send(res, { status: 413, body: errorBody(payloadTooLarge(maxBodyBytes), requestId) });
@@ -153,7 +170,7 @@ async function route(
   send(res, await handleInvocation(model, { text, contentType: req.headers['content-type'], requestId }, logger));
 }
 
-/** Runs `collect` a second after it is last asked to, unless the server got busy again meanwhile (asked again). */
+/** Runs `collect` a second after it was last asked to: a burst that drains again meanwhile restarts the wait. */
 function idleCollector(collect: () => void): () => void {
   let timer: NodeJS.Timeout | undefined;
   return () => {

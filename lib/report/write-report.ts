@@ -1,8 +1,9 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ModelsweepError } from '../errors';
 import type { ResultsStore } from '../store/results-store';
+import { writeFileWhole } from '../util/write-whole';
 import { htmlReport } from './html-report';
 import { resultsCsv, type SweepResults, sweepResults } from './sweep-results';
 
@@ -45,9 +46,7 @@ export function writeReportFiles(results: SweepResults, dir: string): ReportFile
     mkdirSync(dir, { recursive: true });
     for (const f of files) {
       paths[f.name] = join(dir, f.file);
-      // Written beside and renamed, so a reader never sees half a report.
-      writeFileSync(`${paths[f.name]}.partial`, f.body);
-      renameSync(`${paths[f.name]}.partial`, paths[f.name]);
+      writeFileWhole(paths[f.name], f.body);
     }
   } catch (error) {
     throw new ModelsweepError(

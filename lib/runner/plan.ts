@@ -1,7 +1,7 @@
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
 import { maxProbes } from '../load/rate-search';
-import { stairRates } from '../spec/expand';
+import { plannedLoadMs, stairRates } from '../spec/expand';
 import type { SweepSpec } from '../spec/schema';
 import type { MeasurementPlan } from '../targets/adapter';
 
@@ -38,20 +38,14 @@ export function warmupOf(spec: SweepSpec): PhasePlan | undefined {
 export function loadOf(spec: SweepSpec): { loadSeconds: number; requests: number } {
   const assumedDurationMs = spec.slo.latencyMs;
   const plans = [warmupOf(spec), ...phasePlansOf(spec)].filter((p): p is PhasePlan => p !== undefined);
-  let loadSeconds = 0;
   let requests = 0;
   for (const plan of plans) {
     const seconds = plan.durationMs / 1000;
-    loadSeconds += seconds;
     requests += plan.mode === 'open' ? plan.rate * seconds : plan.concurrency * seconds * (1000 / assumedDurationMs);
   }
   const search = spec.load.search;
-  if (search) {
-    const probes = maxProbes(search);
-    loadSeconds += (probes * search.stepDuration) / 1000;
-    requests += (probes * search.to * search.stepDuration) / 1000;
-  }
-  return { loadSeconds, requests: Math.ceil(requests) };
+  if (search) requests += (maxProbes(search) * search.to * search.stepDuration) / 1000;
+  return { loadSeconds: plannedLoadMs(spec) / 1000, requests: Math.ceil(requests) };
 }
 
 /** What measuring one candidate involves at most ({@link loadOf}), for the cost estimate made before it is deployed. */

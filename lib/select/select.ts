@@ -117,9 +117,9 @@ export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
  * and is never charged to it.
  */
 export function phaseVerdict(phase: PhaseResult, slo: SelectionSlo): 'pass' | 'fail' | 'inconclusive' {
-  // Invalid though within the SLO: the generator refused sends, whose latencies would have been the longest.
-  if (phaseMeetsSlo(phase, slo)) return phase.validity?.valid === false ? 'inconclusive' : 'pass';
-  return phase.validity && !phase.validity.valid ? 'inconclusive' : 'fail';
+  // A phase within the SLO is invalid only when the generator refused sends, whose latencies would have been the longest.
+  if (phase.validity?.valid === false) return 'inconclusive';
+  return phaseMeetsSlo(phase, slo) ? 'pass' : 'fail';
 }
 
 function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
@@ -135,14 +135,16 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const failedRates = new Set(failing.map(plannedRate));
   const passing = phases.filter((p) => verdicts.get(p) === 'pass' && !failedRates.has(plannedRate(p)));
   const base = { id: candidate.id, status: candidate.status };
+  const price = input.price(candidate);
+  // An instance's hourly price places even a candidate that is not sized on the report's cost/latency chart.
+  const priced = price.usdPerInstanceHour !== undefined ? { costPerHourUsd: price.usdPerInstanceHour } : {};
   if (passing.length === 0 && failing.length === 0) {
     // The lightest phase's reason speaks for the rest (each remeasured phase has one of its own, with its own numbers).
     const others = phases.length - 1;
     const reasons = `${phases[0]!.validity?.reason ?? 'inconclusive'}${others > 0 ? ` (at ${phases[0]!.achievedRps.toFixed(0)} rps; its ${others} other phase${others > 1 ? 's were' : ' was'} inconclusive too)` : ''}`;
-    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
     return {
       ...base,
-      ...(costPerHourUsd !== undefined ? { costPerHourUsd } : {}),
+      ...priced,
       feasible: false,
       inconclusive: reasons,
       failure: `could not be measured reliably on this machine: ${reasons}`,
@@ -155,8 +157,6 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       : failing.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   if (passing.length === 0) {
     const latency = sloLatencyOf(deciding, slo.percentile);
-    const costPerHourUsd = input.price(candidate).usdPerInstanceHour;
-    const priced = costPerHourUsd !== undefined ? { costPerHourUsd } : {};
     if (
       deciding.errorRate <= slo.maxErrorRate &&
       latency.sloLatencyIntervalMs &&
@@ -180,7 +180,6 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps: ${errorKinds(deciding.errors)}`
         : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
-    // Its hourly price still places it on the report's cost/latency chart.
     return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
@@ -191,7 +190,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     return {
       ...base,
       ...sloLatencyOf(deciding, slo.percentile),
-      costPerHourUsd: input.price(candidate).usdPerInstanceHour,
+      ...priced,
       feasible: false,
       tooShortToSize: true,
       failure:
@@ -218,7 +217,6 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     passing
       .filter((p) => p.achievedRps >= 0.9 * perUnitLoad)
       .reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
-  const price = input.price(candidate);
   const capacity = capacityRange(phases, verdicts, deciding, slo);
   const instancesRange: [number, number] = [instancesAt(capacity[1]), instancesAt(capacity[0])];
   const costAt = (n: number, rps: number) => candidateCost(price, { instances: n, phase: atPeak, maxRps: rps }, input.hoursPerMonth).monthlyUsd;
@@ -380,18 +378,15 @@ function undecidedCheaper(judged: readonly Judged[], best: Judged | undefined, i
   const mightBeCheaper = (j: Judged) => j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!;
   const close = judged.filter((j) => j.tooCloseToCall && mightBeCheaper(j));
   const short = judged.filter((j) => j.tooShortToSize && mightBeCheaper(j));
-  const notes = [
-    ...(close.length > 0
-      ? [
-          `${close.map((j) => j.id).join(', ')} might meet the SLO too and cost less than ${best.id}: too close to call at ${close.length > 1 ? 'their' : 'its'} lightest rate; longer phases would settle it`,
-        ]
-      : []),
-    ...(short.length > 0
-      ? [
-          `${short.map((j) => j.id).join(', ')} met the SLO and might cost less than ${best.id}, but ${short.length > 1 ? 'were' : 'was'} measured too briefly to size; longer phases would settle it`,
-        ]
-      : []),
-  ];
+  const notes: string[] = [];
+  if (close.length > 0)
+    notes.push(
+      `${close.map((j) => j.id).join(', ')} might meet the SLO too and cost less than ${best.id}: too close to call at ${close.length > 1 ? 'their' : 'its'} lightest rate; longer phases would settle it`,
+    );
+  if (short.length > 0)
+    notes.push(
+      `${short.map((j) => j.id).join(', ')} met the SLO and might cost less than ${best.id}, but ${short.length > 1 ? 'were' : 'was'} measured too briefly to size; longer phases would settle it`,
+    );
   return notes.length > 0 ? notes.join('; ') : undefined;
 }
 

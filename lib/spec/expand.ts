@@ -1,3 +1,4 @@
+import { maxProbes } from '../load/rate-search';
 import { LIMITS } from './limits';
 import type { CandidateGroup, SweepSpec } from './schema';
 
@@ -174,4 +175,14 @@ export const stairCount = (phase: Stairs): number => Math.floor((phase.to - phas
 /** The rates of a stairs phase: counted, not accumulated, so a step below a float's precision cannot loop forever. */
 export function stairRates(phase: Stairs): number[] {
   return Array.from({ length: Math.min(stairCount(phase), LIMITS.stairSteps) }, (_, k) => phase.from + k * phase.step);
+}
+
+/**
+ * Milliseconds of load one candidate is planned to receive: the warm-up, the phases with every
+ * stair step, and the rate search at its most probes.
+ */
+export function plannedLoadMs(spec: Pick<SweepSpec, 'load'>): number {
+  const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
+  const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
+  return (spec.load.warmup?.duration ?? 0) + phases + search;
 }

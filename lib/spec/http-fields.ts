@@ -31,6 +31,16 @@ export function contentTypeProblem(type: string): string | undefined {
   return MEDIA_TYPE.test(type) ? undefined : 'is not a media type like application/json or text/csv; charset=utf-8';
 }
 
+/** Why a body is not JSON, or undefined when it parses. */
+export function jsonProblem(body: string | Buffer): string | undefined {
+  try {
+    JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** Whether a content type's body must be JSON (application/json, application/*+json). */
 export function isJsonContentType(type: string): boolean {
   return /^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type);

@@ -8,11 +8,10 @@ import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
 import type { Payload } from '../load/invoker';
-import { maxProbes } from '../load/rate-search';
-import { readBoundedFile } from '../util/bounded-file';
+import { formatBytes, readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
-import { type Candidate, expandGroup, stairCount } from './expand';
-import { isJsonContentType } from './http-fields';
+import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
+import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
 import { type SweepSpec, sweepSpecSchema } from './schema';
 
@@ -81,8 +80,9 @@ export function loadSpecFile(file: string): LoadedSpec {
  * a spec whose payloads were staged elsewhere).
  */
 export function parseSpec(text: string, file: string, baseDir: string, { checkFiles = true } = {}): LoadedSpec {
-  if (text.length > LIMITS.specBytes) {
-    throw new SpecError(file, [{ path: '', message: `the spec is more than the ${LIMITS.specBytes / 1024} KiB allowed` }]);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > LIMITS.specBytes) {
+    throw new SpecError(file, [{ path: '', message: `the spec is ${formatBytes(bytes)}, more than the ${formatBytes(LIMITS.specBytes)} allowed` }]);
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
@@ -220,23 +220,6 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   return { spec, candidates, warnings, payloads, baseDir, source: { text, file } };
 }
 
-/** Milliseconds of load one candidate is planned to receive, the rate search counted at its most probes. */
-function plannedLoadMs(spec: SweepSpec): number {
-  const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
-  const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
-  return (spec.load.warmup?.duration ?? 0) + phases + search;
-}
-
-/** Why a body is not JSON, or undefined when it parses. */
-function jsonProblem(body: string | Buffer): string | undefined {
-  try {
-    JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
-}
-
 /** A YAML syntax error as a spec issue with its line and column; a duplicate key names the key. */
 function yamlIssue(error: YAMLError, text: string): SpecIssue {
   const [first] = error.message.split('\n');
@@ -252,32 +235,32 @@ function yamlIssue(error: YAMLError, text: string): SpecIssue {
 }
 
 /**
- * The offset of a node nested more than `maxDepth` maps and lists deep, or undefined. It walks
- * with its own stack: a recursive walk is what 100,000 nested brackets overflow.
+ * Every node of the document with its depth in maps and lists (the document's top map is 1). It
+ * walks with its own stack: a recursive walk is what 100,000 nested brackets overflow.
  */
-function nodeDeeperThan(doc: Document, maxDepth: number): number | undefined {
+function* yamlNodes(doc: Document): Generator<[node: unknown, depth: number]> {
   const stack: Array<[unknown, number]> = [[doc.contents, 1]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [node, depth] = item;
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    yield [node, depth];
     if (!isMap(node) && !isSeq(node)) continue;
-    if (depth > maxDepth) return node.range?.[0] ?? 0;
     for (const child of node.items) {
       if (isPair(child)) stack.push([child.key, depth + 1], [child.value, depth + 1]);
       else stack.push([child, depth + 1]);
     }
   }
+}
+
+/** The offset of a map or list nested more than `maxDepth` deep, or undefined. */
+function nodeDeeperThan(doc: Document, maxDepth: number): number | undefined {
+  for (const [node, depth] of yamlNodes(doc)) if ((isMap(node) || isSeq(node)) && depth > maxDepth) return node.range?.[0] ?? 0;
   return undefined;
 }
 
 /** The offset of the first alias (`*name`) in the document, if any. */
 function firstAlias(doc: Document): number | undefined {
-  const stack: unknown[] = [doc.contents];
   let first: number | undefined;
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isAlias(node) && node.range) first = Math.min(first ?? Infinity, node.range[0]);
-    else if (isMap(node) || isSeq(node)) for (const child of node.items) stack.push(...(isPair(child) ? [child.key, child.value] : [child]));
-  }
+  for (const [node] of yamlNodes(doc)) if (isAlias(node) && node.range) first = Math.min(first ?? Infinity, node.range[0]);
   return first;
 }
 

@@ -1,5 +1,13 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 import { ModelsweepError } from '../errors';
 import type { PhaseResult } from '../load/phase';
@@ -194,19 +202,12 @@ export class ResultsStore {
 
   /** Says on a candidate's record that its teardown left something behind. */
   async noteTeardownError(sweepId: string, candidateId: string, message: string): Promise<void> {
-    await this.db
-      .send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.candidate(sweepId, candidateId),
-          UpdateExpression: 'SET teardownError = :message',
-          ConditionExpression: 'attribute_exists(PK)',
-          ExpressionAttributeValues: { ':message': message },
-        }),
-      )
-      .catch((error) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      });
+    await this.updateIfStill({
+      Key: keys.candidate(sweepId, candidateId),
+      UpdateExpression: 'SET teardownError = :message',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':message': message },
+    });
   }
 
   async putSelection(record: SelectionRecord): Promise<WriteOutcome> {
@@ -215,17 +216,19 @@ export class ResultsStore {
 
   /** Its process is still there: a running sweep's heartbeat (nothing happens once it has finished). */
   async heartbeat(sweepId: string, at: string): Promise<void> {
+    await this.updateIfStill({
+      Key: keys.sweep(sweepId),
+      UpdateExpression: 'SET heartbeatAt = :at',
+      ConditionExpression: 'attribute_exists(PK) AND #status = :running',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':at': at, ':running': 'running' },
+    });
+  }
+
+  /** An update that applies only while its condition holds; once it no longer does (the record gone or moved on), nothing happens. */
+  private async updateIfStill(update: Omit<UpdateCommandInput, 'TableName'>): Promise<void> {
     try {
-      await this.db.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.sweep(sweepId),
-          UpdateExpression: 'SET heartbeatAt = :at',
-          ConditionExpression: 'attribute_exists(PK) AND #status = :running',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':at': at, ':running': 'running' },
-        }),
-      );
+      await this.db.send(new UpdateCommand({ TableName: this.tableName, ...update }));
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }

@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { type DynamoDBClient, ScanCommand, type ScanCommandOutput } from '@aws-sdk/client-dynamodb';
 
 import { ModelsweepError } from '../errors';
+import { writeFileWhole } from '../util/write-whole';
 
 /**
  * The embedded store's LevelDB reads past a damaged block without a word (its checksums are not
@@ -18,6 +19,9 @@ interface Tally {
   readonly records: number;
   readonly at: string;
 }
+
+/** What to do with a damaged store folder: `move it aside (mv <path> <path>.damaged) to start a new store`. */
+export const moveAside = (path: string) => `move it aside (mv ${path} ${path}.damaged) to start a new store`;
 
 /** Every record in the table, counted by a full scan. */
 export async function countRecords(client: DynamoDBClient, tableName: string): Promise<number> {
@@ -39,15 +43,13 @@ export function checkTally(dir: string, records: number): void {
     'invalid-input',
     `the results store in ${dir} is damaged: it holds ${records} records, but held ${tally.records} when last used (${tally.at}); ` +
       `${tally.records - records} were lost, most likely to a damaged .ldb file; nothing was changed. Restore the folder from a backup, ` +
-      `or move it aside (mv ${dir} ${dir}.damaged) to start a new store`,
+      `or ${moveAside(dir)}`,
   );
 }
 
 /** Records how many records the store holds now, for the next {@link checkTally}. */
 export function writeTally(dir: string, records: number): void {
-  const path = join(dir, TALLY_FILE);
-  writeFileSync(`${path}.partial`, JSON.stringify({ records, at: new Date().toISOString() } satisfies Tally));
-  renameSync(`${path}.partial`, path);
+  writeFileWhole(join(dir, TALLY_FILE), JSON.stringify({ records, at: new Date().toISOString() } satisfies Tally));
 }
 
 function readTally(dir: string): Tally | undefined {

@@ -32,11 +32,16 @@ export function asSeenNow<T extends Watched>(record: T, now: number = Date.now()
   if (record.status !== 'running' || !record.owner) return record;
   const { pid, host } = record.owner;
   // On this machine its pid tells at once; anywhere, a silence does (a pid reused here, or another host).
-  const gone = host === hostname() && !isAlive(pid);
+  const gone = ownerIsGone(record.owner, isAlive);
   const silentMs = now - Date.parse(record.heartbeatAt ?? record.updatedAt);
   if (!gone && silentMs <= SILENT_MS) return record;
   const why = gone ? `its process (pid ${pid}) is gone` : `its process (pid ${pid} on ${host}) has been silent for ${Math.round(silentMs / 1000)} s`;
   return { ...record, status: 'abandoned', reason: `${why}: it was killed or crashed before it finished; what it measured is kept` };
+}
+
+/** Whether the owner's process is known to be gone: on this machine its pid tells; on another it cannot be told. */
+export function ownerIsGone(owner: SweepOwner, isAlive: (pid: number) => boolean = processIsAlive): boolean {
+  return owner.host === hostname() && !isAlive(owner.pid);
 }
 
 /** Whether a process with this pid exists (one this user may not signal exists too). */

@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 
 import { ModelsweepError } from '../errors';
+import { writeFileWhole } from '../util/write-whole';
 
 /**
  * Where a sweep keeps files: staged specs and payloads, and reports. An S3 bucket in the cloud, a
@@ -36,8 +37,7 @@ export function folderBlobStore(root: string): BlobStore {
     async put(key, body) {
       const path = pathOf(key);
       mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(`${path}.partial`, body);
-      renameSync(`${path}.partial`, path);
+      writeFileWhole(path, body);
     },
     async get(key) {
       try {

@@ -20,6 +20,11 @@ export interface StagedFile {
   readonly contentType?: string;
 }
 
+export interface StagingOptions {
+  /** Where the workflow that reads the staged spec runs. @default 'here' */
+  readonly where?: 'here' | 'cloud';
+}
+
 /**
  * The files that stage a spec under `prefix`: each payload's body, and the spec with where its
  * payloads are, so the workflow needs neither the spec file nor its folder. The spec's key is
@@ -30,7 +35,7 @@ export interface StagedFile {
 export function stagedSpecFiles(
   loaded: LoadedSpec,
   prefix: string,
-  { where = 'here' }: { where?: 'here' | 'cloud' } = {},
+  { where = 'here' }: StagingOptions = {},
 ): { specKey: string; files: StagedFile[] } {
   const files: StagedFile[] = [];
   const refs: PayloadRef[] = loaded.payloads.map((p, i) => {
@@ -48,7 +53,7 @@ export function stagedSpecFiles(
 }
 
 /** Puts a spec's staged files in the blob store; returns the spec's key. */
-export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string, options: { where?: 'here' | 'cloud' } = {}): Promise<string> {
+export async function stageSpec(loaded: LoadedSpec, blobs: BlobStore, prefix: string, options: StagingOptions = {}): Promise<string> {
   const { specKey, files } = stagedSpecFiles(loaded, prefix, options);
   for (const file of files) await blobs.put(file.key, file.body, file.contentType);
   return specKey;
