@@ -19,7 +19,21 @@ const LIB_BOUNDARY = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'cdk.out/**', '.modelsweep/**', 'coverage/**', '**/*.cjs', '**/*.mjs', '**/*.mts'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'packages/constructs/constructs/**',
+      'packages/constructs/lib/**',
+      'packages/constructs/dist/**',
+      'cdk.out/**',
+      '.modelsweep/**',
+      'coverage/**',
+      '**/*.cjs',
+      '**/*.mjs',
+      '**/*.mts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

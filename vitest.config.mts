@@ -1,6 +1,10 @@
+import { fileURLToPath } from 'node:url';
+
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // As tsconfig.json's paths: the construct library's import name is its sources here.
+  resolve: { alias: { 'modelsweep-constructs': fileURLToPath(new URL('./constructs/index.ts', import.meta.url)) } },
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],

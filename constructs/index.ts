@@ -1,4 +1,4 @@
-export { SWEEP_STACK_OUTPUTS } from '../lib/workflow/cloud-env';
+export { SWEEP_STACK_OUTPUTS } from '../lib/workflow/cloud-names';
 export * from './endpoints/lambda-model-function';
 export * from './endpoints/model-data';
 export * from './endpoints/model-endpoint';

@@ -1,7 +1,9 @@
 /**
  * How to use modelsweep's constructs in your own CDK app: one stack with the same model served
- * three ways. The README quotes the regions below; the tests compile and synthesize this file,
- * so the README's examples cannot rot.
+ * three ways, a stack that sweeps it weekly, and a stack that deploys what the sweep recommended.
+ * The README quotes the regions below. The tests synthesize this file from source, and the
+ * consumer test (test/package) from the packed package, in fresh CDK apps, so the README's
+ * examples cannot rot.
  */
 import { App, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,16 +11,19 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type { Construct } from 'constructs';
 import {
+  BenchmarkSweep,
   type IModelEndpoint,
   LambdaModelCode,
   LambdaModelFunction,
   ModelData,
   ModelImage,
+  ModelRecommendation,
   SageMakerEndpoint,
   SageMakerServerlessEndpoint,
-} from 'modelsweep/constructs';
+} from 'modelsweep-constructs';
 
 export interface MyModelsStackProps extends StackProps {
   /** The .onnx file the Lambda function serves. */
@@ -88,8 +93,50 @@ export class MyModelsStack extends Stack {
   }
 }
 
+export interface MySweepStackProps extends StackProps {
+  /** The sweep spec the weekly schedule starts (a YAML or JSON file, as for `modelsweep sweep`). */
+  readonly specFile: string;
+}
+
+export class MySweepStack extends Stack {
+  readonly sweep: BenchmarkSweep;
+
+  constructor(scope: Construct, id: string, props: MySweepStackProps) {
+    super(scope, id, props);
+    // #region benchmark-sweep
+    this.sweep = new BenchmarkSweep(this, 'Sweep', {
+      sageMaker: true, // may create ms-* models/configs/endpoints and pass execution roles to SageMaker
+      lambdaFunctions: ['resnet-onnx'], // the functions sweeps may measure (each candidate: a version + alias)
+      maxConcurrency: 8, // candidates measured at once            @default 4
+      maxRatePerGenerator: 200, // above it, a phase runs on N generators  @default 200
+      schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile: props.specFile }],
+    });
+    // #endregion benchmark-sweep
+  }
+}
+
+export class MyRecommendedModelStack extends Stack {
+  readonly model: LambdaModelFunction;
+
+  constructor(scope: Construct, id: string, props: MyModelsStackProps) {
+    super(scope, id, props);
+    // #region model-recommendation
+    // What `modelsweep apply <sweepId>` wrote to cdk.context.json, or these defaults before any sweep.
+    const recommended = ModelRecommendation.of(this, 'resnet'); // or (this, 'resnet', RecommendationSource.SSM_PARAMETER)
+    this.model = new LambdaModelFunction(this, 'Model', {
+      code: LambdaModelCode.fromOnnxModel(props.onnxModelPath),
+      ...recommended.lambdaProps({ memorySize: Size.mebibytes(2048), architecture: lambda.Architecture.ARM_64 }),
+    });
+    // also: recommended.sageMakerVariant({ instanceType, initialInstanceCount }), recommended.serverlessProps({ memorySize, maxConcurrency })
+    // #endregion model-recommendation
+  }
+}
+
 if (require.main === module) {
   const app = new App();
-  new MyModelsStack(app, 'MyModels', { onnxModelPath: process.argv[2] ?? 'model.onnx' });
+  const onnxModelPath = process.argv[2] ?? 'model.onnx';
+  new MyModelsStack(app, 'MyModels', { onnxModelPath });
+  new MySweepStack(app, 'MySweep', { specFile: process.argv[3] ?? 'sweeps/resnet.yaml' });
+  new MyRecommendedModelStack(app, 'MyRecommendedModel', { onnxModelPath });
   app.synth();
 }

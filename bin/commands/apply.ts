@@ -4,14 +4,8 @@ import { resolve } from 'node:path';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Command } from 'commander';
 
-import {
-  NotDeployable,
-  type Recommendation,
-  recommendationOf,
-  recommendationParameterName,
-  updateContextFile,
-  writeRecommendationToContext,
-} from '../../lib/apply/recommendation';
+import { NotDeployable, recommendationOf, updateContextFile, writeRecommendationToContext } from '../../lib/apply/apply-recommendation';
+import { type Recommendation, recommendationParameterName } from '../../lib/apply/recommendation';
 import { CliError } from './cli-error';
 import { type CloudDependencies, defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, type StoreFlags, withStore } from './cloud';
 import { resultsOf } from './results';

@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 
 import { ResultsStore } from '../../lib/store/results-store';
 import { realSleep } from '../../lib/targets/cloud/retry';
-import { SWEEP_STACK_OUTPUTS } from '../../lib/workflow/cloud-env';
+import { SWEEP_STACK_OUTPUTS } from '../../lib/workflow/cloud-names';
 import { CliError, EXIT } from './cli-error';
 import { STORE_DIR_OPTION, withLocalStore } from './local-store';
 

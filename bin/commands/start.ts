@@ -8,7 +8,7 @@ import { expandCandidates } from '../../lib/spec/expand';
 import type { SweepSpec } from '../../lib/spec/schema';
 import { ResultsStore, type SweepRecord } from '../../lib/store/results-store';
 import { firstNotInCloud } from '../../lib/targets/kind-rules';
-import { s3BlobStore } from '../../lib/workflow/blob-store';
+import { s3BlobStore } from '../../lib/workflow/s3-blob-store';
 import { stageSpec } from '../../lib/workflow/stage-spec';
 import { newSweepId } from '../../lib/workflow/sweep-id';
 import { reportKeys } from '../../lib/workflow/sweep-summary';

@@ -14,6 +14,7 @@ import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
 import type { DeploymentHandle } from '../targets/adapter';
+import type { PayloadRef } from './payload-ref';
 import { asSeenNow, type SweepOwner } from './sweep-liveness';
 import { HISTORY_INDEX, keys } from './table';
 
@@ -49,14 +50,6 @@ export interface SweepRecord {
   readonly owner?: SweepOwner;
   /** When its process last said it was there (every `HEARTBEAT_MS`). */
   readonly heartbeatAt?: string;
-}
-
-/** A staged payload: its body is in the blob store under `key`. */
-export interface PayloadRef {
-  readonly key: string;
-  readonly contentType?: string;
-  readonly weight?: number;
-  readonly name: string;
 }
 
 export interface CandidateRecord {

@@ -21,7 +21,6 @@ import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '..
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, SetupError, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
-import type { IamStatement } from './cloud/iam';
 import { ownerFromTags, ownerTags, resourceName, type ResourceOwner, TAG_KEYS } from './cloud/resource-tags';
 import { classify, pollUntil, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps, withRetry } from './cloud/retry';
 import { KIND_RULES } from './kind-rules';
@@ -535,37 +534,4 @@ function functionErrorCode(functionError: string, payload: Uint8Array | undefine
   } catch {
     return functionError;
   }
-}
-
-/** IAM statements the Lambda adapter needs, scoped to the functions a sweep measures (and their versions and aliases). */
-export function lambdaIamStatements(functionNames: readonly string[], account = '*', region = '*'): IamStatement[] {
-  const arns = functionNames.flatMap((name) => [
-    `arn:aws:lambda:${region}:${account}:function:${name}`,
-    `arn:aws:lambda:${region}:${account}:function:${name}:*`,
-  ]);
-  return [
-    {
-      Sid: 'ModelsweepLambdaCandidates',
-      Effect: 'Allow',
-      Action: [
-        'lambda:GetFunction',
-        'lambda:GetFunctionConfiguration',
-        'lambda:UpdateFunctionCode',
-        'lambda:UpdateFunctionConfiguration',
-        'lambda:PublishVersion',
-        'lambda:CreateAlias',
-        'lambda:DeleteAlias',
-        'lambda:DeleteFunction',
-        'lambda:InvokeFunction',
-        'lambda:TagResource',
-        'lambda:UntagResource',
-        'lambda:ListTags',
-        'lambda:ListAliases',
-        'lambda:ListVersionsByFunction',
-      ],
-      Resource: arns,
-    },
-    // The janitor lists functions to find what a sweep left; listing cannot be scoped.
-    { Sid: 'ModelsweepLambdaList', Effect: 'Allow', Action: ['lambda:ListFunctions'], Resource: ['*'] },
-  ];
 }

@@ -22,7 +22,6 @@ import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
-import type { IamStatement } from './cloud/iam';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
 import { classify, isQuota, pollUntil, realSleep, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps } from './cloud/retry';
 import { KIND_RULES } from './kind-rules';
@@ -422,44 +421,4 @@ async function readPhaseMetrics(
     };
   });
   return Object.keys(result).length > 0 ? result : undefined;
-}
-
-/** IAM statements the SageMaker adapters need, scoped to the names the sweep gives its resources. */
-export function sageMakerIamStatements(account = '*', region = '*'): IamStatement[] {
-  const arn = (type: string) => `arn:aws:sagemaker:${region}:${account}:${type}/ms-*`;
-  return [
-    {
-      Sid: 'ModelsweepSageMakerLifecycle',
-      Effect: 'Allow',
-      Action: [
-        'sagemaker:CreateModel',
-        'sagemaker:DeleteModel',
-        'sagemaker:CreateEndpointConfig',
-        'sagemaker:DeleteEndpointConfig',
-        'sagemaker:CreateEndpoint',
-        'sagemaker:DeleteEndpoint',
-        'sagemaker:DescribeEndpoint',
-        'sagemaker:InvokeEndpoint',
-        'sagemaker:AddTags',
-        'sagemaker:ListTags',
-      ],
-      Resource: [arn('model'), arn('endpoint-config'), arn('endpoint')],
-    },
-    // Listing cannot be scoped to resources; the janitor needs it to find what a sweep left.
-    {
-      Sid: 'ModelsweepSageMakerList',
-      Effect: 'Allow',
-      Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
-      Resource: ['*'],
-    },
-    { Sid: 'ModelsweepSageMakerMetrics', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: ['*'] },
-    // SageMaker must be allowed to assume the execution role named in the spec.
-    {
-      Sid: 'ModelsweepPassExecutionRole',
-      Effect: 'Allow',
-      Action: ['iam:PassRole'],
-      Resource: ['*'],
-      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
-    },
-  ];
 }

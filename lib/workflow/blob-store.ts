@@ -1,8 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-
 import { ModelsweepError } from '../errors';
 import { writeFileWhole } from '../util/write-whole';
 
@@ -48,24 +46,5 @@ export function folderBlobStore(root: string): BlobStore {
       }
     },
     locate: (key) => pathOf(key),
-  };
-}
-
-/** An S3 bucket as a blob store. */
-export function s3BlobStore(client: S3Client, bucket: string): BlobStore {
-  return {
-    async put(key, body, contentType) {
-      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(contentType ? { ContentType: contentType } : {}) }));
-    },
-    async get(key) {
-      try {
-        const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return Buffer.from(await object.Body!.transformToByteArray());
-      } catch (error) {
-        if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') throw new BlobNotFound(`s3://${bucket}/${key}`, { cause: error });
-        throw error;
-      }
-    },
-    locate: (key) => `s3://${bucket}/${key}`,
   };
 }

@@ -8,27 +8,10 @@ import type { Candidate } from '../spec/expand';
 import { ResultsStore } from '../store/results-store';
 import { ALL_KINDS, whyNotInCloud } from '../targets/kind-rules';
 import { defaultAdapters } from '../targets/registry';
-import { s3BlobStore } from './blob-store';
+import { CLOUD_ENV } from './cloud-names';
 import type { WorkflowEnv } from './env';
+import { s3BlobStore } from './s3-blob-store';
 import type { SweepSummary } from './sweep-summary';
-
-/** The environment variables the BenchmarkSweep construct gives its step functions. */
-export const CLOUD_ENV = {
-  table: 'MODELSWEEP_TABLE',
-  bucket: 'MODELSWEEP_BUCKET',
-  topic: 'MODELSWEEP_TOPIC_ARN',
-  kinds: 'MODELSWEEP_CANDIDATE_KINDS',
-  maxRatePerGenerator: 'MODELSWEEP_MAX_RATE_PER_GENERATOR',
-  maxPhaseSeconds: 'MODELSWEEP_MAX_PHASE_SECONDS',
-} as const;
-
-/** The outputs a sweep stack gives, which `modelsweep start --stack` reads. */
-export const SWEEP_STACK_OUTPUTS = {
-  stateMachineArn: 'SweepStateMachineArn',
-  bucketName: 'SweepBucketName',
-  tableName: 'SweepTableName',
-  topicArn: 'SweepTopicArn',
-} as const;
 
 /** Why a kind cannot run in the cloud workflow, or was not enabled on it. */
 function unsupportedKinds(enabled: readonly string[]): Map<Candidate['kind'], string> {

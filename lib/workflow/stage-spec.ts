@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 
 import type { LoadedSpec } from '../spec/load-spec';
-import type { PayloadRef } from '../store/results-store';
+import type { PayloadRef } from '../store/payload-ref';
 import type { BlobStore } from './blob-store';
 
 /** A spec with its payloads staged in a blob store: what a workflow execution starts from. */

@@ -23,7 +23,7 @@ import { prebuiltSweepDefinition } from '../../lib/local/run-sweep';
 import { type LocalDynamo, startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
 import { httpTarget } from '../../lib/targets/http-target';
-import { s3BlobStore } from '../../lib/workflow/blob-store';
+import { s3BlobStore } from '../../lib/workflow/s3-blob-store';
 import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloud-cli-'));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 
-import { MyModelsStack } from '../../examples/import-constructs';
+import { MyModelsStack, MyRecommendedModelStack, MySweepStack } from '../../examples/import-constructs';
 import { testApp } from '../helpers/cdk';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
@@ -20,11 +20,33 @@ describe('the README example of importing the constructs', () => {
     expect(stack.endpoints.map((e) => e.invocation.kind)).toEqual(['sagemaker-realtime', 'sagemaker-serverless', 'lambda']);
   });
 
+  it('synthesizes the weekly sweep of the Lambda function, and the model stack that deploys its recommendation', () => {
+    const app = testApp();
+    const sweep = Template.fromStack(
+      new MySweepStack(app, 'MySweep', { specFile: join(ROOT, 'examples', 'sweeps', 'demo-lambda-weekly.yaml'), env: { region: 'us-east-1' } }),
+    );
+    sweep.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    sweep.hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(7 days)' });
+
+    // No recommendation in the context yet: the defaults the stack gives.
+    const model = Template.fromStack(
+      new MyRecommendedModelStack(testApp(), 'MyRecommendedModel', { onnxModelPath: DEMO_MODEL_PATH, env: { region: 'us-east-1' } }),
+    );
+    model.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Architectures: ['arm64'] });
+  });
+
   it('is what the README shows, region by region', () => {
     const example = readFileSync(join(ROOT, 'examples', 'import-constructs.ts'), 'utf8');
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const regions = [...example.matchAll(/\/\/ #region ([\w-]+)\n([\s\S]*?)\n\s*\/\/ #endregion \1/g)];
-    expect(regions.map((r) => r[1])).toEqual(['sagemaker-endpoint', 'sagemaker-serverless-endpoint', 'lambda-model-function', 'model-endpoint']);
+    expect(regions.map((r) => r[1])).toEqual([
+      'sagemaker-endpoint',
+      'sagemaker-serverless-endpoint',
+      'lambda-model-function',
+      'model-endpoint',
+      'benchmark-sweep',
+      'model-recommendation',
+    ]);
     const dedent = (code: string) => {
       const lines = code.split('\n');
       const indent = Math.min(...lines.filter((l) => l.trim()).map((l) => l.length - l.trimStart().length));

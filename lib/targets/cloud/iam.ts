@@ -1,3 +1,6 @@
+// The statements live apart from the adapters so that the BenchmarkSweep construct can attach them
+// without loading the AWS SDK at synth.
+
 /** One IAM policy statement, as the workflow construct will attach it to the role that runs a sweep. */
 export interface IamStatement {
   readonly Sid: string;
@@ -5,4 +8,77 @@ export interface IamStatement {
   readonly Action: string[];
   readonly Resource: string[];
   readonly Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/** IAM statements the SageMaker adapters need, scoped to the names the sweep gives its resources. */
+export function sageMakerIamStatements(account = '*', region = '*'): IamStatement[] {
+  const arn = (type: string) => `arn:aws:sagemaker:${region}:${account}:${type}/ms-*`;
+  return [
+    {
+      Sid: 'ModelsweepSageMakerLifecycle',
+      Effect: 'Allow',
+      Action: [
+        'sagemaker:CreateModel',
+        'sagemaker:DeleteModel',
+        'sagemaker:CreateEndpointConfig',
+        'sagemaker:DeleteEndpointConfig',
+        'sagemaker:CreateEndpoint',
+        'sagemaker:DeleteEndpoint',
+        'sagemaker:DescribeEndpoint',
+        'sagemaker:InvokeEndpoint',
+        'sagemaker:AddTags',
+        'sagemaker:ListTags',
+      ],
+      Resource: [arn('model'), arn('endpoint-config'), arn('endpoint')],
+    },
+    // Listing cannot be scoped to resources; the janitor needs it to find what a sweep left.
+    {
+      Sid: 'ModelsweepSageMakerList',
+      Effect: 'Allow',
+      Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
+      Resource: ['*'],
+    },
+    { Sid: 'ModelsweepSageMakerMetrics', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: ['*'] },
+    // SageMaker must be allowed to assume the execution role named in the spec.
+    {
+      Sid: 'ModelsweepPassExecutionRole',
+      Effect: 'Allow',
+      Action: ['iam:PassRole'],
+      Resource: ['*'],
+      Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+    },
+  ];
+}
+
+/** IAM statements the Lambda adapter needs, scoped to the functions a sweep measures (and their versions and aliases). */
+export function lambdaIamStatements(functionNames: readonly string[], account = '*', region = '*'): IamStatement[] {
+  const arns = functionNames.flatMap((name) => [
+    `arn:aws:lambda:${region}:${account}:function:${name}`,
+    `arn:aws:lambda:${region}:${account}:function:${name}:*`,
+  ]);
+  return [
+    {
+      Sid: 'ModelsweepLambdaCandidates',
+      Effect: 'Allow',
+      Action: [
+        'lambda:GetFunction',
+        'lambda:GetFunctionConfiguration',
+        'lambda:UpdateFunctionCode',
+        'lambda:UpdateFunctionConfiguration',
+        'lambda:PublishVersion',
+        'lambda:CreateAlias',
+        'lambda:DeleteAlias',
+        'lambda:DeleteFunction',
+        'lambda:InvokeFunction',
+        'lambda:TagResource',
+        'lambda:UntagResource',
+        'lambda:ListTags',
+        'lambda:ListAliases',
+        'lambda:ListVersionsByFunction',
+      ],
+      Resource: arns,
+    },
+    // The janitor lists functions to find what a sweep left; listing cannot be scoped.
+    { Sid: 'ModelsweepLambdaList', Effect: 'Allow', Action: ['lambda:ListFunctions'], Resource: ['*'] },
+  ];
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { azureMlRoleDefinition } from '../../../lib/targets/azureml-target';
-import { lambdaIamStatements } from '../../../lib/targets/lambda-target';
-import { sageMakerIamStatements } from '../../../lib/targets/sagemaker-target';
+import { lambdaIamStatements, sageMakerIamStatements } from '../../../lib/targets/cloud/iam';
 
 describe('IAM statements the adapters export', () => {
   it('scope SageMaker lifecycle actions to the ms-* names sweeps give their resources', () => {

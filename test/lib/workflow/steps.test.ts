@@ -11,7 +11,8 @@ import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dyn
 import { ResultsStore } from '../../../lib/store/results-store';
 import { httpTarget } from '../../../lib/targets/http-target';
 import { folderBlobStore } from '../../../lib/workflow/blob-store';
-import { CLOUD_ENV, cloudWorkflowEnv, notification } from '../../../lib/workflow/cloud-env';
+import { cloudWorkflowEnv, notification } from '../../../lib/workflow/cloud-env';
+import { CLOUD_ENV } from '../../../lib/workflow/cloud-names';
 import type { WorkflowEnv } from '../../../lib/workflow/env';
 import { stageSpec } from '../../../lib/workflow/stage-spec';
 import { sweepSteps, type SweepSummary } from '../../../lib/workflow/steps';
