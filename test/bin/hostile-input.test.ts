@@ -7,9 +7,10 @@ import { resourceUsage } from 'node:process';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 
-import { main, reportError } from '../../bin/modelsweep';
+import { reportError } from '../../bin/modelsweep';
 import { seededRandom } from '../../lib/random/seeded-random';
 import { ROOT } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/cli-in-process';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
 interface HostileCase {
@@ -106,31 +107,10 @@ const MADE: Record<string, () => string | Buffer> = {
 
 /** Runs the CLI's main in this process, as a user's command line would; what it printed, its exit code, and its cost. */
 async function run(args: readonly string[]): Promise<{ code: number; stderr: string; ms: number; peakGrowthMb: number }> {
-  let stderr = '';
-  const capture = (chunk: unknown) => {
-    stderr += String(chunk);
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
-    vi.spyOn(process.stdout, 'write').mockImplementation(() => true),
-    vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => capture(`${parts.join(' ')}\n`)),
-    vi.spyOn(console, 'log').mockImplementation(() => undefined),
-  ];
   const peakBefore = resourceUsage().maxRSS;
   const started = performance.now();
-  try {
-    let timer: NodeJS.Timeout | undefined;
-    const code = await Promise.race([
-      main([...args]),
-      new Promise<number>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`did not finish within ${TIME_LIMIT_MS / 1000} s`)), TIME_LIMIT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-    return { code, stderr, ms: performance.now() - started, peakGrowthMb: (resourceUsage().maxRSS - peakBefore) / 1024 };
-  } finally {
-    spies.forEach((s) => s.mockRestore());
-  }
+  const { code, stderr } = await runCliInProcess(args, TIME_LIMIT_MS);
+  return { code, stderr, ms: performance.now() - started, peakGrowthMb: (resourceUsage().maxRSS - peakBefore) / 1024 };
 }
 
 afterEach(() => {

@@ -15,6 +15,7 @@ import {
   roundUpToCent,
   serverlessMonthlyCost,
 } from '../../../lib/cost/estimate';
+import { runCliInProcess } from '../../helpers/cli-in-process';
 
 const prices = builtInPrices();
 const ROOT = join(__dirname, '..', '..', '..');
@@ -185,20 +186,30 @@ describe('modelsweep cost', () => {
     expect(result.monthlyUsdRoundedUp).toBe(18.74);
   });
 
-  it('prints a table with the price sources', () => {
-    const { status, stdout } = cli(['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge', '--peak-rps', '100', '--rps-per-instance', '40']);
+  it('prints a table with the price sources', async () => {
+    const { code: status, stdout } = await inProcess([
+      'sagemaker-realtime',
+      '--instance-type',
+      'ml.c5.xlarge',
+      '--peak-rps',
+      '100',
+      '--rps-per-instance',
+      '40',
+    ]);
     expect(status).toBe(0);
     expect(stdout).toMatch(/total per month\s+\$446\.76/);
     expect(stdout).toMatch(/note: ceil\(100 peak rps \/ 40 rps per instance\) = 3 instances/);
     expect(stdout).toMatch(/prices: https:\/\/aws\.amazon\.com\/sagemaker\/pricing\/.*us-east-1, prices as of 2025-10/);
   });
 
-  it('uses a prices file that overrides the catalog', () => {
+  it('uses a prices file that overrides the catalog', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'prices-')), 'p.json');
     writeFileSync(file, JSON.stringify({ sagemakerRealtime: { 'us-east-1': { perInstanceHour: { 'ml.c5.xlarge': 1 } } } }));
-    const { stdout } = cli(['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge', '--instances', '1', '--prices', file, '--json']);
+    const { stdout } = await inProcess(['sagemaker-realtime', '--instance-type', 'ml.c5.xlarge', '--instances', '1', '--prices', file, '--json']);
     expect(JSON.parse(stdout).monthlyUsd).toBe(730);
   });
+
+  const inProcess = (args: string[]) => runCliInProcess(['cost', ...args]);
 
   it.each([
     [['lambda', '--memory', '64', '--duration-ms', '1', '--requests-per-month', '1'], /--memory must be a whole number of at least 128/],
@@ -210,9 +221,9 @@ describe('modelsweep cost', () => {
     ],
     [['sagemaker-serverless', '--memory', '3000', '--duration-ms', '1', '--requests-per-month', '1'], /no serverless price for 3000 MB/],
     [['lambda', '--memory', '512'], /required option '--duration-ms <ms>' not specified/],
-  ])('exits 2 with a clear message for %j', (args, message) => {
-    const { status, stderr } = cli(args);
-    expect(status).toBe(2);
+  ])('exits 2 with a clear message for %j', async (args, message) => {
+    const { code, stderr } = await inProcess(args);
+    expect(code).toBe(2);
     expect(stderr).toMatch(message);
   });
 });
