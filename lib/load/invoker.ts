@@ -23,11 +23,27 @@ export type InvokeFailure =
   | { readonly kind: 'target'; readonly code: string };
 
 /**
+ * The tokens of a streamed response, as the invoker saw them arrive (see token-stream.ts for how
+ * they are counted). Times are performance.now(), so the phase times the first token from the
+ * intended send, as it times whole requests.
+ */
+export interface TokenStream {
+  readonly firstTokenAt: number;
+  /** One per gap between consecutive chunks of tokens: the gap over the tokens it brought, ms. */
+  readonly interTokenMs: readonly number[];
+  readonly outputTokens: number;
+  /** `usage`: the server's count; `chunks`: one token per chunk, when the server sent no count. */
+  readonly tokensCountedBy: 'usage' | 'chunks';
+}
+
+/**
  * A success may say what the platform billed and whether it was a cold start (Lambda's REPORT
- * line); a success with `initMs` was served by a new execution environment.
+ * line); a success with `initMs` was served by a new execution environment. A streamed success
+ * says what its tokens did.
  */
 export type InvokeOutcome =
-  { readonly ok: true; readonly billedMs?: number; readonly initMs?: number } | { readonly ok: false; readonly failure: InvokeFailure };
+  | { readonly ok: true; readonly billedMs?: number; readonly initMs?: number; readonly stream?: TokenStream }
+  | { readonly ok: false; readonly failure: InvokeFailure };
 
 /**
  * What the load generator drives: an HTTP URL, a SageMaker endpoint, a Lambda function or an

@@ -111,6 +111,8 @@ export interface PhaseResult {
   };
   /** What the platform billed per request, where it says (Lambda). */
   readonly billedDurationMs?: LatencySummary;
+  /** Streamed responses (generative models): their tokens' timing and count. */
+  readonly tokens?: TokenResults;
   /** The platform's own metrics for the phase's window (CloudWatch, Azure Monitor), where they exist. */
   readonly serverMetrics?: Readonly<Record<string, ServerMetric>>;
   /**
@@ -124,6 +126,25 @@ export interface PhaseResult {
   readonly health?: GeneratorHealth;
   /** Measured with an SLO: whether a failure of this phase can be charged to the target. */
   readonly validity?: PhaseValidity;
+}
+
+/**
+ * What a phase's streamed responses did, token by token. Time to first token is from the intended
+ * send, as latencies are, so a target that falls behind its schedule is charged for the wait. The
+ * histograms (µs, compressed base64) merge exactly across generators.
+ */
+export interface TokenResults {
+  /** Successes that streamed at least one token. */
+  readonly streams: number;
+  readonly outputTokens: number;
+  /** Output tokens per second of phase time. */
+  readonly outputTokensPerSecond: number;
+  /** Where the token counts came from (see token-stream.ts): the servers' own, one per chunk, or some of each. */
+  readonly countedBy: 'usage' | 'chunks' | 'mixed';
+  readonly timeToFirstTokenMs: LatencySummary;
+  readonly timeToFirstTokenHistogram: string;
+  readonly interTokenMs: LatencySummary;
+  readonly interTokenHistogram: string;
 }
 
 /** One server-side metric over a phase: the average and the largest of its data points. */
@@ -155,6 +176,9 @@ class PhaseRecorder {
     private readonly lastWindow: number,
   ) {}
 
+  /** Created on the first streamed success, so phases of whole responses pay nothing. */
+  private tokens?: { ttft: LatencyHistogram; itl: LatencyHistogram; outputTokens: number; countedBy: Set<'usage' | 'chunks'> };
+
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
 
@@ -166,6 +190,14 @@ class PhaseRecorder {
     const window = Math.min(this.lastWindow, Math.max(0, Math.floor((completedAt - this.start) / this.windowMs)));
     while (this.windows.length <= window) this.windows.push(new LatencyHistogram());
     this.windows[window]!.recordMs(latencyMs);
+    if (outcome.stream) {
+      const tokens = (this.tokens ??= { ttft: new LatencyHistogram(), itl: new LatencyHistogram(), outputTokens: 0, countedBy: new Set() });
+      // The request's intended send is `latencyMs` before it completed.
+      tokens.ttft.recordMs(outcome.stream.firstTokenAt - (completedAt - latencyMs));
+      for (const gap of outcome.stream.interTokenMs) tokens.itl.recordMs(gap);
+      tokens.outputTokens += outcome.stream.outputTokens;
+      tokens.countedBy.add(outcome.stream.tokensCountedBy);
+    }
     if (outcome.billedMs === undefined && outcome.initMs === undefined) return;
     const platform = (this.platform ??= {
       cold: new LatencyHistogram(),
@@ -253,6 +285,7 @@ class PhaseRecorder {
           }
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
+      ...(this.tokens ? { tokens: tokenResults(this.tokens, durationMs) } : {}),
       ...(options.slo ? { sloWindowsMs: this.windowPercentiles(options.slo.percentile) } : {}),
       ...(health ? { health } : {}),
       ...(health && options.slo
@@ -267,6 +300,22 @@ class PhaseRecorder {
         : {}),
     };
   }
+}
+
+function tokenResults(
+  tokens: { ttft: LatencyHistogram; itl: LatencyHistogram; outputTokens: number; countedBy: Set<'usage' | 'chunks'> },
+  durationMs: number,
+): TokenResults {
+  return {
+    streams: tokens.ttft.count,
+    outputTokens: tokens.outputTokens,
+    outputTokensPerSecond: durationMs > 0 ? (tokens.outputTokens * 1000) / durationMs : 0,
+    countedBy: tokens.countedBy.size > 1 ? 'mixed' : [...tokens.countedBy][0]!,
+    timeToFirstTokenMs: tokens.ttft.summary(),
+    timeToFirstTokenHistogram: tokens.ttft.encode(),
+    interTokenMs: tokens.itl.summary(),
+    interTokenHistogram: tokens.itl.encode(),
+  };
 }
 
 /** Runs one phase against an invoker. */

@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { seededRandom } from '../random/seeded-random';
+
+/**
+ * A generative model server whose timing is known: it speaks the OpenAI chat and completions
+ * APIs (`POST /v1/chat/completions`, `POST /v1/completions`, streamed as server-sent events or
+ * not), and instead of running a model it waits `firstTokenMs` before the first token and
+ * `interTokenMs` (± `jitterMs`, seeded) before each next one. It writes down when it really sent
+ * each chunk, so what a load generator measured can be checked against the truth.
+ *
+ * Tokens are the words "tok0 tok1 …"; each chunk carries `tokensPerChunk` of them, as servers
+ * that batch decoding steps into one event do.
+ */
+export interface TokenServerOptions {
+  /** Delay from the request's arrival to the first token. @default 50 */
+  readonly firstTokenMs?: number;
+  /** Delay between consecutive chunks of tokens. @default 10 */
+  readonly interTokenMs?: number;
+  /** Each delay is drawn uniformly within ± this, from a seeded source. @default 0 */
+  readonly jitterMs?: number;
+  /** Output tokens of a request that gives no `max_tokens`. @default 32 */
+  readonly defaultMaxTokens?: number;
+  /** Tokens in each streamed chunk. @default 1 */
+  readonly tokensPerChunk?: number;
+  /**
+   * When to end a stream with the `usage` chunk (the server's token count): when the request asks
+   * (`stream_options.include_usage`), as OpenAI does, always, or never, as some servers do.
+   * @default 'on-request'
+   */
+  readonly usage?: 'on-request' | 'always' | 'never';
+  /** Misbehaviour for tests: cut the stream after this many chunks, or never send the first token. */
+  readonly fault?: { readonly cutAfterChunks?: number; readonly neverFirstToken?: boolean };
+  /** @default 7 */
+  readonly seed?: number;
+  readonly host?: string;
+  /** @default 0, any free port */
+  readonly port?: number;
+}
+
+/** What the server really did for one streamed request: when the request arrived, and when each chunk left. */
+export interface ServedStream {
+  readonly receivedAt: number;
+  /** performance.now() at each chunk's write, first token first. */
+  readonly chunkSentAt: number[];
+  readonly tokens: number;
+}
+
+export interface TokenServer {
+  readonly url: string;
+  /** Every streamed request served so far, in arrival order. */
+  readonly served: readonly ServedStream[];
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+interface CompletionRequest {
+  max_tokens?: unknown;
+  max_completion_tokens?: unknown;
+  stream?: unknown;
+  stream_options?: { include_usage?: unknown };
+  model?: unknown;
+}
+
+export async function startTokenServer(options: TokenServerOptions = {}): Promise<TokenServer> {
+  const served: ServedStream[] = [];
+  const random = seededRandom(options.seed ?? 7);
+  const jitter = options.jitterMs ?? 0;
+  const delay = (ms: number) => Math.max(0, ms + (jitter > 0 ? (random() * 2 - 1) * jitter : 0));
+  const open = new Set<ServerResponse>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = performance.now();
+    const chat = req.url === '/v1/chat/completions';
+    if (req.method !== 'POST' || (!chat && req.url !== '/v1/completions'))
+      return reply(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
+    let request: CompletionRequest;
+    try {
+      request = JSON.parse(await readBody(req)) as CompletionRequest;
+    } catch (error) {
+      return reply(res, 400, { error: { message: `the body is not JSON: ${(error as Error).message}` } });
+    }
+    const maxTokens = Number(request.max_tokens ?? request.max_completion_tokens ?? options.defaultMaxTokens ?? 32);
+    if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > 100_000)
+      return reply(res, 400, { error: { message: 'max_tokens must be a whole number from 1 to 100000' } });
+    const model = typeof request.model === 'string' ? request.model : 'synthetic';
+    const id = `cmpl-${served.length}`;
+    const perChunk = Math.max(1, options.tokensPerChunk ?? 1);
+    const text = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `tok${from + i} `).join('');
+    const choice = (content: string, finish: string | null) =>
+      chat ? { index: 0, delta: content ? { content } : {}, finish_reason: finish } : { index: 0, text: content, finish_reason: finish };
+    const usage = { prompt_tokens: 8, completion_tokens: maxTokens, total_tokens: 8 + maxTokens };
+
+    if (request.stream !== true) {
+      await sleep(delay(options.firstTokenMs ?? 50) + (maxTokens - 1) * (options.interTokenMs ?? 10));
+      const content = text(0, maxTokens);
+      return reply(res, 200, {
+        id,
+        object: chat ? 'chat.completion' : 'text_completion',
+        model,
+        choices: [
+          chat
+            ? { index: 0, message: { role: 'assistant', content }, finish_reason: 'length' }
+            : { index: 0, text: content, finish_reason: 'length' },
+        ],
+        usage,
+      });
+    }
+
+    const record: ServedStream = { receivedAt, chunkSentAt: [], tokens: maxTokens };
+    served.push(record);
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
+    const object = chat ? 'chat.completion.chunk' : 'text_completion';
+    if (options.fault?.neverFirstToken) return; // the connection stays open, silent, until the client gives up
+    await sleep(delay(options.firstTokenMs ?? 50));
+    for (let sent = 0, chunk = 0; sent < maxTokens; chunk++) {
+      if (chunk > 0) await sleep(delay(options.interTokenMs ?? 10));
+      if (res.destroyed) return;
+      if (options.fault?.cutAfterChunks !== undefined && chunk >= options.fault.cutAfterChunks) return void res.destroy();
+      const next = Math.min(maxTokens, sent + perChunk);
+      send({ id, object, model, choices: [choice(text(sent, next), next === maxTokens ? 'length' : null)] });
+      record.chunkSentAt.push(performance.now());
+      sent = next;
+    }
+    const usageMode = options.usage ?? 'on-request';
+    const wantsUsage = usageMode === 'always' || (usageMode === 'on-request' && request.stream_options?.include_usage === true);
+    if (wantsUsage) send({ id, object, model, choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) reply(res, 500, { error: { message: (error as Error).message } });
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    served,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of open) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`over ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
