@@ -17,6 +17,7 @@ import { historyCommand, reportCommand, resultsCommand } from './commands/result
 import { schemaCommand, validateCommand } from './commands/spec';
 import { startCommand, statusCommand } from './commands/start';
 import { sweepCommand } from './commands/sweep';
+import { tokenServerCommand } from './commands/token-server';
 
 /** The CLI; `dependencies` replace what commands talk to (tests). */
 export function buildProgram(dependencies: { janitor?: JanitorDependencies; cloud?: CloudDependencies } = {}): Command {
@@ -37,6 +38,7 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies; clou
     historyCommand(cloud),
     janitorCommand(dependencies.janitor),
     loadCommand(),
+    tokenServerCommand(),
     costCommand(),
     validateCommand(),
     schemaCommand(),

@@ -3,6 +3,14 @@ import { z } from 'zod';
 
 import { errorKinds } from '../../lib/format/format';
 import { httpInvoker } from '../../lib/load/http-invoker';
+import type { Invoker, Payload } from '../../lib/load/invoker';
+import {
+  OPENAI_APIS,
+  type OpenAiApi,
+  openAiStreamingBody,
+  openAiStreamInvoker,
+  type OpenAiStreamInvokerOptions,
+} from '../../lib/load/openai-stream-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
@@ -47,6 +55,10 @@ const loadFlags = z
     connections: numberFlag('--connections', { integer: true, min: 1, max: LIMITS.concurrency }).optional(),
     timeout: duration('--timeout', LIMITS.requestTimeoutMs).refine((ms) => ms > 0, '--timeout must be above 0'),
     seed: numberFlag('--seed', { integer: true, max: 2 ** 31 - 1 }),
+    api: z.enum(['http', ...OPENAI_APIS]),
+    firstTokenTimeout: duration('--first-token-timeout', LIMITS.requestTimeoutMs)
+      .refine((ms) => ms > 0, '--first-token-timeout must be above 0')
+      .optional(),
     json: z.boolean().default(false),
     quiet: z.boolean().default(false),
   })
@@ -54,6 +66,12 @@ const loadFlags = z
     message: 'give exactly one of --rate (open loop) and --concurrency (closed loop)',
   })
   .refine((f) => !(f.body !== undefined && f.bodyFile !== undefined), { message: 'give at most one of --body and --body-file' })
+  .refine((f) => f.api === 'http' || (f.method === 'POST' && isJsonContentType(f.contentType)), {
+    message: '--api openai-chat and openai-completions POST a JSON request body: leave --method and --content-type at their defaults',
+  })
+  .refine((f) => f.api !== 'http' || f.firstTokenTimeout === undefined, {
+    message: '--first-token-timeout needs a streaming --api (openai-chat or openai-completions)',
+  })
   .refine((f) => !(f.connections !== undefined && f.concurrency !== undefined && f.connections < f.concurrency), {
     message: '--connections below --concurrency would queue requests inside the load generator; leave --connections out or raise it',
   });
@@ -74,6 +92,12 @@ export function loadCommand(): Command {
     .option('--header <header...>', 'extra headers, "Name: value"')
     .option('--connections <n>', 'keep-alive connections (default: the concurrency, or 64 for a rate)')
     .option('--timeout <d>', 'a request unanswered by then counts as a timeout', '30s')
+    .addOption(
+      new Option('--api <api>', 'http: time whole responses; openai-chat / openai-completions: stream the response (SSE) and time its tokens')
+        .choices(['http', ...OPENAI_APIS])
+        .default('http'),
+    )
+    .option('--first-token-timeout <d>', 'streaming: a request with no token by then counts as a timeout (default: --timeout)')
     .option('--seed <n>', 'seeds the Poisson schedule', '1')
     .option('--json', 'print the result as JSON (with the HDR histogram of each phase)')
     .option('--quiet', 'no progress line')
@@ -83,7 +107,9 @@ export function loadCommand(): Command {
 Examples:
   $ modelsweep load --url http://127.0.0.1:8080/invocations --rate 200 --duration 30s \\
       --body-file examples/demo-model/payloads/batch-1.json
-  $ modelsweep load --url http://127.0.0.1:8080/invocations --concurrency 8 --duration 1m --warmup 10s --json`,
+  $ modelsweep load --url http://127.0.0.1:8080/invocations --concurrency 8 --duration 1m --warmup 10s --json
+  $ modelsweep load --url http://127.0.0.1:8000/v1/chat/completions --api openai-chat --rate 2 --duration 1m \
+      --body '{"model":"m","messages":[{"role":"user","content":"Hello"}],"max_tokens":128}'`,
     )
     .action(async (raw: Record<string, unknown>) => {
       await runLoadCommand(parseFlags(loadFlags, raw));
@@ -97,13 +123,17 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
       ? { name, mode: 'open', rate: flags.rate, arrivals: flags.arrivals, durationMs }
       : { name, mode: 'closed', concurrency: flags.concurrency!, durationMs };
   const headers = Object.fromEntries(flags.header.map((h) => [h.slice(0, h.indexOf(':')).trim(), h.slice(h.indexOf(':') + 1).trim()]));
-  const invoker = httpInvoker({
-    url: flags.url,
-    connections: flags.connections ?? flags.concurrency ?? 64,
-    timeoutMs: flags.timeout,
-    method: flags.method,
-    headers,
-  });
+  const payload = { body, contentType: flags.contentType, name: flags.bodyFile ?? '--body' };
+  const invoker =
+    flags.api === 'http'
+      ? httpInvoker({
+          url: flags.url,
+          connections: flags.connections ?? flags.concurrency ?? 64,
+          timeoutMs: flags.timeout,
+          method: flags.method,
+          headers,
+        })
+      : streamingInvoker(flags.api, payload, { url: flags.url, headers, timeoutMs: flags.timeout, firstTokenTimeoutMs: flags.firstTokenTimeout });
   const progress = progressPrinter(flags.quiet);
   try {
     await interruptible(async (signal) => {
@@ -112,7 +142,7 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
         {
           ...(flags.warmup > 0 ? { warmup: phase('warmup', flags.warmup) } : {}),
           phases: [phase('measured', flags.duration)],
-          payloads: [{ body, contentType: flags.contentType }],
+          payloads: [payload],
           seed: flags.seed,
         },
         { onProgress: progress.update, signal },
@@ -130,6 +160,17 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
   } finally {
     await invoker.close();
   }
+}
+
+/** The streaming invoker, once the body is known to be an OpenAI request (a JSON object). */
+function streamingInvoker(api: OpenAiApi, payload: Payload, options: Omit<OpenAiStreamInvokerOptions, 'api'>): Invoker & { close(): Promise<void> } {
+  try {
+    openAiStreamingBody(payload);
+  } catch (error) {
+    throw new CliError(`--api ${api}: ${(error as Error).message}`, EXIT.badInput, { cause: error });
+  }
+  const invoker = openAiStreamInvoker({ ...options, api });
+  return { invoke: (p) => invoker.invoke(p), close: () => invoker.close?.() ?? Promise.resolve() };
 }
 
 function readBodyFile(path: string, contentType: string): Buffer {

@@ -23,8 +23,48 @@ export function formatLoadTable(result: LoadResult): string {
   ]);
   const align = header.map((_, i): Align => (i < 3 ? 'left' : 'right'));
   const out = textTable([header, ...rows], { align, headerRule: true });
+  const streamed = result.phases.filter((p) => p.tokens);
+  if (streamed.length > 0) out.push('', ...tokenTable(streamed));
   for (const p of result.phases) out.push(...phaseNotes(p));
   return out.join('\n');
+}
+
+/** Streamed phases: time to first token (from the intended send) and inter-token latency percentiles, and the token counts. */
+function tokenTable(phases: readonly PhaseResult[]): string[] {
+  const header = [
+    'phase',
+    'output tokens',
+    'tokens/s',
+    'counted by',
+    'TTFT p50',
+    'TTFT p90',
+    'TTFT p99',
+    'TTFT max',
+    'ITL p50',
+    'ITL p90',
+    'ITL p99',
+    'ITL max',
+  ];
+  const rows = phases.map((p) => {
+    const t = p.tokens!;
+    const itl =
+      t.interTokenMs.count > 0 ? [t.interTokenMs.p50, t.interTokenMs.p90, t.interTokenMs.p99, t.interTokenMs.max].map(ms) : ['-', '-', '-', '-'];
+    return [
+      p.name,
+      String(t.outputTokens),
+      t.outputTokensPerSecond.toFixed(1),
+      t.countedBy === 'usage' ? 'server' : t.countedBy === 'chunks' ? 'chunks (≈)' : 'mixed (≈)',
+      ...[t.timeToFirstTokenMs.p50, t.timeToFirstTokenMs.p90, t.timeToFirstTokenMs.p99, t.timeToFirstTokenMs.max].map(ms),
+      ...itl,
+    ];
+  });
+  const align = header.map((_, i): Align => (i === 0 || i === 3 ? 'left' : 'right'));
+  const out = textTable([header, ...rows], { align, headerRule: true });
+  out.push('times in ms; TTFT: time to first token, from the intended send; ITL: inter-token latency');
+  if (phases.some((p) => p.tokens!.countedBy !== 'usage')) {
+    out.push('counted by chunks (≈): the server sent no token count, so each chunk of text counts as one token');
+  }
+  return out;
 }
 
 function phaseNotes(p: PhaseResult): string[] {

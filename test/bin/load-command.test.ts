@@ -3,6 +3,8 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { startTokenServer, type TokenServer } from '../../lib/model-server/token-server';
+import { runCliInProcess } from '../helpers/cli-in-process';
 import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'modelsweep.cjs');
@@ -118,5 +120,74 @@ describe('modelsweep load', () => {
     const { code, stdout } = await modelsweep(['load', '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Examples:\n\s+\$ modelsweep load --url/);
+  });
+});
+
+describe('modelsweep load --api openai-chat', () => {
+  let tokens: TokenServer;
+  beforeAll(async () => {
+    tokens = await startTokenServer({ firstTokenMs: 10, interTokenMs: 2, usage: 'never' });
+  });
+  afterAll(() => tokens.close());
+  const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 6 });
+
+  it('streams each response and prints time to first token, inter-token latency and tokens, saying how tokens were counted', async () => {
+    const url = `${tokens.url}/v1/chat/completions`;
+    const { code, stdout } = await runCliInProcess([
+      'load',
+      '--url',
+      url,
+      '--api',
+      'openai-chat',
+      '--rate',
+      '20',
+      '--duration',
+      '1s',
+      '--quiet',
+      '--body',
+      body,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/output tokens\s+tokens\/s\s+counted by\s+TTFT p50/);
+    expect(stdout).toMatch(/each chunk of text counts as one token/);
+    const json = await runCliInProcess([
+      'load',
+      '--url',
+      url,
+      '--api',
+      'openai-chat',
+      '--rate',
+      '20',
+      '--duration',
+      '1s',
+      '--quiet',
+      '--json',
+      '--body',
+      body,
+    ]);
+    const [phase] = (JSON.parse(json.stdout) as { phases: { successes: number; tokens: { outputTokens: number; countedBy: string } }[] }).phases;
+    expect(phase!.tokens).toMatchObject({ outputTokens: phase!.successes * 6, countedBy: 'chunks' });
+  });
+
+  it.each([
+    [['--body', '[1]'], /--api openai-chat: payload --body must be a JSON object/],
+    [['--body', body, '--method', 'PUT'], /POST a JSON request body/],
+    [['--body', body, '--api', 'http', '--first-token-timeout', '1s'], /--first-token-timeout needs a streaming --api/],
+    [['--body', body, '--first-token-timeout', 'soon'], /--first-token-timeout must be a duration/],
+  ])('refuses %j naming the flag, exit 2', async (flags, message) => {
+    const { code, stderr } = await runCliInProcess([
+      'load',
+      '--url',
+      `${tokens.url}/v1/chat/completions`,
+      '--api',
+      'openai-chat',
+      '--rate',
+      '1',
+      '--duration',
+      '1s',
+      ...flags,
+    ]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
   });
 });
