@@ -164,7 +164,10 @@ async function main(): Promise<void> {
   }
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
   const file = join(ROOT, 'bench', 'results', 'token-timing-accuracy.json');
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, timing: TIMING, rate: RATE, seconds: SECONDS, maxTokens: MAX_TOKENS, runs }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, timing: TIMING, rate: RATE, seconds: SECONDS, maxTokens: MAX_TOKENS, runs }, null, 2)}\n`,
+  );
   console.log(`results: ${file}`);
 }
 

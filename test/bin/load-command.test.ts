@@ -131,40 +131,27 @@ describe('modelsweep load --api openai-chat', () => {
   afterAll(() => tokens.close());
   const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 6 });
 
-  it('streams each response and prints time to first token, inter-token latency and tokens, saying how tokens were counted', async () => {
-    const url = `${tokens.url}/v1/chat/completions`;
-    const { code, stdout } = await runCliInProcess([
+  /** `modelsweep load --api openai-chat` against the token server, at `rate` for 1 s, with more flags. */
+  const load = (rate: number, ...flags: string[]) =>
+    runCliInProcess([
       'load',
       '--url',
-      url,
+      `${tokens.url}/v1/chat/completions`,
       '--api',
       'openai-chat',
       '--rate',
-      '20',
+      String(rate),
       '--duration',
       '1s',
-      '--quiet',
-      '--body',
-      body,
+      ...flags,
     ]);
+
+  it('streams each response and prints time to first token, inter-token latency and tokens, saying how tokens were counted', async () => {
+    const { code, stdout } = await load(20, '--quiet', '--body', body);
     expect(code).toBe(0);
     expect(stdout).toMatch(/output tokens\s+tokens\/s\s+counted by\s+TTFT p50/);
     expect(stdout).toMatch(/each chunk of text counts as one token/);
-    const json = await runCliInProcess([
-      'load',
-      '--url',
-      url,
-      '--api',
-      'openai-chat',
-      '--rate',
-      '20',
-      '--duration',
-      '1s',
-      '--quiet',
-      '--json',
-      '--body',
-      body,
-    ]);
+    const json = await load(20, '--quiet', '--json', '--body', body);
     const [phase] = (JSON.parse(json.stdout) as { phases: { successes: number; tokens: { outputTokens: number; countedBy: string } }[] }).phases;
     expect(phase!.tokens).toMatchObject({ outputTokens: phase!.successes * 6, countedBy: 'chunks' });
   });
@@ -175,18 +162,7 @@ describe('modelsweep load --api openai-chat', () => {
     [['--body', body, '--api', 'http', '--first-token-timeout', '1s'], /--first-token-timeout needs a streaming --api/],
     [['--body', body, '--first-token-timeout', 'soon'], /--first-token-timeout must be a duration/],
   ])('refuses %j naming the flag, exit 2', async (flags, message) => {
-    const { code, stderr } = await runCliInProcess([
-      'load',
-      '--url',
-      `${tokens.url}/v1/chat/completions`,
-      '--api',
-      'openai-chat',
-      '--rate',
-      '1',
-      '--duration',
-      '1s',
-      ...flags,
-    ]);
+    const { code, stderr } = await load(1, ...flags);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
   });
