@@ -4,16 +4,11 @@ import { z } from 'zod';
 import { errorKinds } from '../../lib/format/format';
 import { httpInvoker } from '../../lib/load/http-invoker';
 import type { Invoker, Payload } from '../../lib/load/invoker';
-import {
-  OPENAI_APIS,
-  type OpenAiApi,
-  openAiStreamingBody,
-  openAiStreamInvoker,
-  type OpenAiStreamInvokerOptions,
-} from '../../lib/load/openai-stream-invoker';
+import { openAiStreamingBody, openAiStreamInvoker, type OpenAiStreamInvokerOptions } from '../../lib/load/openai-stream-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
+import { OPENAI_APIS, type OpenAiApi } from '../../lib/load/streaming-apis';
 import { contentTypeProblem, headerProblem, isJsonContentType, jsonProblem } from '../../lib/spec/http-fields';
 import { LIMITS } from '../../lib/spec/limits';
 import { formatBytes, readBoundedFile } from '../../lib/util/bounded-file';

@@ -4,11 +4,8 @@ import { Agent, request } from 'undici';
 import { ModelsweepError } from '../errors';
 import type { InvokeFailure, InvokeOutcome, Invoker, Payload } from './invoker';
 import { payloadBytes } from './invoker';
+import { type OpenAiApi, openAiBodyProblem } from './streaming-apis';
 import { tokenStreamOf } from './token-stream';
-
-/** The OpenAI-compatible APIs (vLLM, TGI, LMI, llama.cpp's server and others speak them). */
-export const OPENAI_APIS = ['openai-chat', 'openai-completions'] as const;
-export type OpenAiApi = (typeof OPENAI_APIS)[number];
 
 export interface OpenAiStreamInvokerOptions {
   /** The endpoint itself, e.g. `http://127.0.0.1:8000/v1/chat/completions`. */
@@ -147,23 +144,10 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
  * said. Throws naming the payload when it is not a JSON object; check payloads with it before a run.
  */
 export function openAiStreamingBody(payload: Payload): Uint8Array {
-  const text = Buffer.from(payloadBytes(payload)).toString('utf8');
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch (error) {
-    throw new ModelsweepError(
-      'invalid-input',
-      `payload ${payload.name ?? ''} is not JSON, so it cannot be an OpenAI request body: ${(error as Error).message}`.replace('  ', ' '),
-      {
-        cause: error,
-      },
-    );
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ModelsweepError('invalid-input', `payload ${payload.name ?? ''} must be a JSON object (an OpenAI request body)`.replace('  ', ' '));
-  }
-  const request = body as Record<string, unknown>;
+  const body = payloadBytes(payload);
+  const problem = openAiBodyProblem(body);
+  if (problem) throw new ModelsweepError('invalid-input', `payload ${payload.name ?? '(unnamed)'} ${problem}`);
+  const request = JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
   const streamOptions = typeof request.stream_options === 'object' && request.stream_options !== null ? request.stream_options : {};
   return Buffer.from(JSON.stringify({ ...request, stream: true, stream_options: { ...streamOptions, include_usage: true } }));
 }

@@ -109,6 +109,30 @@ function costRows(results: SweepResults): string {
     .join('\n');
 }
 
+/** Streamed phases (generative endpoints): time to first token, inter-token latency and tokens; nothing when no phase streamed. */
+function tokenSection(results: SweepResults): string {
+  const rows = results.candidates.flatMap((c) =>
+    c.phases.flatMap((p) => {
+      const t = p.tokens;
+      if (!t) return [];
+      const countedBy = t.countedBy === 'usage' ? 'the server' : t.countedBy === 'chunks' ? 'chunks (≈ one token each)' : 'mixed (partly ≈)';
+      const cells = [t.ttftP50Ms, t.ttftP95Ms, t.ttftP99Ms, t.itlP50Ms, t.itlP95Ms, t.itlP99Ms]
+        .map((v) => `<td class="num">${v.toFixed(1)}</td>`)
+        .join('');
+      return [
+        `<tr><td>${escapeHtml(c.id)}</td><td>${escapeHtml(p.name)}</td><td class="num">${t.outputTokens}</td><td class="num">${t.outputTokensPerSecond.toFixed(1)}</td><td>${countedBy}</td>${cells}</tr>`,
+      ];
+    }),
+  );
+  if (rows.length === 0) return '';
+  return `
+<h2>Tokens</h2>
+<p class="meta">Streamed responses, timed chunk by chunk. Time to first token (TTFT) is from the intended send, as every latency in this report; inter-token latency (ITL) is the gap between chunks over the tokens a chunk carries on average. Tokens are the server's own count where it sent one, else one per chunk of text.</p>
+<table id="tokens"><thead><tr><th>candidate</th><th>phase</th><th class="num">output tokens</th><th class="num">tokens/s</th><th>counted by</th><th class="num">TTFT p50 ms</th><th class="num">TTFT p95 ms</th><th class="num">TTFT p99 ms</th><th class="num">ITL p50 ms</th><th class="num">ITL p95 ms</th><th class="num">ITL p99 ms</th></tr></thead>
+<tbody>${rows.join('\n')}</tbody></table>
+`;
+}
+
 /**
  * One self-contained HTML page: the recommendation and why, the cost/latency Pareto chart
  * (frontier highlighted, candidates that miss the SLO marked), latency percentiles, throughput
@@ -171,7 +195,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 <p class="meta">A phase is within the SLO when its whole 95% interval is, over it when the whole interval is over; astride, it runs on past its plan (up to three times as long) and, still astride, is too close to call. It is inconclusive when the load generator could not keep its schedule or other processes used the target's cores: a miss of the SLO there is not charged to the candidate.</p>
 <table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">ran</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">95% interval (ms) vs the SLO</th><th class="num">errors</th><th class="num">generator late / loop delay (p99 ms)</th><th class="num">others' CPU beside the target (cores)</th><th>validity</th></tr></thead>
 <tbody>${phaseRows(results)}</tbody></table>
-
+${tokenSection(results)}
 <h2>The spec</h2>
 <pre>${escapeHtml(JSON.stringify(results.spec, null, 2))}</pre>
 

@@ -41,6 +41,19 @@ export interface PhaseRow {
   readonly validity: 'valid' | 'inconclusive' | 'unchecked';
   /** Why it is inconclusive: what the generator or the machine did. */
   readonly inconclusiveReason?: string;
+  /** Streamed responses: time to first token (from the intended send) and inter-token latency percentiles, and the tokens. */
+  readonly tokens?: {
+    readonly outputTokens: number;
+    readonly outputTokensPerSecond: number;
+    /** `usage`: the servers' counts; `chunks`: one token per chunk of text (an approximation); `mixed`: some of each. */
+    readonly countedBy: 'usage' | 'chunks' | 'mixed';
+    readonly ttftP50Ms: number;
+    readonly ttftP95Ms: number;
+    readonly ttftP99Ms: number;
+    readonly itlP50Ms: number;
+    readonly itlP95Ms: number;
+    readonly itlP99Ms: number;
+  };
   /** How well the load generator kept up: its send lateness and event-loop delay (p99), and other processes' CPU beside a local target. */
   readonly generator?: {
     readonly latenessP99Ms: number;
@@ -111,6 +124,21 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
     p99Ms: round(phase.latencyMs.p99),
     p999Ms: round(phase.latencyMs.p999),
     generatorLimited: phase.generatorLimited,
+    ...(phase.tokens
+      ? {
+          tokens: {
+            outputTokens: phase.tokens.outputTokens,
+            outputTokensPerSecond: round(phase.tokens.outputTokensPerSecond, 1),
+            countedBy: phase.tokens.countedBy,
+            ttftP50Ms: round(phase.tokens.timeToFirstTokenMs.p50),
+            ttftP95Ms: round(phase.tokens.timeToFirstTokenMs.p95),
+            ttftP99Ms: round(phase.tokens.timeToFirstTokenMs.p99),
+            itlP50Ms: round(phase.tokens.interTokenMs.p50),
+            itlP95Ms: round(phase.tokens.interTokenMs.p95),
+            itlP99Ms: round(phase.tokens.interTokenMs.p99),
+          },
+        }
+      : {}),
     validity: phase.validity ? (phase.validity.valid ? 'valid' : 'inconclusive') : 'unchecked',
     ...(phase.validity?.reason ? { inconclusiveReason: phase.validity.reason } : {}),
     ...(phase.health

@@ -1,4 +1,5 @@
 import { maxProbes } from '../load/rate-search';
+import type { OpenAiApi } from '../load/streaming-apis';
 import { LIMITS } from './limits';
 import type { CandidateGroup, SweepSpec } from './schema';
 
@@ -30,7 +31,14 @@ export type Candidate = CandidateBase &
         readonly maxParallelInvocations: number;
       }
     | ({ readonly kind: 'azureml'; readonly sku: string; readonly instanceCount: number } & AzureDeploymentFields)
-    | { readonly kind: 'http'; readonly url: string; readonly costPerHour: number; readonly headers: Readonly<Record<string, string>> }
+    | {
+        readonly kind: 'http';
+        readonly url: string;
+        readonly costPerHour: number;
+        readonly headers: Readonly<Record<string, string>>;
+        /** Set when the endpoint streams tokens (see the spec's `api`). */
+        readonly api?: OpenAiApi;
+      }
     | {
         readonly kind: 'local';
         readonly threads: number;
@@ -146,6 +154,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
           url: group.url,
           costPerHour: group.costPerHour,
           headers: group.headers ?? {},
+          ...(group.api !== 'http' ? { api: group.api } : {}),
         },
       ];
     }

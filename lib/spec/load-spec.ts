@@ -8,6 +8,7 @@ import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
 import type { Payload } from '../load/invoker';
+import { openAiBodyProblem } from '../load/streaming-apis';
 import { formatBytes, readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
 import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
@@ -157,6 +158,16 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
       });
     }
   });
+
+  // A streaming candidate sends every payload as an OpenAI request body.
+  const streaming = spec.candidates.findIndex((group) => group.kind === 'http' && group.api !== 'http');
+  if (streaming >= 0) {
+    const api = (spec.candidates[streaming] as { api: string }).api;
+    payloads.forEach((payload, i) => {
+      const problem = openAiBodyProblem(payload.body);
+      if (problem) issues.push(at(['payloads', i], `${problem}, as candidates[${streaming}] (api ${api}) sends each payload as its request`));
+    });
+  }
 
   const candidates: Candidate[] = [];
   const seen = new Map<string, number>();

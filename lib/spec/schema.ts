@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
 import { formatDurationMs } from '../format/format';
+import { OPENAI_APIS } from '../load/streaming-apis';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
 import { contentTypeProblem, headerProblem } from './http-fields';
 import { LIMITS } from './limits';
@@ -183,6 +184,12 @@ const candidateSchemas = [
     kind: z.literal('http'),
     ...common,
     url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
+    /**
+     * `http`: whole responses, timed end to end. `openai-chat` / `openai-completions`: the endpoint
+     * streams (server-sent events, as vLLM, TGI, LMI and llama.cpp's server do), and each token is
+     * timed; payloads are OpenAI request bodies. @default http
+     */
+    api: z.enum(['http', ...OPENAI_APIS]).default('http'),
     /** What the endpoint costs to run. */
     costPerHour,
     headers: z

@@ -2,6 +2,8 @@ import { request } from 'undici';
 
 import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
+import { openAiStreamInvoker } from '../load/openai-stream-invoker';
+import type { OpenAiApi } from '../load/streaming-apis';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
 import { KIND_RULES } from './kind-rules';
@@ -12,6 +14,7 @@ type HttpCandidate = Extract<Candidate, { kind: 'http' }>;
 interface HttpDeployment extends Deployment {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  readonly api?: OpenAiApi;
 }
 
 const asHttp = (c: Candidate): HttpCandidate => {
@@ -30,7 +33,7 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
   handleOf: () => ({}),
   attach(candidate) {
     const c = asHttp(candidate);
-    return { candidateId: c.id, url: c.url, headers: c.headers, teardown: async () => {} };
+    return { candidateId: c.id, url: c.url, headers: c.headers, ...(c.api ? { api: c.api } : {}), teardown: async () => {} };
   },
   /** Any HTTP answer means the endpoint is there; a refused or unanswered connection is a failure. */
   async waitReady(deployment) {
@@ -43,6 +46,8 @@ export const httpTarget: TargetAdapter<HttpDeployment> = {
     }
   },
   invoker(deployment: HttpDeployment, context: AdapterContext) {
+    if (deployment.api)
+      return openAiStreamInvoker({ url: deployment.url, api: deployment.api, headers: deployment.headers, timeoutMs: context.timeoutMs });
     return httpInvoker({ url: deployment.url, headers: deployment.headers, timeoutMs: context.timeoutMs, connections: 64 });
   },
   // An endpoint on this machine shares it with the generator: its server's CPU is told apart from other processes'.
