@@ -1,6 +1,6 @@
 import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
-import { failureKey, type InvokeOutcome, type Invoker, type Payload } from './invoker';
+import { failureKey, type InvokeOutcome, type Invoker, type Payload, type TokenStream } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
 import { type PhaseSlo, shouldStop, type StopReason, type StopRuleOptions, tooCloseToCall } from './stop-rules';
 
@@ -177,7 +177,7 @@ class PhaseRecorder {
   ) {}
 
   /** Created on the first streamed success, so phases of whole responses pay nothing. */
-  private tokens?: { ttft: LatencyHistogram; itl: LatencyHistogram; outputTokens: number; countedBy: Set<'usage' | 'chunks'> };
+  private tokens?: TokenTally;
 
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
@@ -302,10 +302,15 @@ class PhaseRecorder {
   }
 }
 
-function tokenResults(
-  tokens: { ttft: LatencyHistogram; itl: LatencyHistogram; outputTokens: number; countedBy: Set<'usage' | 'chunks'> },
-  durationMs: number,
-): TokenResults {
+/** What a phase's streamed successes added up to while it ran. */
+interface TokenTally {
+  readonly ttft: LatencyHistogram;
+  readonly itl: LatencyHistogram;
+  outputTokens: number;
+  readonly countedBy: Set<TokenStream['tokensCountedBy']>;
+}
+
+function tokenResults(tokens: TokenTally, durationMs: number): TokenResults {
   return {
     streams: tokens.ttft.count,
     outputTokens: tokens.outputTokens,
