@@ -86,7 +86,7 @@ async function modelsweepRun(url: string, seconds: number): Promise<Measured> {
     { name: 'bench', mode: 'open', rate: RATE, arrivals: 'poisson', durationMs: seconds * 1000 },
     { seed: 1, nextPayload: () => ({ body, contentType: 'application/json' }) },
   );
-  await invoker.close?.();
+  await invoker.close();
   const t = result.tokens!;
   return {
     ttft: percentiles(LatencyHistogram.decode(t.timeToFirstTokenHistogram)),

@@ -3,12 +3,12 @@ import { z } from 'zod';
 
 import { errorKinds } from '../../lib/format/format';
 import { httpInvoker } from '../../lib/load/http-invoker';
-import type { Invoker, Payload } from '../../lib/load/invoker';
-import { openAiStreamingBody, openAiStreamInvoker, type OpenAiStreamInvokerOptions } from '../../lib/load/openai-stream-invoker';
+import type { Payload } from '../../lib/load/invoker';
+import { openAiStreamInvoker, type OpenAiStreamInvokerOptions } from '../../lib/load/openai-stream-invoker';
 import type { PhasePlan, PhaseProgress } from '../../lib/load/phase';
 import { formatLoadTable } from '../../lib/load/report';
 import { runLoad } from '../../lib/load/run-load';
-import { OPENAI_APIS, type OpenAiApi } from '../../lib/load/streaming-apis';
+import { OPENAI_APIS, type OpenAiApi, openAiBodyProblem } from '../../lib/load/streaming-apis';
 import { contentTypeProblem, headerProblem, isJsonContentType, jsonProblem } from '../../lib/spec/http-fields';
 import { LIMITS } from '../../lib/spec/limits';
 import { formatBytes, readBoundedFile } from '../../lib/util/bounded-file';
@@ -158,14 +158,10 @@ async function runLoadCommand(flags: z.infer<typeof loadFlags>): Promise<void> {
 }
 
 /** The streaming invoker, once the body is known to be an OpenAI request (a JSON object). */
-function streamingInvoker(api: OpenAiApi, payload: Payload, options: Omit<OpenAiStreamInvokerOptions, 'api'>): Invoker & { close(): Promise<void> } {
-  try {
-    openAiStreamingBody(payload);
-  } catch (error) {
-    throw new CliError(`--api ${api}: ${(error as Error).message}`, EXIT.badInput, { cause: error });
-  }
-  const invoker = openAiStreamInvoker({ ...options, api });
-  return { invoke: (p) => invoker.invoke(p), close: () => invoker.close?.() ?? Promise.resolve() };
+function streamingInvoker(api: OpenAiApi, payload: Payload, options: Omit<OpenAiStreamInvokerOptions, 'api'>) {
+  const problem = openAiBodyProblem(payload.body);
+  if (problem) throw new CliError(`--api ${api}: payload ${payload.name} ${problem}`);
+  return openAiStreamInvoker({ ...options, api });
 }
 
 function readBodyFile(path: string, contentType: string): Buffer {

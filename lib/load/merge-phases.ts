@@ -1,7 +1,7 @@
 import { ModelsweepError } from '../errors';
 import type { GeneratorHealth, PhaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
-import { GENERATOR_LIMIT_FRACTION, type PhaseResult, type TokenResults } from './phase';
+import { GENERATOR_LIMIT_FRACTION, type PhaseResult, tokenResults } from './phase';
 
 /**
  * One phase's result from the results of several generators that ran it side by side (each at
@@ -84,20 +84,15 @@ function mergedWindows(shards: readonly PhaseResult[]): Pick<PhaseResult, 'sloWi
 function mergedTokens(shards: readonly PhaseResult[]): Pick<PhaseResult, 'tokens'> {
   const streamed = shards.flatMap((s) => (s.tokens ? [s.tokens] : []));
   if (streamed.length === 0) return {};
-  const ttft = LatencyHistogram.merge(streamed.map((t) => t.timeToFirstTokenHistogram));
-  const itl = LatencyHistogram.merge(streamed.map((t) => t.interTokenHistogram));
-  const countedBy = new Set(streamed.map((t) => t.countedBy));
-  const tokens: TokenResults = {
-    streams: streamed.reduce((n, t) => n + t.streams, 0),
-    outputTokens: streamed.reduce((n, t) => n + t.outputTokens, 0),
-    outputTokensPerSecond: streamed.reduce((n, t) => n + t.outputTokensPerSecond, 0),
-    countedBy: countedBy.size > 1 ? 'mixed' : [...countedBy][0]!,
-    timeToFirstTokenMs: ttft.summary(),
-    timeToFirstTokenHistogram: ttft.encode(),
-    interTokenMs: itl.summary(),
-    interTokenHistogram: itl.encode(),
+  return {
+    tokens: tokenResults({
+      ttft: LatencyHistogram.merge(streamed.map((t) => t.timeToFirstTokenHistogram)),
+      itl: LatencyHistogram.merge(streamed.map((t) => t.interTokenHistogram)),
+      outputTokens: streamed.reduce((n, t) => n + t.outputTokens, 0),
+      outputTokensPerSecond: streamed.reduce((n, t) => n + t.outputTokensPerSecond, 0),
+      countedBy: streamed.map((t) => t.countedBy),
+    }),
   };
-  return { tokens };
 }
 
 /** The worst any generator saw: one struggling generator's share of the requests is enough to skew a percentile. */

@@ -40,7 +40,7 @@ interface StreamEvent {
  * ended before either), `target_<type>` (an error event in the stream) and `target_bad_event`
  * (an event that is not JSON).
  */
-export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoker {
+export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoker & { close(): Promise<void> } {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const firstTokenTimeoutMs = Math.min(options.firstTokenTimeoutMs ?? timeoutMs, timeoutMs);
   // No limit on connections: an open-loop schedule must never queue behind streams in flight.
@@ -67,6 +67,10 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
       let serverTokens: number | undefined;
       let finished = false;
       let failure: InvokeFailure | undefined;
+      const succeeded = (): InvokeOutcome => {
+        const stream = tokenStreamOf(arrivals, serverTokens);
+        return stream ? { ok: true, stream } : { ok: true };
+      };
       const parser = createParser({
         // A line that never ends cannot grow memory without bound.
         maxBufferSize: MAX_EVENT_BYTES,
@@ -117,17 +121,12 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
           }
         }
         if (failure) return { ok: false, failure };
-        if (!finished) return { ok: false, failure: { kind: 'connection', code: 'STREAM_CUT' } };
-        const stream = tokenStreamOf(arrivals, serverTokens);
-        return stream ? { ok: true, stream } : { ok: true };
+        return finished ? succeeded() : { ok: false, failure: { kind: 'connection', code: 'STREAM_CUT' } };
       } catch (error) {
         if (failure) return { ok: false, failure };
         if (timedOut) return { ok: false, failure: { kind: 'timeout' } };
         // A stream that had ended properly may still see its socket reset afterwards.
-        if (finished) {
-          const stream = tokenStreamOf(arrivals, serverTokens);
-          return stream ? { ok: true, stream } : { ok: true };
-        }
+        if (finished) return succeeded();
         const code = (error as { code?: string }).code;
         return { ok: false, failure: { kind: 'connection', code: arrivals.length > 0 ? 'STREAM_CUT' : (code ?? 'UNKNOWN') } };
       } finally {

@@ -285,7 +285,9 @@ class PhaseRecorder {
           }
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
-      ...(this.tokens ? { tokens: tokenResults(this.tokens, durationMs) } : {}),
+      ...(this.tokens
+        ? { tokens: tokenResults({ ...this.tokens, outputTokensPerSecond: durationMs > 0 ? (this.tokens.outputTokens * 1000) / durationMs : 0 }) }
+        : {}),
       ...(options.slo ? { sloWindowsMs: this.windowPercentiles(options.slo.percentile) } : {}),
       ...(health ? { health } : {}),
       ...(health && options.slo
@@ -310,16 +312,27 @@ interface TokenTally {
   readonly countedBy: Set<TokenStream['tokensCountedBy']>;
 }
 
-function tokenResults(tokens: TokenTally, durationMs: number): TokenResults {
+/**
+ * A phase's token results from its histograms and counts: one home for how counts made different
+ * ways combine (the phase's own requests, or generators' shards merged).
+ */
+export function tokenResults(parts: {
+  readonly ttft: LatencyHistogram;
+  readonly itl: LatencyHistogram;
+  readonly outputTokens: number;
+  readonly outputTokensPerSecond: number;
+  readonly countedBy: Iterable<TokenResults['countedBy']>;
+}): TokenResults {
+  const countedBy = new Set(parts.countedBy);
   return {
-    streams: tokens.ttft.count,
-    outputTokens: tokens.outputTokens,
-    outputTokensPerSecond: durationMs > 0 ? (tokens.outputTokens * 1000) / durationMs : 0,
-    countedBy: tokens.countedBy.size > 1 ? 'mixed' : [...tokens.countedBy][0]!,
-    timeToFirstTokenMs: tokens.ttft.summary(),
-    timeToFirstTokenHistogram: tokens.ttft.encode(),
-    interTokenMs: tokens.itl.summary(),
-    interTokenHistogram: tokens.itl.encode(),
+    streams: parts.ttft.count,
+    outputTokens: parts.outputTokens,
+    outputTokensPerSecond: parts.outputTokensPerSecond,
+    countedBy: countedBy.size > 1 ? 'mixed' : [...countedBy][0]!,
+    timeToFirstTokenMs: parts.ttft.summary(),
+    timeToFirstTokenHistogram: parts.ttft.encode(),
+    interTokenMs: parts.itl.summary(),
+    interTokenHistogram: parts.itl.encode(),
   };
 }
 

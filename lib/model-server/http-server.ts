@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 
 import type { BatchingOptions } from './batcher';
 import { errorBody, ModelServerError, payloadTooLarge } from './errors';
+import { readBody, send } from './http-io';
 import { DEFAULT_MAX_BODY_BYTES, handleInvocation, type InvocationResult } from './invocation';
 import { healthBody, type LoadedModel, loadModel } from './model';
 
@@ -208,40 +209,6 @@ function methodNotAllowed(allowed: string, requestId: string): InvocationResult 
  * Reads the body as UTF-8; stops reading as soon as it exceeds the limit (`too large`) or `hold`
  * refuses its bytes because too many are in flight already (`busy`).
  */
-function readBody(req: IncomingMessage, maxBytes: number, hold: (bytes: number) => boolean): Promise<string | 'too large' | 'busy'> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve('too large');
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const stop = (why: 'too large' | 'busy') => {
-      req.removeAllListeners('data');
-      req.pause();
-      resolve(why);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) stop('too large');
-      else if (!hold(chunk.length)) stop('busy');
-      else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, result: { status: number; body: object }, allow?: string): void {
-  const payload = JSON.stringify(result.body);
-  const requestId = (result.body as { requestId?: string }).requestId;
-  res.writeHead(result.status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    ...(requestId ? { 'x-request-id': requestId } : {}),
-    ...(allow ? { allow } : {}),
-  });
-  res.end(payload);
-}
-
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { seededRandom } from '../random/seeded-random';
+import { readBody, send as sendJson } from './http-io';
 
 /**
  * A generative model server whose timing is known: it speaks the OpenAI chat and completions
@@ -76,9 +78,11 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const chat = req.url === '/v1/chat/completions';
     if (req.method !== 'POST' || (!chat && req.url !== '/v1/completions'))
       return reply(res, 404, { error: { message: `no route ${req.method} ${req.url}` } });
+    const body = await readBody(req, MAX_BODY_BYTES, () => true);
+    if (body === 'too large' || body === 'busy') return reply(res, 400, { error: { message: `the body is over ${MAX_BODY_BYTES} bytes` } });
     let request: CompletionRequest;
     try {
-      request = JSON.parse(await readBody(req)) as CompletionRequest;
+      request = JSON.parse(body) as CompletionRequest;
     } catch (error) {
       return reply(res, 400, { error: { message: `the body is not JSON: ${(error as Error).message}` } });
     }
@@ -156,26 +160,4 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   };
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`over ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const reply = (res: ServerResponse, status: number, body: object) => sendJson(res, { status, body });

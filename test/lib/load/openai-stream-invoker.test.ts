@@ -27,7 +27,7 @@ async function tokenServer(options: TokenServerOptions): Promise<TokenServer> {
 
 function invokerFor(url: string, options: { api?: 'openai-chat' | 'openai-completions'; firstTokenTimeoutMs?: number } = {}) {
   const invoker = openAiStreamInvoker({ url, api: options.api ?? 'openai-chat', timeoutMs: 10_000, ...options });
-  closers.push(() => invoker.close!());
+  closers.push(() => invoker.close());
   return invoker;
 }
 
