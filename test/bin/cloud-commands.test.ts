@@ -6,7 +6,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,6 +23,7 @@ import { type LocalDynamo, startLocalDynamo } from '../../lib/store/local-dynamo
 import { ResultsStore } from '../../lib/store/results-store';
 import { httpTarget } from '../../lib/targets/http-target';
 import { s3BlobStore } from '../../lib/workflow/s3-blob-store';
+import { testApp } from '../helpers/cdk';
 import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
 
 const dir = mkdtempSync(join(tmpdir(), 'cloud-cli-'));
@@ -292,14 +292,14 @@ describe('modelsweep apply (local)', () => {
     expect(context['some-other-entry']).toBe(true);
     expect(context[recommendationContextKey('demo')]).toMatchObject({ sweepId, candidate: 'lambda-3008mb-x86_64' });
 
-    const before = Template.fromStack(new DemoLambdaStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Before'));
-    const after = Template.fromStack(new DemoLambdaStack(new App({ context: { ...context, 'aws:cdk:disable-asset-staging': true } }), 'After'));
+    const before = Template.fromStack(new DemoLambdaStack(testApp(), 'Before'));
+    const after = Template.fromStack(new DemoLambdaStack(testApp(context), 'After'));
     const demoFunction = (t: Template) =>
       Object.values(t.findResources('AWS::Lambda::Function', { Properties: { FunctionName: 'modelsweep-demo' } }))[0] as any;
     expect(demoFunction(before).Properties).toMatchObject({ MemorySize: 2048, Architectures: ['arm64'] });
     expect(demoFunction(after).Properties).toMatchObject({ MemorySize: 3008, Architectures: ['x86_64'] });
     // a stack of another kind keeps its defaults, with a warning saying why
-    const serverless = new DemoServerlessStack(new App({ context: { ...context, 'aws:cdk:disable-asset-staging': true } }), 'Serverless');
+    const serverless = new DemoServerlessStack(testApp(context), 'Serverless');
     Template.fromStack(serverless).hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [Match.objectLike({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } })],
     });

@@ -1,10 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 
 import { DemoGpuStack, DemoLambdaStack, DemoServerlessStack, SweepStack, TRITON_IMAGE } from '../../bin/demo-stacks';
-import { synthWithNag, violations } from '../helpers/cdk';
+import { synthWithNag, testApp, violations } from '../helpers/cdk';
 
 const ENVIRONMENTS = [
   ['region-agnostic', undefined],
@@ -33,7 +33,7 @@ describe('example model stacks', () => {
   });
 
   it('acknowledge findings only with reasons a reviewer can check', () => {
-    const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+    const app = testApp();
     const stacks: Stack[] = [new DemoServerlessStack(app, 'Serverless'), new DemoGpuStack(app, 'Gpu'), new DemoLambdaStack(app, 'Lambda')];
     const reasons = stacks.flatMap((stack) =>
       stack.node
@@ -49,14 +49,14 @@ describe('example model stacks', () => {
   });
 
   it('serves the demo model on Lambda arm64 with an IAM-auth function URL', () => {
-    const t = Template.fromStack(new DemoLambdaStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Lambda'));
+    const t = Template.fromStack(new DemoLambdaStack(testApp(), 'Lambda'));
     t.hasResourceProperties('AWS::Lambda::Function', { Architectures: ['arm64'], MemorySize: 2048, Runtime: 'nodejs24.x' });
     t.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
     t.hasOutput('FunctionUrl', {});
   });
 
   it('serves the demo model on a serverless endpoint from the model server image', () => {
-    const t = Template.fromStack(new DemoServerlessStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Serverless'));
+    const t = Template.fromStack(new DemoServerlessStack(testApp(), 'Serverless'));
     t.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [Match.objectLike({ ServerlessConfig: { MemorySizeInMB: 2048, MaxConcurrency: 5 } })],
     });
@@ -64,9 +64,7 @@ describe('example model stacks', () => {
   });
 
   it('serves the demo model on ml.g5.xlarge with Triton, scaling on invocations and GPU', () => {
-    const t = Template.fromStack(
-      new DemoGpuStack(new App({ context: { 'aws:cdk:disable-asset-staging': true } }), 'Gpu', { env: { region: 'us-west-2' } }),
-    );
+    const t = Template.fromStack(new DemoGpuStack(testApp(), 'Gpu', { env: { region: 'us-west-2' } }));
     t.hasResourceProperties('AWS::SageMaker::EndpointConfig', {
       ProductionVariants: [Match.objectLike({ InstanceType: 'ml.g5.xlarge', InitialInstanceCount: 1 })],
     });

@@ -5,9 +5,13 @@ import { App, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
-/** A test app that references asset folders where they are instead of copying them per synth. */
-export function testApp(): App {
-  return new App({ context: { 'aws:cdk:disable-asset-staging': true, 'aws:cdk:enable-asset-metadata': true } });
+/**
+ * A test app that references asset folders where they are instead of copying them per synth.
+ * autoSynth is off: with CDK_OUTDIR set (global-setup) an App would otherwise synthesize again when
+ * the worker exits, and one built to fail would throw there, outside any test.
+ */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ autoSynth: false, context: { 'aws:cdk:disable-asset-staging': true, 'aws:cdk:enable-asset-metadata': true, ...context } });
 }
 
 /** A stack in a fixed account and region (or region-agnostic with `env: undefined`). */
@@ -31,7 +35,7 @@ export function policyStatements(template: Template): Array<Record<string, any>>
 
 /** Synthesizes an app with cdk-nag's AwsSolutions checks, returning its validation report. */
 export function synthWithNag(build: (app: App) => void): { error?: Error; report: any } {
-  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+  const app = testApp();
   build(app);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   let error: Error | undefined;
