@@ -35,6 +35,12 @@ export interface CandidateCost {
   readonly usdPerInstanceHour?: number;
   /** Instance-billed kinds: a million inferences at the highest rate one instance sustained within the SLO. */
   readonly usdPerMillionInferences?: number;
+  /**
+   * Streamed responses: a million output tokens, at the output tokens per request the priced phase
+   * measured. Instance-billed kinds: at the highest rate one instance sustained within the SLO (as
+   * per million inferences); per-request kinds: at the forecast's average rate.
+   */
+  readonly usdPerMillionOutputTokens?: number;
 }
 
 /** A candidate's prices from its kind's pricing: the one place that decides how a candidate is billed. */
@@ -48,17 +54,32 @@ export function priceOfCandidate(pricing: CandidatePricing, candidate: Candidate
 }
 
 /**
- * Hourly, per-inference and monthly cost of a candidate that meets the SLO: `instances` of it
- * (one for per-request kinds), `phase` the measured phase it is priced from, `maxRps` the highest
- * rate one instance sustained within the SLO.
+ * Hourly, per-inference, per-token and monthly cost of a candidate that meets the SLO: `instances`
+ * of it (one for per-request kinds), `phase` the measured phase it is priced from, `maxRps` the
+ * highest rate one instance sustained within the SLO, `averageRps` the forecast's average.
  */
 export function candidateCost(
   price: CandidatePrice,
-  at: { readonly instances: number; readonly phase: PhaseResult; readonly maxRps: number },
+  at: { readonly instances: number; readonly phase: PhaseResult; readonly maxRps: number; readonly averageRps: number },
   hoursPerMonth: number,
 ): CandidateCost {
   const hourly = price.usdPerInstanceHour;
   const monthlyUsd = price.monthlyFromPhase ? price.monthlyFromPhase(at.phase) : (hourly ?? Number.NaN) * at.instances * hoursPerMonth;
-  if (hourly === undefined) return { monthlyUsd };
-  return { monthlyUsd, usdPerInstanceHour: hourly, usdPerMillionInferences: costPerMillionInferences(hourly, at.maxRps) };
+  const tokens = at.phase.tokens;
+  const tokensPerRequest = tokens && tokens.streams > 0 ? tokens.outputTokens / tokens.streams : undefined;
+  if (hourly === undefined) {
+    const perRequest = at.averageRps > 0 ? costPerMillionInferences(monthlyUsd / hoursPerMonth, at.averageRps) : undefined;
+    return { monthlyUsd, ...perMillionTokens(perRequest, tokensPerRequest) };
+  }
+  const usdPerMillionInferences = costPerMillionInferences(hourly, at.maxRps);
+  return { monthlyUsd, usdPerInstanceHour: hourly, usdPerMillionInferences, ...perMillionTokens(usdPerMillionInferences, tokensPerRequest) };
+}
+
+/** A million inferences' cost over the output tokens each streamed. */
+function perMillionTokens(
+  usdPerMillionInferences: number | undefined,
+  tokensPerRequest: number | undefined,
+): Pick<CandidateCost, 'usdPerMillionOutputTokens'> {
+  if (usdPerMillionInferences === undefined || !tokensPerRequest || !Number.isFinite(usdPerMillionInferences)) return {};
+  return { usdPerMillionOutputTokens: usdPerMillionInferences / tokensPerRequest };
 }

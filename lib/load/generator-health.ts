@@ -99,34 +99,51 @@ export class GeneratorWatch {
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
+/** One latency bound of the SLO with what a phase measured for it. */
+export interface BoundObservation {
+  /** How reasons name it: `p99`, `p95 time to first token`. */
+  readonly label: string;
+  readonly observedMs: number;
+  readonly sloMs: number;
+  /**
+   * Timed from when the request was due, so a late send adds to it (end-to-end latency, time to
+   * first token); gaps between tokens are not, and only a held-up event loop moves them.
+   * @default true
+   */
+  readonly fromSend?: boolean;
+}
+
 /**
  * Whether a phase that missed the SLO can be charged to the target. Latency is timed from when a
  * request was due, so a late send and a held-up event loop add to it: when the generator's delay
- * (send lateness plus event-loop delay, both at p99) is enough to explain the miss, the phase says
- * nothing reliable about the target. A local target also shares the machine: other processes
- * busy beside it make its miss inconclusive. A phase that met the SLO is valid whatever happened,
- * since noise only ever makes a target look slower, unless the generator refused sends: their
- * latencies, the longest, are missing.
+ * (send lateness plus event-loop delay, both at p99; for gaps between tokens, the event loop's
+ * alone) is enough to explain every bound missed, the phase says nothing reliable about the
+ * target. A local target also shares the machine: other processes busy beside it make its miss
+ * inconclusive. A phase that met the SLO is valid whatever happened, since noise only ever makes
+ * a target look slower, unless the generator refused sends: their latencies, the longest, are missing.
  */
 export function phaseValidity(
   health: GeneratorHealth,
-  latency: { readonly observedMs: number; readonly sloMs: number; readonly refusedByGenerator?: number; readonly maxInFlight?: number },
+  measured: { readonly bounds: readonly BoundObservation[]; readonly refusedByGenerator?: number; readonly maxInFlight?: number },
   limits: ValidityLimits = {},
 ): PhaseValidity {
-  if (latency.observedMs <= latency.sloMs) {
+  const missed = measured.bounds.filter((b) => b.observedMs > b.sloMs);
+  if (missed.length === 0) {
     // The sends the generator refused would have been the slowest: what it could time is no pass.
-    if (!latency.refusedByGenerator) return { valid: true };
+    if (!measured.refusedByGenerator) return { valid: true };
     return {
       valid: false,
-      reason: `the load generator refused ${latency.refusedByGenerator} sends because ${latency.maxInFlight ?? 'its limit of'} requests were already in flight; the latencies it could time leave out the slowest`,
+      reason: `the load generator refused ${measured.refusedByGenerator} sends because ${measured.maxInFlight ?? 'its limit of'} requests were already in flight; the latencies it could time leave out the slowest`,
     };
   }
   const problems: string[] = [];
-  const delayMs = health.latenessP99Ms + health.eventLoopDelayP99Ms;
-  if (delayMs > (limits.minDelayMs ?? 1) && latency.observedMs - delayMs <= latency.sloMs) {
+  const delayOf = (b: BoundObservation) => (b.fromSend === false ? 0 : health.latenessP99Ms) + health.eventLoopDelayP99Ms;
+  const explained = (b: BoundObservation) => delayOf(b) > (limits.minDelayMs ?? 1) && b.observedMs - delayOf(b) <= b.sloMs;
+  if (missed.every(explained)) {
+    const misses = missed.map((b) => `${b.label} ${b.observedMs.toFixed(1)} ms > ${b.sloMs} ms`).join(', ');
     problems.push(
       `the load generator sent ${health.latenessP99Ms.toFixed(1)} ms late and its event loop was held up ${health.eventLoopDelayP99Ms.toFixed(1)} ms (p99), ` +
-        `enough to explain missing the SLO (${latency.observedMs.toFixed(1)} ms > ${latency.sloMs} ms)`,
+        `enough to explain missing the SLO (${misses})`,
     );
   }
   const others = health.otherProcessesCores;

@@ -1,7 +1,7 @@
 import { ModelsweepError } from '../errors';
 import type { GeneratorHealth, PhaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
-import { GENERATOR_LIMIT_FRACTION, type PhaseResult, tokenResults } from './phase';
+import { GENERATOR_LIMIT_FRACTION, type PhaseResult, type TokenResults, tokenResults } from './phase';
 
 /**
  * One phase's result from the results of several generators that ran it side by side (each at
@@ -46,7 +46,7 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
     generatorLimited: first.mode === 'open' && requests > 0 && lateSends / requests > GENERATOR_LIMIT_FRACTION,
     ...(stopped ? { stoppedEarly: stopped } : {}),
     ...(shards.some((s) => s.extended) ? { extended: true } : {}),
-    ...mergedWindows(shards),
+    ...optional('sloWindowsMs', mergedWindows(shards.map((s) => s.sloWindowsMs))),
     latencyMs: histogram.summary(),
     histogram: histogram.encode(),
     ...(coldShards.length > 0
@@ -71,27 +71,41 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
  * their own would take a stall that all of them saw for several independent ones). Where their
  * windows do not line up, the generator with the most windows speaks for the phase.
  */
-function mergedWindows(shards: readonly PhaseResult[]): Pick<PhaseResult, 'sloWindowsMs'> {
-  const windowed = shards.flatMap((s) => (s.sloWindowsMs ? [s.sloWindowsMs] : []));
-  if (windowed.length === 0) return {};
+function mergedWindows(perShard: readonly (readonly number[] | undefined)[]): number[] | undefined {
+  const windowed = perShard.flatMap((w) => (w ? [w] : []));
+  if (windowed.length === 0) return undefined;
   const length = windowed[0]!.length;
-  if (windowed.length === shards.length && windowed.every((w) => w.length === length))
-    return { sloWindowsMs: windowed[0]!.map((_, i) => windowed.reduce((sum, w) => sum + w[i]!, 0) / windowed.length) };
-  return { sloWindowsMs: [...windowed.reduce((a, b) => (b.length > a.length ? b : a))] };
+  if (windowed.length === perShard.length && windowed.every((w) => w.length === length))
+    return windowed[0]!.map((_, i) => windowed.reduce((sum, w) => sum + w[i]!, 0) / windowed.length);
+  return [...windowed.reduce((a, b) => (b.length > a.length ? b : a))];
 }
+
+const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
 
 /** Token histograms merge exactly, as latencies do; counts and rates add up (the generators ran side by side). */
 function mergedTokens(shards: readonly PhaseResult[]): Pick<PhaseResult, 'tokens'> {
   const streamed = shards.flatMap((s) => (s.tokens ? [s.tokens] : []));
   if (streamed.length === 0) return {};
+  const merged = tokenResults({
+    ttft: LatencyHistogram.merge(streamed.map((t) => t.timeToFirstTokenHistogram)),
+    itl: LatencyHistogram.merge(streamed.map((t) => t.interTokenHistogram)),
+    outputTokens: streamed.reduce((n, t) => n + t.outputTokens, 0),
+    outputTokensPerSecond: streamed.reduce((n, t) => n + t.outputTokensPerSecond, 0),
+    countedBy: streamed.map((t) => t.countedBy),
+  });
+  const windows = (f: (t: TokenResults) => number[] | undefined) => mergedWindows(shards.map((s) => (s.tokens ? f(s.tokens) : undefined)));
   return {
-    tokens: tokenResults({
-      ttft: LatencyHistogram.merge(streamed.map((t) => t.timeToFirstTokenHistogram)),
-      itl: LatencyHistogram.merge(streamed.map((t) => t.interTokenHistogram)),
-      outputTokens: streamed.reduce((n, t) => n + t.outputTokens, 0),
-      outputTokensPerSecond: streamed.reduce((n, t) => n + t.outputTokensPerSecond, 0),
-      countedBy: streamed.map((t) => t.countedBy),
-    }),
+    tokens: {
+      ...merged,
+      ...optional(
+        'timeToFirstTokenWindowsMs',
+        windows((t) => t.timeToFirstTokenWindowsMs),
+      ),
+      ...optional(
+        'interTokenWindowsMs',
+        windows((t) => t.interTokenWindowsMs),
+      ),
+    },
   };
 }
 

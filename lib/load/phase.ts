@@ -2,7 +2,18 @@ import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload, type TokenStream } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
-import { type PhaseSlo, shouldStop, type StopReason, type StopRuleOptions, tooCloseToCall } from './stop-rules';
+import {
+  boundLabel,
+  type BoundSample,
+  type PhaseSlo,
+  shouldStop,
+  type SloBound,
+  sloBounds,
+  type SloMetric,
+  type StopReason,
+  type StopRuleOptions,
+  tooCloseToCall,
+} from './stop-rules';
 
 /** A send more than this late counts as late (MLPerf/perf_analyzer use the same kind of bound). */
 export const LATE_SEND_MS = 1;
@@ -145,6 +156,10 @@ export interface TokenResults {
   readonly timeToFirstTokenHistogram: string;
   readonly interTokenMs: LatencySummary;
   readonly interTokenHistogram: string;
+  /** Measured with a time-to-first-token SLO: its percentile per batch of time windows, as {@link PhaseResult.sloWindowsMs}. */
+  readonly timeToFirstTokenWindowsMs?: number[];
+  /** Measured with an inter-token latency SLO: its percentile per batch of time windows. */
+  readonly interTokenWindowsMs?: number[];
 }
 
 /** One server-side metric over a phase: the average and the largest of its data points. */
@@ -166,7 +181,8 @@ class PhaseRecorder {
   refused = 0;
   late = 0;
   maxLatenessMs = 0;
-  private readonly windows: LatencyHistogram[] = [];
+  /** Each bounded metric's latencies by time window of the phase (see {@link PHASE_WINDOWS}). */
+  private readonly windows: Record<SloMetric, LatencyHistogram[]> = { latency: [], timeToFirstToken: [], interTokenLatency: [] };
 
   constructor(
     private readonly watch: GeneratorWatch | undefined,
@@ -187,14 +203,19 @@ class PhaseRecorder {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
-    const window = Math.min(this.lastWindow, Math.max(0, Math.floor((completedAt - this.start) / this.windowMs)));
-    while (this.windows.length <= window) this.windows.push(new LatencyHistogram());
-    this.windows[window]!.recordMs(latencyMs);
+    const window = this.windowOf(completedAt);
+    this.inWindow('latency', window).recordMs(latencyMs);
     if (outcome.stream) {
       const tokens = (this.tokens ??= { ttft: new LatencyHistogram(), itl: new LatencyHistogram(), outputTokens: 0, countedBy: new Set() });
       // The request's intended send is `latencyMs` before it completed.
-      tokens.ttft.recordMs(outcome.stream.firstTokenAt - (completedAt - latencyMs));
-      for (const gap of outcome.stream.interTokenMs) tokens.itl.recordMs(gap);
+      const ttftMs = outcome.stream.firstTokenAt - (completedAt - latencyMs);
+      tokens.ttft.recordMs(ttftMs);
+      this.inWindow('timeToFirstToken', this.windowOf(outcome.stream.firstTokenAt)).recordMs(ttftMs);
+      const gaps = this.inWindow('interTokenLatency', window);
+      for (const gap of outcome.stream.interTokenMs) {
+        tokens.itl.recordMs(gap);
+        gaps.recordMs(gap);
+      }
       tokens.outputTokens += outcome.stream.outputTokens;
       tokens.countedBy.add(outcome.stream.tokensCountedBy);
     }
@@ -212,17 +233,42 @@ class PhaseRecorder {
     } else platform.warm.recordMs(latencyMs);
   }
 
+  private windowOf(at: number): number {
+    return Math.min(this.lastWindow, Math.max(0, Math.floor((at - this.start) / this.windowMs)));
+  }
+
+  private inWindow(metric: SloMetric, window: number): LatencyHistogram {
+    const windows = this.windows[metric];
+    while (windows.length <= window) windows.push(new LatencyHistogram());
+    return windows[window]!;
+  }
+
+  /** All of a metric's latencies so far. */
+  histogramOf(metric: SloMetric): LatencyHistogram {
+    return metric === 'latency' ? this.histogram : metric === 'timeToFirstToken' ? (this.tokens?.ttft ?? EMPTY) : (this.tokens?.itl ?? EMPTY);
+  }
+
+  /** Each bound of the SLO with what the phase measured for it (with `now`, windows complete by then only). */
+  samples(slo: PhaseSlo, now?: number): BoundSample[] {
+    return sloBounds(slo).map((bound) => ({
+      bound,
+      histogram: this.histogramOf(bound.metric),
+      windowsMs: this.windowPercentiles(bound.metric, bound.percentile, now),
+    }));
+  }
+
   /**
    * The percentile of each batch of consecutive windows (see {@link TAIL_SAMPLES_PER_BATCH}); with
    * `now`, of the windows complete by then only, and a last batch too small left out (at the end,
    * it joins the one before).
    */
-  windowPercentiles(percentile: number, now?: number): number[] {
-    const complete = now === undefined ? this.windows.length : Math.floor((now - this.start) / this.windowMs);
+  windowPercentiles(metric: SloMetric, percentile: number, now?: number): number[] {
+    const windows = this.windows[metric];
+    const complete = now === undefined ? windows.length : Math.floor((now - this.start) / this.windowMs);
     const minBatch = Math.max(MIN_BATCH_SAMPLES, Math.ceil(TAIL_SAMPLES_PER_BATCH / (1 - percentile / 100)));
     const batches: LatencyHistogram[] = [];
     let batch = new LatencyHistogram();
-    for (const window of this.windows.slice(0, complete)) {
+    for (const window of windows.slice(0, complete)) {
       batch.add(window);
       if (batch.count < minBatch) continue;
       batches.push(batch);
@@ -253,6 +299,7 @@ class PhaseRecorder {
     const requests = this.sent;
     const platform = this.platform;
     const health = this.watch?.stop();
+    const samples = options.slo ? Object.fromEntries(this.samples(options.slo).map((sample) => [sample.bound.metric, sample])) : undefined;
     return {
       name: plan.name,
       mode: plan.mode,
@@ -286,15 +333,20 @@ class PhaseRecorder {
         : {}),
       ...(platform && platform.billed.count > 0 ? { billedDurationMs: platform.billed.summary() } : {}),
       ...(this.tokens
-        ? { tokens: tokenResults({ ...this.tokens, outputTokensPerSecond: durationMs > 0 ? (this.tokens.outputTokens * 1000) / durationMs : 0 }) }
+        ? {
+            tokens: {
+              ...tokenResults({ ...this.tokens, outputTokensPerSecond: durationMs > 0 ? (this.tokens.outputTokens * 1000) / durationMs : 0 }),
+              ...(samples?.timeToFirstToken ? { timeToFirstTokenWindowsMs: [...samples.timeToFirstToken.windowsMs] } : {}),
+              ...(samples?.interTokenLatency ? { interTokenWindowsMs: [...samples.interTokenLatency.windowsMs] } : {}),
+            },
+          }
         : {}),
-      ...(options.slo ? { sloWindowsMs: this.windowPercentiles(options.slo.percentile) } : {}),
+      ...(samples?.latency ? { sloWindowsMs: [...samples.latency.windowsMs] } : {}),
       ...(health ? { health } : {}),
       ...(health && options.slo
         ? {
             validity: phaseValidity(health, {
-              observedMs: this.histogram.count > 0 ? this.histogram.percentileMs(options.slo.percentile) : 0,
-              sloMs: options.slo.latencyMs,
+              bounds: sloBounds(options.slo).map((bound) => observed(bound, this.histogramOf(bound.metric))),
               refusedByGenerator: this.refused,
               maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
             }),
@@ -302,6 +354,19 @@ class PhaseRecorder {
         : {}),
     };
   }
+}
+
+const EMPTY = new LatencyHistogram();
+
+/** A bound with the percentile a phase measured for it, for {@link phaseValidity} (none measured: its errors speak for it). */
+function observed(bound: SloBound, histogram: LatencyHistogram) {
+  return {
+    label: boundLabel(bound),
+    observedMs: histogram.count > 0 ? histogram.percentileMs(bound.percentile) : 0,
+    sloMs: bound.ms,
+    // Gaps between tokens are timed on arrival; a late send does not move them (a held-up event loop does).
+    fromSend: bound.metric !== 'interTokenLatency',
+  };
 }
 
 /** What a phase's streamed successes added up to while it ran. */
@@ -336,6 +401,17 @@ export function tokenResults(parts: {
   };
 }
 
+/** A bound of the SLO with what a finished phase measured for it (an empty histogram where it measured none). */
+export function phaseSample(phase: PhaseResult, bound: SloBound): BoundSample {
+  const [histogram, windowsMs] =
+    bound.metric === 'latency'
+      ? [phase.histogram, phase.sloWindowsMs]
+      : bound.metric === 'timeToFirstToken'
+        ? [phase.tokens?.timeToFirstTokenHistogram, phase.tokens?.timeToFirstTokenWindowsMs]
+        : [phase.tokens?.interTokenHistogram, phase.tokens?.interTokenWindowsMs];
+  return { bound, histogram: histogram ? LatencyHistogram.decode(histogram) : new LatencyHistogram(), windowsMs: windowsMs ?? [] };
+}
+
 /** Runs one phase against an invoker. */
 export async function runPhase(invoker: Invoker, plan: PhasePlan, options: PhaseOptions): Promise<PhaseResult> {
   const startedAt = new Date();
@@ -363,16 +439,15 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
         p99Ms: recorder.histogram.count > 0 ? recorder.histogram.percentileMs(99) : 0,
       });
       if (slo && (stopReason === undefined || extending)) {
-        const windows = recorder.windowPercentiles(slo.percentile, now);
-        stopReason ??= shouldStop(recorder.histogram, recorder.errorCount, slo, options.stopRules, windows);
-        if (extending) extending = tooCloseToCall(recorder.histogram, slo, windows);
+        const samples = recorder.samples(slo, now);
+        stopReason ??= shouldStop(samples, recorder.errorCount, slo.maxErrorRate, options.stopRules);
+        if (extending) extending = tooCloseToCall(samples);
       }
     }
     if (stopReason !== undefined || options.signal?.aborted === true || now >= hardEnd) return true;
     if (now < plannedEnd) return false;
     // Past the plan: on only while the SLO percentile is too close to call.
-    extending ??=
-      slo !== undefined && hardEnd > plannedEnd && tooCloseToCall(recorder.histogram, slo, recorder.windowPercentiles(slo.percentile, now));
+    extending ??= slo !== undefined && hardEnd > plannedEnd && tooCloseToCall(recorder.samples(slo, now));
     ranOn ||= extending;
     return !extending;
   };

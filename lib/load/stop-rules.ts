@@ -1,14 +1,61 @@
 import { probit } from 'simple-statistics';
 
+import { formatMs, percentileLabel } from '../format/format';
 import type { LatencyHistogram } from './histogram';
+
+/** A token latency the SLO bounds at a percentile (generative models). */
+export interface TokenLatencyBound {
+  /** 50 to 99.9. */
+  readonly percentile: number;
+  readonly ms: number;
+}
 
 /** The SLO a phase is measured against. */
 export interface PhaseSlo {
   /** 50 to 99.9. */
   readonly percentile: number;
+  /** End-to-end latency at that percentile. */
   readonly latencyMs: number;
   /** 0 to 1. */
   readonly maxErrorRate: number;
+  /** Streaming targets: time from the intended send to the first token. */
+  readonly timeToFirstToken?: TokenLatencyBound;
+  /** Streaming targets: time between consecutive tokens. */
+  readonly interTokenLatency?: TokenLatencyBound;
+}
+
+/** What a latency bound of the SLO measures: whole responses, or (streams) the first token or the gaps between tokens. */
+export type SloMetric = 'latency' | 'timeToFirstToken' | 'interTokenLatency';
+
+/** One latency the SLO bounds at a percentile. */
+export interface SloBound {
+  readonly metric: SloMetric;
+  readonly percentile: number;
+  readonly ms: number;
+}
+
+/** Every latency the SLO bounds, end-to-end latency first. */
+export function sloBounds(slo: PhaseSlo): SloBound[] {
+  return [
+    { metric: 'latency', percentile: slo.percentile, ms: slo.latencyMs },
+    ...(slo.timeToFirstToken ? [{ metric: 'timeToFirstToken' as const, ...slo.timeToFirstToken }] : []),
+    ...(slo.interTokenLatency ? [{ metric: 'interTokenLatency' as const, ...slo.interTokenLatency }] : []),
+  ];
+}
+
+const METRIC_NAMES: Record<SloMetric, string> = { latency: '', timeToFirstToken: ' time to first token', interTokenLatency: ' inter-token latency' };
+
+/** `p99`, `p95 time to first token`: how reasons name a bound. */
+export const boundLabel = (bound: Pick<SloBound, 'metric' | 'percentile'>) => `${percentileLabel(bound.percentile)}${METRIC_NAMES[bound.metric]}`;
+
+/** `p95 time to first token ≤ 500 ms`. */
+export const boundText = (bound: SloBound) => `${boundLabel(bound)} ≤ ${formatMs(bound.ms)}`;
+
+/** A bound with what a phase measured for it so far: the latencies, and their percentile per batch of time windows. */
+export interface BoundSample {
+  readonly bound: SloBound;
+  readonly histogram: LatencyHistogram;
+  readonly windowsMs: readonly number[];
 }
 
 export interface StopRuleOptions {
@@ -102,28 +149,34 @@ export function wilsonLowerBound(failures: number, total: number, confidence = 0
 }
 
 /**
- * Whether a phase can end early: its SLO percentile is known closely enough, or the target
- * clearly fails the SLO (the whole confidence interval is over the latency, or the error rate's
+ * Whether a phase can end early: every bounded percentile is known closely enough, or the target
+ * clearly fails the SLO (one bound's whole confidence interval is over it, or the error rate's
  * lower bound is over the limit). Undefined while neither is certain. The latency rules use the
  * interval made from the completed time windows (see {@link robustPercentileInterval}), never
  * the independent-sample one alone: a stall early in a phase would otherwise end it as a failure.
+ * `samples` holds end-to-end latency first; its count with `failures` is the completed requests.
  */
 export function shouldStop(
-  histogram: LatencyHistogram,
+  samples: readonly BoundSample[],
   failures: number,
-  slo: PhaseSlo,
+  maxErrorRate: number,
   options: StopRuleOptions = {},
-  windowPercentilesMs: readonly number[] = [],
 ): StopReason | undefined {
   const confidence = options.confidence ?? 0.95;
-  const completed = histogram.count + failures;
+  const completed = (samples[0]?.histogram.count ?? 0) + failures;
   if (completed < (options.minSamples ?? 300)) return undefined;
-  if (wilsonLowerBound(failures, completed, confidence) > slo.maxErrorRate) return 'violates-errors';
-  if (histogram.count === 0 || windowPercentilesMs.length < (options.minWindows ?? 5)) return undefined;
-  const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
-  if (sloCall([interval.lowerMs, interval.upperMs], slo.latencyMs) === 'over') return 'violates-latency';
-  if (interval.upperMs - interval.lowerMs <= (options.tolerance ?? 0.05) * interval.estimateMs) return 'percentile-known';
-  return undefined;
+  if (wilsonLowerBound(failures, completed, confidence) > maxErrorRate) return 'violates-errors';
+  let allKnown = true;
+  for (const { bound, histogram, windowsMs } of samples) {
+    if (histogram.count === 0 || windowsMs.length < (options.minWindows ?? 5)) {
+      allKnown = false;
+      continue;
+    }
+    const interval = robustPercentileInterval(histogram, bound.percentile, windowsMs, confidence);
+    if (sloCall([interval.lowerMs, interval.upperMs], bound.ms) === 'over') return 'violates-latency';
+    if (interval.upperMs - interval.lowerMs > (options.tolerance ?? 0.05) * interval.estimateMs) allKnown = false;
+  }
+  return allKnown && samples.length > 0 ? 'percentile-known' : undefined;
 }
 
 /** Where a percentile's interval stands against the SLO's latency: wholly within it, wholly over it, or astride it. */
@@ -134,9 +187,16 @@ export function sloCall([lowerMs, upperMs]: readonly [number, number], sloMs: nu
   return upperMs <= sloMs ? 'within' : lowerMs > sloMs ? 'over' : 'too close to call';
 }
 
-/** Whether the SLO percentile's interval has the SLO inside it: neither a pass nor a fail can be told yet. */
-export function tooCloseToCall(histogram: LatencyHistogram, slo: PhaseSlo, windowPercentilesMs: readonly number[], confidence = 0.95): boolean {
-  if (histogram.count === 0) return false;
-  const interval = robustPercentileInterval(histogram, slo.percentile, windowPercentilesMs, confidence);
-  return sloCall([interval.lowerMs, interval.upperMs], slo.latencyMs) === 'too close to call';
+/**
+ * Whether the phase cannot be called yet: some bound's interval has the SLO inside it, and none is
+ * wholly over (that one alone fails the phase, so running on would settle nothing).
+ */
+export function tooCloseToCall(samples: readonly BoundSample[], confidence = 0.95): boolean {
+  const calls = samples
+    .filter((s) => s.histogram.count > 0)
+    .map(({ bound, histogram, windowsMs }) => {
+      const interval = robustPercentileInterval(histogram, bound.percentile, windowsMs, confidence);
+      return sloCall([interval.lowerMs, interval.upperMs], bound.ms);
+    });
+  return !calls.includes('over') && calls.includes('too close to call');
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
-import { sloCall } from '../load/stop-rules';
+import { boundText, sloCall } from '../load/stop-rules';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -56,6 +56,9 @@ export function chartData(results: SweepResults) {
     cost: results.candidates
       .filter((c) => c.monthlyCostUsd !== undefined)
       .map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
+    tokens: results.candidates
+      .filter((c) => c.outputTokensPerSecond !== undefined && c.costPerMillionOutputTokensUsd !== undefined)
+      .map((c) => ({ id: c.id, x: c.outputTokensPerSecond!, y: c.costPerMillionOutputTokensUsd!, recommended: c.recommended })),
     sloLatencyMs: results.slo.latencyMs,
     percentile: results.slo.percentile,
   };
@@ -104,7 +107,8 @@ function costRows(results: SweepResults): string {
       (c) => `<tr><td>${escapeHtml(c.id)}</td><td class="num">${c.instances ?? 1}</td>
   <td class="num">${c.costPerHourUsd === undefined ? 'per request' : `$${c.costPerHourUsd.toFixed(3)}`}</td>
   <td class="num">${usd(c.monthlyCostUsd)}</td>
-  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td></tr>`,
+  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td>
+  <td class="num">${c.costPerMillionOutputTokensUsd === undefined ? '–' : `$${c.costPerMillionOutputTokensUsd.toFixed(3)}`}</td></tr>`,
     )
     .join('\n');
 }
@@ -125,8 +129,16 @@ function tokenSection(results: SweepResults): string {
     }),
   );
   if (rows.length === 0) return '';
+  const priced = results.candidates.some((c) => c.costPerMillionOutputTokensUsd !== undefined && c.outputTokensPerSecond !== undefined);
   return `
 <h2>Tokens</h2>
+${
+  priced
+    ? `<h3>Output tokens per second against cost per million output tokens</h3>
+<p class="meta">Each candidate that meets the SLO, at the highest rate one unit (an instance, or the whole endpoint for per-request kinds) sustained within it: further right serves more tokens, lower costs less per token.</p>
+<div class="chart"><canvas id="tokens-cost" role="img" aria-label="Output tokens per second against cost per million output tokens"></canvas></div>`
+    : ''
+}
 <p class="meta">Streamed responses, timed chunk by chunk. Time to first token (TTFT) is from the intended send, as every latency in this report; inter-token latency (ITL) is the gap between chunks over the tokens a chunk carries on average. Tokens are the server's own count where it sent one, else one per chunk of text.</p>
 <table id="tokens"><thead><tr><th>candidate</th><th>phase</th><th class="num">output tokens</th><th class="num">tokens/s</th><th>counted by</th><th class="num">TTFT p50 ms</th><th class="num">TTFT p95 ms</th><th class="num">TTFT p99 ms</th><th class="num">ITL p50 ms</th><th class="num">ITL p95 ms</th><th class="num">ITL p99 ms</th></tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>
@@ -141,7 +153,12 @@ function tokenSection(results: SweepResults): string {
  */
 export function htmlReport(results: SweepResults): string {
   const best = results.candidates.find((c) => c.recommended);
-  const slo = `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms, errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`;
+  const slo = [
+    `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms`,
+    ...(results.slo.timeToFirstToken ? [boundText({ metric: 'timeToFirstToken', ...results.slo.timeToFirstToken })] : []),
+    ...(results.slo.interTokenLatency ? [boundText({ metric: 'interTokenLatency', ...results.slo.interTokenLatency })] : []),
+    `errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`,
+  ].join(', ');
   const headline = best
     ? `<p class="winner">Recommended: <strong>${escapeHtml(best.id)}</strong></p><p>${escapeHtml(best.reason.replace(/^recommended: /, ''))}</p>`
     : results.measurementNote
@@ -184,7 +201,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps ave
 <div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
 
 <h2>Cost</h2>
-<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month</th><th class="num">$/M inferences</th></tr></thead>
+<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month</th><th class="num">$/M inferences</th><th class="num">$/M output tokens</th></tr></thead>
 <tbody>${costRows(results)}</tbody></table>
 
 <h2>All candidates</h2>
@@ -238,6 +255,14 @@ ${tokenSection(results)}
     options: { maintainAspectRatio: false, animation: false,
       scales: { x: { title: { display: true, text: 'achieved rps' } }, y: { title: { display: true, text: 'p' + data.percentile + ' latency (ms)' }, beginAtZero: true } },
       plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ' ' + ctx.raw.phase + ': ' + ctx.raw.x + ' rps, ' + ctx.raw.y.toFixed(1) + ' ms'; } } } } }
+  });
+  var tokensCanvas = document.getElementById('tokens-cost');
+  if (tokensCanvas) new Chart(tokensCanvas, {
+    type: 'scatter',
+    data: { datasets: [{ label: 'meets the SLO', data: data.tokens, backgroundColor: '#8250df', pointRadius: data.tokens.map(function (d) { return d.recommended ? 10 : 6; }), pointStyle: data.tokens.map(function (d) { return d.recommended ? 'star' : 'circle'; }) }] },
+    options: { maintainAspectRatio: false, animation: false,
+      scales: { x: { title: { display: true, text: 'output tokens/s per unit' }, beginAtZero: true }, y: { title: { display: true, text: '$ per million output tokens' }, beginAtZero: true } },
+      plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.raw.id + ': ' + ctx.raw.x.toFixed(0) + ' tokens/s, $' + ctx.raw.y.toFixed(3) + ' per million'; } } } } }
   });
   // Tells a reader (and the browser test) that every chart was drawn.
   document.body.dataset.ready = 'true';

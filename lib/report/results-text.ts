@@ -1,3 +1,4 @@
+import { percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
 import type { SweepResults } from './sweep-results';
 
@@ -5,30 +6,42 @@ import type { SweepResults } from './sweep-results';
 const range = ([low, high]: readonly [number, number], digits: number) =>
   low.toFixed(digits) === high.toFixed(digits) ? low.toFixed(digits) : `${low.toFixed(digits)}–${high.toFixed(digits)}`;
 
+const fixed = (value: number | undefined, digits: number) => (value !== undefined ? value.toFixed(digits) : '-');
+
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
+  // Token columns where the SLO bounds tokens or something streamed them.
+  const tokenBounds = (['timeToFirstToken', 'interTokenLatency'] as const).flatMap((metric) => {
+    const bound = results.slo[metric];
+    return bound ? [{ metric, title: `${percentileLabel(bound.percentile)} ${metric === 'timeToFirstToken' ? 'TTFT' : 'ITL'} ms` }] : [];
+  });
+  const streamed = results.candidates.some((c) => c.phases.some((p) => p.tokens));
   const header = [
     'candidate',
     'kind',
     'status',
     `p${results.slo.percentile} ms`,
+    ...tokenBounds.map((b) => b.title),
     'rps within SLO',
     'instances',
     '$/month',
     '$/month range',
     '$/M inferences',
+    ...(streamed ? ['tokens/s', '$/M out tokens'] : []),
     'verdict',
   ];
   const rows = results.candidates.map((c) => [
     `${c.recommended ? '* ' : '  '}${c.id}`,
     c.kind,
     c.status,
-    c.sloLatencyMs !== undefined ? c.sloLatencyMs.toFixed(1) : '-',
+    fixed(c.sloLatencyMs, 1),
+    ...tokenBounds.map((b) => fixed(c.tokenLatenciesMs?.[b.metric], 1)),
     c.maxRpsWithinSlo !== undefined ? range(c.maxRpsWithinSloRange ?? [c.maxRpsWithinSlo, c.maxRpsWithinSlo], 0) : '-',
     c.instances !== undefined ? range(c.instancesRange ?? [c.instances, c.instances], 0) : '-',
-    c.monthlyCostUsd !== undefined ? c.monthlyCostUsd.toFixed(2) : '-',
+    fixed(c.monthlyCostUsd, 2),
     c.monthlyCostRangeUsd !== undefined ? range(c.monthlyCostRangeUsd, 2) : '-',
-    c.costPerMillionInferencesUsd !== undefined ? c.costPerMillionInferencesUsd.toFixed(3) : '-',
+    fixed(c.costPerMillionInferencesUsd, 3),
+    ...(streamed ? [fixed(c.outputTokensPerSecond, 0), fixed(c.costPerMillionOutputTokensUsd, 3)] : []),
     c.reason + (c.teardownError ? ` (teardown left something behind: ${c.teardownError})` : ''),
   ]);
   const align = header.map((_, i): Align => (i < 3 || i === header.length - 1 ? 'left' : 'right'));

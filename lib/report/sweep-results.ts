@@ -2,7 +2,7 @@ import { builtInPrices } from '../cost/catalog';
 import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { robustPercentileInterval } from '../load/stop-rules';
+import { robustPercentileInterval, type TokenLatencyBound } from '../load/stop-rules';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
 
@@ -83,7 +83,13 @@ export interface SweepResults {
   readonly status: SweepRecord['status'];
   readonly createdAt: string;
   readonly finishedAt: string;
-  readonly slo: { readonly percentile: number; readonly latencyMs: number; readonly maxErrorRate: number };
+  readonly slo: {
+    readonly percentile: number;
+    readonly latencyMs: number;
+    readonly maxErrorRate: number;
+    readonly timeToFirstToken?: TokenLatencyBound;
+    readonly interTokenLatency?: TokenLatencyBound;
+  };
   readonly traffic: { readonly averageRps: number; readonly peakRps: number };
   readonly recommended?: string;
   readonly confidenceNote?: string;
@@ -97,7 +103,7 @@ export interface SweepResults {
 }
 
 interface SpecShape {
-  slo: { percentile: number; latencyMs: number; maxErrorRate: number };
+  slo: SweepResults['slo'];
   traffic: { averageRps: number; peakRps: number };
 }
 
@@ -166,7 +172,13 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
     status: input.sweep.status,
     createdAt: input.sweep.createdAt,
     finishedAt: input.sweep.updatedAt,
-    slo: { percentile: spec.slo.percentile, latencyMs: spec.slo.latencyMs, maxErrorRate: spec.slo.maxErrorRate },
+    slo: {
+      percentile: spec.slo.percentile,
+      latencyMs: spec.slo.latencyMs,
+      maxErrorRate: spec.slo.maxErrorRate,
+      ...(spec.slo.timeToFirstToken ? { timeToFirstToken: spec.slo.timeToFirstToken } : {}),
+      ...(spec.slo.interTokenLatency ? { interTokenLatency: spec.slo.interTokenLatency } : {}),
+    },
     traffic: { averageRps: spec.traffic.averageRps, peakRps: spec.traffic.peakRps },
     ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
@@ -203,6 +215,8 @@ const CSV_COLUMNS = [
   'instances',
   'monthly_cost_usd',
   'cost_per_million_inferences_usd',
+  'cost_per_million_output_tokens_usd',
+  'output_tokens_per_second',
   'phase',
   'phase_mode',
   'phase_rate',
@@ -214,6 +228,9 @@ const CSV_COLUMNS = [
   'phase_slo_latency_ms',
   'phase_p50_ms',
   'phase_p99_ms',
+  'phase_ttft_p95_ms',
+  'phase_itl_p95_ms',
+  'phase_output_tokens',
   'reason',
 ] as const;
 
@@ -238,6 +255,8 @@ export function resultsCsv(results: SweepResults): string {
       c.instances,
       c.monthlyCostUsd,
       c.costPerMillionInferencesUsd,
+      c.costPerMillionOutputTokensUsd,
+      c.outputTokensPerSecond,
     ];
     const phases = c.phases.length > 0 ? c.phases : [undefined];
     return phases.map((p) => [
@@ -253,6 +272,9 @@ export function resultsCsv(results: SweepResults): string {
       p?.sloLatencyMs,
       p?.p50Ms,
       p?.p99Ms,
+      p?.tokens?.ttftP95Ms,
+      p?.tokens?.itlP95Ms,
+      p?.tokens?.outputTokens,
       c.reason,
     ]);
   });

@@ -1,13 +1,11 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
-import type { PhaseResult } from '../load/phase';
-import { robustPercentileInterval, sloCall } from '../load/stop-rules';
+import { type PhaseResult, phaseSample } from '../load/phase';
+import { boundLabel, boundText, type PhaseSlo, robustPercentileInterval, type SloBound, sloBounds, type SloCall, sloCall } from '../load/stop-rules';
 
-export interface SelectionSlo {
-  readonly percentile: number;
-  readonly latencyMs: number;
-  readonly maxErrorRate: number;
+/** The SLO candidates are judged by: the phase SLO's latency bounds and error rate, and (per-request kinds) a lowest rate. */
+export interface SelectionSlo extends PhaseSlo {
   readonly minThroughput?: number;
 }
 
@@ -62,6 +60,12 @@ export interface CandidateVerdict {
   /** Instance-based kinds: one instance's hourly price, and what a million inferences cost at the highest rate it sustained within the SLO. */
   readonly costPerHourUsd?: number;
   readonly costPerMillionInferencesUsd?: number;
+  /** Streamed responses: what a million output tokens cost (see `CandidateCost.usdPerMillionOutputTokens`). */
+  readonly costPerMillionOutputTokensUsd?: number;
+  /** Streamed responses: output tokens per second one unit served at the highest rate it sustained within the SLO. */
+  readonly outputTokensPerSecond?: number;
+  /** Each token bound of the SLO: its percentile in the phase at the forecast peak (as `sloLatencyMs` is for latency). */
+  readonly tokenLatenciesMs?: Partial<Record<'timeToFirstToken' | 'interTokenLatency', number>>;
   readonly onFrontier: boolean;
   readonly recommended: boolean;
   readonly reason: string;
@@ -101,14 +105,36 @@ function sloLatencyOf(phase: PhaseResult, percentile: number): Pick<CandidateVer
   return { sloLatencyMs: interval.estimateMs, sloLatencyIntervalMs: [interval.lowerMs, interval.upperMs] };
 }
 
+/** One latency bound read against a phase: its percentile there, that percentile's 95% interval, and the call (none where it measured nothing). */
+interface BoundCall {
+  readonly bound: SloBound;
+  readonly estimateMs?: number;
+  readonly intervalMs?: readonly [number, number];
+  readonly call?: SloCall;
+}
+
+function boundCalls(phase: PhaseResult, slo: SelectionSlo): BoundCall[] {
+  return sloBounds(slo).map((bound) => {
+    const { histogram, windowsMs } = phaseSample(phase, bound);
+    if (histogram.count === 0) return { bound };
+    const interval = robustPercentileInterval(histogram, bound.percentile, windowsMs);
+    const intervalMs = [interval.lowerMs, interval.upperMs] as const;
+    return { bound, estimateMs: interval.estimateMs, intervalMs, call: sloCall(intervalMs, bound.ms) };
+  });
+}
+
 /**
- * A phase meets the SLO when its percentile and error rate are within bounds. A phase whose
- * generator fell behind still counts when it passes: latency is timed from the intended send, so
- * generator lateness can only make it look slower, never faster.
+ * A phase meets the SLO when every bounded percentile (latency; with token bounds, time to first
+ * token and inter-token latency too) and its error rate are within bounds; a token bound with no
+ * token measured is not met. A phase whose generator fell behind still counts when it passes:
+ * latency is timed from the intended send, so generator lateness can only make it look slower.
  */
 export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
-  const latency = LatencyHistogram.decode(phase.histogram).percentileMs(slo.percentile);
-  return phase.successes > 0 && latency <= slo.latencyMs && phase.errorRate <= slo.maxErrorRate;
+  if (phase.successes === 0 || phase.errorRate > slo.maxErrorRate) return false;
+  return sloBounds(slo).every((bound) => {
+    const { histogram } = phaseSample(phase, bound);
+    return histogram.count > 0 && histogram.percentileMs(bound.percentile) <= bound.ms;
+  });
 }
 
 /**
@@ -157,12 +183,10 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       : failing.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   if (passing.length === 0) {
     const latency = sloLatencyOf(deciding, slo.percentile);
-    if (
-      deciding.errorRate <= slo.maxErrorRate &&
-      latency.sloLatencyIntervalMs &&
-      sloCall(latency.sloLatencyIntervalMs, slo.latencyMs) === 'too close to call'
-    ) {
-      const [low, high] = latency.sloLatencyIntervalMs;
+    const calls = boundCalls(deciding, slo);
+    const close = calls.find((c) => c.call === 'too close to call');
+    if (deciding.errorRate <= slo.maxErrorRate && close && !calls.some((c) => c.call === 'over' || c.call === undefined)) {
+      const [low, high] = close.intervalMs!;
       const ran = `${(deciding.durationMs / 1000).toFixed(1)} s${deciding.extended ? ', run on past its plan' : ''}`;
       return {
         ...base,
@@ -171,15 +195,25 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
         feasible: false,
         tooCloseToCall: true,
         failure:
-          `too close to call whether it meets the SLO: ${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs!)} ` +
-          `(95% interval ${formatMs(low)}–${formatMs(high)}) against ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps ` +
+          `too close to call whether it meets the SLO: ${boundLabel(close.bound)} ${formatMs(close.estimateMs!)} ` +
+          `(95% interval ${formatMs(low)}–${formatMs(high)}) against ${formatMs(close.bound.ms)} at ${deciding.achievedRps.toFixed(0)} rps ` +
           `after ${ran}; a longer phase (load.phases[].duration) would settle it`,
       };
     }
+    const missedCalls = calls.filter((c) => c.estimateMs === undefined || c.estimateMs > c.bound.ms);
+    // Late sends lengthen what is timed from the send, never the gaps between tokens.
+    const overstated = deciding.generatorLimited && missedCalls.some((c) => c.bound.metric !== 'interTokenLatency');
+    const missed = missedCalls
+      .map((c) =>
+        c.estimateMs === undefined
+          ? `${boundLabel(c.bound)} not measured: no response streamed a token`
+          : `${boundLabel(c.bound)} ${formatMs(c.estimateMs)} > ${formatMs(c.bound.ms)}`,
+      )
+      .join(', ');
     const why =
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps: ${errorKinds(deciding.errors)}`
-        : `${percentileLabel(slo.percentile)} ${formatMs(latency.sloLatencyMs ?? 0)} > ${formatMs(slo.latencyMs)} at ${deciding.achievedRps.toFixed(0)} rps${deciding.generatorLimited ? '; the load generator fell behind, so this may overstate it' : ''}`;
+        : `${missed} at ${deciding.achievedRps.toFixed(0)} rps${overstated ? '; the load generator fell behind, so this may overstate it' : ''}`;
     return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
@@ -219,7 +253,12 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       .reduce<PhaseResult | undefined>((a, b) => (!a || b.achievedRps < a.achievedRps ? b : a), undefined) ?? deciding;
   const capacity = capacityRange(phases, verdicts, deciding, slo);
   const instancesRange: [number, number] = [instancesAt(capacity[1]), instancesAt(capacity[0])];
-  const costAt = (n: number, rps: number) => candidateCost(price, { instances: n, phase: atPeak, maxRps: rps }, input.hoursPerMonth).monthlyUsd;
+  const averageRps = traffic.averageRps;
+  const costAt = (n: number, rps: number) =>
+    candidateCost(price, { instances: n, phase: atPeak, maxRps: rps, averageRps }, input.hoursPerMonth).monthlyUsd;
+  const tokenLatencies = Object.fromEntries(
+    boundCalls(atPeak, slo).flatMap((c) => (c.bound.metric !== 'latency' && c.estimateMs !== undefined ? [[c.bound.metric, c.estimateMs]] : [])),
+  );
   return {
     ...base,
     ...sloLatencyOf(atPeak, slo.percentile),
@@ -227,8 +266,10 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     maxRpsWithinSloRange: capacity,
     instances,
     instancesRange,
-    ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps }, input.hoursPerMonth)),
+    ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps, averageRps }, input.hoursPerMonth)),
     monthlyCostRangeUsd: [costAt(instancesRange[0], capacity[1]), costAt(instancesRange[1], capacity[0])],
+    ...(deciding.tokens ? { outputTokensPerSecond: deciding.tokens.outputTokensPerSecond } : {}),
+    ...(Object.keys(tokenLatencies).length > 0 ? { tokenLatenciesMs: tokenLatencies } : {}),
     feasible: true,
   };
 }
@@ -245,9 +286,7 @@ function capacityRange(
   deciding: PhaseResult,
   slo: SelectionSlo,
 ): [number, number] {
-  const certainPass = new Set(
-    phases.filter((p) => verdicts.get(p) === 'pass' && sloCall(sloLatencyOf(p, slo.percentile).sloLatencyIntervalMs!, slo.latencyMs) === 'within'),
-  );
+  const certainPass = new Set(phases.filter((p) => verdicts.get(p) === 'pass' && boundCalls(p, slo).every((c) => c.call === 'within')));
   // Every probe at a rate must be a certain pass for that rate to be certain.
   const uncertainRates = new Set(phases.filter((p) => !certainPass.has(p)).map(plannedRate));
   const certain = phases.filter((p) => !uncertainRates.has(plannedRate(p)));
@@ -266,11 +305,14 @@ export const MIN_REQUESTS_TO_SIZE = 50;
 /** The rate a phase was planned at (open loop), or what it achieved (closed loop). */
 const plannedRate = (phase: PhaseResult): number => phase.rate ?? phase.achievedRps;
 
-function costFields(cost: CandidateCost): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd'> {
+function costFields(
+  cost: CandidateCost,
+): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd' | 'costPerMillionOutputTokensUsd'> {
   return {
     monthlyCostUsd: cost.monthlyUsd,
     ...(cost.usdPerInstanceHour !== undefined ? { costPerHourUsd: cost.usdPerInstanceHour } : {}),
     ...(cost.usdPerMillionInferences !== undefined ? { costPerMillionInferencesUsd: cost.usdPerMillionInferences } : {}),
+    ...(cost.usdPerMillionOutputTokens !== undefined ? { costPerMillionOutputTokensUsd: cost.usdPerMillionOutputTokens } : {}),
   };
 }
 
@@ -432,11 +474,16 @@ function reasonFor(
   if (j.status === 'failed') return `failed: ${failure}`;
   if (j.status === 'over-budget') return `over budget: ${failure}`;
   if (!j.feasible) return failure!;
-  const summary = `${formatUsd(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${percentileLabel(slo.percentile)} ${formatMs(j.sloLatencyMs!)}`;
+  const tokens = sloBounds(slo)
+    .filter((b) => b.metric !== 'latency' && j.tokenLatenciesMs?.[b.metric] !== undefined)
+    .map((b) => `, ${boundLabel(b)} ${formatMs(j.tokenLatenciesMs![b.metric as 'timeToFirstToken' | 'interTokenLatency']!)}`)
+    .join('');
+  const perToken = j.costPerMillionOutputTokensUsd !== undefined ? `, ${formatUsd(j.costPerMillionOutputTokensUsd)} per million output tokens` : '';
+  const summary = `${formatUsd(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${percentileLabel(slo.percentile)} ${formatMs(j.sloLatencyMs!)}${tokens}${perToken}`;
   if (recommended) {
     const by =
       strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
-    return `recommended: ${by} that meets ${percentileLabel(slo.percentile)} ≤ ${formatMs(slo.latencyMs)} at ${input.traffic.peakRps} rps peak: ${summary}`;
+    return `recommended: ${by} that meets ${sloBounds(slo).map(boundText).join(', ')} at ${input.traffic.peakRps} rps peak: ${summary}`;
   }
   const dominator = feasible.find((other) => other !== j && dominates(other, j));
   if (dominator)

@@ -8,7 +8,7 @@ import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
 import type { Payload } from '../load/invoker';
-import { openAiBodyProblem } from '../load/streaming-apis';
+import { OPENAI_APIS, openAiBodyProblem } from '../load/streaming-apis';
 import { formatBytes, readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
 import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
@@ -160,12 +160,27 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   });
 
   // A streaming candidate sends every payload as an OpenAI request body.
-  const streaming = spec.candidates.findIndex((group) => group.kind === 'http' && group.api !== 'http');
+  const streaming = spec.candidates.findIndex(streamsTokens);
   if (streaming >= 0) {
     const api = (spec.candidates[streaming] as { api: string }).api;
     payloads.forEach((payload, i) => {
       const problem = openAiBodyProblem(payload.body);
       if (problem) issues.push(at(['payloads', i], `${problem}, as candidates[${streaming}] (api ${api}) sends each payload as its request`));
+    });
+  }
+
+  // Token bounds need every candidate to stream: one that cannot would fail them for want of tokens.
+  for (const bound of ['timeToFirstToken', 'interTokenLatency'] as const) {
+    if (!spec.slo[bound]) continue;
+    spec.candidates.forEach((group, g) => {
+      if (!streamsTokens(group))
+        issues.push(
+          at(
+            ['slo', bound],
+            `bounds streamed tokens, but candidates[${g}] (kind ${group.kind}${group.kind === 'http' ? ', api http' : ''}) does not stream them; ` +
+              `token bounds need http candidates with api ${OPENAI_APIS.join(' or ')}`,
+          ),
+        );
     });
   }
 
@@ -322,4 +337,9 @@ function nodeLine(doc: Document, lines: LineCounter, path: ReadonlyArray<Propert
     }
   }
   return undefined;
+}
+
+/** Whether a candidate group's responses stream tokens (an OpenAI-compatible API). */
+function streamsTokens(group: SweepSpec['candidates'][number]): boolean {
+  return group.kind === 'http' && group.api !== 'http';
 }

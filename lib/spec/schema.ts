@@ -290,12 +290,29 @@ const loadSchema = strict({
   timeout: durationUpTo(LIMITS.requestTimeoutMs).default(30_000),
 });
 
+const percentile = z.number().min(50, 'percentile is 50 to 99.9').max(99.9, 'percentile is 50 to 99.9');
+
+/** A bound on a token latency of streamed responses: its percentile (the SLO's own by default) and ms. */
+const tokenBound = strict({
+  percentile: percentile.optional(),
+  ms: positive('ms', LIMITS.sloLatencyMs),
+});
+
 const sloSchema = strict({
-  percentile: z.number().min(50, 'percentile is 50 to 99.9').max(99.9, 'percentile is 50 to 99.9'),
+  percentile,
+  /** End-to-end: from the intended send to the last byte (or token). */
   latencyMs: positive('latencyMs', LIMITS.sloLatencyMs),
   maxErrorRate: z.number().min(0, 'maxErrorRate is a fraction from 0 to 1').max(1, 'maxErrorRate is a fraction from 0 to 1').default(0.01),
   minThroughput: rate('minThroughput').optional(),
-});
+  /** Streaming candidates: from the intended send to the first token. */
+  timeToFirstToken: tokenBound.optional(),
+  /** Streaming candidates: between consecutive tokens. */
+  interTokenLatency: tokenBound.optional(),
+}).transform(({ timeToFirstToken, interTokenLatency, ...slo }) => ({
+  ...slo,
+  ...(timeToFirstToken ? { timeToFirstToken: { percentile: timeToFirstToken.percentile ?? slo.percentile, ms: timeToFirstToken.ms } } : {}),
+  ...(interTokenLatency ? { interTokenLatency: { percentile: interTokenLatency.percentile ?? slo.percentile, ms: interTokenLatency.ms } } : {}),
+}));
 
 const trafficSchema = strict({
   averageRps: z

@@ -58,4 +58,72 @@ describe('a sweep of a streaming (OpenAI-compatible) http candidate', () => {
       /payloads\[0\].*must be a JSON object \(an OpenAI request body\), as candidates\[0\] \(api openai-chat\) sends each payload as its request/,
     );
   });
+
+  describe('with a token SLO, against three servers whose timing is known', () => {
+    const servers: TokenServer[] = [];
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    });
+
+    it('recommends the one that meets time to first token and inter-token latency, and says how the cheaper two missed', async () => {
+      // slow-start waits 150 ms for its first token; slow-tokens leaves 25 ms between tokens; quick does neither and costs the most.
+      const timings = {
+        'slow-start': { firstTokenMs: 150, interTokenMs: 2 },
+        'slow-tokens': { firstTokenMs: 20, interTokenMs: 25 },
+        quick: { firstTokenMs: 20, interTokenMs: 2 },
+      };
+      const costs = { 'slow-start': 0.5, 'slow-tokens': 0.6, quick: 1.2 };
+      const candidates = [];
+      for (const [name, timing] of Object.entries(timings)) {
+        const started = await startTokenServer(timing);
+        servers.push(started);
+        candidates.push({
+          kind: 'http',
+          name,
+          url: `${started.url}/v1/chat/completions`,
+          api: 'openai-chat',
+          costPerHour: costs[name as keyof typeof costs],
+        });
+      }
+      const payload = join(dir, 'chat.json');
+      writeFileSync(
+        payload,
+        JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8, stream_options: { include_usage: true } }),
+      );
+      const file = writeSpecFile(dir, {
+        name: 'generative-slo',
+        model: { name: 'synthetic-llm' },
+        payloads: [{ file: payload }],
+        candidates,
+        load: { phases: [{ mode: 'open', rate: 20, duration: '3s' }] },
+        slo: { percentile: 99, latencyMs: 2000, timeToFirstToken: { percentile: 95, ms: 80 }, interTokenLatency: { percentile: 95, ms: 10 } },
+        traffic: { averageRps: 2, peakRps: 10 },
+      });
+      const run = await runCliInProcess(['sweep', file, '--local', '--store-dir', join(dir, 'store-slo')], 90_000);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /recommendation: quick — the cheapest that meets p99 ≤ 2000 ms, p95 time to first token ≤ 80\.0 ms, p95 inter-token latency ≤ 10\.0 ms/,
+      );
+      expect(run.stdout).toMatch(/p95 TTFT ms +p95 ITL ms/);
+      expect(run.stdout).toMatch(/\$\/M out tokens/);
+      const report = resolve(dir, /^report: (\S+)/m.exec(run.stdout)?.[1] ?? '');
+      const results = JSON.parse(readFileSync(join(dirname(report), 'results.json'), 'utf8')) as SweepResults;
+      const byId = Object.fromEntries(results.candidates.map((c) => [c.id, c]));
+      expect(byId['slow-start']!.reason).toMatch(
+        /^fails the SLO \(p95 time to first token 1\d\d ms > 80\.0 ms at \d+ rps(; the load generator fell behind, so this may overstate it)?\)/,
+      );
+      expect(byId['slow-tokens']!.reason).toMatch(/^fails the SLO \(p95 inter-token latency 2\d\.\d ms > 10\.0 ms at \d+ rps\)/);
+      const quick = byId.quick!;
+      expect(quick.recommended).toBe(true);
+      // Its first token cannot come sooner than the server's 20 ms, nor its gaps be shorter than 2 ms on average.
+      expect(quick.tokenLatenciesMs!.timeToFirstToken).toBeGreaterThanOrEqual(19);
+      expect(quick.tokenLatenciesMs!.interTokenLatency).toBeGreaterThanOrEqual(1.5);
+      // 8 tokens a request, counted by the server: a million tokens cost what 125,000 inferences do.
+      expect(quick.costPerMillionOutputTokensUsd).toBeCloseTo(quick.costPerMillionInferencesUsd! / 8, 9);
+      expect(results.slo.timeToFirstToken).toEqual({ percentile: 95, ms: 80 });
+      const html = readFileSync(report, 'utf8');
+      expect(html).toMatch(/<canvas id="tokens-cost"/);
+      expect(html).toMatch(/p95 time to first token ≤ 80\.0 ms/);
+    });
+  });
 });

@@ -39,6 +39,9 @@ function starveEventLoop(busyMs: number, everyMs: number): void {
   cleanups.push(() => clearInterval(timer));
 }
 
+/** End-to-end latency at p99 only. */
+const e2e = (observedMs: number, sloMs: number) => ({ bounds: [{ label: 'p99', observedMs, sloMs }] });
+
 describe('phase validity', () => {
   it('a generator starved on purpose makes a phase that misses the SLO inconclusive, never a failure of the target', async () => {
     const invoker = await serve(fixedDelayServer(2));
@@ -73,22 +76,34 @@ describe('phase validity', () => {
     const calm = { latenessP99Ms: 0.4, eventLoopDelayP99Ms: 0.5, generatorCores: 0.3, machineCores: 2 };
     const late = { ...calm, latenessP99Ms: 3, eventLoopDelayP99Ms: 2 };
     // a pass stands whatever happened: noise only makes a target look slower
-    expect(phaseValidity(late, { observedMs: 7, sloMs: 8 })).toEqual({ valid: true });
+    expect(phaseValidity(late, e2e(7, 8))).toEqual({ valid: true });
     // 5 ms of generator delay explains 11 ms against 8, not 16 ms against 8
-    expect(phaseValidity(late, { observedMs: 11, sloMs: 8 }).reason).toMatch(
-      /^the load generator sent 3\.0 ms late and its event loop was held up 2\.0 ms \(p99\), enough to explain missing the SLO \(11\.0 ms > 8 ms\)/,
+    expect(phaseValidity(late, e2e(11, 8)).reason).toMatch(
+      /^the load generator sent 3\.0 ms late and its event loop was held up 2\.0 ms \(p99\), enough to explain missing the SLO \(p99 11\.0 ms > 8 ms\)/,
     );
-    expect(phaseValidity(late, { observedMs: 16, sloMs: 8 })).toEqual({ valid: true });
+    expect(phaseValidity(late, e2e(16, 8))).toEqual({ valid: true });
     // under a millisecond is timer resolution
-    expect(phaseValidity(calm, { observedMs: 8.5, sloMs: 8 })).toEqual({ valid: true });
-    expect(phaseValidity({ ...calm, otherProcessesCores: 0.9 }, { observedMs: 30, sloMs: 8 }).reason).toMatch(
-      /^other processes kept 0\.9 of 2 cores busy beside it/,
-    );
+    expect(phaseValidity(calm, e2e(8.5, 8))).toEqual({ valid: true });
+    expect(phaseValidity({ ...calm, otherProcessesCores: 0.9 }, e2e(30, 8)).reason).toMatch(/^other processes kept 0\.9 of 2 cores busy beside it/);
     // a pinned target: a tenth of its core taken by others is enough to doubt a miss
-    expect(phaseValidity({ ...calm, otherProcessesCores: 0.15, targetCores: [1] }, { observedMs: 30, sloMs: 8 }).reason).toBe(
+    expect(phaseValidity({ ...calm, otherProcessesCores: 0.15, targetCores: [1] }, e2e(30, 8)).reason).toBe(
       "other processes used 15% of the target's core (1) beside it",
     );
-    expect(phaseValidity({ ...calm, otherProcessesCores: 0.05, targetCores: [1] }, { observedMs: 30, sloMs: 8 })).toEqual({ valid: true });
+    expect(phaseValidity({ ...calm, otherProcessesCores: 0.05, targetCores: [1] }, e2e(30, 8))).toEqual({ valid: true });
+  });
+
+  it('reads token bounds with the delays that move them: a late send moves time to first token, not the gaps between tokens', () => {
+    const lateSends = { latenessP99Ms: 6, eventLoopDelayP99Ms: 0.5, generatorCores: 0.3, machineCores: 2 };
+    const heldLoop = { ...lateSends, latenessP99Ms: 0.2, eventLoopDelayP99Ms: 6 };
+    const itl = (observedMs: number) => ({ bounds: [{ label: 'p95 inter-token latency', observedMs, sloMs: 50, fromSend: false }] });
+    const ttft = (observedMs: number) => ({ bounds: [{ label: 'p95 time to first token', observedMs, sloMs: 500 }] });
+    // 6 ms late sends explain a 504 ms first token against 500, but not a 54 ms gap against 50
+    expect(phaseValidity(lateSends, ttft(504)).reason).toMatch(/p95 time to first token 504\.0 ms > 500 ms/);
+    expect(phaseValidity(lateSends, itl(54))).toEqual({ valid: true });
+    // a held-up event loop delays chunks' arrival, so it explains a gap that long
+    expect(phaseValidity(heldLoop, itl(54)).reason).toMatch(/event loop was held up 6\.0 ms.*p95 inter-token latency 54\.0 ms > 50 ms/);
+    // one bound missed by more than the delay explains is a reliable fail, whatever else it missed
+    expect(phaseValidity(heldLoop, { bounds: [...itl(54).bounds, ...ttft(900).bounds] })).toEqual({ valid: true });
   });
 
   it.runIf(process.platform === 'linux' && corePlacement('pinned').pinned)(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { LatencyHistogram } from '../../../lib/load/histogram';
-import type { PhaseResult } from '../../../lib/load/phase';
+import type { PhaseResult, TokenResults } from '../../../lib/load/phase';
 import { seededRandom } from '../../../lib/random/seeded-random';
 import { type CandidateOutcome, paretoFrontier, selectCandidate, type SelectionInput } from '../../../lib/select/select';
 
@@ -253,6 +253,81 @@ describe('selection under uncertainty', () => {
     expect(selection.recommended).toBeUndefined();
     expect(selection.measurementNote).toMatch(
       /^no recommendation: this machine was too busy to measure coarse .*might cost less than the best measured, dear/,
+    );
+  });
+});
+
+describe('selection on token bounds (streamed responses)', () => {
+  /** Latencies drawn uniformly within ±20% of `centreMs`. */
+  const drawn = (centreMs: number, n: number, seed: number) => {
+    const random = seededRandom(seed);
+    const h = new LatencyHistogram();
+    for (let i = 0; i < n; i++) h.recordMs(centreMs * (0.8 + 0.4 * random()));
+    return h;
+  };
+  /** A phase whose 2000 streams' first tokens centre on `ttftMs` and whose 8 gaps each centre on `itlMs`: 10 tokens a request. */
+  function streamed(rps: number, ttftMs: number, itlMs: number, extra: Partial<TokenResults> = {}): PhaseResult {
+    const base = phase(rps, 400);
+    const ttft = drawn(ttftMs, 2000, rps);
+    const itl = drawn(itlMs, 16_000, rps + 1);
+    return {
+      ...base,
+      tokens: {
+        streams: 2000,
+        outputTokens: 20_000,
+        outputTokensPerSecond: rps * 10,
+        countedBy: 'usage',
+        timeToFirstTokenMs: ttft.summary(),
+        timeToFirstTokenHistogram: ttft.encode(),
+        interTokenMs: itl.summary(),
+        interTokenHistogram: itl.encode(),
+        ...extra,
+      },
+    };
+  }
+  const slo = {
+    percentile: 95,
+    latencyMs: 1000,
+    maxErrorRate: 0.01,
+    timeToFirstToken: { percentile: 95, ms: 200 },
+    interTokenLatency: { percentile: 95, ms: 50 },
+  };
+  const select = (candidates: CandidateOutcome[]) =>
+    selectCandidate(
+      input(candidates, { slo, price: (c) => ({ usdPerInstanceHour: c.id === 'gpu' ? 1.2 : 0.6 }), traffic: { averageRps: 10, peakRps: 40 } }),
+    );
+
+  it('caps capacity at the highest rate that meets every token bound, and prices a million output tokens there', () => {
+    // 20 rps meets both; at 40 rps the gaps between tokens grow to about 70 ms at p95.
+    const selection = select([measured('gpu', 'instances', [streamed(20, 100, 20), streamed(40, 120, 60)])]);
+    const gpu = selection.candidates[0]!;
+    expect(gpu).toMatchObject({ feasible: true, maxRpsWithinSlo: 20, instances: 2, outputTokensPerSecond: 200 });
+    expect(gpu.tokenLatenciesMs!.timeToFirstToken).toBeGreaterThan(100);
+    expect(gpu.tokenLatenciesMs!.timeToFirstToken).toBeLessThan(120);
+    // $1.2 an hour for 20 rps × 10 tokens: 720,000 tokens an hour, $1.67 per million
+    expect(gpu.costPerMillionOutputTokensUsd).toBeCloseTo((1.2 / (20 * 10 * 3600)) * 1e6, 9);
+    expect(gpu.reason).toMatch(/p95 time to first token 1\d\d ms, p95 inter-token latency 2\d\.\d ms, \$1\.67 per million output tokens$/);
+  });
+
+  it('names the token bound a candidate misses, and one it could not measure', () => {
+    const selection = select([
+      measured('slow-start', 'instances', [streamed(20, 400, 20)]),
+      measured('silent', 'instances', [{ ...phase(20, 400), tokens: undefined }]),
+    ]);
+    const reason = (id: string) => selection.candidates.find((c) => c.id === id)!.reason;
+    expect(reason('slow-start')).toMatch(/^fails the SLO \(p95 time to first token 4\d\d ms > 200 ms at 20 rps\)$/);
+    expect(reason('silent')).toBe(
+      'fails the SLO (p95 time to first token not measured: no response streamed a token, p95 inter-token latency not measured: no response streamed a token at 20 rps)',
+    );
+  });
+
+  it('calls a token bound too close to call when its windows straddle it, as it does latency', () => {
+    // p95 of the gaps about 51 ms against 50, windows swinging either side
+    const straddling = streamed(20, 100, 43.5, { interTokenWindowsMs: [40, 61, 42, 60, 41, 59, 40, 62, 43, 58] });
+    const verdict = select([measured('gpu', 'instances', [straddling])]).candidates[0]!;
+    expect(verdict).toMatchObject({ feasible: false, tooCloseToCall: true });
+    expect(verdict.reason).toMatch(
+      /^too close to call whether it meets the SLO: p95 inter-token latency 5\d\.\d ms \(95% interval \d+\.\d ms–\d+\.\d ms\) against 50\.0 ms/,
     );
   });
 });
