@@ -14,7 +14,7 @@ interface CandidateBase {
 /** One concrete configuration to deploy and measure. */
 export type Candidate = CandidateBase &
   (
-    | ({ readonly kind: 'sagemaker-realtime'; readonly instanceType: string; readonly instanceCount: number } & SageMakerModelFields)
+    | ({ readonly kind: 'sagemaker-realtime'; readonly instanceType: string; readonly instanceCount: number } & SageMakerModelFields & Streaming)
     | ({
         readonly kind: 'sagemaker-serverless';
         readonly memorySizeMb: number;
@@ -22,23 +22,21 @@ export type Candidate = CandidateBase &
         readonly provisionedConcurrency: number;
         readonly coldStartAfterIdleMs?: number;
       } & SageMakerModelFields)
-    | {
+    | ({
         readonly kind: 'lambda';
         readonly functionName: string;
         readonly memorySizeMb: number;
         readonly architecture: 'arm64' | 'x86_64';
         readonly region?: string;
         readonly maxParallelInvocations: number;
-      }
+      } & Streaming)
     | ({ readonly kind: 'azureml'; readonly sku: string; readonly instanceCount: number } & AzureDeploymentFields)
-    | {
+    | ({
         readonly kind: 'http';
         readonly url: string;
         readonly costPerHour: number;
         readonly headers: Readonly<Record<string, string>>;
-        /** Set when the endpoint streams tokens (see the spec's `api`). */
-        readonly api?: OpenAiApi;
-      }
+      } & Streaming)
     | {
         readonly kind: 'local';
         readonly threads: number;
@@ -48,6 +46,11 @@ export type Candidate = CandidateBase &
         readonly costPerHour: number;
       }
   );
+
+/** Kinds that may stream tokens: set when the endpoint does (see the spec's `api`). */
+export interface Streaming {
+  readonly api?: OpenAiApi;
+}
 
 /** What SageMaker candidates of a group share: the model they serve and where. */
 export interface SageMakerModelFields {
@@ -74,6 +77,9 @@ export interface AzureDeploymentFields {
 
 /** Drops undefined fields, so candidates compare and serialize the same however they were written. */
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+
+/** Only a streaming candidate carries `api`, so a whole-response one's id and record are as they always were. */
+const streamingOf = (g: { api: 'http' | OpenAiApi }): Streaming => (g.api !== 'http' ? { api: g.api } : {});
 
 const sagemakerModelOf = (g: SageMakerModelFields): SageMakerModelFields =>
   defined({ region: g.region, image: g.image, modelDataUrl: g.modelDataUrl, executionRoleArn: g.executionRoleArn, accept: g.accept });
@@ -102,6 +108,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         kind: group.kind,
         ...c,
         ...sagemakerModelOf(group),
+        ...streamingOf(group),
       }));
     case 'sagemaker-serverless':
       return grid({
@@ -123,6 +130,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         ...c,
         ...defined({ region: group.region }),
         maxParallelInvocations: group.maxParallelInvocations,
+        ...streamingOf(group),
       }));
     case 'azureml':
       return grid({ sku: group.skus, instanceCount: group.instanceCounts }).map((c) => ({
@@ -154,7 +162,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
           url: group.url,
           costPerHour: group.costPerHour,
           headers: group.headers ?? {},
-          ...(group.api !== 'http' ? { api: group.api } : {}),
+          ...streamingOf(group),
         },
       ];
     }

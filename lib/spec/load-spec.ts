@@ -177,8 +177,8 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
         issues.push(
           at(
             ['slo', bound],
-            `bounds streamed tokens, but candidates[${g}] (kind ${group.kind}${group.kind === 'http' ? ', api http' : ''}) does not stream them; ` +
-              `token bounds need http candidates with api ${OPENAI_APIS.join(' or ')}`,
+            `bounds streamed tokens, but candidates[${g}] (kind ${group.kind}${'api' in group ? ', api http' : ''}) does not stream them; ` +
+              `token bounds need candidates with api ${OPENAI_APIS.join(' or ')} (kinds ${STREAMING_KINDS.join(', ')})`,
           ),
         );
     });
@@ -339,7 +339,10 @@ function nodeLine(doc: Document, lines: LineCounter, path: ReadonlyArray<Propert
   return undefined;
 }
 
+/** The kinds whose candidates may stream tokens (an `api`). */
+const STREAMING_KINDS = ['http', 'sagemaker-realtime', 'lambda'] as const;
+
 /** Whether a candidate group's responses stream tokens (an OpenAI-compatible API). */
 function streamsTokens(group: SweepSpec['candidates'][number]): boolean {
-  return group.kind === 'http' && group.api !== 'http';
+  return 'api' in group && group.api !== 'http';
 }

@@ -118,6 +118,14 @@ const costPerHour = z
   .nonnegative('must be 0 or more (USD per hour)')
   .max(LIMITS.costPerHourUsd, `must be at most ${LIMITS.costPerHourUsd} (USD per hour)`);
 
+/**
+ * `http`: whole responses, timed end to end. `openai-chat` / `openai-completions`: the endpoint
+ * streams OpenAI-style server-sent events (vLLM, TGI, LMI and llama.cpp's server do; on SageMaker
+ * through InvokeEndpointWithResponseStream, on Lambda through InvokeWithResponseStream), and each
+ * token is timed; payloads are OpenAI request bodies. @default http
+ */
+const api = z.enum(['http', ...OPENAI_APIS]).default('http');
+
 const candidateSchemas = [
   strict({
     kind: z.literal('sagemaker-realtime'),
@@ -125,6 +133,7 @@ const candidateSchemas = [
     instanceTypes: oneOrMany(instanceType),
     instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
     ...sagemakerModel,
+    api,
   }),
   strict({
     kind: z.literal('sagemaker-serverless'),
@@ -151,6 +160,8 @@ const candidateSchemas = [
       .min(1, 'maxParallelInvocations is 1 to 1000')
       .max(1000, 'maxParallelInvocations is 1 to 1000')
       .default(50),
+    /** A response-streaming function (InvokeWithResponseStream) speaking an OpenAI API. */
+    api,
   }),
   strict({
     kind: z.literal('azureml'),
@@ -184,12 +195,7 @@ const candidateSchemas = [
     kind: z.literal('http'),
     ...common,
     url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
-    /**
-     * `http`: whole responses, timed end to end. `openai-chat` / `openai-completions`: the endpoint
-     * streams (server-sent events, as vLLM, TGI, LMI and llama.cpp's server do), and each token is
-     * timed; payloads are OpenAI request bodies. @default http
-     */
-    api: z.enum(['http', ...OPENAI_APIS]).default('http'),
+    api,
     /** What the endpoint costs to run. */
     costPerHour,
     headers: z

@@ -18,8 +18,10 @@ import {
 import { lambdaMonthlyCost, requestsPerMonth } from '../cost/estimate';
 import { ModelsweepError } from '../errors';
 import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../load/invoker';
+import type { OpenAiApi } from '../load/streaming-apis';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, SetupError, type TargetAdapter } from './adapter';
+import { lambdaStreamInvoker } from './aws-streaming-invokers';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import { ownerFromTags, ownerTags, resourceName, type ResourceOwner, TAG_KEYS } from './cloud/resource-tags';
 import { classify, pollUntil, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps, withRetry } from './cloud/retry';
@@ -62,6 +64,8 @@ interface LambdaDeployment extends Deployment {
   readonly alias: string;
   readonly architecture: LambdaCandidate['architecture'];
   readonly maxParallelInvocations: number;
+  /** Set when the function streams tokens (InvokeWithResponseStream). */
+  readonly api?: OpenAiApi;
   /** The version the sweep published (not one that existed before), which teardown deletes. */
   version(): string | undefined;
   /** Whether $LATEST still waits to be restored (the restore right after publishing failed). */
@@ -113,6 +117,7 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
       alias,
       architecture: c.architecture,
       maxParallelInvocations: c.maxParallelInvocations,
+      ...(c.api ? { api: c.api } : {}),
       candidateId: c.id,
       version: state.version,
       restorePending: state.restorePending,
@@ -320,13 +325,11 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
     },
 
     invoker(deployment, context) {
-      return lambdaInvoker(
-        clientFor(deployment.region),
-        deployment.functionName,
-        deployment.alias,
-        deployment.maxParallelInvocations,
-        context.timeoutMs,
-      );
+      const client = clientFor(deployment.region);
+      const limit = concurrencyLimit(deployment.maxParallelInvocations);
+      return deployment.api
+        ? lambdaStreamInvoker(client, deployment.functionName, deployment.alias, deployment.api, limit, context.timeoutMs)
+        : lambdaInvoker(client, deployment.functionName, deployment.alias, limit, context.timeoutMs);
     },
 
     unrunnable(failure) {
@@ -475,11 +478,10 @@ export function parseRestoreTag(value: string): Partial<OriginalConfiguration> |
 const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
 
 /**
- * Invokes through the alias with the log tail, so each success carries Lambda's billed duration
- * and, on a cold start, its init duration. At most `maxParallel` invocations are in flight; the
- * rest wait their turn (and that wait counts in their latency), so a phase never bursts past it.
+ * Runs at most `maxParallel` of the calls it is given at once; the rest wait their turn, in order.
+ * Lambda invocations go through it, so a phase never bursts past the function's concurrency.
  */
-export function lambdaInvoker(client: LambdaClient, functionName: string, qualifier: string, maxParallel: number, timeoutMs: number): Invoker {
+export function concurrencyLimit(maxParallel: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: Array<() => void> = [];
   const release = () => {
@@ -488,40 +490,60 @@ export function lambdaInvoker(client: LambdaClient, functionName: string, qualif
     else active--;
   };
   const acquire = () => (active < maxParallel ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve)));
-
-  return {
-    async invoke(payload: Payload): Promise<InvokeOutcome> {
-      await acquire();
-      try {
-        const response = await client.send(
-          new InvokeCommand({
-            FunctionName: functionName,
-            Qualifier: qualifier,
-            InvocationType: 'RequestResponse',
-            LogType: 'Tail',
-            Payload: payloadBytes(payload),
-          }),
-          {
-            abortSignal: AbortSignal.timeout(timeoutMs),
-          },
-        );
-        if (response.FunctionError)
-          return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
-        const report = response.LogResult ? parseLambdaReport(Buffer.from(response.LogResult, 'base64').toString('utf8')) : undefined;
-        return {
-          ok: true,
-          ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
-          ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
-        };
-      } catch (error) {
-        const e = error as Error;
-        if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;
-        return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
-      } finally {
-        release();
-      }
-    },
+  return async (fn) => {
+    await acquire();
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   };
+}
+
+/**
+ * Invokes through the alias with the log tail, so each success carries Lambda's billed duration
+ * and, on a cold start, its init duration. Invocations go through `limit` (see
+ * {@link concurrencyLimit}), and the wait for a turn counts in their latency.
+ */
+export function lambdaInvoker(
+  client: LambdaClient,
+  functionName: string,
+  qualifier: string,
+  limit: <T>(fn: () => Promise<T>) => Promise<T>,
+  timeoutMs: number,
+): Invoker {
+  return {
+    invoke: (payload: Payload): Promise<InvokeOutcome> => limit(() => invokeOnce(payload)),
+  };
+
+  async function invokeOnce(payload: Payload): Promise<InvokeOutcome> {
+    try {
+      const response = await client.send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          Qualifier: qualifier,
+          InvocationType: 'RequestResponse',
+          LogType: 'Tail',
+          Payload: payloadBytes(payload),
+        }),
+        {
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        },
+      );
+      if (response.FunctionError)
+        return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
+      const report = response.LogResult ? parseLambdaReport(Buffer.from(response.LogResult, 'base64').toString('utf8')) : undefined;
+      return {
+        ok: true,
+        ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
+        ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
+      };
+    } catch (error) {
+      const e = error as Error;
+      if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;
+      return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
+    }
+  }
 }
 
 /** The error type the function reported (`Runtime.ImportModuleError`), or that its code cannot run on this architecture. */

@@ -21,6 +21,7 @@ import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '..
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, type TargetAdapter } from './adapter';
+import { sageMakerStreamInvoker } from './aws-streaming-invokers';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import { ownerTagList, resourceName, type ResourceOwner } from './cloud/resource-tags';
 import { classify, isQuota, pollUntil, realSleep, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps } from './cloud/retry';
@@ -269,7 +270,11 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     },
 
     invoker(deployment, context) {
-      return sageMakerInvoker(clients(deployment.region).runtime, deployment.endpointName, deployment.candidate.accept, context.timeoutMs);
+      const { runtime } = clients(deployment.region);
+      const { candidate } = deployment;
+      return candidate.kind === 'sagemaker-realtime' && candidate.api
+        ? sageMakerStreamInvoker(runtime, deployment.endpointName, candidate.api, context.timeoutMs)
+        : sageMakerInvoker(runtime, deployment.endpointName, candidate.accept, context.timeoutMs);
     },
 
     async serverMetrics(deployment, phases) {

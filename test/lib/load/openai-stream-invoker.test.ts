@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import type { Payload } from '../../../lib/load/invoker';
 import { mergePhaseResults } from '../../../lib/load/merge-phases';
-import { openAiStreamingBody, openAiStreamInvoker } from '../../../lib/load/openai-stream-invoker';
+import { openAiStreamingBody } from '../../../lib/load/openai-event-stream';
+import { openAiStreamInvoker } from '../../../lib/load/openai-stream-invoker';
 import { runPhase } from '../../../lib/load/phase';
 import { startTokenServer, type TokenServer, type TokenServerOptions } from '../../../lib/model-server/token-server';
 

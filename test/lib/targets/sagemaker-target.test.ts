@@ -9,7 +9,12 @@ import {
   DescribeEndpointCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, ModelError, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import {
+  InvokeEndpointCommand,
+  InvokeEndpointWithResponseStreamCommand,
+  ModelError,
+  SageMakerRuntimeClient,
+} from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
@@ -141,6 +146,30 @@ describe('SageMaker real-time adapter', () => {
     });
     expect(createdAndDeleted(log, names).deleted).toEqual(createdAndDeleted(log, names).created);
     expect(outcome.stored).toBe(2);
+  });
+
+  it('streams a generative candidate through InvokeEndpointWithResponseStream and judges it on its tokens', async () => {
+    const sse =
+      ['a', 'b', 'c']
+        .map((t, i) => `data: ${JSON.stringify({ choices: [{ delta: { content: t }, ...(i === 2 ? { finish_reason: 'stop' } : {}) }] })}\n\n`)
+        .join('') + 'data: [DONE]\n\n';
+    runtime.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({
+      Body: (async function* () {
+        for (let i = 0; i < sse.length; i += 9) yield { PayloadPart: { Bytes: Buffer.from(sse.slice(i, i + 9)) } };
+      })(),
+    }));
+    const outcome = await runCloudSweep(
+      cloudSpec([realtime({ api: 'openai-chat' })], {
+        payloads: [{ body: '{"model":"m","messages":[{"role":"user","content":"Hi"}]}' }],
+        slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.05, timeToFirstToken: { ms: 150 } },
+      }),
+      adapters(),
+    );
+    expect(runtime.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+    const [phase] = outcome.records[0]!.phases;
+    expect(phase!.tokens).toMatchObject({ countedBy: 'chunks', outputTokens: 3 * phase!.successes });
+    expect(outcome.results!.candidates[0]!.tokenLatenciesMs!.timeToFirstToken).toBeGreaterThan(0);
+    expect(createdAndDeleted(log, names).deleted).toEqual(createdAndDeleted(log, names).created);
   });
 
   it('retries throttling with backoff and then succeeds', async () => {
