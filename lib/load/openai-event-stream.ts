@@ -97,29 +97,38 @@ function errorCode(error: NonNullable<StreamEvent['error']>): string {
 }
 
 /**
- * The payload as a streaming request: `stream` on and the usage chunk asked for, whatever the file
- * said. Throws naming the payload when it is not a JSON object; check payloads with it before a run.
+ * The payload as a streaming request for `api`: `stream` on and the usage chunk asked for, whatever
+ * the file said, and in the API's own shape: a chat body (`messages`) sent to a completions
+ * endpoint has its messages' text joined into `prompt`, and a completions body (`prompt`) sent to a
+ * chat endpoint becomes one user message, so one prompt set serves both. Throws naming the payload
+ * when it is not a JSON object; check payloads with it before a run.
  */
-export function openAiStreamingBody(payload: Payload): Uint8Array {
+export function openAiStreamingBody(payload: Payload, api: OpenAiApi): Uint8Array {
   const body = payloadBytes(payload);
   const problem = openAiBodyProblem(body);
   if (problem) throw new ModelsweepError('invalid-input', `payload ${payload.name ?? '(unnamed)'} ${problem}`);
-  const request = JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
+  const { messages, prompt, ...request } = JSON.parse(Buffer.from(body).toString('utf8')) as Record<string, unknown>;
   const streamOptions = typeof request.stream_options === 'object' && request.stream_options !== null ? request.stream_options : {};
-  return Buffer.from(JSON.stringify({ ...request, stream: true, stream_options: { ...streamOptions, include_usage: true } }));
+  const shaped =
+    api === 'openai-completions' && prompt === undefined && Array.isArray(messages)
+      ? { prompt: messages.map((m: { content?: unknown }) => (typeof m?.content === 'string' ? m.content : '')).join('\n\n') }
+      : api === 'openai-chat' && messages === undefined && typeof prompt === 'string'
+        ? { messages: [{ role: 'user', content: prompt }] }
+        : { ...(messages !== undefined ? { messages } : {}), ...(prompt !== undefined ? { prompt } : {}) };
+  return Buffer.from(JSON.stringify({ ...request, ...shaped, stream: true, stream_options: { ...streamOptions, include_usage: true } }));
 }
 
 /** A payload that cannot be a streaming request body, should one slip past the spec's checks: a failure, never a throw. */
 export const INVALID_BODY: InvokeOutcome = { ok: false, failure: { kind: 'target', code: 'invalid_request_body' } };
 
-/** Each payload's streaming request body (see {@link openAiStreamingBody}), made once; undefined for a payload that cannot be one. */
-export function streamingBodies(): (payload: Payload) => Uint8Array | undefined {
+/** Each payload's streaming request body for `api` (see {@link openAiStreamingBody}), made once; undefined for a payload that cannot be one. */
+export function streamingBodies(api: OpenAiApi): (payload: Payload) => Uint8Array | undefined {
   const bodies = new WeakMap<Payload, Uint8Array>();
   return (payload) => {
     let body = bodies.get(payload);
     if (!body) {
       try {
-        bodies.set(payload, (body = openAiStreamingBody(payload)));
+        bodies.set(payload, (body = openAiStreamingBody(payload, api)));
       } catch {
         return undefined;
       }

@@ -33,7 +33,7 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
   const firstTokenTimeoutMs = Math.min(options.firstTokenTimeoutMs ?? timeoutMs, timeoutMs);
   // No limit on connections: an open-loop schedule must never queue behind streams in flight.
   const dispatcher = new Agent({ keepAliveTimeout: 30_000, connect: { timeout: Math.min(timeoutMs, 30_000) } });
-  const bodyOf = streamingBodies();
+  const bodyOf = streamingBodies(options.api);
   const headers = { ...options.headers, 'content-type': 'application/json', accept: 'text/event-stream' };
 
   return {

@@ -45,6 +45,12 @@ export const LIMITS = {
   trafficRps: 10_000_000,
   /** A latency SLO. */
   sloLatencyMs: 15 * 60_000,
+  /** Output tokens one request of a prompt set asks for (max_tokens). */
+  maxTokens: 1_000_000,
+  /** A synthetic prompt's length, in words (about one token each). */
+  promptTokens: 1_000_000,
+  /** Prompts in one prompt file (one per line of a .jsonl file). */
+  promptsPerFile: 10_000,
   /** Weight of one payload in the mix. */
   payloadWeight: 1_000_000,
   /** Nesting of maps and lists in a spec file. */

@@ -14,6 +14,7 @@ import { formatPath } from '../util/field-path';
 import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
 import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
+import { promptPayloads } from './prompt-sets';
 import { type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
@@ -158,6 +159,22 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
       });
     }
   });
+
+  if (spec.prompts) {
+    const prompted = promptPayloads(spec.prompts, spec.model.name, baseDir, checkFiles);
+    for (const issue of prompted.issues) issues.push(at(issue.path, issue.message));
+    payloads.push(...prompted.payloads);
+    // Prompts are OpenAI request bodies: a candidate that does not stream would be sent what it cannot read.
+    spec.candidates.forEach((group, g) => {
+      if (!streamsTokens(group))
+        issues.push(
+          at(
+            ['prompts'],
+            `are sent as OpenAI request bodies, but candidates[${g}] (kind ${group.kind}) does not stream; give it api ${OPENAI_APIS.join(' or ')}, or use payloads`,
+          ),
+        );
+    });
+  } else if (spec.payloads.length === 0) issues.push(at(['payloads'], 'needs at least one payload (or prompts, for generative candidates)'));
 
   // A streaming candidate sends every payload as an OpenAI request body.
   const streaming = spec.candidates.findIndex(streamsTokens);

@@ -251,6 +251,30 @@ const payloadSchema = z.union(
   { error: () => 'each payload needs either "file" (a path) or "body" (inline text), with optional contentType, weight and name' },
 );
 
+/**
+ * A bucket of prompts for generative candidates: what they say (a text, a file of prompts, or a
+ * synthetic prompt of about `inputTokens` words) and how many tokens each request asks back.
+ * Each becomes an OpenAI request body (see `prompt-sets.ts`), picked by weight like a payload.
+ */
+const promptBucketSchema = strict({
+  name: z.string().min(1).max(64, 'name is at most 64 characters').optional(),
+  weight: payloadWeight,
+  /** Output tokens each request asks for (`max_tokens`). */
+  maxTokens: positiveInt('maxTokens', LIMITS.maxTokens),
+  /** One prompt, as text. */
+  text: z
+    .string()
+    .min(1, 'text must not be empty')
+    .refine((t) => Buffer.byteLength(t) <= LIMITS.payloadBytes, `must be at most ${LIMITS.payloadBytes / 1024 / 1024} MiB`)
+    .optional(),
+  /** A file of prompts: `.jsonl` holds one per line (a string, or an object with `messages` or `prompt`); any other file is one prompt. */
+  file: z.string().min(1).optional(),
+  /** A synthetic prompt of this many words (most tokenizers make about one token of each). */
+  inputTokens: positiveInt('inputTokens', LIMITS.promptTokens).optional(),
+}).refine((b) => [b.text, b.file, b.inputTokens].filter((v) => v !== undefined).length === 1, {
+  message: 'give one of text, file or inputTokens',
+});
+
 const openPhase = strict({
   name: z.string().optional(),
   mode: z.literal('open'),
@@ -358,7 +382,14 @@ export const sweepSpecSchema = strict({
     /** A local .onnx file (used by local candidates). */
     path: z.string().min(1).optional(),
   }),
-  payloads: z.array(payloadSchema).min(1, 'needs at least one payload').max(LIMITS.payloads, `at most ${LIMITS.payloads} payloads`),
+  /** Request bodies; may be left out when `prompts` are given. */
+  payloads: z.array(payloadSchema).max(LIMITS.payloads, `at most ${LIMITS.payloads} payloads`).default([]),
+  /** Generative candidates: prompt buckets, sent as OpenAI request bodies alongside any payloads. */
+  prompts: z
+    .array(promptBucketSchema)
+    .min(1, 'needs at least one bucket, or leave prompts out')
+    .max(LIMITS.payloads, `at most ${LIMITS.payloads} prompt buckets`)
+    .optional(),
   candidates: z
     .array(candidateGroupSchema)
     .min(1, 'needs at least one candidate')

@@ -74,8 +74,8 @@ async function* abortable<T>(parts: AsyncIterable<T>, signal: AbortSignal): Asyn
 }
 
 /** Streams each payload as an OpenAI request body (see `openAiStreamingBody`), through `read`. */
-function streamingInvoker(read: (body: Uint8Array) => Promise<InvokeOutcome>): Invoker {
-  const bodyOf = streamingBodies();
+function streamingInvoker(api: OpenAiApi, read: (body: Uint8Array) => Promise<InvokeOutcome>): Invoker {
+  const bodyOf = streamingBodies(api);
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       const body = bodyOf(payload);
@@ -90,7 +90,7 @@ function streamingInvoker(read: (body: Uint8Array) => Promise<InvokeOutcome>): I
  * as they arrive; a ModelStreamError or InternalStreamFailure fails the request under its name.
  */
 export function sageMakerStreamInvoker(runtime: SageMakerRuntimeClient, endpointName: string, api: OpenAiApi, timeoutMs: number): Invoker {
-  return streamingInvoker((body) =>
+  return streamingInvoker(api, (body) =>
     readStream(api, timeoutMs, body, async (Body, abortSignal) => {
       const response = await runtime.send(
         new InvokeEndpointWithResponseStreamCommand({
@@ -127,7 +127,7 @@ export function lambdaStreamInvoker(
   limit: <T>(fn: () => Promise<T>) => Promise<T>,
   timeoutMs: number,
 ): Invoker {
-  return streamingInvoker((body) =>
+  return streamingInvoker(api, (body) =>
     limit(() =>
       readStream(api, timeoutMs, body, async (Payload, abortSignal) => {
         const response = await client.send(

@@ -62,10 +62,12 @@ describe('modelsweep schema', () => {
     expect(status).toBe(0);
     const schema = JSON.parse(stdout);
     expect(schema.$schema).toMatch(/json-schema\.org/);
-    expect(schema.required).toEqual(expect.arrayContaining(['name', 'model', 'payloads', 'candidates', 'load', 'slo', 'traffic']));
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'model', 'candidates', 'load', 'slo', 'traffic']));
     expect(schema.additionalProperties).toBe(false);
     const kinds = JSON.stringify(schema.properties.candidates);
     for (const kind of ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local']) expect(kinds).toContain(`"${kind}"`);
     expect(schema.properties.slo.properties.percentile).toMatchObject({ minimum: 50, maximum: 99.9 });
+    expect(Object.keys(schema.properties.slo.properties)).toEqual(expect.arrayContaining(['timeToFirstToken', 'interTokenLatency']));
+    expect(Object.keys(schema.properties.prompts.items.properties)).toEqual(expect.arrayContaining(['maxTokens', 'text', 'file', 'inputTokens']));
   });
 });

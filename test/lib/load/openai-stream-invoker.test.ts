@@ -128,12 +128,36 @@ describe('streaming an OpenAI-compatible endpoint', () => {
 
   it('turns a payload into a streaming request, and refuses one that is not a JSON object, naming it', () => {
     const body = JSON.parse(
-      Buffer.from(openAiStreamingBody({ ...chat(3), body: '{"max_tokens":3,"stream":false,"stream_options":{"x":1}}' })).toString(),
+      Buffer.from(openAiStreamingBody({ ...chat(3), body: '{"max_tokens":3,"stream":false,"stream_options":{"x":1}}' }, 'openai-chat')).toString(),
     );
     expect(body).toEqual({ max_tokens: 3, stream: true, stream_options: { x: 1, include_usage: true } });
-    expect(() => openAiStreamingBody({ body: '[1,2]', contentType: 'application/json', name: 'prompts/short.json' })).toThrow(
+    expect(() => openAiStreamingBody({ body: '[1,2]', contentType: 'application/json', name: 'prompts/short.json' }, 'openai-chat')).toThrow(
       /payload prompts\/short\.json must be a JSON object/,
     );
+  });
+
+  it("shapes one prompt for either API: a chat body's messages become a completions prompt, a prompt one user message", () => {
+    const shaped = (body: unknown, api: 'openai-chat' | 'openai-completions') =>
+      JSON.parse(Buffer.from(openAiStreamingBody({ body: JSON.stringify(body), contentType: 'application/json' }, api)).toString());
+    const chatBody = {
+      model: 'm',
+      messages: [
+        { role: 'system', content: 'Be brief.' },
+        { role: 'user', content: 'Hi' },
+      ],
+      max_tokens: 4,
+    };
+    expect(shaped(chatBody, 'openai-completions')).toEqual({
+      model: 'm',
+      prompt: 'Be brief.\n\nHi',
+      max_tokens: 4,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    expect(shaped({ model: 'm', prompt: 'Hi', max_tokens: 4 }, 'openai-chat')).toMatchObject({ messages: [{ role: 'user', content: 'Hi' }] });
+    expect(shaped({ model: 'm', prompt: 'Hi', max_tokens: 4 }, 'openai-chat')).not.toHaveProperty('prompt');
+    // Already in the API's shape: left as it is.
+    expect(shaped(chatBody, 'openai-chat')).toMatchObject({ messages: chatBody.messages });
   });
 });
 
