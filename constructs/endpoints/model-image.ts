@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import { DLC_REGISTRY_ACCOUNTS } from '../../lib/catalog/dlc-registries';
+import { GENERATIVE_SERVERS, type GenerativeServer } from '../../lib/catalog/generative-servers';
 import { ModelsweepError } from '../../lib/errors';
 
 /** What a bound {@link ModelImage} gives the model: the image URI SageMaker pulls. */
@@ -45,6 +46,30 @@ export abstract class ModelImage {
     if (!IMAGE_TAG.test(tag)) throw new ModelsweepError('invalid-prop', `tag must be an image tag like "24.09-py3", got "${tag}"`);
     return new DeepLearningContainerImage(repositoryName, tag);
   }
+
+  /**
+   * AWS's Large Model Inference container (`djl-inference`), e.g. `'0.33.0-lmi15.0.0-cu128'`: a
+   * generative server that SageMakerEndpoint's `generative` prop configures.
+   */
+  static largeModelInference(tag: string): ModelImage {
+    return generativeImage('lmi', tag);
+  }
+
+  /**
+   * Hugging Face Text Generation Inference (`huggingface-pytorch-tgi-inference`), e.g.
+   * `'2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04'`, configured by SageMakerEndpoint's `generative` prop.
+   */
+  static textGenerationInference(tag: string): ModelImage {
+    return generativeImage('tgi', tag);
+  }
+
+  /** vLLM's SageMaker container (`vllm`), e.g. `'0.11.2-gpu-py312'`, configured by SageMakerEndpoint's `generative` prop. */
+  static vllm(tag: string): ModelImage {
+    return generativeImage('vllm', tag);
+  }
+
+  /** The generative server the image runs, when it is one of the containers above. */
+  readonly generativeServer?: GenerativeServer;
 
   /** Resolves the image for `scope` and lets `grantee` (the model's role) pull it. */
   abstract bind(scope: Construct, grantee: iam.IGrantable): ModelImageConfig;
@@ -87,6 +112,7 @@ class DeepLearningContainerImage extends ModelImage {
   constructor(
     private readonly repositoryName: string,
     private readonly tag: string,
+    override readonly generativeServer?: GenerativeServer,
   ) {
     super();
   }
@@ -102,6 +128,11 @@ class DeepLearningContainerImage extends ModelImage {
     iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
     return { imageUri: `${account}.dkr.ecr.${region}.${stack.urlSuffix}/${this.repositoryName}:${this.tag}` };
   }
+}
+
+function generativeImage(server: GenerativeServer, tag: string): ModelImage {
+  if (!IMAGE_TAG.test(tag)) throw new ModelsweepError('invalid-prop', `tag must be an image tag like "0.11.2-gpu-py312", got "${tag}"`);
+  return new DeepLearningContainerImage(GENERATIVE_SERVERS[server].repository, tag, server);
 }
 
 function dlcRegistryAccount(stack: Stack): string {

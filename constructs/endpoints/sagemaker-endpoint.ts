@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 
+import { GENERATIVE_SERVERS, generativeEnvironment } from '../../lib/catalog/generative-servers';
 import { findSageMakerInstance, isWellFormedInstanceType, type SageMakerInstanceInfo } from '../../lib/catalog/sagemaker-instances';
 import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
 import { ModelsweepError } from '../../lib/errors';
@@ -67,12 +68,12 @@ export interface ProductionVariantOptions {
   readonly volumeSize?: Size;
   /**
    * How long SageMaker may take to download the model data (60-3600 s).
-   * @default - SageMaker's default
+   * @default - SageMaker's default; 30 minutes with `generative`
    */
   readonly modelDownloadTimeout?: Duration;
   /**
    * How long the container may take to pass its first health check (60-3600 s).
-   * @default - SageMaker's default
+   * @default - SageMaker's default; 30 minutes with `generative` (a large model loads for minutes)
    */
   readonly containerStartupHealthCheckTimeout?: Duration;
   /**
@@ -101,7 +102,39 @@ export interface DataCaptureOptions {
   readonly encryptionKey?: kms.IKey;
 }
 
+/** How a generative server (LMI, TGI or vLLM) serves its model; unset fields are left to the server. */
+export interface GenerativeServingOptions {
+  /** A Hugging Face model id, or `/opt/ml/model` for the endpoint's `modelData`. */
+  readonly modelId: string;
+  /**
+   * GPUs to shard the model across (tensor parallelism); at most the GPUs of each variant's instance type.
+   * @default - every GPU of the variants' instance types (the fewest, when they differ)
+   */
+  readonly tensorParallelDegree?: number;
+  /**
+   * Longest prompt plus output, in tokens.
+   * @default - the model's own
+   */
+  readonly maxModelLength?: number;
+  /**
+   * Most sequences decoded at once (continuous batching).
+   * @default - the server's own
+   */
+  readonly maxConcurrentSequences?: number;
+}
+
+/** Sustained startup of a generative model: download and load take minutes, not SageMaker's default. */
+const GENERATIVE_STARTUP_SECONDS = 1800;
+
 export interface SageMakerEndpointProps extends SageMakerModelOptions {
+  /**
+   * Serve a generative model with the image's server: `image` must be
+   * `ModelImage.largeModelInference`, `.textGenerationInference` or `.vllm`, and each variant an
+   * instance type with NVIDIA GPUs. Sets the server's own environment variables, and startup
+   * timeouts sized for large models.
+   * @default - no generative server: the image is configured by `environment` alone
+   */
+  readonly generative?: GenerativeServingOptions;
   /**
    * The production variants. Each serves the same model on its own instance type and count, so
    * traffic can be split between hardware for A/B tests and canaries.
@@ -157,10 +190,12 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
     if (variants.length === 0 || variants.length > 10) {
       throw new InvalidPropError(this, 'variants', `must list 1 to 10 production variants, got ${variants.length}`);
     }
-    const resolved = variants.map((variant, i) => this.resolveVariant(variant, i, props.kmsKey));
-    this.checkVariantSet(resolved);
+    const resolvedVariants = variants.map((variant, i) => this.resolveVariant(variant, i, props.kmsKey));
+    this.checkVariantSet(resolvedVariants);
+    const resolved = props.generative ? resolvedVariants.map(withGenerativeStartup) : resolvedVariants;
+    const environment = props.generative ? this.generativeEnvironment(props, props.generative, resolved) : props.environment;
 
-    const model = new SageMakerModel(this, 'Model', props);
+    const model = new SageMakerModel(this, 'Model', { ...props, ...(environment ? { environment } : {}) });
     this.model = model.model;
     this.role = model.role;
 
@@ -249,6 +284,56 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
       startupTimeoutSeconds: checkSeconds(this, prop('containerStartupHealthCheckTimeout'), options.containerStartupHealthCheckTimeout, 60, 3600),
       autoScalingProp: prop('autoScaling'),
     };
+  }
+
+  /** The container environment of a generative server: the user's, plus the server's own variables for `generative`. */
+  private generativeEnvironment(
+    props: SageMakerEndpointProps,
+    generative: GenerativeServingOptions,
+    variants: readonly ResolvedVariant[],
+  ): Record<string, string> {
+    const server = props.image.generativeServer;
+    if (!server) {
+      throw new InvalidPropError(
+        this,
+        'generative',
+        'needs a generative server image: ModelImage.largeModelInference, ModelImage.textGenerationInference or ModelImage.vllm',
+      );
+    }
+    const title = GENERATIVE_SERVERS[server].title;
+    if (!Token.isUnresolved(generative.modelId) && generative.modelId.trim() === '')
+      throw new InvalidPropError(this, 'generative.modelId', 'must name the model: a Hugging Face model id, or /opt/ml/model for modelData');
+    checkInteger(this, 'generative.tensorParallelDegree', generative.tensorParallelDegree, 1, 64);
+    checkInteger(this, 'generative.maxModelLength', generative.maxModelLength, 1, 10_000_000);
+    checkInteger(this, 'generative.maxConcurrentSequences', generative.maxConcurrentSequences, 1, 100_000);
+    const gpus: number[] = [];
+    variants.forEach((v, i) => {
+      if (!v.instance) return;
+      const accelerator = v.instance.accelerator;
+      if (accelerator?.kind !== 'nvidia-gpu') {
+        throw new InvalidPropError(
+          this,
+          `variants[${i}].instanceType`,
+          `${v.instanceType} has no NVIDIA GPU; the ${title} container (generative) needs one`,
+        );
+      }
+      const degree = generative.tensorParallelDegree;
+      if (degree !== undefined && !Token.isUnresolved(degree) && degree > accelerator.count) {
+        throw new InvalidPropError(
+          this,
+          'generative.tensorParallelDegree',
+          `${degree} is more than the ${accelerator.count} GPU${accelerator.count > 1 ? 's' : ''} of ${v.instanceType} (variants[${i}].instanceType)`,
+        );
+      }
+      gpus.push(accelerator.count);
+    });
+    const degree = generative.tensorParallelDegree ?? (gpus.length === variants.length ? Math.min(...gpus) : undefined);
+    const serverEnvironment = generativeEnvironment(server, { ...generative, ...(degree !== undefined ? { tensorParallelDegree: degree } : {}) });
+    for (const name of Object.keys(serverEnvironment)) {
+      if (props.environment?.[name] !== undefined)
+        throw new InvalidPropError(this, `environment.${name}`, `is set by generative for the ${title} container; set it in one place`);
+    }
+    return { ...props.environment, ...serverEnvironment };
   }
 
   private checkInstanceType(instanceType: string, prop: string): SageMakerInstanceInfo | undefined {
@@ -375,6 +460,13 @@ export class SageMakerEndpoint extends SageMakerEndpointBase {
     return accelerator.count;
   }
 }
+
+/** A generative model's variant: startup timeouts it did not set are long enough for a large model. */
+const withGenerativeStartup = (v: ResolvedVariant): ResolvedVariant => ({
+  ...v,
+  modelDownloadTimeoutSeconds: v.modelDownloadTimeoutSeconds ?? GENERATIVE_STARTUP_SECONDS,
+  startupTimeoutSeconds: v.startupTimeoutSeconds ?? GENERATIVE_STARTUP_SECONDS,
+});
 
 interface ResolvedVariant {
   readonly options: ProductionVariantOptions;

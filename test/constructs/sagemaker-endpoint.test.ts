@@ -522,3 +522,120 @@ describe('SageMakerEndpoint metrics', () => {
     expect(() => construct.metricForVariant('CPUUtilization', 'Nope')).toThrow(/variantName "Nope" is not a variant/);
   });
 });
+
+describe('SageMakerEndpoint generative serving (LMI, TGI, vLLM)', () => {
+  const region = { env: { account: '123456789012', region: 'us-west-2' } };
+  const modelOf = (stack: Stack) => (Object.values(templateOf(stack).findResources('AWS::SageMaker::Model'))[0] as any).Properties.PrimaryContainer;
+
+  it.each([
+    [
+      'LMI',
+      ModelImage.largeModelInference('0.33.0-lmi15.0.0-cu128'),
+      'djl-inference:0.33.0-lmi15.0.0-cu128',
+      {
+        HF_MODEL_ID: 'Qwen/Qwen2.5-7B-Instruct',
+        OPTION_TENSOR_PARALLEL_DEGREE: '4',
+        OPTION_MAX_MODEL_LEN: '8192',
+        OPTION_MAX_ROLLING_BATCH_SIZE: '64',
+      },
+    ],
+    [
+      'TGI',
+      ModelImage.textGenerationInference('2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04'),
+      'huggingface-pytorch-tgi-inference:2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04',
+      {
+        HF_MODEL_ID: 'Qwen/Qwen2.5-7B-Instruct',
+        SM_NUM_GPUS: '4',
+        MAX_TOTAL_TOKENS: '8192',
+        MAX_CONCURRENT_REQUESTS: '64',
+      },
+    ],
+    [
+      'vLLM',
+      ModelImage.vllm('0.11.2-gpu-py312'),
+      'vllm:0.11.2-gpu-py312',
+      {
+        SM_VLLM_MODEL: 'Qwen/Qwen2.5-7B-Instruct',
+        SM_VLLM_TENSOR_PARALLEL_SIZE: '4',
+        SM_VLLM_MAX_MODEL_LEN: '8192',
+        SM_VLLM_MAX_NUM_SEQS: '64',
+      },
+    ],
+  ])(
+    '%s: the region’s container, the server’s own settings, and startup timeouts for a large model',
+    (_name, image, repositoryAndTag, environment) => {
+      const stack = testStack(region);
+      new SageMakerEndpoint(stack, 'Endpoint', {
+        image,
+        variants: [{ instanceType: 'ml.g5.12xlarge' }],
+        generative: { modelId: 'Qwen/Qwen2.5-7B-Instruct', tensorParallelDegree: 4, maxModelLength: 8192, maxConcurrentSequences: 64 },
+        environment: { HF_TOKEN: 'from-secrets' },
+      });
+      const container = modelOf(stack);
+      expect(container.Image['Fn::Join'][1].join('')).toContain(`763104351884.dkr.ecr.us-west-2.`);
+      expect(container.Image['Fn::Join'][1].join('')).toContain(`/${repositoryAndTag}`);
+      expect(container.Environment).toEqual({ HF_TOKEN: 'from-secrets', ...environment });
+      templateOf(stack).hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+        ProductionVariants: [Match.objectLike({ ModelDataDownloadTimeoutInSeconds: 1800, ContainerStartupHealthCheckTimeoutInSeconds: 1800 })],
+      });
+    },
+  );
+
+  it('shards across every GPU of the instance type by default, and keeps startup timeouts a variant sets', () => {
+    const stack = testStack(region);
+    new SageMakerEndpoint(stack, 'Endpoint', {
+      image: ModelImage.vllm('0.11.2-gpu-py312'),
+      variants: [{ instanceType: 'ml.g5.48xlarge', containerStartupHealthCheckTimeout: Duration.minutes(50) }],
+      generative: { modelId: 'meta-llama/Llama-3.1-70B-Instruct' },
+    });
+    expect(modelOf(stack).Environment).toEqual({ SM_VLLM_MODEL: 'meta-llama/Llama-3.1-70B-Instruct', SM_VLLM_TENSOR_PARALLEL_SIZE: '8' });
+    templateOf(stack).hasResourceProperties('AWS::SageMaker::EndpointConfig', {
+      ProductionVariants: [Match.objectLike({ ModelDataDownloadTimeoutInSeconds: 1800, ContainerStartupHealthCheckTimeoutInSeconds: 3000 })],
+    });
+  });
+
+  it.each<[string, Partial<SageMakerEndpointProps>, RegExp]>([
+    [
+      'an image that is no generative server',
+      { image: ModelImage.fromDeepLearningContainer('pytorch-inference', '2.3.0-gpu-py311') },
+      /^generative needs a generative server image/,
+    ],
+    [
+      'an instance type without a GPU',
+      { variants: [{ instanceType: 'ml.c6i.2xlarge' }] },
+      /^variants\[0\]\.instanceType ml\.c6i\.2xlarge has no NVIDIA GPU; the TGI container \(generative\) needs one/,
+    ],
+    [
+      'more GPUs than the instance has',
+      { generative: { modelId: 'm', tensorParallelDegree: 8 } },
+      /^generative\.tensorParallelDegree 8 is more than the 4 GPUs of ml\.g5\.12xlarge \(variants\[0\]\.instanceType\)/,
+    ],
+    [
+      'a fractional tensor parallel degree',
+      { generative: { modelId: 'm', tensorParallelDegree: 1.5 } },
+      /^generative\.tensorParallelDegree must be an integer from 1 to 64, got 1\.5/,
+    ],
+    ['a zero max model length', { generative: { modelId: 'm', maxModelLength: 0 } }, /^generative\.maxModelLength must be an integer/],
+    ['an empty model id', { generative: { modelId: ' ' } }, /^generative\.modelId must name the model/],
+    [
+      'a variable generative sets',
+      { environment: { SM_NUM_GPUS: '2' } },
+      /^environment\.SM_NUM_GPUS is set by generative for the TGI container; set it in one place/,
+    ],
+  ])('refuses %s, naming the prop', (_name, props, message) => {
+    const stack = testStack(region);
+    expect(
+      () =>
+        new SageMakerEndpoint(stack, 'Endpoint', {
+          image: ModelImage.textGenerationInference('2.6.0-tgi3.2.3-gpu-py311-cu124-ubuntu22.04'),
+          variants: [{ instanceType: 'ml.g5.12xlarge' }],
+          generative: { modelId: 'Qwen/Qwen2.5-7B-Instruct' },
+          ...props,
+        }),
+    ).toThrow(message);
+  });
+
+  it('rejects a malformed tag for a generative container', () => {
+    expect(() => ModelImage.vllm('no spaces please')).toThrow(/tag must be an image tag/);
+  });
+});
