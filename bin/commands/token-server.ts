@@ -15,6 +15,8 @@ const tokenServerFlags = z.object({
   tokensPerChunk: numberFlag('--tokens-per-chunk', { integer: true, min: 1, max: 1000 }),
   maxTokens: numberFlag('--max-tokens', { integer: true, min: 1, max: 100_000 }),
   usage: z.enum(['on-request', 'always', 'never']),
+  maxSequences: numberFlag('--max-sequences', { integer: true, min: 1, max: 100_000 }).optional(),
+  slowdownPerSequence: numberFlag('--slowdown-per-sequence', { min: 0, max: 10 }),
   seed: numberFlag('--seed', { integer: true, max: 2 ** 31 - 1 }),
   host: z.string().max(253),
   port: numberFlag('--port', { integer: true, max: 65_535 }),
@@ -39,6 +41,8 @@ export function tokenServerCommand(): Command {
         .choices(['on-request', 'always', 'never'])
         .default('on-request'),
     )
+    .option('--max-sequences <n>', 'sequences decoded at once; more wait for a place before their first token (default: no limit)')
+    .option('--slowdown-per-sequence <f>', 'each other sequence decoding at once lengthens a gap between tokens by this fraction, as continuous batching does', '0')
     .option('--seed <n>', 'seeds the jitter', '7')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free one)', '8000')
@@ -59,6 +63,8 @@ Examples:
         tokensPerChunk: flags.tokensPerChunk,
         defaultMaxTokens: flags.maxTokens,
         usage: flags.usage,
+        ...(flags.maxSequences !== undefined ? { maxSequences: flags.maxSequences } : {}),
+        slowdownPerSequence: flags.slowdownPerSequence,
         seed: flags.seed,
         host: flags.host,
         port: flags.port,

@@ -32,6 +32,18 @@ export interface TokenServerOptions {
    * @default 'on-request'
    */
   readonly usage?: 'on-request' | 'always' | 'never';
+  /**
+   * Sequences decoded at once, as a GPU server's batch is bounded: a request beyond it waits for
+   * one to finish before its first token (the wait is part of its time to first token).
+   * @default no limit
+   */
+  readonly maxSequences?: number;
+  /**
+   * How much each other sequence decoding at the same time slows a token, as continuous batching
+   * does: a gap is `interTokenMs × (1 + slowdownPerSequence × (sequences decoding − 1))`.
+   * @default 0: load never slows decoding
+   */
+  readonly slowdownPerSequence?: number;
   /** Misbehaviour for tests: cut the stream after this many chunks, or never send the first token. */
   readonly fault?: { readonly cutAfterChunks?: number; readonly neverFirstToken?: boolean };
   /** @default 7 */
@@ -72,6 +84,8 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const jitter = options.jitterMs ?? 0;
   const delay = (ms: number) => Math.max(0, ms + (jitter > 0 ? (random() * 2 - 1) * jitter : 0));
   const open = new Set<ServerResponse>();
+  const batch = decodingBatch(options.maxSequences);
+  const gapMs = () => delay((options.interTokenMs ?? 10) * (1 + (options.slowdownPerSequence ?? 0) * Math.max(0, batch.decoding() - 1)));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const receivedAt = performance.now();
@@ -98,7 +112,13 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const usage = { prompt_tokens: 8, completion_tokens: maxTokens, total_tokens: 8 + maxTokens };
 
     if (request.stream !== true) {
-      await sleep(delay(options.firstTokenMs ?? 50) + (maxTokens - 1) * (options.interTokenMs ?? 10));
+      await batch.join();
+      try {
+        await sleep(delay(options.firstTokenMs ?? 50));
+        for (let i = 1; i < maxTokens; i++) await sleep(gapMs());
+      } finally {
+        batch.leave();
+      }
       const content = text(0, maxTokens);
       return reply(res, 200, {
         id,
@@ -121,15 +141,20 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
     if (options.fault?.neverFirstToken) return; // the connection stays open, silent, until the client gives up
-    await sleep(delay(options.firstTokenMs ?? 50));
-    for (let sent = 0, chunk = 0; sent < maxTokens; chunk++) {
-      if (chunk > 0) await sleep(delay(options.interTokenMs ?? 10));
-      if (res.destroyed) return;
-      if (options.fault?.cutAfterChunks !== undefined && chunk >= options.fault.cutAfterChunks) return void res.destroy();
-      const next = Math.min(maxTokens, sent + perChunk);
-      send({ id, object, model, choices: [choice(text(sent, next), next === maxTokens ? 'length' : null)] });
-      record.chunkSentAt.push(performance.now());
-      sent = next;
+    await batch.join();
+    try {
+      await sleep(delay(options.firstTokenMs ?? 50));
+      for (let sent = 0, chunk = 0; sent < maxTokens; chunk++) {
+        if (chunk > 0) await sleep(gapMs());
+        if (res.destroyed) return;
+        if (options.fault?.cutAfterChunks !== undefined && chunk >= options.fault.cutAfterChunks) return void res.destroy();
+        const next = Math.min(maxTokens, sent + perChunk);
+        send({ id, object, model, choices: [choice(text(sent, next), next === maxTokens ? 'length' : null)] });
+        record.chunkSentAt.push(performance.now());
+        sent = next;
+      }
+    } finally {
+      batch.leave();
     }
     const usageMode = options.usage ?? 'on-request';
     const wantsUsage = usageMode === 'always' || (usageMode === 'on-request' && request.stream_options?.include_usage === true);
@@ -161,3 +186,25 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
 }
 
 const reply = (res: ServerResponse, status: number, body: object) => sendJson(res, { status, body });
+
+/** The sequences being decoded: at most `max` at once, the rest waiting in arrival order. */
+function decodingBatch(max: number | undefined) {
+  let decoding = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    decoding: () => decoding,
+    join: (): Promise<void> => {
+      if (max === undefined || decoding < max) {
+        decoding++;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => waiting.push(resolve));
+    },
+    // A finished sequence hands its place to the next in line, or frees it.
+    leave: (): void => {
+      const next = waiting.shift();
+      if (next) next();
+      else decoding--;
+    },
+  };
+}

@@ -118,4 +118,51 @@ describe('HTML report in Chromium', () => {
     expect(await page.locator('#candidates tbody tr').count()).toBe(4);
     await page.close();
   });
+
+  it('draws output tokens per second against cost per million output tokens for streamed candidates, and the token bounds', async () => {
+    const tokens = {
+      outputTokens: 4000,
+      outputTokensPerSecond: 400,
+      countedBy: 'usage' as const,
+      ttftP50Ms: 90,
+      ttftP95Ms: 120,
+      ttftP99Ms: 150,
+      itlP50Ms: 8,
+      itlP95Ms: 11,
+      itlP99Ms: 14,
+    };
+    const streamed = {
+      ...results,
+      slo: { ...results.slo, timeToFirstToken: { percentile: 95, ms: 200 } },
+      candidates: results.candidates.map((c) =>
+        c.feasible
+          ? {
+              ...c,
+              outputTokensPerSecond: 400,
+              costPerMillionOutputTokensUsd: c.id === 'cheap' ? 0.5 : 1.5,
+              phases: c.phases.map((p) => ({ ...p, tokens })),
+            }
+          : c,
+      ),
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
+    writeFileSync(file, htmlReport(streamed));
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    expect(errors).toEqual([]);
+    const points = await page.evaluate(() => (globalThis as any).Chart.getChart('tokens-cost').data.datasets[0].data.map((p: any) => [p.id, p.y]));
+    expect(points).toEqual(
+      expect.arrayContaining([
+        ['cheap', 0.5],
+        ['fast', 1.5],
+      ]),
+    );
+    expect(await page.textContent('.meta')).toMatch(/p95 time to first token ≤ 200 ms/);
+    expect(await page.locator('#tokens tbody tr').count()).toBeGreaterThan(0);
+    await page.close();
+  });
 });
