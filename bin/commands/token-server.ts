@@ -42,7 +42,11 @@ export function tokenServerCommand(): Command {
         .default('on-request'),
     )
     .option('--max-sequences <n>', 'sequences decoded at once; more wait for a place before their first token (default: no limit)')
-    .option('--slowdown-per-sequence <f>', 'each other sequence decoding at once lengthens a gap between tokens by this fraction, as continuous batching does', '0')
+    .option(
+      '--slowdown-per-sequence <f>',
+      'each other sequence decoding at once lengthens a gap between tokens by this fraction, as continuous batching does',
+      '0',
+    )
     .option('--seed <n>', 'seeds the jitter', '7')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: any free one)', '8000')

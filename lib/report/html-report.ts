@@ -17,6 +17,15 @@ const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u0
 const usd = (n: number | undefined) => (n === undefined ? '–' : formatUsd(n));
 const msText = (n: number | undefined) => (n === undefined ? '–' : formatMs(n));
 
+/** The forecast as sized, and as given when it was in output tokens. */
+function forecast(results: SweepResults): string {
+  const { averageRps, peakRps, outputTokens } = results.traffic;
+  const rps = `${+averageRps.toFixed(2)} rps average, ${+peakRps.toFixed(2)} rps peak`;
+  return outputTokens
+    ? `${outputTokens.averagePerSecond} output tokens/s average, ${outputTokens.peakPerSecond} peak (${rps}, at ${+outputTokens.perRequest.toFixed(1)} tokens a request)`
+    : rps;
+}
+
 /** What the charts plot, computed here so the page's script only draws. */
 export function chartData(results: SweepResults) {
   const plotted = (c: CandidateResult) => c.sloLatencyMs !== undefined && (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd) !== undefined;
@@ -186,7 +195,7 @@ export function htmlReport(results: SweepResults): string {
 <body>
 <h1>${escapeHtml(results.name)}</h1>
 <p class="meta">Sweep ${escapeHtml(results.sweepId)} of model ${escapeHtml(results.model)}, ${escapeHtml(results.status)}; ${escapeHtml(results.createdAt)} – ${escapeHtml(results.finishedAt)}.
-SLO: ${escapeHtml(slo)}. Traffic forecast: ${results.traffic.averageRps} rps average, ${results.traffic.peakRps} rps peak.</p>
+SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
 <section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}</section>
 
 <h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>

@@ -53,6 +53,29 @@ export function resultsText(results: SweepResults): string {
       : `recommendation: ${results.measurementNote ?? (results.incompleteNote ? `none: ${results.incompleteNote}` : 'none of the candidates meets the SLO')}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
+  const tokensNote = forecastTokensNote(results);
+  if (tokensNote) out.push(`note: ${tokensNote}`);
   if (best && results.incompleteNote) out.push(`note: ${results.incompleteNote}`);
   return out.join('\n');
+}
+
+/**
+ * A forecast given in output tokens is sized in requests at the prompts' maxTokens a request: when a
+ * candidate streamed fewer (a model that stops before maxTokens), its real request rate at that
+ * forecast is higher than it was sized for, and the results say so.
+ */
+function forecastTokensNote(results: SweepResults): string | undefined {
+  const tokens = results.traffic.outputTokens;
+  if (!tokens) return undefined;
+  const off = results.candidates.flatMap((c) => {
+    const streamed = c.phases.reduce((n, p) => n + (p.tokens?.outputTokens ?? 0), 0);
+    const answered = c.phases.reduce((n, p) => n + (p.tokens ? p.requests - Object.values(p.errors).reduce((a, b) => a + b, 0) : 0), 0);
+    if (answered === 0) return [];
+    const perRequest = streamed / answered;
+    return Math.abs(perRequest - tokens.perRequest) > 0.1 * tokens.perRequest ? [`${c.id} streamed ${perRequest.toFixed(1)}`] : [];
+  });
+  const sized = `the forecast of ${tokens.peakPerSecond.toLocaleString('en-US')} output tokens/s at peak is sized as ${results.traffic.peakRps.toFixed(1)} rps, at ${tokens.perRequest.toFixed(1)} tokens a request (the prompts' maxTokens)`;
+  return off.length > 0
+    ? `${sized}; but ${off.join(', ')} tokens a request on average, so ${off.length > 1 ? 'they' : 'it'} would see more requests (or fewer) than sized for`
+    : sized;
 }

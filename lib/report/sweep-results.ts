@@ -4,6 +4,7 @@ import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
 import { robustPercentileInterval, type TokenLatencyBound } from '../load/stop-rules';
 import type { CandidateVerdict, Selection } from '../select/select';
+import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
 
 /** Everything a report is made from: what the store holds about one sweep. */
@@ -90,7 +91,12 @@ export interface SweepResults {
     readonly timeToFirstToken?: TokenLatencyBound;
     readonly interTokenLatency?: TokenLatencyBound;
   };
-  readonly traffic: { readonly averageRps: number; readonly peakRps: number };
+  readonly traffic: {
+    readonly averageRps: number;
+    readonly peakRps: number;
+    /** Set when the forecast was given in output tokens per second (see `TrafficForecastSpec`). */
+    readonly outputTokens?: TrafficForecastSpec['outputTokens'];
+  };
   readonly recommended?: string;
   readonly confidenceNote?: string;
   /** Why there is no recommendation although something was measured: the machine was too busy to measure a candidate that might be cheaper. */
@@ -104,7 +110,7 @@ export interface SweepResults {
 
 interface SpecShape {
   slo: SweepResults['slo'];
-  traffic: { averageRps: number; peakRps: number };
+  traffic: SweepResults['traffic'];
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -179,7 +185,11 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
       ...(spec.slo.timeToFirstToken ? { timeToFirstToken: spec.slo.timeToFirstToken } : {}),
       ...(spec.slo.interTokenLatency ? { interTokenLatency: spec.slo.interTokenLatency } : {}),
     },
-    traffic: { averageRps: spec.traffic.averageRps, peakRps: spec.traffic.peakRps },
+    traffic: {
+      averageRps: spec.traffic.averageRps,
+      peakRps: spec.traffic.peakRps,
+      ...(spec.traffic.outputTokens ? { outputTokens: spec.traffic.outputTokens } : {}),
+    },
     ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
     ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),

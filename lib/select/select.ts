@@ -483,7 +483,7 @@ function reasonFor(
   if (recommended) {
     const by =
       strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
-    return `recommended: ${by} that meets ${sloBounds(slo).map(boundText).join(', ')} at ${input.traffic.peakRps} rps peak: ${summary}`;
+    return `recommended: ${by} that meets ${sloBounds(slo).map(boundText).join(', ')} at ${+input.traffic.peakRps.toFixed(2)} rps peak: ${summary}`;
   }
   const dominator = feasible.find((other) => other !== j && dominates(other, j));
   if (dominator)

@@ -344,12 +344,23 @@ const sloSchema = strict({
   ...(interTokenLatency ? { interTokenLatency: { percentile: interTokenLatency.percentile ?? slo.percentile, ms: interTokenLatency.ms } } : {}),
 }));
 
-const trafficSchema = strict({
-  averageRps: z
+const trafficAmount = (field: string) =>
+  z
     .number()
-    .nonnegative('averageRps must be 0 or more')
-    .max(LIMITS.trafficRps, `averageRps must be at most ${LIMITS.trafficRps.toLocaleString('en-US')}`),
-  peakRps: positive('peakRps', LIMITS.trafficRps),
+    .nonnegative(`${field} must be 0 or more`)
+    .max(LIMITS.trafficRps, `${field} must be at most ${LIMITS.trafficRps.toLocaleString('en-US')}`);
+
+/**
+ * The forecast, in requests per second, or (generative models with prompts) in output tokens per
+ * second: then each request is taken to stream its bucket's maxTokens, and the rates in requests
+ * are the token rates over the prompts' weighted mean maxTokens.
+ */
+const trafficSchema = strict({
+  averageRps: trafficAmount('averageRps').optional(),
+  peakRps: positive('peakRps', LIMITS.trafficRps).optional(),
+  averageOutputTokensPerSecond: trafficAmount('averageOutputTokensPerSecond').optional(),
+  peakOutputTokensPerSecond: positive('peakOutputTokensPerSecond', LIMITS.trafficRps).optional(),
+  /** 24 values, one per hour, in the forecast's unit. */
   hourlyProfile: z
     .array(
       z
@@ -359,7 +370,22 @@ const trafficSchema = strict({
     )
     .length(24, 'hourlyProfile needs 24 values, one per hour')
     .optional(),
-}).refine((t) => t.peakRps >= t.averageRps, { message: 'peakRps must be at least averageRps', path: ['peakRps'] });
+}).superRefine((t, ctx) => {
+  const inRequests = t.averageRps !== undefined || t.peakRps !== undefined;
+  const inTokens = t.averageOutputTokensPerSecond !== undefined || t.peakOutputTokensPerSecond !== undefined;
+  if (inRequests && inTokens) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['averageOutputTokensPerSecond'],
+      message: 'give the forecast in requests (averageRps, peakRps) or in output tokens per second, not both',
+    });
+    return;
+  }
+  const [average, peak] = inTokens ? (['averageOutputTokensPerSecond', 'peakOutputTokensPerSecond'] as const) : (['averageRps', 'peakRps'] as const);
+  for (const field of [average, peak]) if (t[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is needed` });
+  if (t[average] !== undefined && t[peak] !== undefined && t[peak] < t[average])
+    ctx.addIssue({ code: 'custom', path: [peak], message: `${peak} must be at least ${average}` });
+});
 
 const strategySchema = z
   .union(
@@ -405,7 +431,42 @@ export const sweepSpecSchema = strict({
     .min(0, 'seed is 0 or more')
     .max(2 ** 31 - 1, 'seed is at most 2147483647')
     .default(1),
-});
+}).transform(({ traffic, ...spec }, ctx) => ({ ...spec, traffic: trafficInRequests(traffic, spec, ctx) }));
+
+/** The traffic forecast in requests per second (what capacity and cost are sized for), and in output tokens when it was given so. */
+export interface TrafficForecastSpec {
+  readonly averageRps: number;
+  readonly peakRps: number;
+  readonly hourlyProfile?: number[];
+  /** Set when the forecast was given in output tokens per second: the tokens each request was taken to stream, and the forecast as given. */
+  readonly outputTokens?: { readonly perRequest: number; readonly averagePerSecond: number; readonly peakPerSecond: number };
+}
+
+function trafficInRequests(
+  traffic: z.output<typeof trafficSchema>,
+  spec: { readonly payloads: readonly unknown[]; readonly prompts?: readonly { weight: number; maxTokens: number }[] },
+  ctx: z.RefinementCtx,
+): TrafficForecastSpec {
+  if (traffic.averageOutputTokensPerSecond === undefined || traffic.peakOutputTokensPerSecond === undefined)
+    return { averageRps: traffic.averageRps!, peakRps: traffic.peakRps!, ...(traffic.hourlyProfile ? { hourlyProfile: traffic.hourlyProfile } : {}) };
+  if (!spec.prompts || spec.payloads.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['traffic', 'averageOutputTokensPerSecond'],
+      message:
+        'a forecast in output tokens per second needs every request to come from prompts (their maxTokens say how many tokens a request streams); give prompts and no payloads, or give averageRps and peakRps',
+    });
+    return z.NEVER;
+  }
+  const weight = spec.prompts.reduce((sum, b) => sum + b.weight, 0);
+  const perRequest = spec.prompts.reduce((sum, b) => sum + b.weight * b.maxTokens, 0) / weight;
+  return {
+    averageRps: traffic.averageOutputTokensPerSecond / perRequest,
+    peakRps: traffic.peakOutputTokensPerSecond / perRequest,
+    ...(traffic.hourlyProfile ? { hourlyProfile: traffic.hourlyProfile.map((v) => v / perRequest) } : {}),
+    outputTokens: { perRequest, averagePerSecond: traffic.averageOutputTokensPerSecond, peakPerSecond: traffic.peakOutputTokensPerSecond },
+  };
+}
 
 export type SweepSpec = z.output<typeof sweepSpecSchema>;
 export type SweepSpecInput = z.input<typeof sweepSpecSchema>;

@@ -85,19 +85,15 @@ describe('a sweep of a streaming (OpenAI-compatible) http candidate', () => {
           costPerHour: costs[name as keyof typeof costs],
         });
       }
-      const payload = join(dir, 'chat.json');
-      writeFileSync(
-        payload,
-        JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 8, stream_options: { include_usage: true } }),
-      );
       const file = writeSpecFile(dir, {
         name: 'generative-slo',
         model: { name: 'synthetic-llm' },
-        payloads: [{ file: payload }],
+        // Prompts, and the forecast in output tokens: 80 tokens/s at peak is 10 requests/s of 8 tokens.
+        prompts: [{ name: 'hi', inputTokens: 8, maxTokens: 8 }],
         candidates,
         load: { phases: [{ mode: 'open', rate: 20, duration: '3s' }] },
         slo: { percentile: 99, latencyMs: 2000, timeToFirstToken: { percentile: 95, ms: 80 }, interTokenLatency: { percentile: 95, ms: 10 } },
-        traffic: { averageRps: 2, peakRps: 10 },
+        traffic: { averageOutputTokensPerSecond: 16, peakOutputTokensPerSecond: 80 },
       });
       const run = await runCliInProcess(['sweep', file, '--local', '--store-dir', join(dir, 'store-slo')], 90_000);
       expect(run.code).toBe(0);
@@ -106,6 +102,9 @@ describe('a sweep of a streaming (OpenAI-compatible) http candidate', () => {
       );
       expect(run.stdout).toMatch(/p95 TTFT ms +p95 ITL ms/);
       expect(run.stdout).toMatch(/\$\/M out tokens/);
+      expect(run.stdout).toMatch(
+        /note: the forecast of 80 output tokens\/s at peak is sized as 10\.0 rps, at 8\.0 tokens a request \(the prompts' maxTokens\)$/m,
+      );
       const report = resolve(dir, /^report: (\S+)/m.exec(run.stdout)?.[1] ?? '');
       const results = JSON.parse(readFileSync(join(dirname(report), 'results.json'), 'utf8')) as SweepResults;
       const byId = Object.fromEntries(results.candidates.map((c) => [c.id, c]));
@@ -121,6 +120,7 @@ describe('a sweep of a streaming (OpenAI-compatible) http candidate', () => {
       // 8 tokens a request, counted by the server: a million tokens cost what 125,000 inferences do.
       expect(quick.costPerMillionOutputTokensUsd).toBeCloseTo(quick.costPerMillionInferencesUsd! / 8, 9);
       expect(results.slo.timeToFirstToken).toEqual({ percentile: 95, ms: 80 });
+      expect(results.traffic).toEqual({ averageRps: 2, peakRps: 10, outputTokens: { perRequest: 8, averagePerSecond: 16, peakPerSecond: 80 } });
       const html = readFileSync(report, 'utf8');
       expect(html).toMatch(/<canvas id="tokens-cost"/);
       expect(html).toMatch(/p95 time to first token ≤ 80\.0 ms/);

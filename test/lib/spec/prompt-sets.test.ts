@@ -10,7 +10,7 @@ import { syntheticPrompt } from '../../../lib/spec/prompt-sets';
 const dir = mkdtempSync(join(tmpdir(), 'prompt-sets-'));
 
 /** A spec with one streaming candidate and these prompt buckets, parsed with its files read. */
-const specWith = (prompts: unknown[], extra = '') =>
+const specWith = (prompts: unknown[], traffic = '{ averageRps: 1, peakRps: 2 }', extra = '') =>
   parseSpec(
     `name: gen
 model: { name: tiny-llm }
@@ -19,7 +19,7 @@ candidates:
   - { kind: http, name: vllm, url: "http://127.0.0.1:8000/v1/chat/completions", api: openai-chat, costPerHour: 1 }
 load: { phases: [{ mode: open, rate: 5, duration: 10s }] }
 slo: { percentile: 95, latencyMs: 5000, timeToFirstToken: { ms: 500 } }
-traffic: { averageRps: 1, peakRps: 2 }
+traffic: ${traffic}
 ${extra}`,
     join(dir, 'spec.yaml'),
     dir,
@@ -80,5 +80,55 @@ traffic: { averageRps: 1, peakRps: 2 }`,
         ),
       ),
     ).toMatch(/prompts.*candidates\[0\] \(kind http\) does not stream/);
+  });
+
+  it('sizes a forecast in output tokens per second as requests at the prompts’ weighted maxTokens', () => {
+    const loaded = specWith(
+      [
+        { name: 'chat', weight: 3, maxTokens: 32, inputTokens: 64 },
+        { name: 'summary', weight: 1, maxTokens: 64, inputTokens: 512 },
+      ],
+      '{ averageOutputTokensPerSecond: 400, peakOutputTokensPerSecond: 1200 }',
+    );
+    // (3 × 32 + 1 × 64) / 4 = 40 tokens a request
+    expect(loaded.spec.traffic).toEqual({
+      averageRps: 10,
+      peakRps: 30,
+      outputTokens: { perRequest: 40, averagePerSecond: 400, peakPerSecond: 1200 },
+    });
+  });
+
+  it('refuses a forecast in both units, one half given, or in tokens without prompts, naming the field', () => {
+    const problems = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (error) {
+        return String((error as Error).message);
+      }
+      return '';
+    };
+    const bucket = [{ maxTokens: 8, text: 'hi' }];
+    expect(problems(() => specWith(bucket, '{ averageRps: 1, peakRps: 2, peakOutputTokensPerSecond: 100 }'))).toMatch(
+      /traffic\.averageOutputTokensPerSecond.*in requests \(averageRps, peakRps\) or in output tokens per second, not both/,
+    );
+    expect(problems(() => specWith(bucket, '{ peakOutputTokensPerSecond: 100 }'))).toMatch(/traffic\.averageOutputTokensPerSecond.*is needed/);
+    expect(problems(() => specWith(bucket, '{ averageOutputTokensPerSecond: 200, peakOutputTokensPerSecond: 100 }'))).toMatch(
+      /traffic\.peakOutputTokensPerSecond.*must be at least averageOutputTokensPerSecond/,
+    );
+    expect(
+      problems(() =>
+        parseSpec(
+          `name: gen
+model: { name: m }
+payloads: [{ body: '{"model":"m","prompt":"hi","max_tokens":8}' }]
+candidates: [{ kind: http, url: "http://127.0.0.1:9/v1/completions", api: openai-completions, costPerHour: 1 }]
+load: { phases: [{ mode: open, rate: 5, duration: 10s }] }
+slo: { percentile: 95, latencyMs: 500 }
+traffic: { averageOutputTokensPerSecond: 10, peakOutputTokensPerSecond: 20 }`,
+          join(dir, 'spec.yaml'),
+          dir,
+        ),
+      ),
+    ).toMatch(/traffic\.averageOutputTokensPerSecond.*needs every request to come from prompts/);
   });
 });
