@@ -45,3 +45,39 @@ describe('the token server as a batching GPU server', () => {
     }
   });
 });
+
+describe('the token server with a real model (the tiny decoder)', () => {
+  it('generates deterministically from the prompt, streams what it generates, and counts the prompt and output tokens', async () => {
+    const { loadTinyDecoder } = await import('../../../lib/model-server/tiny-decoder');
+    const decoder = await loadTinyDecoder(1);
+    try {
+      const server = await serve({ decoder, maxSequences: 4 });
+      const complete = async (content: string, stream: boolean) => {
+        const response = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content }], max_tokens: 6, stream, stream_options: { include_usage: true } }),
+        });
+        return response.text();
+      };
+      const answer = (text: string) => JSON.parse(text).choices[0].message.content as string;
+      const first = JSON.parse(await complete('the quick brown fox', false));
+      expect(first.usage).toEqual({ prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 });
+      expect(first.choices[0].message.content).toMatch(/^(w\d+ ){6}$/);
+      // The same prompt, alone or beside three others in one batch: the same words.
+      const again = await Promise.all(['the quick brown fox', 'a', 'b c', 'd e f'].map((p) => complete(p, false)));
+      expect(answer(again[0]!)).toBe(first.choices[0].message.content);
+      expect(new Set(again.map(answer)).size).toBeGreaterThan(1);
+      // Streamed: one token a chunk, the same words, and the usage chunk.
+      const events = (await complete('the quick brown fox', true))
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: {'))
+        .map((e) => JSON.parse(e.slice(6)));
+      const streamed = events.flatMap((e) => (e.choices[0]?.delta?.content ? [e.choices[0].delta.content] : [])).join('');
+      expect(streamed).toBe(first.choices[0].message.content);
+      expect(events.at(-1).usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 6 });
+    } finally {
+      await decoder.close();
+    }
+  });
+});
