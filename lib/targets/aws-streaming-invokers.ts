@@ -4,7 +4,7 @@ import { InvokeEndpointWithResponseStreamCommand, type SageMakerRuntimeClient } 
 import type { InvokeOutcome, Invoker, Payload } from '../load/invoker';
 import { INVALID_BODY, OpenAiEventStream, streamingBodies } from '../load/openai-event-stream';
 import type { OpenAiApi } from '../load/streaming-apis';
-import { parseLambdaReport } from './lambda-report';
+import { platformFieldsOfLogTail } from './lambda-report';
 
 /**
  * What one piece of a platform's response stream is: bytes of the model's own stream, the end of
@@ -116,8 +116,8 @@ export function sageMakerStreamInvoker(runtime: SageMakerRuntimeClient, endpoint
  * A response-streaming Lambda function (`awslambda.streamifyResponse`) that writes OpenAI-style
  * server-sent events, through InvokeWithResponseStream with the log tail: each PayloadChunk is fed
  * on as it arrives, and InvokeComplete ends the stream with Lambda's billed and init durations, or
- * fails it under its ErrorCode. At most `maxParallel` invocations are in flight; the rest wait
- * their turn (and that wait counts in their latency), as whole-response invocations do.
+ * fails it under its ErrorCode. Invocations go through `limit` (see `concurrencyLimit`), as
+ * whole-response ones do, and the wait for a turn counts in their latency.
  */
 export function lambdaStreamInvoker(
   client: LambdaClient,
@@ -144,16 +144,7 @@ export function lambdaStreamInvoker(
           for await (const event of response.EventStream ?? []) {
             if (event.PayloadChunk?.Payload) yield { bytes: event.PayloadChunk.Payload };
             else if (event.InvokeComplete?.ErrorCode) yield { error: event.InvokeComplete.ErrorCode };
-            else if (event.InvokeComplete) {
-              const log = event.InvokeComplete.LogResult;
-              const report = log ? parseLambdaReport(Buffer.from(log, 'base64').toString('utf8')) : undefined;
-              yield {
-                end: {
-                  ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
-                  ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
-                },
-              };
-            }
+            else if (event.InvokeComplete) yield { end: platformFieldsOfLogTail(event.InvokeComplete.LogResult) };
           }
         })();
       }),

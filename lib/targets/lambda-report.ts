@@ -42,6 +42,15 @@ export function parseLambdaReport(log: string): LambdaReport | undefined {
   return undefined;
 }
 
+/** What a successful invocation's log tail (`LogResult`, base64) says the platform billed, and whether it was a cold start, as outcome fields. */
+export function platformFieldsOfLogTail(logResult: string | undefined): { billedMs?: number; initMs?: number } {
+  const report = logResult ? parseLambdaReport(Buffer.from(logResult, 'base64').toString('utf8')) : undefined;
+  return {
+    ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
+    ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
+  };
+}
+
 function fromText(line: string): LambdaReport {
   const report: Record<string, number> = {};
   // "Billed Duration" also matches a bare "Duration:" pattern, so that one is anchored to a word start.

@@ -26,7 +26,7 @@ import { checkAwsAccess, regionOf } from './cloud/aws-access';
 import { ownerFromTags, ownerTags, resourceName, type ResourceOwner, TAG_KEYS } from './cloud/resource-tags';
 import { classify, pollUntil, rethrowAsFailed, retrying, type RetryOptions, retryOptionsOf, teardownSteps, withRetry } from './cloud/retry';
 import { KIND_RULES } from './kind-rules';
-import { parseLambdaReport } from './lambda-report';
+import { platformFieldsOfLogTail } from './lambda-report';
 
 type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
 
@@ -532,12 +532,7 @@ export function lambdaInvoker(
       );
       if (response.FunctionError)
         return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
-      const report = response.LogResult ? parseLambdaReport(Buffer.from(response.LogResult, 'base64').toString('utf8')) : undefined;
-      return {
-        ok: true,
-        ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
-        ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
-      };
+      return { ok: true, ...platformFieldsOfLogTail(response.LogResult) };
     } catch (error) {
       const e = error as Error;
       if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;

@@ -10,6 +10,15 @@ import { lambdaAdapter } from '../../../lib/targets/lambda-target';
 const phase = { achievedRps: 50, latencyMs: { mean: 100 } } as unknown as PhaseResult;
 const traffic = { averageRps: 10, peakRps: 50 };
 const prices = builtInPrices();
+const LAMBDA = {
+  id: 'fn',
+  group: 0,
+  kind: 'lambda',
+  functionName: 'f',
+  memorySizeMb: 1024,
+  architecture: 'arm64',
+  region: 'us-east-1',
+} as unknown as Candidate;
 
 describe('the price of a candidate', () => {
   it('an instance-billed candidate: its hourly price × instances × hours, and per million inferences at the rate one instance sustains', () => {
@@ -24,15 +33,7 @@ describe('the price of a candidate', () => {
   });
 
   it('a per-request candidate: priced by its adapter from the phase at the forecast, with no hourly figures', () => {
-    const candidate = {
-      id: 'fn',
-      group: 0,
-      kind: 'lambda',
-      functionName: 'f',
-      memorySizeMb: 1024,
-      architecture: 'arm64',
-      region: 'us-east-1',
-    } as unknown as Candidate;
+    const candidate = LAMBDA;
     const adapter = lambdaAdapter();
     const price = priceOfCandidate(adapter, candidate, traffic, prices);
     expect(price.usdPerInstanceHour).toBeUndefined();
@@ -53,15 +54,7 @@ describe('the price of a candidate', () => {
     );
     // $1 per million inferences of 250 tokens each: $0.004 per million tokens
     expect(byInstance.usdPerMillionOutputTokens).toBeCloseTo(1 / 250, 12);
-    const fn = {
-      id: 'fn',
-      group: 0,
-      kind: 'lambda',
-      functionName: 'f',
-      memorySizeMb: 1024,
-      architecture: 'arm64',
-      region: 'us-east-1',
-    } as unknown as Candidate;
+    const fn = LAMBDA;
     const byRequest = candidateCost(
       priceOfCandidate(lambdaAdapter(), fn, traffic, prices),
       { instances: 1, phase: streamed, maxRps: 50, averageRps: 10 },

@@ -25,6 +25,16 @@ ${extra}`,
     dir,
   );
 
+/** What a call threw ('' when it did not). */
+const problems = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return String((error as Error).message);
+  }
+  return '';
+};
+
 describe('prompt sets', () => {
   it('turns weighted buckets into OpenAI chat bodies with their max_tokens, sharing a file bucket’s weight among its prompts', () => {
     writeFileSync(
@@ -51,14 +61,6 @@ describe('prompt sets', () => {
 
   it('refuses a bucket with no prompt or two, a bad line naming it, and prompts sent to a candidate that does not stream', () => {
     writeFileSync(join(dir, 'bad.jsonl'), '"fine"\n{"text": 3}\n');
-    const problems = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return String((error as Error).message);
-      }
-      return '';
-    };
     expect(problems(() => specWith([{ maxTokens: 8 }]))).toMatch(/prompts\[0\].*give one of text, file or inputTokens/);
     expect(problems(() => specWith([{ maxTokens: 8, text: 'hi', inputTokens: 3 }]))).toMatch(/prompts\[0\].*give one of text, file or inputTokens/);
     expect(problems(() => specWith([{ maxTokens: 8, file: 'bad.jsonl' }]))).toMatch(
@@ -99,14 +101,6 @@ traffic: { averageRps: 1, peakRps: 2 }`,
   });
 
   it('refuses a forecast in both units, one half given, or in tokens without prompts, naming the field', () => {
-    const problems = (fn: () => unknown) => {
-      try {
-        fn();
-      } catch (error) {
-        return String((error as Error).message);
-      }
-      return '';
-    };
     const bucket = [{ maxTokens: 8, text: 'hi' }];
     expect(problems(() => specWith(bucket, '{ averageRps: 1, peakRps: 2, peakOutputTokensPerSecond: 100 }'))).toMatch(
       /traffic\.averageOutputTokensPerSecond.*in requests \(averageRps, peakRps\) or in output tokens per second, not both/,
