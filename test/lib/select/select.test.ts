@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import type { PhaseResult, TokenResults } from '../../../lib/load/phase';
 import { seededRandom } from '../../../lib/random/seeded-random';
-import { type CandidateOutcome, paretoFrontier, selectCandidate, type SelectionInput } from '../../../lib/select/select';
+import { type CandidateOutcome, paretoFrontier, phaseMeetsSlo, selectCandidate, type SelectionInput } from '../../../lib/select/select';
 
 /** A measured open-loop phase whose latencies are drawn around `centreMs` (±spread). */
 function phase(rps: number, centreMs: number, options: { spread?: number; n?: number; errorRate?: number; seed?: number } = {}): PhaseResult {
@@ -307,6 +307,16 @@ describe('selection on token bounds (streamed responses)', () => {
     // $1.2 an hour for 20 rps × 10 tokens: 720,000 tokens an hour, $1.67 per million
     expect(gpu.costPerMillionOutputTokensUsd).toBeCloseTo((1.2 / (20 * 10 * 3600)) * 1e6, 9);
     expect(gpu.reason).toMatch(/p95 time to first token 1\d\d ms, p95 inter-token latency 2\d\.\d ms, \$1\.67 per million output tokens$/);
+  });
+
+  it('a phase meets the SLO only when every token bound is met, which is what the rate search probes by', () => {
+    expect(phaseMeetsSlo(streamed(20, 100, 20), slo)).toBe(true);
+    // Latency and gaps within, first token not: the rate search takes this probe as over capacity.
+    expect(phaseMeetsSlo(streamed(20, 400, 20), slo)).toBe(false);
+    expect(phaseMeetsSlo(streamed(20, 100, 60), slo)).toBe(false);
+    // No token measured cannot meet a token bound; without token bounds, the same phase meets the SLO.
+    expect(phaseMeetsSlo({ ...phase(20, 400), tokens: undefined }, slo)).toBe(false);
+    expect(phaseMeetsSlo({ ...phase(20, 400), tokens: undefined }, { percentile: 95, latencyMs: 1000, maxErrorRate: 0.01 })).toBe(true);
   });
 
   it('names the token bound a candidate misses, and one it could not measure', () => {
