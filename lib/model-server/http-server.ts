@@ -205,10 +205,6 @@ function methodNotAllowed(allowed: string, requestId: string): InvocationResult 
   return { status: 405, body: errorBody(new ModelServerError('MethodNotAllowed', `use ${allowed}`), requestId) };
 }
 
-/**
- * Reads the body as UTF-8; stops reading as soon as it exceeds the limit (`too large`) or `hold`
- * refuses its bytes because too many are in flight already (`busy`).
- */
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }

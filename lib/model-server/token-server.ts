@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { seededRandom } from '../random/seeded-random';
+import { Semaphore } from '../util/semaphore';
 import { readBody, send as sendJson } from './http-io';
 
 /**
@@ -102,8 +103,9 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const jitter = options.jitterMs ?? 0;
   const delay = (ms: number) => Math.max(0, ms + (jitter > 0 ? (random() * 2 - 1) * jitter : 0));
   const open = new Set<ServerResponse>();
-  const batch = decodingBatch(options.maxSequences);
-  const gapMs = () => delay((options.interTokenMs ?? 10) * (1 + (options.slowdownPerSequence ?? 0) * Math.max(0, batch.decoding() - 1)));
+  // The sequences being decoded: at most maxSequences at once, the rest waiting in arrival order.
+  const batch = new Semaphore(options.maxSequences);
+  const gapMs = () => delay((options.interTokenMs ?? 10) * (1 + (options.slowdownPerSequence ?? 0) * Math.max(0, batch.holders - 1)));
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const receivedAt = performance.now();
@@ -146,12 +148,12 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const usage = () => ({ prompt_tokens: promptTokens, completion_tokens: maxTokens, total_tokens: promptTokens + maxTokens });
 
     if (request.stream !== true) {
-      await batch.join();
+      await batch.acquire();
       let content = '';
       try {
         for (let sent = 0; sent < maxTokens; sent += perChunk) content += await produce(sent, Math.min(maxTokens, sent + perChunk));
       } finally {
-        batch.leave();
+        batch.release();
       }
       return reply(res, 200, {
         id,
@@ -174,7 +176,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
     const object = chat ? 'chat.completion.chunk' : 'text_completion';
     if (options.fault?.neverFirstToken) return; // the connection stays open, silent, until the client gives up
-    await batch.join();
+    await batch.acquire();
     try {
       for (let sent = 0, chunk = 0; sent < maxTokens; chunk++) {
         if (res.destroyed) return;
@@ -187,7 +189,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
         sent = next;
       }
     } finally {
-      batch.leave();
+      batch.release();
     }
     const usageMode = options.usage ?? 'on-request';
     const wantsUsage = usageMode === 'always' || (usageMode === 'on-request' && request.stream_options?.include_usage === true);
@@ -224,26 +226,4 @@ const reply = (res: ServerResponse, status: number, body: object) => sendJson(re
 function promptOf(request: CompletionRequest): string {
   if (Array.isArray(request.messages)) return request.messages.map((m) => (typeof m?.content === 'string' ? m.content : '')).join('\n');
   return typeof request.prompt === 'string' ? request.prompt : '';
-}
-
-/** The sequences being decoded: at most `max` at once, the rest waiting in arrival order. */
-function decodingBatch(max: number | undefined) {
-  let decoding = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    decoding: () => decoding,
-    join: (): Promise<void> => {
-      if (max === undefined || decoding < max) {
-        decoding++;
-        return Promise.resolve();
-      }
-      return new Promise<void>((resolve) => waiting.push(resolve));
-    },
-    // A finished sequence hands its place to the next in line, or frees it.
-    leave: (): void => {
-      const next = waiting.shift();
-      if (next) next();
-      else decoding--;
-    },
-  };
 }

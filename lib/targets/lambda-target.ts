@@ -20,6 +20,7 @@ import { ModelsweepError } from '../errors';
 import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../load/invoker';
 import type { OpenAiApi } from '../load/streaming-apis';
 import type { Candidate } from '../spec/expand';
+import { Semaphore } from '../util/semaphore';
 import { type AdapterContext, CandidateError, type Deployment, SetupError, type TargetAdapter } from './adapter';
 import { lambdaStreamInvoker } from './aws-streaming-invokers';
 import { checkAwsAccess, regionOf } from './cloud/aws-access';
@@ -482,22 +483,8 @@ const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
  * Lambda invocations go through it, so a phase never bursts past the function's concurrency.
  */
 export function concurrencyLimit(maxParallel: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else active--;
-  };
-  const acquire = () => (active < maxParallel ? (active++, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve)));
-  return async (fn) => {
-    await acquire();
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
+  const places = new Semaphore(maxParallel);
+  return (fn) => places.run(fn);
 }
 
 /**
