@@ -299,7 +299,9 @@ class PhaseRecorder {
     const requests = this.sent;
     const platform = this.platform;
     const health = this.watch?.stop();
-    const samples = options.slo ? Object.fromEntries(this.samples(options.slo).map((sample) => [sample.bound.metric, sample])) : undefined;
+    const samples = options.slo ? this.samples(options.slo) : [];
+    const windowsOf = (metric: SloMetric) => samples.find((sample) => sample.bound.metric === metric)?.windowsMs;
+    const [latencyWindows, ttftWindows, itlWindows] = [windowsOf('latency'), windowsOf('timeToFirstToken'), windowsOf('interTokenLatency')];
     return {
       name: plan.name,
       mode: plan.mode,
@@ -336,17 +338,17 @@ class PhaseRecorder {
         ? {
             tokens: {
               ...tokenResults({ ...this.tokens, outputTokensPerSecond: durationMs > 0 ? (this.tokens.outputTokens * 1000) / durationMs : 0 }),
-              ...(samples?.timeToFirstToken ? { timeToFirstTokenWindowsMs: [...samples.timeToFirstToken.windowsMs] } : {}),
-              ...(samples?.interTokenLatency ? { interTokenWindowsMs: [...samples.interTokenLatency.windowsMs] } : {}),
+              ...(ttftWindows ? { timeToFirstTokenWindowsMs: [...ttftWindows] } : {}),
+              ...(itlWindows ? { interTokenWindowsMs: [...itlWindows] } : {}),
             },
           }
         : {}),
-      ...(samples?.latency ? { sloWindowsMs: [...samples.latency.windowsMs] } : {}),
+      ...(latencyWindows ? { sloWindowsMs: [...latencyWindows] } : {}),
       ...(health ? { health } : {}),
       ...(health && options.slo
         ? {
             validity: phaseValidity(health, {
-              bounds: sloBounds(options.slo).map((bound) => observed(bound, this.histogramOf(bound.metric))),
+              bounds: samples.map((sample) => observed(sample.bound, sample.histogram)),
               refusedByGenerator: this.refused,
               maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
             }),

@@ -34,13 +34,20 @@ export interface SloBound {
   readonly ms: number;
 }
 
-/** Every latency the SLO bounds, end-to-end latency first. */
-export function sloBounds(slo: PhaseSlo): SloBound[] {
+/** The metrics of streamed responses a bound may be on. */
+export type TokenMetric = Exclude<SloMetric, 'latency'>;
+
+/** The SLO's bounds on tokens (none unless it has some), time to first token first. */
+export function tokenBounds(slo: Pick<PhaseSlo, TokenMetric>): Array<SloBound & { readonly metric: TokenMetric }> {
   return [
-    { metric: 'latency', percentile: slo.percentile, ms: slo.latencyMs },
     ...(slo.timeToFirstToken ? [{ metric: 'timeToFirstToken' as const, ...slo.timeToFirstToken }] : []),
     ...(slo.interTokenLatency ? [{ metric: 'interTokenLatency' as const, ...slo.interTokenLatency }] : []),
   ];
+}
+
+/** Every latency the SLO bounds, end-to-end latency first. */
+export function sloBounds(slo: PhaseSlo): SloBound[] {
+  return [{ metric: 'latency', percentile: slo.percentile, ms: slo.latencyMs }, ...tokenBounds(slo)];
 }
 
 const METRIC_NAMES: Record<SloMetric, string> = { latency: '', timeToFirstToken: ' time to first token', interTokenLatency: ' inter-token latency' };

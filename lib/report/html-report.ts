@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
-import { boundText, sloCall } from '../load/stop-rules';
+import { boundText, sloCall, tokenBounds } from '../load/stop-rules';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -164,8 +164,7 @@ export function htmlReport(results: SweepResults): string {
   const best = results.candidates.find((c) => c.recommended);
   const slo = [
     `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms`,
-    ...(results.slo.timeToFirstToken ? [boundText({ metric: 'timeToFirstToken', ...results.slo.timeToFirstToken })] : []),
-    ...(results.slo.interTokenLatency ? [boundText({ metric: 'interTokenLatency', ...results.slo.interTokenLatency })] : []),
+    ...tokenBounds(results.slo).map(boundText),
     `errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`,
   ].join(', ');
   const headline = best

@@ -1,5 +1,6 @@
 import { percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
+import { tokenBounds } from '../load/stop-rules';
 import type { SweepResults } from './sweep-results';
 
 /** A measured range, or one number when the measurements pin it down. */
@@ -11,17 +12,17 @@ const fixed = (value: number | undefined, digits: number) => (value !== undefine
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
   // Token columns where the SLO bounds tokens or something streamed them.
-  const tokenBounds = (['timeToFirstToken', 'interTokenLatency'] as const).flatMap((metric) => {
-    const bound = results.slo[metric];
-    return bound ? [{ metric, title: `${percentileLabel(bound.percentile)} ${metric === 'timeToFirstToken' ? 'TTFT' : 'ITL'} ms` }] : [];
-  });
+  const bounded = tokenBounds(results.slo).map((b) => ({
+    metric: b.metric,
+    title: `${percentileLabel(b.percentile)} ${b.metric === 'timeToFirstToken' ? 'TTFT' : 'ITL'} ms`,
+  }));
   const streamed = results.candidates.some((c) => c.phases.some((p) => p.tokens));
   const header = [
     'candidate',
     'kind',
     'status',
     `p${results.slo.percentile} ms`,
-    ...tokenBounds.map((b) => b.title),
+    ...bounded.map((b) => b.title),
     'rps within SLO',
     'instances',
     '$/month',
@@ -35,7 +36,7 @@ export function resultsText(results: SweepResults): string {
     c.kind,
     c.status,
     fixed(c.sloLatencyMs, 1),
-    ...tokenBounds.map((b) => fixed(c.tokenLatenciesMs?.[b.metric], 1)),
+    ...bounded.map((b) => fixed(c.tokenLatenciesMs?.[b.metric], 1)),
     c.maxRpsWithinSlo !== undefined ? range(c.maxRpsWithinSloRange ?? [c.maxRpsWithinSlo, c.maxRpsWithinSlo], 0) : '-',
     c.instances !== undefined ? range(c.instancesRange ?? [c.instances, c.instances], 0) : '-',
     fixed(c.monthlyCostUsd, 2),

@@ -1,8 +1,18 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
-import { LatencyHistogram } from '../load/histogram';
 import { type PhaseResult, phaseSample } from '../load/phase';
-import { boundLabel, boundText, type PhaseSlo, robustPercentileInterval, type SloBound, sloBounds, type SloCall, sloCall } from '../load/stop-rules';
+import {
+  boundLabel,
+  boundText,
+  type PhaseSlo,
+  robustPercentileInterval,
+  type SloBound,
+  sloBounds,
+  type SloCall,
+  sloCall,
+  tokenBounds,
+  type TokenMetric,
+} from '../load/stop-rules';
 
 /** The SLO candidates are judged by: the phase SLO's latency bounds and error rate, and (per-request kinds) a lowest rate. */
 export interface SelectionSlo extends PhaseSlo {
@@ -65,7 +75,7 @@ export interface CandidateVerdict {
   /** Streamed responses: output tokens per second one unit served at the highest rate it sustained within the SLO. */
   readonly outputTokensPerSecond?: number;
   /** Each token bound of the SLO: its percentile in the phase at the forecast peak (as `sloLatencyMs` is for latency). */
-  readonly tokenLatenciesMs?: Partial<Record<'timeToFirstToken' | 'interTokenLatency', number>>;
+  readonly tokenLatenciesMs?: Partial<Record<TokenMetric, number>>;
   readonly onFrontier: boolean;
   readonly recommended: boolean;
   readonly reason: string;
@@ -97,14 +107,6 @@ interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | '
   readonly failure?: string;
 }
 
-/** The SLO percentile of a phase with its confidence interval, as verdict fields. */
-function sloLatencyOf(phase: PhaseResult, percentile: number): Pick<CandidateVerdict, 'sloLatencyMs' | 'sloLatencyIntervalMs'> {
-  const histogram = LatencyHistogram.decode(phase.histogram);
-  if (histogram.count === 0) return {};
-  const interval = robustPercentileInterval(histogram, percentile, phase.sloWindowsMs);
-  return { sloLatencyMs: interval.estimateMs, sloLatencyIntervalMs: [interval.lowerMs, interval.upperMs] };
-}
-
 /** One latency bound read against a phase: its percentile there, that percentile's 95% interval, and the call (none where it measured nothing). */
 interface BoundCall {
   readonly bound: SloBound;
@@ -113,14 +115,20 @@ interface BoundCall {
   readonly call?: SloCall;
 }
 
-function boundCalls(phase: PhaseResult, slo: SelectionSlo): BoundCall[] {
-  return sloBounds(slo).map((bound) => {
-    const { histogram, windowsMs } = phaseSample(phase, bound);
-    if (histogram.count === 0) return { bound };
-    const interval = robustPercentileInterval(histogram, bound.percentile, windowsMs);
-    const intervalMs = [interval.lowerMs, interval.upperMs] as const;
-    return { bound, estimateMs: interval.estimateMs, intervalMs, call: sloCall(intervalMs, bound.ms) };
-  });
+function boundCall(phase: PhaseResult, bound: SloBound): BoundCall {
+  const { histogram, windowsMs } = phaseSample(phase, bound);
+  if (histogram.count === 0) return { bound };
+  const interval = robustPercentileInterval(histogram, bound.percentile, windowsMs);
+  const intervalMs = [interval.lowerMs, interval.upperMs] as const;
+  return { bound, estimateMs: interval.estimateMs, intervalMs, call: sloCall(intervalMs, bound.ms) };
+}
+
+/** Every bound of the SLO read against a phase, end-to-end latency first. */
+const boundCalls = (phase: PhaseResult, slo: SelectionSlo): BoundCall[] => sloBounds(slo).map((bound) => boundCall(phase, bound));
+
+/** The end-to-end latency bound's call as verdict fields: the SLO percentile with its confidence interval. */
+function latencyFields(call: BoundCall): Pick<CandidateVerdict, 'sloLatencyMs' | 'sloLatencyIntervalMs'> {
+  return call.estimateMs === undefined ? {} : { sloLatencyMs: call.estimateMs, sloLatencyIntervalMs: call.intervalMs! };
 }
 
 /**
@@ -182,8 +190,8 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       ? passing.reduce((a, b) => (b.achievedRps > a.achievedRps ? b : a))
       : failing.reduce((a, b) => (b.achievedRps < a.achievedRps ? b : a));
   if (passing.length === 0) {
-    const latency = sloLatencyOf(deciding, slo.percentile);
     const calls = boundCalls(deciding, slo);
+    const latency = latencyFields(calls[0]!);
     const close = calls.find((c) => c.call === 'too close to call');
     if (deciding.errorRate <= slo.maxErrorRate && close && !calls.some((c) => c.call === 'over' || c.call === undefined)) {
       const [low, high] = close.intervalMs!;
@@ -223,7 +231,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       plannedRate(deciding) > 0 ? ` (${Math.ceil(MIN_REQUESTS_TO_SIZE / plannedRate(deciding))} s at ${plannedRate(deciding).toFixed(0)} rps)` : '';
     return {
       ...base,
-      ...sloLatencyOf(deciding, slo.percentile),
+      ...latencyFields(boundCall(deciding, sloBounds(slo)[0]!)),
       ...priced,
       feasible: false,
       tooShortToSize: true,
@@ -256,12 +264,13 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const averageRps = traffic.averageRps;
   const costAt = (n: number, rps: number) =>
     candidateCost(price, { instances: n, phase: atPeak, maxRps: rps, averageRps }, input.hoursPerMonth).monthlyUsd;
+  const atPeakCalls = boundCalls(atPeak, slo);
   const tokenLatencies = Object.fromEntries(
-    boundCalls(atPeak, slo).flatMap((c) => (c.bound.metric !== 'latency' && c.estimateMs !== undefined ? [[c.bound.metric, c.estimateMs]] : [])),
+    atPeakCalls.flatMap((c) => (c.bound.metric !== 'latency' && c.estimateMs !== undefined ? [[c.bound.metric, c.estimateMs]] : [])),
   );
   return {
     ...base,
-    ...sloLatencyOf(atPeak, slo.percentile),
+    ...latencyFields(atPeakCalls[0]!),
     maxRpsWithinSlo: maxRps,
     maxRpsWithinSloRange: capacity,
     instances,
@@ -474,9 +483,9 @@ function reasonFor(
   if (j.status === 'failed') return `failed: ${failure}`;
   if (j.status === 'over-budget') return `over budget: ${failure}`;
   if (!j.feasible) return failure!;
-  const tokens = sloBounds(slo)
-    .filter((b) => b.metric !== 'latency' && j.tokenLatenciesMs?.[b.metric] !== undefined)
-    .map((b) => `, ${boundLabel(b)} ${formatMs(j.tokenLatenciesMs![b.metric as 'timeToFirstToken' | 'interTokenLatency']!)}`)
+  const tokens = tokenBounds(slo)
+    .filter((b) => j.tokenLatenciesMs?.[b.metric] !== undefined)
+    .map((b) => `, ${boundLabel(b)} ${formatMs(j.tokenLatenciesMs![b.metric]!)}`)
     .join('');
   const perToken = j.costPerMillionOutputTokensUsd !== undefined ? `, ${formatUsd(j.costPerMillionOutputTokensUsd)} per million output tokens` : '';
   const summary = `${formatUsd(j.monthlyCostUsd!)}/month${j.instances && j.instances > 1 ? ` on ${j.instances} instances` : ''}, ${percentileLabel(slo.percentile)} ${formatMs(j.sloLatencyMs!)}${tokens}${perToken}`;

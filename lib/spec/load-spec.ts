@@ -134,6 +134,11 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   const issues: SpecIssue[] = [];
   const warnings: SpecIssue[] = [];
   const at = (path: Array<string | number>, message: string) => ({ path: formatPath(path), message, line: lineOf(path) });
+  /** An issue at `path` for each candidate group that does not stream tokens. */
+  const eachNonStreaming = (problem: (group: SweepSpec['candidates'][number], g: number) => string, path: Array<string | number>) =>
+    spec.candidates.forEach((group, g) => {
+      if (!streamsTokens(group)) issues.push(at(path, problem(group, g)));
+    });
 
   const payloads: Payload[] = [];
   spec.payloads.forEach((payload, i) => {
@@ -165,15 +170,11 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
     for (const issue of prompted.issues) issues.push(at(issue.path, issue.message));
     payloads.push(...prompted.payloads);
     // Prompts are OpenAI request bodies: a candidate that does not stream would be sent what it cannot read.
-    spec.candidates.forEach((group, g) => {
-      if (!streamsTokens(group))
-        issues.push(
-          at(
-            ['prompts'],
-            `are sent as OpenAI request bodies, but candidates[${g}] (kind ${group.kind}) does not stream; give it api ${OPENAI_APIS.join(' or ')}, or use payloads`,
-          ),
-        );
-    });
+    eachNonStreaming(
+      (group, g) =>
+        `are sent as OpenAI request bodies, but candidates[${g}] (kind ${group.kind}) does not stream; give it api ${OPENAI_APIS.join(' or ')}, or use payloads`,
+      ['prompts'],
+    );
   } else if (spec.payloads.length === 0) issues.push(at(['payloads'], 'needs at least one payload (or prompts, for generative candidates)'));
 
   // A streaming candidate sends every payload as an OpenAI request body.
@@ -187,18 +188,14 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
   }
 
   // Token bounds need every candidate to stream: one that cannot would fail them for want of tokens.
-  for (const bound of ['timeToFirstToken', 'interTokenLatency'] as const) {
-    if (!spec.slo[bound]) continue;
-    spec.candidates.forEach((group, g) => {
-      if (!streamsTokens(group))
-        issues.push(
-          at(
-            ['slo', bound],
-            `bounds streamed tokens, but candidates[${g}] (kind ${group.kind}${'api' in group ? ', api http' : ''}) does not stream them; ` +
-              `token bounds need candidates with api ${OPENAI_APIS.join(' or ')} (kinds ${STREAMING_KINDS.join(', ')})`,
-          ),
-        );
-    });
+  // (The field names rather than stop-rules' tokenBounds: what the constructs validate at synth must not load the statistics.)
+  for (const metric of (['timeToFirstToken', 'interTokenLatency'] as const).filter((m) => spec.slo[m])) {
+    eachNonStreaming(
+      (group, g) =>
+        `bounds streamed tokens, but candidates[${g}] (kind ${group.kind}${'api' in group ? ', api http' : ''}) does not stream them; ` +
+        `token bounds need candidates with api ${OPENAI_APIS.join(' or ')} (kinds ${STREAMING_KINDS.join(', ')})`,
+      ['slo', metric],
+    );
   }
 
   const candidates: Candidate[] = [];
