@@ -2,7 +2,7 @@ import { builtInPrices } from '../cost/catalog';
 import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
-import { robustPercentileInterval, type TokenLatencyBound } from '../load/stop-rules';
+import { type PhaseSlo, robustPercentileInterval } from '../load/stop-rules';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
@@ -84,13 +84,7 @@ export interface SweepResults {
   readonly status: SweepRecord['status'];
   readonly createdAt: string;
   readonly finishedAt: string;
-  readonly slo: {
-    readonly percentile: number;
-    readonly latencyMs: number;
-    readonly maxErrorRate: number;
-    readonly timeToFirstToken?: TokenLatencyBound;
-    readonly interTokenLatency?: TokenLatencyBound;
-  };
+  readonly slo: PhaseSlo;
   readonly traffic: {
     readonly averageRps: number;
     readonly peakRps: number;
