@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 import { stringify } from 'yaml';
 
-import { builtInPrices } from '../lib/cost/catalog';
+import { PriceBook } from '../lib/cost/price-book';
 import { runSweep } from '../lib/local/run-sweep';
 import { seededRandom } from '../lib/random/seeded-random';
 import { parseSpec } from '../lib/spec/load-spec';
@@ -27,7 +27,7 @@ import { httpTarget } from '../lib/targets/http-target';
 
 const HOLD_MS = 20;
 const SLO_MS = 60;
-const HOURS = builtInPrices().hoursPerMonth;
+const HOURS = PriceBook.snapshot().hoursPerMonth;
 
 interface Server {
   readonly name: string;
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
                 'spec.yaml',
                 '/',
               );
-              const { selection } = await runSweep(loaded, { store, prices: builtInPrices(), adapters: { http: httpTarget } });
+              const { selection } = await runSweep(loaded, { store, prices: PriceBook.snapshot(), adapters: { http: httpTarget } });
               const uncertain = selection.measurementNote !== undefined || selection.confidenceNote?.startsWith('too close to call');
               const outcome: Outcome = uncertain
                 ? 'too close to call'

@@ -13,6 +13,7 @@ import { costCommand } from './commands/cost';
 import { janitorCommand, type JanitorDependencies } from './commands/janitor';
 import { loadCommand } from './commands/load';
 import { storeCrash } from './commands/local-store';
+import { pricesCommand } from './commands/prices';
 import { historyCommand, reportCommand, resultsCommand } from './commands/results';
 import { schemaCommand, validateCommand } from './commands/spec';
 import { startCommand, statusCommand } from './commands/start';
@@ -40,6 +41,7 @@ export function buildProgram(dependencies: { janitor?: JanitorDependencies; clou
     loadCommand(),
     tokenServerCommand(),
     costCommand(),
+    pricesCommand(),
     validateCommand(),
     schemaCommand(),
   ];

@@ -27,6 +27,10 @@ Object.assign(process.env, {
   CDK_VALIDATION: 'false',
   // Local model servers share every core: a test worker pinned to one core would slow the whole suite (core-placement tests pin on purpose).
   MODELSWEEP_LOCAL_CORES: 'shared',
+  // Price lists only from a test's own loopback server, and no user's price cache: a folder that does not exist.
+  MODELSWEEP_AWS_PRICING_URL: LOOPBACK_NOWHERE,
+  MODELSWEEP_AZURE_PRICES_URL: LOOPBACK_NOWHERE,
+  MODELSWEEP_PRICE_CACHE: `${process.env.TMPDIR ?? '/tmp'}/no-price-cache-${process.pid}`,
 });
 delete process.env.AWS_PROFILE;
 delete process.env.AWS_WEB_IDENTITY_TOKEN_FILE;

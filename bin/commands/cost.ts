@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
-import { type PriceCatalog, pricesFromFile } from '../../lib/cost/catalog';
-import { type CostEstimate, instanceMonthlyCost, lambdaMonthlyCost, serverlessMonthlyCost } from '../../lib/cost/estimate';
+import { COMMITMENTS } from '../../lib/catalog/price-catalog';
+import { type CostEstimate, instanceMonthlyCost, lambdaMonthlyCost, roundUpToCent, serverlessMonthlyCost } from '../../lib/cost/estimate';
+import { type PriceBook, stalenessOf } from '../../lib/cost/price-book';
+import { localPriceBook } from '../../lib/cost/price-cache';
 import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
 import { LIMITS } from '../../lib/spec/limits';
 import { CliError, EXIT } from './cli-error';
@@ -18,30 +20,63 @@ const MAX_REQUESTS_PER_MONTH = LIMITS.trafficRps * 3600 * 24 * 31;
 const common = {
   region: z.string().min(1).max(64, '--region is at most 64 characters'),
   prices: z.string().optional(),
+  priceCache: z.string().min(1).optional(),
+  commitment: z.enum(COMMITMENTS, { error: `--commitment is one of ${COMMITMENTS.join(', ')}` }),
   json: z.boolean().default(false),
 };
 
-function run<T extends z.ZodType>(schema: T, estimate: (flags: z.output<T>, prices: PriceCatalog) => CostEstimate) {
+type CommonFlags = { prices?: string; priceCache?: string; commitment: (typeof COMMITMENTS)[number]; json: boolean };
+
+function run<T extends z.ZodType>(schema: T, estimate: (flags: z.output<T>, prices: PriceBook) => CostEstimate) {
   return (raw: Record<string, unknown>) => {
-    const flags = parseFlags(schema, raw) as z.output<T> & { prices?: string; json: boolean };
+    const flags = parseFlags(schema, raw) as z.output<T> & CommonFlags;
     let result: CostEstimate;
+    let onDemand: CostEstimate | undefined;
     try {
-      result = estimate(flags, pricesFromFile(flags.prices));
+      const book = localPriceBook({ pricesFile: flags.prices, cacheDir: flags.priceCache, commitment: flags.commitment });
+      result = estimate(flags, book);
+      if (flags.commitment !== 'on-demand') onDemand = estimate(flags, book.with({ commitment: 'on-demand' }));
     } catch (error) {
       throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
     }
-    console.log(flags.json ? JSON.stringify(costEstimateJson(result), null, 2) : formatCostEstimate(result));
+    const now = new Date();
+    const warnings = [...new Set(result.lines.flatMap((l) => stalenessOf(l.source, now) ?? []))];
+    for (const warning of warnings) console.error(`warning: ${warning}`);
+    if (flags.json) {
+      console.log(
+        JSON.stringify({ ...costEstimateJson(result), ...(onDemand ? { onDemandMonthlyUsd: onDemand.monthlyUsd } : {}), warnings }, null, 2),
+      );
+      return;
+    }
+    console.log(formatCostEstimate(result));
+    if (onDemand) {
+      const saved = onDemand.monthlyUsd - result.monthlyUsd;
+      console.log(
+        `on demand: $${roundUpToCent(onDemand.monthlyUsd).toFixed(2)} per month; ${flags.commitment} saves $${roundUpToCent(saved).toFixed(2)} (${onDemand.monthlyUsd > 0 ? ((saved / onDemand.monthlyUsd) * 100).toFixed(1) : '0.0'}%)`,
+      );
+    }
   };
 }
 
 const withCommon = (command: Command, defaultRegion: string) =>
   command
-    .option('--region <region>', 'the price catalog region', defaultRegion)
-    .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
+    .option('--region <region>', 'the region to price in', defaultRegion)
+    .option('--prices <file>', 'a JSON file overriding any part of the price catalog (wins over fetched prices and the snapshot)')
+    .addOption(
+      new Option('--commitment <term>', 'price under a Savings Plan or reservation term; the on-demand cost is printed beside it')
+        .choices(COMMITMENTS)
+        .default('on-demand'),
+    )
+    .option(
+      '--price-cache <dir>',
+      'where `modelsweep prices update` keeps fetched prices (default: MODELSWEEP_PRICE_CACHE or ~/.cache/modelsweep/prices)',
+    )
     .option('--json', 'print the estimate as JSON');
 
 export function costCommand(): Command {
-  const cost = new Command('cost').description('Estimate a monthly bill without a sweep, from the dated price catalog');
+  const cost = new Command('cost').description(
+    'Estimate a monthly bill without a sweep: prices from --prices, else fetched price lists (`modelsweep prices update`), else the bundled snapshot',
+  );
 
   cost.addCommand(
     withCommon(

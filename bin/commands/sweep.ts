@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 
-import { pricesFromFile } from '../../lib/cost/catalog';
+import { localPriceBook } from '../../lib/cost/price-cache';
 import { runSweep } from '../../lib/local/run-sweep';
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
@@ -25,7 +25,14 @@ export function sweepCommand(): Command {
     )
     .option(...STORE_DIR_OPTION)
     .option('--json', "print the candidates' results and the selection as JSON")
-    .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
+    .option(
+      '--prices <file>',
+      "a JSON file overriding any part of the price catalog (wins over the spec's pricing.prices, fetched prices and the snapshot)",
+    )
+    .option(
+      '--price-cache <dir>',
+      'where `modelsweep prices update` keeps fetched prices (default: MODELSWEEP_PRICE_CACHE or ~/.cache/modelsweep/prices)',
+    )
     .option('--poll-interval <duration>', 'how often to check that a SageMaker endpoint or Azure ML deployment is ready', '15s')
     .option('--concurrency <n>', 'candidates measured at once (local candidates always take turns: they share this machine)', '1')
     .addHelpText(
@@ -35,7 +42,15 @@ export function sweepCommand(): Command {
     .action(
       async (
         file: string,
-        flags: { local?: boolean; storeDir: string; json?: boolean; prices?: string; pollInterval: string; concurrency: string },
+        flags: {
+          local?: boolean;
+          storeDir: string;
+          json?: boolean;
+          prices?: string;
+          priceCache?: string;
+          pollInterval: string;
+          concurrency: string;
+        },
       ) => {
         const { provisioningPollMs, maxConcurrency } = parseFlags(
           z.object({
@@ -49,14 +64,15 @@ export function sweepCommand(): Command {
             'add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>` to run it on a deployed BenchmarkSweep',
           );
         const loaded = loadSpecOrFail(file);
-        let prices;
-        try {
-          prices = pricesFromFile(flags.prices);
-        } catch (error) {
-          throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
-        }
-        await withLocalStore(flags.storeDir, (store) =>
-          interruptible(
+        await withLocalStore(flags.storeDir, (store) => {
+          // After the store: a store that cannot be used is the first thing to fix.
+          let prices;
+          try {
+            prices = localPriceBook({ pricesFile: flags.prices, cacheDir: flags.priceCache });
+          } catch (error) {
+            throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
+          }
+          return interruptible(
             async (signal) => {
               const outcome = await runSweep(loaded, {
                 store,
@@ -100,8 +116,8 @@ export function sweepCommand(): Command {
             // Raised before anything was created: no credentials, no region, no price.
             if (error instanceof SetupError) throw new CliError(`cannot start the sweep, nothing was created: ${error.message}`);
             throw error;
-          }),
-        );
+          });
+        });
       },
     );
 }

@@ -21,7 +21,7 @@ import { Construct } from 'constructs';
 import { builtAssets, requireBuiltAsset } from '../../lib/build/asset-paths';
 import { loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { RESULTS_TABLE } from '../../lib/store/table';
-import { type IamStatement, lambdaIamStatements, sageMakerIamStatements } from '../../lib/targets/cloud/iam';
+import { type IamStatement, lambdaIamStatements, priceListIamStatements, sageMakerIamStatements } from '../../lib/targets/cloud/iam';
 import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { CLOUD_ENV } from '../../lib/workflow/cloud-names';
 import { stagedSpecFiles } from '../../lib/workflow/stage-spec';
@@ -181,6 +181,8 @@ export class BenchmarkSweep extends Construct {
     const statements: IamStatement[] = [
       ...(props.sageMaker ? sageMakerIamStatements(account, region) : []),
       ...(lambdaFunctions.length > 0 ? lambdaIamStatements(lambdaFunctions, account, region) : []),
+      // Candidates priced by AWS are priced from the Price List at each sweep's start.
+      ...(props.sageMaker || lambdaFunctions.length > 0 ? priceListIamStatements() : []),
     ];
     for (const statement of statements) role.addToPolicy(iam.PolicyStatement.fromJson(statement));
     const kinds = [
@@ -272,7 +274,7 @@ export class BenchmarkSweep extends Construct {
     acknowledge(
       role,
       'Resource::*',
-      'X-Ray tracing (PutTraceSegments/PutTelemetryRecords) and, where enabled, listing SageMaker resources, reading CloudWatch metrics and passing execution roles to SageMaker (conditioned on sagemaker.amazonaws.com) support no narrower resource.',
+      'X-Ray tracing (PutTraceSegments/PutTelemetryRecords) and, where enabled, reading the AWS Price List (pricing:GetProducts), listing SageMaker resources, reading CloudWatch metrics and passing execution roles to SageMaker (conditioned on sagemaker.amazonaws.com) support no narrower resource.',
     );
     for (const resource of new Set(statements.flatMap((s) => s.Resource).filter((r) => r.includes('*') && r !== '*'))) {
       acknowledge(

@@ -1,7 +1,7 @@
 import type { PhaseResult } from '../load/phase';
 import type { Candidate } from '../spec/expand';
-import type { PriceCatalog } from './catalog';
 import { costPerMillionInferences } from './estimate';
+import type { PriceBook, PriceKey, PriceSource } from './price-book';
 
 /** The traffic forecast that monthly cost is computed at. */
 export interface TrafficForecast {
@@ -14,10 +14,12 @@ export interface TrafficForecast {
 export interface CandidatePricing {
   /** How capacity grows: by adding instances, or by the platform per request. */
   readonly scaling: 'instances' | 'per-request';
+  /** The prices the candidate is billed by (none for kinds whose cost the spec gives). */
+  priceKeys?(candidate: Candidate): PriceKey[];
   /** One instance-hour of the candidate (instance-based kinds), for the cost model. */
-  costPerInstanceHour(candidate: Candidate, prices: PriceCatalog): number | undefined;
+  costPerInstanceHour(candidate: Candidate, prices: PriceBook): number | undefined;
   /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */
-  perRequestMonthlyCost?(candidate: Candidate, phase: PhaseResult, traffic: TrafficForecast, prices: PriceCatalog): number;
+  perRequestMonthlyCost?(candidate: Candidate, phase: PhaseResult, traffic: TrafficForecast, prices: PriceBook): number;
 }
 
 /** One candidate's prices, bound to its configuration, the forecast and the catalog. */
@@ -26,6 +28,10 @@ export interface CandidatePrice {
   readonly usdPerInstanceHour?: number;
   /** Per-request kinds: the monthly cost at the forecast, priced from a phase's measured latencies. */
   readonly monthlyFromPhase?: (phase: PhaseResult) => number;
+  /** The same candidate priced on demand, where the book prices it under a commitment. */
+  readonly onDemand?: CandidatePrice;
+  /** Where its figures come from (none where the spec gives its cost). */
+  readonly sources?: readonly PriceSource[];
 }
 
 /** What a candidate costs at the forecast. */
@@ -33,6 +39,8 @@ export interface CandidateCost {
   readonly monthlyUsd: number;
   /** Instance-billed kinds: one instance's hourly price. */
   readonly usdPerInstanceHour?: number;
+  /** Priced under a commitment: the monthly cost on demand, beside it. */
+  readonly onDemandMonthlyUsd?: number;
   /** Instance-billed kinds: a million inferences at the highest rate one instance sustained within the SLO. */
   readonly usdPerMillionInferences?: number;
   /**
@@ -44,12 +52,17 @@ export interface CandidateCost {
 }
 
 /** A candidate's prices from its kind's pricing: the one place that decides how a candidate is billed. */
-export function priceOfCandidate(pricing: CandidatePricing, candidate: Candidate, traffic: TrafficForecast, prices: PriceCatalog): CandidatePrice {
+export function priceOfCandidate(pricing: CandidatePricing, candidate: Candidate, traffic: TrafficForecast, prices: PriceBook): CandidatePrice {
   const usdPerInstanceHour = pricing.costPerInstanceHour(candidate, prices);
   const perRequest = pricing.scaling === 'per-request' ? pricing.perRequestMonthlyCost : undefined;
+  const keys = pricing.priceKeys?.(candidate) ?? [];
   return {
     ...(usdPerInstanceHour !== undefined ? { usdPerInstanceHour } : {}),
     ...(perRequest ? { monthlyFromPhase: (phase: PhaseResult) => perRequest(candidate, phase, traffic, prices) } : {}),
+    ...(keys.length > 0 ? { sources: keys.map((key) => prices.sourceOf(key)) } : {}),
+    ...(prices.commitment !== 'on-demand' && keys.length > 0
+      ? { onDemand: priceOfCandidate(pricing, candidate, traffic, prices.with({ commitment: 'on-demand' })) }
+      : {}),
   };
 }
 
@@ -64,15 +77,24 @@ export function candidateCost(
   hoursPerMonth: number,
 ): CandidateCost {
   const hourly = price.usdPerInstanceHour;
-  const monthlyUsd = price.monthlyFromPhase ? price.monthlyFromPhase(at.phase) : (hourly ?? Number.NaN) * at.instances * hoursPerMonth;
+  const monthlyOf = (p: CandidatePrice) =>
+    p.monthlyFromPhase ? p.monthlyFromPhase(at.phase) : (p.usdPerInstanceHour ?? Number.NaN) * at.instances * hoursPerMonth;
+  const monthlyUsd = monthlyOf(price);
+  const onDemand = price.onDemand ? { onDemandMonthlyUsd: monthlyOf(price.onDemand) } : {};
   const tokens = at.phase.tokens;
   const tokensPerRequest = tokens && tokens.streams > 0 ? tokens.outputTokens / tokens.streams : undefined;
   if (hourly === undefined) {
     const perRequest = at.averageRps > 0 ? costPerMillionInferences(monthlyUsd / hoursPerMonth, at.averageRps) : undefined;
-    return { monthlyUsd, ...perMillionTokens(perRequest, tokensPerRequest) };
+    return { monthlyUsd, ...onDemand, ...perMillionTokens(perRequest, tokensPerRequest) };
   }
   const usdPerMillionInferences = costPerMillionInferences(hourly, at.maxRps);
-  return { monthlyUsd, usdPerInstanceHour: hourly, usdPerMillionInferences, ...perMillionTokens(usdPerMillionInferences, tokensPerRequest) };
+  return {
+    monthlyUsd,
+    ...onDemand,
+    usdPerInstanceHour: hourly,
+    usdPerMillionInferences,
+    ...perMillionTokens(usdPerMillionInferences, tokensPerRequest),
+  };
 }
 
 /** A million inferences' cost over the output tokens each streamed. */

@@ -1,5 +1,5 @@
 import { ModelsweepError } from '../errors';
-import { type PriceCatalog, type PriceSource, regionBlock } from './catalog';
+import type { PriceBook, PriceSource } from './price-book';
 
 /** One line of a cost estimate. `usd` is exact; reports round it up to the cent. */
 export interface CostLine {
@@ -19,6 +19,8 @@ export interface CostEstimate {
   /** Instances the estimate assumes, for instance-based kinds (the most in any hour with a profile). */
   readonly instances?: number;
   readonly notes: string[];
+  /** The commitment the lines are priced at, where one was asked for. */
+  readonly commitment?: string;
 }
 
 /** Rounds a dollar amount up to the cent, as AWS's worked examples do (never under-reports). */
@@ -45,9 +47,8 @@ export interface LambdaUsage {
 }
 
 /** Lambda's monthly cost: GB-seconds through the volume tiers, requests, storage, provisioned concurrency. */
-export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceCatalog): CostEstimate {
-  const p = regionBlock(prices.lambda, usage.region, 'Lambda');
-  const source: PriceSource = { catalog: 'lambda', region: usage.region, source: p.source, asOf: p.asOf };
+export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceBook): CostEstimate {
+  const { prices: p, source } = prices.lambda(usage.region);
   const gb = usage.memoryMb / 1024;
   const seconds = (Math.ceil(usage.billedDurationMs) / 1000) * usage.requestsPerMonth;
   const lines: CostLine[] = [];
@@ -78,9 +79,28 @@ export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceCatalog): Cos
       source,
     });
     notes.push('all requests are assumed to run on provisioned concurrency');
+    if (prices.commitment !== 'on-demand') notes.push(`provisioned concurrency is priced on demand, not at a ${prices.commitment} rate`);
     onDemandGbSeconds = 0;
   }
-  if (onDemandGbSeconds > 0) {
+  const committed = prices.commitment === 'on-demand' ? undefined : p.committedComputePerGbSecond?.[prices.commitment]?.[usage.architecture];
+  if (prices.commitment !== 'on-demand' && onDemandGbSeconds > 0 && committed === undefined)
+    throw new ModelsweepError(
+      'not-found',
+      `no ${prices.commitment} Compute Savings Plans rate for Lambda ${usage.architecture} in ${usage.region} (${source.label}); fetch it with \`modelsweep prices update --service lambda --region ${usage.region}\`, or price on demand`,
+    );
+  if (committed !== undefined && onDemandGbSeconds > 0) {
+    const free = usage.freeTier ? Math.min(onDemandGbSeconds, p.freeTier.gbSeconds) : 0;
+    if (free > 0) notes.push(`free tier: ${free.toLocaleString('en-US')} GB-s`);
+    const gbSeconds = onDemandGbSeconds - free;
+    lines.push({
+      item: `compute (${usage.architecture}, ${prices.commitment} Compute Savings Plan)`,
+      quantity: gbSeconds,
+      unit: 'GB-s',
+      unitPriceUsd: committed,
+      usd: gbSeconds * committed,
+      source: { ...source, commitment: prices.commitment as Exclude<typeof prices.commitment, 'on-demand'> },
+    });
+  } else if (onDemandGbSeconds > 0) {
     const free = usage.freeTier ? Math.min(onDemandGbSeconds, p.freeTier.gbSeconds) : 0;
     if (free > 0) notes.push(`free tier: ${free.toLocaleString('en-US')} GB-s`);
     let remaining = onDemandGbSeconds - free;
@@ -123,7 +143,7 @@ export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceCatalog): Cos
       source,
     });
   }
-  return { kind: 'lambda', lines, monthlyUsd: total(lines), notes };
+  return { kind: 'lambda', lines, monthlyUsd: total(lines), notes, ...commitmentOf(prices) };
 }
 
 export interface InstanceUsage {
@@ -149,28 +169,9 @@ export function instancesFor(rps: number, rpsPerInstance: number, minInstances =
   return Math.max(minInstances, Math.ceil(rps / rpsPerInstance - 1e-9));
 }
 
-/** Monthly cost of an instance-based endpoint (SageMaker real-time or Azure ML online). */
-/** One instance-hour's price from the catalog, and where it came from; throws naming what is missing. */
-export function instanceHourPrice(
-  kind: 'sagemaker-realtime' | 'azureml',
-  region: string,
-  instanceType: string,
-  prices: PriceCatalog,
-): { usd: number; source: PriceSource } {
-  const table = kind === 'sagemaker-realtime' ? prices.sagemakerRealtime : prices.azureml;
-  const block = regionBlock(table, region, kind === 'sagemaker-realtime' ? 'SageMaker real-time' : 'Azure ML');
-  const usd = block.perInstanceHour[instanceType];
-  if (usd === undefined) {
-    throw new ModelsweepError(
-      'invalid-input',
-      `no price for ${instanceType} in ${region}; add it with --prices (known: ${Object.keys(block.perInstanceHour).slice(0, 8).join(', ')}, ...)`,
-    );
-  }
-  return { usd, source: { catalog: kind, region, source: block.source, asOf: block.asOf } };
-}
-
-export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usage: InstanceUsage, prices: PriceCatalog): CostEstimate {
-  const { usd: hourly, source } = instanceHourPrice(kind, usage.region, usage.instanceType, prices);
+/** Monthly cost of an instance-based endpoint (SageMaker real-time or Azure ML online), at the book's commitment. */
+export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usage: InstanceUsage, prices: PriceBook): CostEstimate {
+  const { usd: hourly, source } = prices.instanceHour(kind, usage.region, usage.instanceType);
   const minInstances = usage.minInstances ?? 1;
   const notes: string[] = [];
   let instanceHours: number;
@@ -200,7 +201,7 @@ export function instanceMonthlyCost(kind: 'sagemaker-realtime' | 'azureml', usag
       source,
     },
   ];
-  return { kind, lines, monthlyUsd: total(lines), instances, notes };
+  return { kind, lines, monthlyUsd: total(lines), instances, notes, ...commitmentOf(prices) };
 }
 
 export interface ServerlessUsage {
@@ -215,9 +216,11 @@ export interface ServerlessUsage {
 }
 
 /** SageMaker serverless: compute seconds by memory, data processed, provisioned concurrency. */
-export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatalog): CostEstimate {
-  const p = regionBlock(prices.sagemakerServerless, usage.region, 'SageMaker serverless');
-  const source: PriceSource = { catalog: 'sagemaker-serverless', region: usage.region, source: p.source, asOf: p.asOf };
+export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceBook): CostEstimate {
+  const { prices: p, source: found } = prices.serverless(usage.region);
+  // Savings Plans cover serverless inference too, but no rates for it are read: it is priced on demand, and says so.
+  const source: PriceSource =
+    prices.commitment === 'on-demand' ? found : { ...found, note: `priced on demand (no ${prices.commitment} rates for serverless inference)` };
   const memory = String(usage.memoryMb);
   const perSecond = p.computePerSecondByMemoryMb[memory];
   if (perSecond === undefined)
@@ -230,8 +233,13 @@ export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatal
   const provisioned = usage.provisionedConcurrency ?? 0;
   if (provisioned > 0) {
     const monthSeconds = provisioned * prices.hoursPerMonth * SECONDS_PER_HOUR;
-    const pcRate = p.provisionedConcurrencyPerSecondByMemoryMb[memory];
-    const durationRate = p.provisionedDurationPerSecondByMemoryMb[memory];
+    const pcRate = p.provisionedConcurrencyPerSecondByMemoryMb?.[memory];
+    const durationRate = p.provisionedDurationPerSecondByMemoryMb?.[memory];
+    if (pcRate === undefined || durationRate === undefined)
+      throw new ModelsweepError(
+        'not-found',
+        `no provisioned-concurrency price for ${usage.memoryMb} MB serverless in ${usage.region} (${source.label}); give it with --prices`,
+      );
     lines.push({
       item: `provisioned concurrency (${provisioned} × ${usage.memoryMb} MB, all month)`,
       quantity: monthSeconds,
@@ -272,7 +280,7 @@ export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceCatal
 }
 
 /** Requests in a month at an average rate. */
-export function requestsPerMonth(averageRps: number, prices: PriceCatalog): number {
+export function requestsPerMonth(averageRps: number, prices: PriceBook): number {
   return averageRps * prices.hoursPerMonth * SECONDS_PER_HOUR;
 }
 
@@ -280,3 +288,5 @@ export function requestsPerMonth(averageRps: number, prices: PriceCatalog): numb
 export function costPerMillionInferences(usdPerHour: number, rps: number): number {
   return rps > 0 ? (usdPerHour / (rps * SECONDS_PER_HOUR)) * 1e6 : Infinity;
 }
+
+const commitmentOf = (prices: PriceBook) => (prices.commitment === 'on-demand' ? {} : { commitment: prices.commitment });

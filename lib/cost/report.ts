@@ -1,5 +1,6 @@
 import { rule, textTable } from '../format/text-table';
 import { type CostEstimate, roundUpToCent } from './estimate';
+import { describeSource } from './price-book';
 
 const usd = (n: number) => `$${roundUpToCent(n).toFixed(2)}`;
 const qty = (n: number) => (Number.isInteger(n) ? n.toLocaleString('en-US') : n.toLocaleString('en-US', { maximumFractionDigits: 2 }));
@@ -10,7 +11,7 @@ export function formatCostEstimate(estimate: CostEstimate): string {
   rows.push(['total per month', '', '', usd(estimate.monthlyUsd)]);
   const lines = textTable(rows, { align: ['left', 'right', 'left', 'right'] });
   lines.splice(lines.length - 1, 0, rule(lines));
-  const sources = [...new Set(estimate.lines.map((l) => `${l.source.source}, ${l.source.region}, prices as of ${l.source.asOf}`))];
+  const sources = [...new Set(estimate.lines.map((l) => describeSource(l.source)))];
   return [...lines, ...estimate.notes.map((n) => `note: ${n}`), ...sources.map((s) => `prices: ${s}`)].join('\n');
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
-import type { PriceCatalog } from '../cost/catalog';
+import type { PriceBook } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
 import type { Selection } from '../select/select';
 import type { LoadedSpec } from '../spec/load-spec';
@@ -12,6 +12,7 @@ import { HEARTBEAT_MS, thisProcess } from '../store/sweep-liveness';
 import { type Deployment, SetupError } from '../targets/adapter';
 import { type AdapterSet, defaultAdapters } from '../targets/registry';
 import { type BlobStore, folderBlobStore } from '../workflow/blob-store';
+import type { WorkflowEnv } from '../workflow/env';
 import type { SweepEvents } from '../workflow/env';
 import { stageSpec } from '../workflow/stage-spec';
 import { inSpecOrder } from '../workflow/steps/select-and-report';
@@ -21,8 +22,10 @@ import { type LocalExecutionOptions, runLocalExecution } from './run-local';
 
 export interface RunSweepOptions extends LocalExecutionOptions {
   readonly store: ResultsStore;
-  /** Prices for the cost model and the budget, with the user's overrides. */
-  readonly prices: PriceCatalog;
+  /** The prices at hand (see `localPriceBook`): the spec's own overrides are added at the sweep's start. */
+  readonly prices: PriceBook;
+  /** Reads current prices at the sweep's start (see `WorkflowEnv.fetchPrices`). @default none: the prices at hand */
+  readonly fetchPrices?: WorkflowEnv['fetchPrices'];
   readonly events?: SweepEvents;
   /** Stops the load; the workflow still records and tears down what it deployed. */
   readonly signal?: AbortSignal;
@@ -76,6 +79,7 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
     blobs,
     adapters: options.adapters ?? defaultAdapters(),
     prices: options.prices,
+    fetchPrices: options.fetchPrices,
     events: options.events,
     signal: options.signal,
     now,

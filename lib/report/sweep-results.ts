@@ -1,4 +1,3 @@
-import { builtInPrices } from '../cost/catalog';
 import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
@@ -6,6 +5,9 @@ import { type PhaseSlo, robustPercentileInterval } from '../load/stop-rules';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
+
+/** Hours in the month costs are given for, unless the sweep's prices said otherwise. */
+const HOURS_PER_MONTH = 730;
 
 /** Everything a report is made from: what the store holds about one sweep. */
 export interface SweepResultsInput {
@@ -99,6 +101,8 @@ export interface SweepResults {
   readonly incompleteNote?: string;
   readonly frontier: readonly string[];
   readonly candidates: readonly CandidateResult[];
+  /** How the sweep was priced: the commitment, and what was wrong with the prices (old figures, a price list that could not be read). */
+  readonly pricing?: { readonly commitment: string; readonly warnings: readonly string[] };
   readonly spec: unknown;
 }
 
@@ -160,11 +164,17 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
   };
 }
 
+/** The sweep's commitment and price warnings, where it recorded prices. */
+function pricingOf(sweep: SweepRecord): Pick<SweepResults, 'pricing'> {
+  if (!sweep.prices) return {};
+  return { pricing: { commitment: sweep.prices.commitment ?? 'on-demand', warnings: sweep.priceWarnings ?? [] } };
+}
+
 /** Joins the store's records with the selection's verdicts, in the selection's order. */
 export function sweepResults(input: SweepResultsInput): SweepResults {
   const spec = input.sweep.spec as SpecShape;
   const byId = new Map(input.records.map((r) => [r.candidate.id, r]));
-  const hoursPerMonth = input.hoursPerMonth ?? builtInPrices().hoursPerMonth;
+  const hoursPerMonth = input.hoursPerMonth ?? HOURS_PER_MONTH;
   return {
     sweepId: input.sweep.sweepId,
     name: input.sweep.name,
@@ -189,6 +199,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
     ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),
     ...(input.selection.incompleteNote ? { incompleteNote: input.selection.incompleteNote } : {}),
     frontier: input.selection.frontier,
+    ...pricingOf(input.sweep),
     candidates: input.selection.candidates.map((verdict) => {
       const record = byId.get(verdict.id);
       const { id: _id, group: _group, kind, ...configuration } = record?.candidate ?? { id: verdict.id, group: 0, kind: 'unknown' };

@@ -1,4 +1,5 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
+import type { PriceSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { type PhaseResult, phaseSample } from '../load/phase';
 import {
@@ -67,6 +68,10 @@ export interface CandidateVerdict {
   readonly monthlyCostUsd?: number;
   /** Monthly cost over the capacity range: [lowest, highest]. */
   readonly monthlyCostRangeUsd?: readonly [number, number];
+  /** Priced under a commitment (`pricing.commitment`): the same monthly cost on demand. */
+  readonly onDemandMonthlyCostUsd?: number;
+  /** Where its prices came from: override, price list or snapshot, with their dates. */
+  readonly priceSources?: readonly PriceSource[];
   /** Instance-based kinds: one instance's hourly price, and what a million inferences cost at the highest rate it sustained within the SLO. */
   readonly costPerHourUsd?: number;
   readonly costPerMillionInferencesUsd?: number;
@@ -171,7 +176,10 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const base = { id: candidate.id, status: candidate.status };
   const price = input.price(candidate);
   // An instance's hourly price places even a candidate that is not sized on the report's cost/latency chart.
-  const priced = price.usdPerInstanceHour !== undefined ? { costPerHourUsd: price.usdPerInstanceHour } : {};
+  const priced = {
+    ...(price.usdPerInstanceHour !== undefined ? { costPerHourUsd: price.usdPerInstanceHour } : {}),
+    ...(price.sources?.length ? { priceSources: price.sources } : {}),
+  };
   if (passing.length === 0 && failing.length === 0) {
     // The lightest phase's reason speaks for the rest (each remeasured phase has one of its own, with its own numbers).
     const others = phases.length - 1;
@@ -275,6 +283,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     maxRpsWithinSloRange: capacity,
     instances,
     instancesRange,
+    ...priced,
     ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps, averageRps }, input.hoursPerMonth)),
     monthlyCostRangeUsd: [costAt(instancesRange[0], capacity[1]), costAt(instancesRange[1], capacity[0])],
     ...(deciding.tokens ? { outputTokensPerSecond: deciding.tokens.outputTokensPerSecond } : {}),
@@ -316,9 +325,13 @@ const plannedRate = (phase: PhaseResult): number => phase.rate ?? phase.achieved
 
 function costFields(
   cost: CandidateCost,
-): Pick<CandidateVerdict, 'monthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd' | 'costPerMillionOutputTokensUsd'> {
+): Pick<
+  CandidateVerdict,
+  'monthlyCostUsd' | 'onDemandMonthlyCostUsd' | 'costPerHourUsd' | 'costPerMillionInferencesUsd' | 'costPerMillionOutputTokensUsd'
+> {
   return {
     monthlyCostUsd: cost.monthlyUsd,
+    ...(cost.onDemandMonthlyUsd !== undefined ? { onDemandMonthlyCostUsd: cost.onDemandMonthlyUsd } : {}),
     ...(cost.usdPerInstanceHour !== undefined ? { costPerHourUsd: cost.usdPerInstanceHour } : {}),
     ...(cost.usdPerMillionInferences !== undefined ? { costPerMillionInferencesUsd: cost.usdPerMillionInferences } : {}),
     ...(cost.usdPerMillionOutputTokens !== undefined ? { costPerMillionOutputTokensUsd: cost.usdPerMillionOutputTokens } : {}),

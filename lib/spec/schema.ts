@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { COMMITMENTS, priceLayerSchema } from '../catalog/price-catalog';
 import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
 import { formatDurationMs } from '../format/format';
 import { OPENAI_APIS } from '../load/streaming-apis';
@@ -425,6 +426,15 @@ export const sweepSpecSchema = strict({
   traffic: trafficSchema,
   strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
   budget: strict({ maxUsd: positive('maxUsd', LIMITS.budgetUsd) }).optional(),
+  /**
+   * How candidates are priced: `commitment` (a Savings Plan or reservation term; the report shows
+   * on-demand beside it) and `prices`, any part of the price catalog, overriding the price lists
+   * and the bundled snapshot (`--prices` overrides it in turn).
+   */
+  pricing: strict({
+    commitment: z.enum(COMMITMENTS, { error: `commitment is one of ${COMMITMENTS.join(', ')}` }).default('on-demand'),
+    prices: priceLayerSchema.optional(),
+  }).optional(),
   seed: z
     .number()
     .int('seed must be a whole number')

@@ -9,6 +9,7 @@ import {
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 
+import type { RecordedPrices } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
 import type { PhaseResult } from '../load/phase';
 import type { Selection } from '../select/select';
@@ -42,6 +43,10 @@ export interface SweepRecord {
   readonly payloads?: PayloadRef[];
   /** The spec file's folder, resolving its relative paths (local sweeps). */
   readonly baseDir?: string;
+  /** The prices the sweep is priced with, read at its start (see PriceBook.subset). */
+  readonly prices?: RecordedPrices;
+  /** What was wrong with them: old figures, a price list that could not be read. */
+  readonly priceWarnings?: string[];
   /** Measurement cost reserved from the budget, by candidate id. */
   readonly reserved?: Record<string, number>;
   /** How many reservations `reserved` holds: the version a reservation is conditional on. */

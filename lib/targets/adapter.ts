@@ -1,5 +1,5 @@
 import type { CandidatePricing } from '../cost/candidate-cost';
-import type { PriceCatalog } from '../cost/catalog';
+import type { PriceBook } from '../cost/price-book';
 import type { CandidateError } from '../errors';
 import type { InvokeFailure, Invoker } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
@@ -31,8 +31,8 @@ export interface AdapterContext {
   readonly createdAt: Date;
   /** After this, `modelsweep janitor` may delete what the sweep created. */
   readonly expiresAt: Date;
-  /** The price catalog, with the user's overrides. */
-  readonly prices: PriceCatalog;
+  /** The prices the sweep recorded at its start (overrides, price lists, snapshot, in that order). */
+  readonly prices: PriceBook;
 }
 
 /** What measuring a candidate involves, for the cost estimate made before it is deployed. */
@@ -102,7 +102,7 @@ export interface TargetAdapter<D extends Deployment = Deployment> extends KindRu
    */
   unrunnable?(failure: InvokeFailure): CandidateError | undefined;
   /** What measuring the candidate will cost, estimated before it is deployed (for `budget.maxUsd`). */
-  estimateMeasurementCost(candidate: Candidate, plan: MeasurementPlan, prices: PriceCatalog): MeasurementCost;
+  estimateMeasurementCost(candidate: Candidate, plan: MeasurementPlan, prices: PriceBook): MeasurementCost;
 }
 
 /** The measurement cost of a candidate billed by the hour: its hours of load, plus provisioning. */

@@ -2,7 +2,6 @@ import type { AzureMachineLearningWorkspaces, OnlineDeployment, OnlineEndpoint }
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 
-import { instanceHourPrice } from '../cost/estimate';
 import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
@@ -144,7 +143,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
     kind: 'azureml',
     ...KIND_RULES.azureml,
 
-    async checkAccess(candidates, context) {
+    async checkAccess(candidates) {
       const workspaces = new Map(candidates.map((c) => [workspaceKey(asAzure(c)), asAzure(c) as Workspace]));
       await checkAzureAccess(credential(), 'azureml candidates');
       for (const [key, w] of workspaces) {
@@ -153,8 +152,11 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
         });
         if (workspace.location) locations.set(key, workspace.location.toLowerCase().replace(/\s+/g, ''));
       }
-      // A sweep should not deploy what it cannot price.
-      for (const c of candidates) instanceHourPrice('azureml', locationOf(asAzure(c)), asAzure(c).sku, context.prices);
+    },
+
+    priceKeys(candidate) {
+      const c = asAzure(candidate);
+      return [{ catalog: 'azureml', region: locationOf(c), type: c.sku }];
     },
 
     async deploy(candidate, context) {
@@ -259,12 +261,13 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
 
     costPerInstanceHour(candidate, prices) {
       const c = asAzure(candidate);
-      return instanceHourPrice('azureml', locationOf(c), c.sku, prices).usd;
+      return prices.instanceHour('azureml', locationOf(c), c.sku).usd;
     },
 
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asAzure(candidate);
-      const hourly = instanceHourPrice('azureml', locationOf(c), c.sku, prices).usd * c.instanceCount;
+      // Measuring bills on demand, whatever the commitment the recommendation is priced at.
+      const hourly = prices.instanceHour('azureml', locationOf(c), c.sku).onDemandUsd * c.instanceCount;
       return hourlyMeasurementCost(hourly, plan, KIND_RULES.azureml.provisioningSeconds, `${c.instanceCount} × ${c.sku}`);
     },
   };

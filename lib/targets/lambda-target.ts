@@ -342,6 +342,8 @@ export function lambdaAdapter(options: LambdaAdapterOptions = {}): TargetAdapter
 
     costPerInstanceHour: () => undefined,
 
+    priceKeys: (candidate) => [{ catalog: 'lambda', region: regionOf(asLambda(candidate)) }],
+
     perRequestMonthlyCost(candidate, phase, traffic, prices) {
       const c = asLambda(candidate);
       // Lambda bills its own measured duration; client latency (which adds the network) is the fallback.

@@ -14,8 +14,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import { type PriceCatalog, regionBlock } from '../cost/catalog';
-import { instanceHourPrice, requestsPerMonth, serverlessMonthlyCost } from '../cost/estimate';
+import { requestsPerMonth, serverlessMonthlyCost } from '../cost/estimate';
 import { ModelsweepError } from '../errors';
 import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
@@ -214,11 +213,18 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     kind,
     ...KIND_RULES[kind],
 
-    async checkAccess(candidates, context) {
+    async checkAccess(candidates) {
       const regions = new Set(candidates.map((c) => asSageMaker(c).region));
       for (const region of regions) await checkAwsAccess(clients(region).sagemaker, `${kind} candidates`);
-      // Prices are checked now too: a sweep should not deploy what it cannot price.
-      for (const c of candidates) priceCheck(asSageMaker(c), context.prices);
+    },
+
+    priceKeys(candidate) {
+      const c = asSageMaker(candidate);
+      return [
+        c.kind === 'sagemaker-realtime'
+          ? { catalog: 'sagemaker-realtime', region: regionOf(c), type: c.instanceType }
+          : { catalog: 'sagemaker-serverless', region: regionOf(c) },
+      ];
     },
 
     async deploy(candidate, context) {
@@ -304,7 +310,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
     costPerInstanceHour(candidate, prices) {
       const c = asSageMaker(candidate);
-      return c.kind === 'sagemaker-realtime' ? instanceHourPrice('sagemaker-realtime', regionOf(c), c.instanceType, prices).usd : undefined;
+      return c.kind === 'sagemaker-realtime' ? prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd : undefined;
     },
 
     perRequestMonthlyCost(candidate, phase, traffic, prices) {
@@ -327,17 +333,18 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asSageMaker(candidate);
       if (c.kind === 'sagemaker-realtime') {
-        const hourly = instanceHourPrice('sagemaker-realtime', regionOf(c), c.instanceType, prices).usd * c.instanceCount;
+        // Measuring bills on demand, whatever the commitment the recommendation is priced at.
+        const hourly = prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).onDemandUsd * c.instanceCount;
         return hourlyMeasurementCost(hourly, plan, KIND_RULES[kind].provisioningSeconds, `${c.instanceCount} × ${c.instanceType}`);
       }
-      const p = regionBlock(prices.sagemakerServerless, regionOf(c), 'SageMaker serverless');
+      const p = prices.serverless(regionOf(c)).prices;
       const memory = String(c.memorySizeMb);
       const compute = plan.requests * (plan.assumedDurationMs / 1000) * (p.computePerSecondByMemoryMb[memory] ?? 0);
       const data = ((plan.requests * plan.meanRequestBytes) / 1024 ** 3) * p.dataProcessingPerGb;
       const provisioned =
         c.provisionedConcurrency *
         (plan.loadSeconds + KIND_RULES[kind].provisioningSeconds) *
-        (p.provisionedConcurrencyPerSecondByMemoryMb[memory] ?? 0);
+        (p.provisionedConcurrencyPerSecondByMemoryMb?.[memory] ?? 0);
       return {
         usd: compute + data + provisioned,
         basis: `up to ${plan.requests} requests × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB${c.provisionedConcurrency ? ` + provisioned concurrency ${c.provisionedConcurrency}` : ''}`,
@@ -348,12 +355,6 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
 export const sageMakerRealtimeAdapter = (options?: SageMakerAdapterOptions) => sageMakerAdapter('sagemaker-realtime', options);
 export const sageMakerServerlessAdapter = (options?: SageMakerAdapterOptions) => sageMakerAdapter('sagemaker-serverless', options);
-
-/** Throws naming what the catalog lacks for a candidate. */
-function priceCheck(c: SageMakerCandidate, prices: PriceCatalog): void {
-  if (c.kind === 'sagemaker-realtime') instanceHourPrice('sagemaker-realtime', regionOf(c), c.instanceType, prices);
-  else regionBlock(prices.sagemakerServerless, regionOf(c), 'SageMaker serverless');
-}
 
 const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
 const OK: InvokeOutcome = { ok: true };

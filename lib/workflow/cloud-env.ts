@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PricingClient } from '@aws-sdk/client-pricing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 
-import { builtInPrices } from '../cost/catalog';
+import { PriceBook } from '../cost/price-book';
+import { queryAwsPrices } from '../cost/price-list/aws-query-api';
 import { ModelsweepError } from '../errors';
 import type { Candidate } from '../spec/expand';
 import { ResultsStore } from '../store/results-store';
@@ -41,13 +43,19 @@ export function cloudWorkflowEnv(variables: NodeJS.ProcessEnv = process.env): Wo
     store: new ResultsStore(new DynamoDBClient({}), required(CLOUD_ENV.table)),
     blobs: s3BlobStore(new S3Client({}), required(CLOUD_ENV.bucket)),
     adapters: defaultAdapters(),
-    prices: builtInPrices(),
+    prices: PriceBook.snapshot(),
+    // Each sweep is priced from the Price List as it is at its start; the snapshot stands in for what it lacks.
+    fetchPrices: (keys) => queryAwsPrices(pricingClient(), keys, new Date()),
     unsupportedKinds: unsupportedKinds((variables[CLOUD_ENV.kinds] ?? '').split(',').filter(Boolean)),
     maxRatePerGenerator: Number(variables[CLOUD_ENV.maxRatePerGenerator] ?? 200),
     maxPhaseMs: Number(variables[CLOUD_ENV.maxPhaseSeconds] ?? 600) * 1000,
     notify: sns && topicArn ? (summary) => sns.send(new PublishCommand(notification(topicArn, summary))).then(() => undefined) : undefined,
   };
 }
+
+/** The Price List Query API is served from us-east-1 (and two other regions), whatever region the sweep runs in. */
+let pricing: PricingClient | undefined;
+const pricingClient = () => (pricing ??= new PricingClient({ region: 'us-east-1' }));
 
 /** The SNS message of a finished sweep: the winner, whether it changed, and where the report is. */
 export function notification(topicArn: string, summary: SweepSummary) {

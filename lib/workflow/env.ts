@@ -1,4 +1,4 @@
-import type { PriceCatalog } from '../cost/catalog';
+import type { PriceBook, PriceKey, PriceLayer } from '../cost/price-book';
 import type { PhaseProgress } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import type { CandidateRecord, ResultsStore, SweepOwner } from '../store/results-store';
@@ -19,7 +19,14 @@ export interface WorkflowEnv {
   readonly store: ResultsStore;
   readonly blobs: BlobStore;
   readonly adapters: AdapterSet;
-  readonly prices: PriceCatalog;
+  /** The prices at hand: overrides, cached price lists, the bundled snapshot. */
+  readonly prices: PriceBook;
+  /**
+   * Reads current prices for what a sweep's candidates need, at the start of each sweep (the
+   * cloud: the AWS Price List Query API). Its layer goes over the cache and the snapshot, under
+   * overrides; its warnings are recorded with the sweep.
+   */
+  readonly fetchPrices?: (keys: readonly PriceKey[]) => Promise<{ readonly layer: PriceLayer; readonly warnings: readonly string[] }>;
   /** Publishes the sweep's outcome (SNS in the cloud). */
   readonly notify?: (summary: SweepSummary) => Promise<void>;
   readonly events?: SweepEvents;

@@ -16,7 +16,7 @@ import { withLocalStore } from '../../bin/commands/local-store';
 import { DemoLambdaStack, DemoServerlessStack } from '../../bin/demo-stacks';
 import { buildProgram, main } from '../../bin/modelsweep';
 import { recommendationContextKey } from '../../lib/apply/recommendation';
-import { builtInPrices } from '../../lib/cost/catalog';
+import { PriceBook } from '../../lib/cost/price-book';
 import { type LocalExecutionResult, runLocalExecution } from '../../lib/local/run-local';
 import { prebuiltSweepDefinition } from '../../lib/local/run-sweep';
 import { type LocalDynamo, startLocalDynamo } from '../../lib/store/local-dynamo';
@@ -116,7 +116,7 @@ describe('modelsweep start, status and apply against a deployed sweep stack (S3,
         store: new ResultsStore(dynamo.client, STACK.tableName),
         blobs: s3BlobStore(new S3Client({ region: 'us-east-1' }), BUCKET),
         adapters: { http: httpTarget },
-        prices: builtInPrices(),
+        prices: PriceBook.snapshot(),
       };
       execution = runLocalExecution(prebuiltSweepDefinition(), JSON.parse(input.input), env).then((r) => (done = r));
       return { executionArn: `${STACK.stateMachineArn.replace(':stateMachine:', ':execution:')}:${input.name}`, startDate: new Date() };

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 
-import { builtInPrices } from '../../lib/cost/catalog';
+import { PriceBook } from '../../lib/cost/price-book';
 import { runSweep, type RunSweepOptions, type SweepOutcome } from '../../lib/local/run-sweep';
 import type { SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults } from '../../lib/report/write-report';
@@ -38,7 +38,7 @@ export async function runCloudSweep(
     const store = new ResultsStore(dynamo.client, 'results');
     const outcome = await runSweep(parseSpec(stringify(spec), 'spec.yaml', '/'), {
       store,
-      prices: builtInPrices(),
+      prices: PriceBook.snapshot(),
       adapters,
       sleep: async () => {},
       readyPollMs: 0,

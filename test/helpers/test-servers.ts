@@ -11,16 +11,16 @@ export interface TestServer {
 }
 
 /** An HTTP server on 127.0.0.1 whose handler decides how (and when) to answer. */
-export async function startTestServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+export async function startTestServer(handle: (req: IncomingMessage, res: ServerResponse) => void, port = 0): Promise<TestServer> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => handle(req, res));
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const { port: listening } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${listening}/`,
     server,
     close: () =>
       new Promise((resolve) => {

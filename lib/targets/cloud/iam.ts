@@ -10,6 +10,14 @@ export interface IamStatement {
   readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
+/**
+ * Reading the AWS Price List at the start of each sweep (the Query API, served from us-east-1).
+ * GetProducts has no resource to scope it to.
+ */
+export function priceListIamStatements(): IamStatement[] {
+  return [{ Sid: 'ModelsweepPriceList', Effect: 'Allow', Action: ['pricing:GetProducts'], Resource: ['*'] }];
+}
+
 /** IAM statements the SageMaker adapters need, scoped to the names the sweep gives its resources. */
 export function sageMakerIamStatements(account = '*', region = '*'): IamStatement[] {
   const arn = (type: string) => `arn:aws:sagemaker:${region}:${account}:${type}/ms-*`;

@@ -31,7 +31,7 @@ export async function checkBudget(e: CandidateEvent, ctx: StepContext): Promise<
   if (env.signal?.aborted) return refuse('failed', INTERRUPTED_BEFORE_IT_STARTED);
   // Without one, adapterOf fails the step and the failure path records the candidate unavailable.
   const adapter = ctx.adapterOf(e.candidate);
-  const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices);
+  const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), run.context.prices);
   const budget = run.spec.budget;
   if (!budget) return { approved: true, estimateUsd: estimate.usd };
   const { granted, reservedUsd } = await env.store.reserveBudget(e.sweepId, e.candidate.id, estimate.usd, budget.maxUsd);

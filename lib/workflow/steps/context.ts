@@ -1,3 +1,4 @@
+import { PriceBook } from '../../cost/price-book';
 import type { Invoker, Payload } from '../../load/invoker';
 import type { PhaseResult } from '../../load/phase';
 import type { SweepSpec } from '../../spec/schema';
@@ -106,6 +107,8 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
       ...(ref.weight !== undefined ? { weight: ref.weight } : {}),
     });
   }
+  // The figures recorded at the start: every step prices from them, whatever the price lists say later.
+  const prices = record.prices ? PriceBook.fromRecorded(record.prices) : env.prices;
   const context = adapterContext(
     sweepId,
     spec,
@@ -113,6 +116,7 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
     new Date(record.createdAt),
     new Date(record.expiresAt ?? record.createdAt),
     env,
+    prices,
   );
   return { record, spec, payloads, context };
 }
@@ -124,8 +128,9 @@ export function adapterContext(
   createdAt: Date,
   expiresAt: Date,
   env: WorkflowEnv,
+  prices: PriceBook = env.prices,
 ): AdapterContext {
-  return { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: env.signal, createdAt, expiresAt, prices: env.prices };
+  return { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: env.signal, createdAt, expiresAt, prices };
 }
 
 /** Runs `use` with an invoker of the deployment, and closes the invoker whatever happens. */

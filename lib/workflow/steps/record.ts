@@ -36,7 +36,7 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
     const metrics = await adapter.serverMetrics(deployment, phases, run.context).catch(() => []);
     phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
   }
-  const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), env.prices).usd;
+  const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), run.context.prices).usd;
   const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
   const failedAll = everyRequestFailed(phases);
   const record = env.signal?.aborted

@@ -1,5 +1,5 @@
 import { priceOfCandidate } from '../../cost/candidate-cost';
-import type { PriceCatalog } from '../../cost/catalog';
+import type { PriceBook } from '../../cost/price-book';
 import { sweepResults } from '../../report/sweep-results';
 import { reportFiles } from '../../report/write-report';
 import { type CandidateOutcome, selectCandidate, type Selection } from '../../select/select';
@@ -36,14 +36,14 @@ export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<
   await releaseSharedResources(env.adapters, run, end.records);
 
   const outcome = sweepOutcome(end.records, env.signal?.aborted === true);
-  const judged = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, env.prices);
+  const judged = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, run.context.prices);
   // Judged from part of the spec: say which candidates it never saw.
   const selection = outcome.status === 'interrupted' && !end.recorded ? { ...judged, incompleteNote: outcome.reason } : judged;
   await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });
   const sweep = await env.store.markSweepFinished(sweepId, outcome.status, now().toISOString(), outcome.reason);
 
   const keys = reportKeys(sweepId);
-  const results = sweepResults({ sweep, records: end.records, selection, hoursPerMonth: env.prices.hoursPerMonth });
+  const results = sweepResults({ sweep, records: end.records, selection, hoursPerMonth: run.context.prices.hoursPerMonth });
   for (const f of reportFiles(results)) await env.blobs.put(keys[f.name], f.body, f.contentType);
   return {
     sweepId,
@@ -115,7 +115,7 @@ export function inSpecOrder(records: readonly CandidateRecord[], spec: SweepSpec
 }
 
 /** The selection over a sweep's records, each candidate priced by its kind's adapter (see lib/cost/candidate-cost). */
-export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRecord[], adapters: AdapterSet, prices: PriceCatalog): Selection {
+export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRecord[], adapters: AdapterSet, prices: PriceBook): Selection {
   const recordOf = (outcome: { id: string }) => records.find((r) => r.candidate.id === outcome.id)!;
   return selectCandidate({
     slo: spec.slo,

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { overrideLayer, type PriceBook, type PriceKey } from '../../cost/price-book';
+import { SetupError } from '../../errors';
 import { loadOf } from '../../runner/plan';
 import type { Candidate } from '../../spec/expand';
 import { parseSpec, SpecError } from '../../spec/load-spec';
@@ -64,6 +66,8 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
       context,
     );
   }
+  // A sweep prices before it creates anything, and records the figures it priced with.
+  const { prices, warnings: priceWarnings } = await sweepPrices(env, spec, candidates, now());
   await env.store.createSweep({
     sweepId,
     name: spec.name,
@@ -73,6 +77,8 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
     expiresAt: expiresAt.toISOString(),
     payloads: staged.payloads,
     baseDir: staged.baseDir,
+    prices: prices.toJSON(),
+    ...(priceWarnings.length ? { priceWarnings } : {}),
     ...(env.owner ? { owner: env.owner, heartbeatAt: createdAt.toISOString() } : {}),
   });
   const items = candidates.map((candidate, index) => ({ sweepId, candidate, position: { index, total: candidates.length } }));
@@ -87,6 +93,39 @@ export function lanesOf<T extends { candidate: Candidate }>(items: readonly T[])
     lanes.set(key, [...(lanes.get(key) ?? []), item]);
   }
   return [...lanes.values()].map((candidates) => ({ candidates }));
+}
+
+/**
+ * The prices a sweep's candidates need, in one order of precedence: the spec's `pricing.prices`
+ * over what the environment fetches now (the cloud: the Price List Query API), over what it has
+ * (an override file, the cache, the bundled snapshot), at the spec's commitment. Refuses a
+ * candidate that cannot be priced, naming what to do. Returns just the figures needed.
+ */
+export async function sweepPrices(
+  env: WorkflowEnv,
+  spec: SweepSpec,
+  candidates: readonly Candidate[],
+  now: Date,
+): Promise<{ prices: PriceBook; warnings: string[] }> {
+  const keys: PriceKey[] = candidates.flatMap((c) => env.adapters[c.kind]?.priceKeys?.(c) ?? []);
+  const unique = [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
+  const warnings: string[] = [];
+  let book = env.prices.with({ commitment: spec.pricing?.commitment ?? 'on-demand' });
+  if (spec.pricing?.prices) book = book.with({ layers: [overrideLayer(spec.pricing.prices, 'spec pricing.prices')] });
+  if (env.fetchPrices && unique.length > 0) {
+    try {
+      const fetched = await env.fetchPrices(unique);
+      book = book.with({ layers: [fetched.layer] });
+      warnings.push(...fetched.warnings);
+    } catch (error) {
+      // Priced from what is at hand, and said: the age of those figures is in the warnings below.
+      warnings.push(`could not read current prices (${(error as Error).message.split('\n')[0]}); priced from the prices at hand`);
+    }
+  }
+  const problems = book.problems(unique);
+  if (problems.length > 0) throw new SetupError(`cannot price every candidate: ${problems.join('; ')}`);
+  warnings.push(...book.staleness(unique, now));
+  return { prices: book.subset(unique), warnings };
 }
 
 /** Refuses, before anything is created, what this environment cannot run. */

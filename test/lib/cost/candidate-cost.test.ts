@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { candidateCost, priceOfCandidate } from '../../../lib/cost/candidate-cost';
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import type { PhaseResult } from '../../../lib/load/phase';
 import type { Candidate } from '../../../lib/spec/expand';
 import { httpTarget } from '../../../lib/targets/http-target';
@@ -9,7 +9,7 @@ import { lambdaAdapter } from '../../../lib/targets/lambda-target';
 
 const phase = { achievedRps: 50, latencyMs: { mean: 100 } } as unknown as PhaseResult;
 const traffic = { averageRps: 10, peakRps: 50 };
-const prices = builtInPrices();
+const prices = PriceBook.snapshot();
 const LAMBDA = {
   id: 'fn',
   group: 0,

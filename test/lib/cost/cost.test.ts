@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { builtInPrices, pricesWithOverrides } from '../../../lib/cost/catalog';
+import { bundledPrices } from '../../../lib/catalog/price-catalog';
 import {
   costPerMillionInferences,
   instanceMonthlyCost,
@@ -15,9 +15,10 @@ import {
   roundUpToCent,
   serverlessMonthlyCost,
 } from '../../../lib/cost/estimate';
+import { overrideLayer, PriceBook } from '../../../lib/cost/price-book';
 import { runCliInProcess } from '../../helpers/cli-in-process';
 
-const prices = builtInPrices();
+const prices = PriceBook.snapshot();
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('Lambda cost', () => {
@@ -116,10 +117,14 @@ describe('instance-based cost', () => {
       9,
     );
     expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.zz.large', instances: 1 }, prices)).toThrow(
-      /no price for ml\.zz\.large in us-east-1/,
+      /no price for ml\.zz\.large \(SageMaker real-time\) in us-east-1 in bundled snapshot \(2025-10\); nearest priced: .*; fetch current prices with `modelsweep prices update --service sagemaker --region us-east-1`/,
     );
     expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'mars-1', instanceType: 'ml.c5.xlarge', instances: 1 }, prices)).toThrow(
-      /no SageMaker real-time prices for region mars-1; the catalog has us-east-1, us-west-2, eu-west-1/,
+      /no SageMaker real-time prices for region mars-1 \(prices at hand: eu-west-1, us-east-1, us-west-2\); fetch them with `modelsweep prices update --service sagemaker --region mars-1`/,
+    );
+    // The nearest priced types are the same family's first.
+    expect(() => instanceMonthlyCost('sagemaker-realtime', { region: 'us-east-1', instanceType: 'ml.g6e.xlarge', instances: 1 }, prices)).toThrow(
+      /nearest priced: ml\.g6\.xlarge, /,
     );
   });
 });
@@ -141,21 +146,27 @@ describe('SageMaker serverless cost', () => {
 
 describe('price catalog', () => {
   it('dates every block and names its source', () => {
-    for (const table of [prices.lambda, prices.sagemakerRealtime, prices.sagemakerServerless, prices.azureml]) {
+    const snapshot = bundledPrices();
+    for (const table of [snapshot.lambda, snapshot.sagemakerRealtime, snapshot.sagemakerServerless, snapshot.azureml]) {
       for (const block of Object.values(table)) {
         expect(block.source).toMatch(/^https:\/\//);
         expect(block.asOf).toMatch(/^\d{4}-\d{2}/);
       }
     }
-    expect(Object.keys(prices.sagemakerRealtime)).toEqual(expect.arrayContaining(['us-east-1', 'us-west-2', 'eu-west-1']));
+    expect(Object.keys(snapshot.sagemakerRealtime)).toEqual(expect.arrayContaining(['us-east-1', 'us-west-2', 'eu-west-1']));
   });
 
   it('lets users override any price', () => {
-    const custom = pricesWithOverrides({ sagemakerRealtime: { 'us-east-1': { perInstanceHour: { 'ml.c5.xlarge': 0.1 } } } });
-    expect(custom.sagemakerRealtime['us-east-1'].perInstanceHour['ml.c5.xlarge']).toBe(0.1);
-    expect(custom.sagemakerRealtime['us-east-1'].perInstanceHour['ml.g5.xlarge']).toBe(1.408);
-    expect(() => pricesWithOverrides({ lambda: { 'us-east-1': { requestsPerMillion: -1 } } })).toThrow(
-      /price overrides: lambda\.us-east-1\.requestsPerMillion/,
+    const custom = prices.with({
+      layers: [overrideLayer({ sagemakerRealtime: { 'us-east-1': { perInstanceHour: { 'ml.c5.xlarge': 0.1 } } } }, 'mine.json')],
+    });
+    expect(custom.instanceHour('sagemaker-realtime', 'us-east-1', 'ml.c5.xlarge')).toMatchObject({
+      usd: 0.1,
+      source: { origin: 'override', label: 'mine.json' },
+    });
+    expect(custom.instanceHour('sagemaker-realtime', 'us-east-1', 'ml.g5.xlarge')).toMatchObject({ usd: 1.408, source: { origin: 'snapshot' } });
+    expect(() => overrideLayer({ lambda: { 'us-east-1': { requestsPerMillion: -1 } } }, 'mine.json')).toThrow(
+      /mine\.json: lambda\.us-east-1\.requestsPerMillion/,
     );
   });
 
@@ -199,7 +210,7 @@ describe('modelsweep cost', () => {
     expect(status).toBe(0);
     expect(stdout).toMatch(/total per month\s+\$446\.76/);
     expect(stdout).toMatch(/note: ceil\(100 peak rps \/ 40 rps per instance\) = 3 instances/);
-    expect(stdout).toMatch(/prices: https:\/\/aws\.amazon\.com\/sagemaker\/pricing\/.*us-east-1, prices as of 2025-10/);
+    expect(stdout).toMatch(/prices: bundled snapshot, https:\/\/aws\.amazon\.com\/sagemaker\/pricing\/.*us-east-1, as of 2025-10/);
   });
 
   it('uses a prices file that overrides the catalog', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import { runSweep } from '../../../lib/local/run-sweep';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
@@ -49,7 +49,7 @@ describe('a sweep of servers whose capacity is known', () => {
     );
     const outcome = await runSweep(loaded, {
       store: new ResultsStore(dynamo.client, 'known'),
-      prices: builtInPrices(),
+      prices: PriceBook.snapshot(),
       adapters: { http: httpTarget },
     });
     const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));

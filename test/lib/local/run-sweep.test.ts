@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
 import { demoPayload } from '../../../examples/demo-model/demo-model';
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import { runSweep } from '../../../lib/local/run-sweep';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
@@ -26,7 +26,7 @@ function spec(candidates: unknown[]) {
   };
 }
 
-const prices = builtInPrices();
+const prices = PriceBook.snapshot();
 /** The local kinds only: the lambda candidate below has no adapter here, so it is reported unavailable. */
 const adapters = { http: httpTarget, local: localTarget };
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
 import { BenchmarkSweep } from '../../../constructs';
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import { runSweep, type RunSweepOptions } from '../../../lib/local/run-sweep';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
@@ -98,7 +98,7 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
     const counting = countingAdapter();
     const run = runSweep(parseSpec(stringify(spec(candidateList, extra)), 'spec.yaml', '/'), {
       store,
-      prices: builtInPrices(),
+      prices: PriceBook.snapshot(),
       adapters: { http: counting.adapter },
       definition,
       maxConcurrency: 2,

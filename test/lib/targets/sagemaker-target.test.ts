@@ -1,4 +1,5 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -20,11 +21,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
+import { cloudWorkflowEnv } from '../../../lib/workflow/cloud-env';
 import { cloudSpec, type CommandLog, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep } from '../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
 const cloudwatch = mockClient(CloudWatchClient);
+const pricing = mockClient(PricingClient);
 let log: CommandLog;
 
 const awsError = (name: string, message = name, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -339,8 +342,120 @@ describe('access check', () => {
 
   it('stops before creating anything when the catalog has no price for an instance type', async () => {
     await expect(runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.c6i.xlarge', 'ml.p5.48xlarge'] })]), adapters())).rejects.toThrow(
-      /no price for ml\.p5\.48xlarge in us-east-1; add it with --prices/,
+      /cannot price every candidate: no price for ml\.p5\.48xlarge \(SageMaker real-time\) in us-east-1 in bundled snapshot \(2025-10\); nearest priced: .*; fetch current prices with `modelsweep prices update --service sagemaker --region us-east-1`, or give it with --prices/,
     );
     expect(log).toEqual([]);
+  });
+});
+
+describe('pricing a cloud sweep', () => {
+  /** A Price List item as GetProducts returns it: one product with its OnDemand terms, as a JSON string. */
+  const priceListItem = (sku: string, component: string, type: string, usd: string) =>
+    JSON.stringify({
+      product: {
+        productFamily: 'ML Instance',
+        sku,
+        attributes: {
+          regionCode: 'us-east-1',
+          locationType: 'AWS Region',
+          platoinstancetype: component,
+          component,
+          instanceName: type,
+          usagetype: `USE1-${component}:${type}`,
+        },
+      },
+      serviceCode: 'AmazonSageMaker',
+      terms: {
+        OnDemand: { [`${sku}.JRTCKXETXF`]: { priceDimensions: { [`${sku}.JRTCKXETXF.6YS6EN2CT7`]: { unit: 'Hrs', pricePerUnit: { USD: usd } } } } },
+      },
+      version: '20261201000000',
+      publicationDate: '2026-12-01T00:00:00Z',
+    });
+  // The cloud's own environment, as the step functions build it; its fetchPrices reads the Query API through the mocked PricingClient.
+  const { fetchPrices } = cloudWorkflowEnv({ MODELSWEEP_TABLE: 'results', MODELSWEEP_BUCKET: 'bucket' });
+
+  beforeEach(() => {
+    healthySageMaker();
+    pricing.reset();
+    pricing.on(GetProductsCommand).callsFake((input) => {
+      log.push(['GetProducts', input]);
+      const type = input.Filters.find((f: any) => f.Field === 'instanceName')?.Value;
+      return {
+        PriceList: type === 'ml.g6e.xlarge' ? [priceListItem('T1', 'Training', type, '3.1000'), priceListItem('H1', 'Hosting', type, '2.6432')] : [],
+      };
+    });
+  });
+
+  it('prices each candidate from the Price List at the start, before anything is created, and records the prices with the sweep', async () => {
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g6e.xlarge'] })]), adapters(), { fetchPrices });
+
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured']);
+    const [first, second] = log.map(([c]) => c);
+    expect([first, second]).toEqual(['GetProducts', 'CreateModel']);
+    expect(log[0]![1]).toMatchObject({
+      ServiceCode: 'AmazonSageMaker',
+      Filters: [
+        { Type: 'TERM_MATCH', Field: 'regionCode', Value: 'us-east-1' },
+        { Type: 'TERM_MATCH', Field: 'instanceName', Value: 'ml.g6e.xlarge' },
+      ],
+    });
+    const [candidate] = outcome.results!.candidates;
+    expect(candidate).toMatchObject({
+      costPerHourUsd: 2.6432,
+      priceSources: [
+        { catalog: 'sagemaker-realtime', region: 'us-east-1', origin: 'price-list', label: 'AWS Price List Query API', asOf: '2026-12-01' },
+      ],
+    });
+    expect(outcome.results!.pricing).toEqual({ commitment: 'on-demand', warnings: [] });
+  });
+
+  it("lets the spec's pricing.prices override the Price List, and says so", async () => {
+    const spec = cloudSpec([realtime({ instanceTypes: ['ml.g6e.xlarge'] })], {
+      pricing: { prices: { sagemakerRealtime: { 'us-east-1': { perInstanceHour: { 'ml.g6e.xlarge': 2 } } } } },
+    });
+
+    const outcome = await runCloudSweep(spec, adapters(), { fetchPrices });
+
+    expect(outcome.results!.candidates[0]).toMatchObject({ costPerHourUsd: 2, priceSources: [{ origin: 'override', label: 'spec pricing.prices' }] });
+  });
+
+  it('prices from the snapshot, with a warning recorded, when the Price List cannot be read', async () => {
+    pricing
+      .on(GetProductsCommand)
+      .rejects(Object.assign(new Error('User is not authorized to perform: pricing:GetProducts'), { name: 'AccessDeniedException' }));
+
+    const outcome = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge'] })]), adapters(), { fetchPrices });
+
+    expect(outcome.records.map((r) => r.status)).toEqual(['measured']);
+    expect(outcome.results!.candidates[0]).toMatchObject({ costPerHourUsd: 1.408, priceSources: [{ origin: 'snapshot' }] });
+    expect(outcome.results!.pricing!.warnings).toEqual([
+      expect.stringMatching(
+        /^could not read current prices \(User is not authorized to perform: pricing:GetProducts\); priced from the prices at hand$/,
+      ),
+      expect.stringMatching(/SageMaker real-time prices for us-east-1 come from the bundled snapshot dated 2025-10/),
+    ]);
+  });
+
+  it('prices with a commitment, keeping the on-demand cost beside it', async () => {
+    const spec = cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge'] })], {
+      pricing: {
+        commitment: '1y-no-upfront',
+        prices: { sagemakerRealtime: { 'us-east-1': { committedPerInstanceHour: { '1y-no-upfront': { 'ml.g5.xlarge': 1 } } } } },
+      },
+    });
+
+    const outcome = await runCloudSweep(spec, adapters(), { fetchPrices });
+
+    const [candidate] = outcome.results!.candidates;
+    expect(candidate!.costPerHourUsd).toBe(1);
+    expect(candidate!.monthlyCostUsd! / candidate!.onDemandMonthlyCostUsd!).toBeCloseTo(1 / 1.408, 9);
+    expect(outcome.results!.pricing!.commitment).toBe('1y-no-upfront');
+  });
+
+  it('stops before creating anything when neither the Price List nor the prices at hand know an instance type', async () => {
+    await expect(runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.p5.48xlarge'] })]), adapters(), { fetchPrices })).rejects.toThrow(
+      /cannot price every candidate: no price for ml\.p5\.48xlarge/,
+    );
+    expect(log.map(([c]) => c)).toEqual(['GetProducts']);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { demoPayload } from '../../../examples/demo-model/demo-model';
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import type { Candidate } from '../../../lib/spec/expand';
 import { type AdapterContext, CandidateError } from '../../../lib/targets/adapter';
 import { httpTarget } from '../../../lib/targets/http-target';
@@ -16,7 +16,7 @@ const context: AdapterContext = {
   timeoutMs: 5_000,
   createdAt: new Date(),
   expiresAt: new Date(Date.now() + 3600_000),
-  prices: builtInPrices(),
+  prices: PriceBook.snapshot(),
 };
 const local = (threads: number, modelPath?: string): Candidate => ({
   id: `local-threads${threads}`,
@@ -84,7 +84,7 @@ describe('http target', () => {
       const invoker = httpTarget.invoker(deployment, context);
       expect(await invoker.invoke(payload)).toEqual({ ok: true });
       await invoker.close?.();
-      expect(httpTarget.costPerInstanceHour(http(server.url), builtInPrices())).toBe(0.3);
+      expect(httpTarget.costPerInstanceHour(http(server.url), PriceBook.snapshot())).toBe(0.3);
     } finally {
       await server.close();
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
-import { builtInPrices } from '../../../lib/cost/catalog';
+import { PriceBook } from '../../../lib/cost/price-book';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
@@ -26,7 +26,7 @@ describe('workflow steps', () => {
       store: new ResultsStore(dynamo.client, 'results'),
       blobs: folderBlobStore(mkdtempSync(join(tmpdir(), 'steps-'))),
       adapters: { http: httpTarget },
-      prices: builtInPrices(),
+      prices: PriceBook.snapshot(),
     };
   });
   afterAll(() => dynamo.close());
