@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import { describeSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/stop-rules';
+import { pricingLines } from './results-text';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -110,16 +112,24 @@ function candidateRows(results: SweepResults): string {
 }
 
 function costRows(results: SweepResults): string {
+  const committed = results.pricing !== undefined && results.pricing.commitment !== 'on-demand';
   return results.candidates
     .filter((c) => c.monthlyCostUsd !== undefined)
     .map(
       (c) => `<tr><td>${escapeHtml(c.id)}</td><td class="num">${c.instances ?? 1}</td>
   <td class="num">${c.costPerHourUsd === undefined ? 'per request' : `$${c.costPerHourUsd.toFixed(3)}`}</td>
-  <td class="num">${usd(c.monthlyCostUsd)}</td>
+  <td class="num">${usd(c.monthlyCostUsd)}</td>${committed ? `<td class="num">${usd(c.onDemandMonthlyCostUsd)}</td>` : ''}
   <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td>
-  <td class="num">${c.costPerMillionOutputTokensUsd === undefined ? '–' : `$${c.costPerMillionOutputTokensUsd.toFixed(3)}`}</td></tr>`,
+  <td class="num">${c.costPerMillionOutputTokensUsd === undefined ? '–' : `$${c.costPerMillionOutputTokensUsd.toFixed(3)}`}</td>
+  <td>${c.priceSources?.length ? escapeHtml(c.priceSources.map(describeSource).join('; ')) : 'given in the spec'}</td></tr>`,
     )
     .join('\n');
+}
+
+/** The commitment and the warnings about prices, under the cost table (the sources are in it). */
+function pricingNotes(results: SweepResults): string {
+  const notes = pricingLines(results).filter((line) => !line.startsWith('prices: '));
+  return notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('');
 }
 
 /** Streamed phases (generative endpoints): time to first token, inter-token latency and tokens; nothing when no phase streamed. */
@@ -209,8 +219,8 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
 <div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
 
 <h2>Cost</h2>
-<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month</th><th class="num">$/M inferences</th><th class="num">$/M output tokens</th></tr></thead>
-<tbody>${costRows(results)}</tbody></table>
+<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month${results.pricing && results.pricing.commitment !== 'on-demand' ? ` (${escapeHtml(results.pricing.commitment)})</th><th class="num">$/month on demand` : ''}</th><th class="num">$/M inferences</th><th class="num">$/M output tokens</th><th>prices from</th></tr></thead>
+<tbody>${costRows(results)}</tbody></table>${pricingNotes(results)}
 
 <h2>All candidates</h2>
 <table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>

@@ -1,3 +1,4 @@
+import { describeSource } from '../cost/price-book';
 import { percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
 import { tokenBounds } from '../load/stop-rules';
@@ -54,10 +55,30 @@ export function resultsText(results: SweepResults): string {
       : `recommendation: ${results.measurementNote ?? (results.incompleteNote ? `none: ${results.incompleteNote}` : 'none of the candidates meets the SLO')}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
+  out.push(...pricingLines(results));
   const tokensNote = forecastTokensNote(results);
   if (tokensNote) out.push(`note: ${tokensNote}`);
   if (best && results.incompleteNote) out.push(`note: ${results.incompleteNote}`);
   return out.join('\n');
+}
+
+/**
+ * Where the prices came from (each source once), the commitment with what it saves against on
+ * demand, and what was wrong with the prices.
+ */
+export function pricingLines(results: SweepResults): string[] {
+  const sources = [...new Set(results.candidates.flatMap((c) => (c.priceSources ?? []).map(describeSource)))];
+  const lines = sources.map((s) => `prices: ${s}`);
+  const commitment = results.pricing?.commitment;
+  if (commitment && commitment !== 'on-demand') {
+    const best = results.candidates.find((c) => c.recommended) ?? results.candidates.find((c) => c.onDemandMonthlyCostUsd !== undefined);
+    lines.push(
+      best?.onDemandMonthlyCostUsd !== undefined && best.monthlyCostUsd !== undefined
+        ? `commitment: ${commitment}; ${best.id} costs $${best.monthlyCostUsd.toFixed(2)}/month under it, $${best.onDemandMonthlyCostUsd.toFixed(2)} on demand`
+        : `commitment: ${commitment}`,
+    );
+  }
+  return [...lines, ...(results.pricing?.warnings ?? []).map((w) => `warning: ${w}`)];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { describeSource } from '../cost/price-book';
 import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
 import type { PhaseResult } from '../load/phase';
@@ -232,6 +233,8 @@ const CSV_COLUMNS = [
   'cost_per_million_inferences_usd',
   'cost_per_million_output_tokens_usd',
   'output_tokens_per_second',
+  'on_demand_monthly_cost_usd',
+  'price_source',
   'phase',
   'phase_mode',
   'phase_rate',
@@ -272,6 +275,8 @@ export function resultsCsv(results: SweepResults): string {
       c.costPerMillionInferencesUsd,
       c.costPerMillionOutputTokensUsd,
       c.outputTokensPerSecond,
+      c.onDemandMonthlyCostUsd,
+      c.priceSources?.map(describeSource).join('; '),
     ];
     const phases = c.phases.length > 0 ? c.phases : [undefined];
     return phases.map((p) => [

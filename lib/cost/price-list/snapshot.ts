@@ -1,4 +1,4 @@
-import { type PriceCatalog, priceCatalogSchema,type PriceLayerCatalog } from '../../catalog/price-catalog';
+import { type PriceCatalog, priceCatalogSchema, type PriceLayerCatalog } from '../../catalog/price-catalog';
 import { instanceBlockSchema, lambdaBlockSchema, serverlessBlockSchema } from '../../catalog/price-catalog';
 
 const WHOLE = {

@@ -19,6 +19,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
+import { htmlReport } from '../../../lib/report/html-report';
+import { resultsText } from '../../../lib/report/results-text';
+import { resultsCsv } from '../../../lib/report/sweep-results';
 import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
 import { cloudWorkflowEnv } from '../../../lib/workflow/cloud-env';
@@ -407,6 +410,12 @@ describe('pricing a cloud sweep', () => {
       ],
     });
     expect(outcome.results!.pricing).toEqual({ commitment: 'on-demand', warnings: [] });
+    // Every way the results are read says where the price came from.
+    const source =
+      /AWS Price List Query API, pricing:GetProducts AmazonSageMaker regionCode=us-east-1 instanceName=ml\.g6e\.xlarge, us-east-1, published 2026-12-01, fetched \d{4}-\d{2}-\d{2}/;
+    expect(resultsText(outcome.results!)).toMatch(new RegExp(`^prices: ${source.source}$`, 'm'));
+    expect(resultsCsv(outcome.results!)).toMatch(source);
+    expect(htmlReport(outcome.results!)).toMatch(source);
   });
 
   it("lets the spec's pricing.prices override the Price List, and says so", async () => {
@@ -450,6 +459,10 @@ describe('pricing a cloud sweep', () => {
     expect(candidate!.costPerHourUsd).toBe(1);
     expect(candidate!.monthlyCostUsd! / candidate!.onDemandMonthlyCostUsd!).toBeCloseTo(1 / 1.408, 9);
     expect(outcome.results!.pricing!.commitment).toBe('1y-no-upfront');
+    expect(resultsText(outcome.results!)).toMatch(
+      /^commitment: 1y-no-upfront; sagemaker-realtime-ml\.g5\.xlarge-x1 costs \$730\.00\/month under it, \$1027\.84 on demand$/m,
+    );
+    expect(htmlReport(outcome.results!)).toMatch(/<th class="num">\$\/month on demand<\/th>/);
   });
 
   it('stops before creating anything when neither the Price List nor the prices at hand know an instance type', async () => {
