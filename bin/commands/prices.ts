@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
-import { CATALOG_SERVICES } from '../../lib/catalog/price-catalog';
+import { CATALOG_SERVICES, type CatalogService } from '../../lib/catalog/price-catalog';
 import { describeSource, type PricedCatalog, type PriceSource, stalenessOf } from '../../lib/cost/price-book';
 import { defaultPriceCacheDir, diffPrices, localPriceBook, readPriceCache, writePriceCache } from '../../lib/cost/price-cache';
 import { DEFAULT_DOWNLOAD_LIMITS } from '../../lib/cost/price-list/download';
-import { fetchPriceLists, isAzureRegion, PRICE_SERVICES, priceListUrls, type PriceService } from '../../lib/cost/price-list/update-prices';
+import { fetchPriceLists, isAzureRegion, merge, PRICE_SERVICES, priceListUrls, type PriceService } from '../../lib/cost/price-list/update-prices';
 import { ModelsweepError } from '../../lib/errors';
 import { CliError, EXIT } from './cli-error';
 import { durationFlag, interruptible, numberFlag, parseFlags, statusLine } from './flags';
@@ -14,6 +14,12 @@ const CACHE_OPTION = [
   '--price-cache <dir>',
   'where fetched prices are kept (default: MODELSWEEP_PRICE_CACHE, else $XDG_CACHE_HOME/modelsweep/prices or ~/.cache/modelsweep/prices)',
 ] as const;
+const SERVICE_NAMES: Record<CatalogService, string> = {
+  lambda: 'Lambda',
+  sagemakerRealtime: 'SageMaker real-time',
+  sagemakerServerless: 'SageMaker serverless',
+  azureml: 'Azure VMs',
+};
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `modelsweep prices`: fetch the providers' price lists into a dated cache, and show or compare what it holds. */
@@ -119,27 +125,22 @@ function updateCommand(): Command {
               );
             }
             statusLine.clear();
-            const merged = { prices: {}, fetches: results.flatMap((r) => r.fetches) };
-            for (const r of results) Object.assign(merged.prices, mergeServices(merged.prices, r.prices));
+            const merged: Parameters<typeof writePriceCache>[1] = { prices: {}, fetches: results.flatMap((r) => r.fetches) };
+            for (const r of results) merge(merged.prices, r.prices);
             if (merged.fetches.length === 0) throw new CliError('nothing to fetch: name a --region (Azure regions are not listed by the API)');
-            const written = writePriceCache(dir, merged, new Date());
+            writePriceCache(dir, merged, new Date());
             for (const warning of results.flatMap((r) => r.warnings)) console.error(`warning: ${warning}`);
-            const count = (service: string) => Object.keys((merged.prices as Record<string, object>)[service] ?? {}).length;
-            console.log(
-              `updated ${dir}: ${CATALOG_SERVICES.map((s) => `${s} ${count(s)} region${count(s) === 1 ? '' : 's'}`).join(', ')} from ${merged.fetches.length} file${merged.fetches.length === 1 ? '' : 's'} in ${((Date.now() - started) / 1000).toFixed(1)} s (cache written ${written.updatedAt})`,
+            const count = (service: CatalogService) => Object.keys(merged.prices[service] ?? {}).length;
+            const updated = CATALOG_SERVICES.filter((s) => count(s) > 0).map(
+              (s) => `${SERVICE_NAMES[s]} in ${count(s)} region${count(s) === 1 ? '' : 's'}`,
             );
+            const files = `${merged.fetches.length} file${merged.fetches.length === 1 ? '' : 's'}`;
+            console.log(`updated ${dir} from ${files} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${updated.join(', ')}`);
           },
           () => console.error('\ninterrupted: stopping the download; the price cache stays as it was'),
         );
       },
     );
-}
-
-/** Services' region maps put together (each update's regions are distinct). */
-function mergeServices(into: Record<string, unknown>, more: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...into };
-  for (const [service, regions] of Object.entries(more)) out[service] = { ...(out[service] as object), ...(regions as object) };
-  return out;
 }
 
 function readCacheOrFail(dir: string, which: 'current' | 'previous' = 'current') {

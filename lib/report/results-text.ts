@@ -69,6 +69,8 @@ export function resultsText(results: SweepResults): string {
 export function pricingLines(results: SweepResults): string[] {
   const sources = [...new Set(results.candidates.flatMap((c) => (c.priceSources ?? []).map(describeSource)))];
   const lines = sources.map((s) => `prices: ${s}`);
+  const given = results.candidates.filter((c) => !c.priceSources?.length && c.costPerHourUsd !== undefined).map((c) => c.id);
+  if (given.length > 0) lines.push(`prices: costPerHour given in the spec (${given.join(', ')})`);
   const commitment = results.pricing?.commitment;
   if (commitment && commitment !== 'on-demand') {
     const best = results.candidates.find((c) => c.recommended) ?? results.candidates.find((c) => c.onDemandMonthlyCostUsd !== undefined);

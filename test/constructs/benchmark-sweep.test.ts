@@ -159,13 +159,15 @@ describe('BenchmarkSweep', () => {
 
   it("grants the adapters' statements only for the kinds it is given", () => {
     const plain = policyStatements(sweepTemplate().template).flatMap((s) => [s.Action].flat());
-    expect(plain.filter((a: string) => a.startsWith('sagemaker:') || a.startsWith('lambda:Update'))).toEqual([]);
+    expect(plain.filter((a: string) => a.startsWith('sagemaker:') || a.startsWith('lambda:Update') || a.startsWith('pricing:'))).toEqual([]);
 
     const { template } = sweepTemplate({ sageMaker: true, lambdaFunctions: ['my-model'] });
     const statements = policyStatements(template);
     expect(statements).toContainEqual(
       expect.objectContaining({ Sid: 'ModelsweepSageMakerLifecycle', Resource: expect.arrayContaining([expect.stringMatching(/endpoint\/ms-\*$/)]) }),
     );
+    // Candidates AWS bills are priced from the Price List at each sweep's start: GetProducts alone.
+    expect(statements).toContainEqual({ Sid: 'ModelsweepPriceList', Effect: 'Allow', Action: 'pricing:GetProducts', Resource: '*' });
     const lambdaStatement = statements.find((s) => s.Sid === 'ModelsweepLambdaCandidates');
     expect(lambdaStatement?.Resource).toEqual([expect.stringMatching(/:function:my-model$/), expect.stringMatching(/:function:my-model:\*$/)]);
     template.hasResourceProperties('AWS::Lambda::Function', {

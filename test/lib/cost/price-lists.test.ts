@@ -163,7 +163,7 @@ describe('modelsweep prices update', () => {
 
     expect(update.code).toBe(0);
     expect(update.stdout).toMatch(
-      /updated .*: lambda 1 region, sagemakerRealtime 1 region, sagemakerServerless 1 region, azureml 0 regions from 4 files/,
+      /^updated .* from 4 files in [\d.]+ s: Lambda in 1 region, SageMaker real-time in 1 region, SageMaker serverless in 1 region$/m,
     );
     expect(cost.code).toBe(0);
     expect(cost.stdout).toMatch(/ml\.g6e\.xlarge instance-hours\s+730 instance-hours\s+× \$2\.6432\s+\$1929\.54/);
