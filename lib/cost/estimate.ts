@@ -217,10 +217,7 @@ export interface ServerlessUsage {
 
 /** SageMaker serverless: compute seconds by memory, data processed, provisioned concurrency. */
 export function serverlessMonthlyCost(usage: ServerlessUsage, prices: PriceBook): CostEstimate {
-  const { prices: p, source: found } = prices.serverless(usage.region);
-  // Savings Plans cover serverless inference too, but no rates for it are read: it is priced on demand, and says so.
-  const source: PriceSource =
-    prices.commitment === 'on-demand' ? found : { ...found, note: `priced on demand (no ${prices.commitment} rates for serverless inference)` };
+  const { prices: p, source } = prices.serverless(usage.region);
   const memory = String(usage.memoryMb);
   const perSecond = p.computePerSecondByMemoryMb[memory];
   if (perSecond === undefined)

@@ -89,6 +89,9 @@ const WHOLE_BLOCK = {
 
 const updateHint = (catalog: PricedCatalog, region: string) => `\`modelsweep prices update --service ${UPDATE_SERVICE[catalog]} --region ${region}\``;
 
+/** A block's figures without its provenance (which a lookup returns as its PriceSource). */
+type Rates<T> = Omit<T, 'source' | 'asOf' | 'fetchedAt' | 'version'>;
+
 /** The provenance fields every block may carry. */
 type Provenanced = { source?: string; asOf?: string; fetchedAt?: string; version?: string };
 
@@ -144,13 +147,19 @@ export class PriceBook {
   }
 
   /** Lambda's prices in `region`, merged across the layers. */
-  lambda(region: string): { readonly prices: LambdaPrices; readonly source: PriceSource } {
-    return this.block('lambda', region) as { prices: LambdaPrices; source: PriceSource };
+  lambda(region: string): { readonly prices: Rates<LambdaPrices>; readonly source: PriceSource } {
+    return this.block('lambda', region) as { prices: Rates<LambdaPrices>; source: PriceSource };
   }
 
-  /** SageMaker serverless inference's prices in `region`, merged across the layers. */
-  serverless(region: string): { readonly prices: ServerlessPrices; readonly source: PriceSource } {
-    return this.block('sagemaker-serverless', region) as { prices: ServerlessPrices; source: PriceSource };
+  /**
+   * SageMaker serverless inference's prices in `region`, merged across the layers. Savings Plans
+   * cover serverless inference too, but no rates for it are read: under a commitment it is priced
+   * on demand, and its source says so.
+   */
+  serverless(region: string): { readonly prices: Rates<ServerlessPrices>; readonly source: PriceSource } {
+    const { prices, source } = this.block('sagemaker-serverless', region) as { prices: Rates<ServerlessPrices>; source: PriceSource };
+    if (this.commitment === 'on-demand') return { prices, source };
+    return { prices, source: { ...source, note: `priced on demand (no ${this.commitment} rates for serverless inference)` } };
   }
 
   /** Where the figure for `key` comes from; throws as the lookup would when there is none. */
@@ -292,7 +301,7 @@ export class PriceBook {
     const under = found.find((f) => schema.safeParse(withoutProvenance(f.block)).success);
     const source = this.sourceIn(top.layer, catalog, region, top.block);
     const labelled = under && under !== top ? { ...source, label: `${top.layer.label} over ${under.layer.label}` } : source;
-    return { prices: { ...(parsed.data as object), source: labelled.source, asOf: labelled.asOf ?? '' }, source: labelled };
+    return { prices: parsed.data, source: labelled };
   }
 
   private knownRegions(catalog: PricedCatalog): string[] {
