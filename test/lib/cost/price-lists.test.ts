@@ -254,6 +254,23 @@ describe('modelsweep prices update', () => {
     );
   });
 
+  it('writes nothing when a later file of an update fails after the first ones were read', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'prices-'));
+    await cli(['prices', 'update', '--region', 'eu-central-1', '--service', 'sagemaker'], dir);
+    const before = readFileSync(join(dir, 'prices.json'));
+    fake.setPriceFactor(2);
+    fake.fault(/^\/savingsPlan\/.*\/eu-central-1\/index\.json$/, 'http-500');
+
+    const { code, stderr } = await cli(['prices', 'update', '--region', 'eu-central-1', '--service', 'sagemaker'], dir);
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^AmazonSageMaker eu-central-1: done/m);
+    expect(stderr).toMatch(
+      /AWSMachineLearningSavingsPlans\/\d+\/eu-central-1\/index\.json: HTTP 500 Internal Server Error \(the price cache was not changed\)$/m,
+    );
+    expect(readFileSync(join(dir, 'prices.json'))).toEqual(before);
+  });
+
   describe('a bad download leaves the cache as it was, with a one-line error', () => {
     const cases: Array<[Fault, RegExp, string[]]> = [
       ['truncated', /ended after|broke off|not a complete JSON document/, []],
