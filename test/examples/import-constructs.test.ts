@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Template } from 'aws-cdk-lib/assertions';
@@ -35,9 +35,12 @@ describe('the README example of importing the constructs', () => {
     model.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048, Architectures: ['arm64'] });
   });
 
-  it('is what the README shows, region by region', () => {
+  it('is what the docs show, region by region', () => {
     const example = readFileSync(join(ROOT, 'examples', 'import-constructs.ts'), 'utf8');
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const docs = ['README.md', ...readdirSync(join(ROOT, 'docs')).map((f) => join('docs', f))]
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
     const regions = [...example.matchAll(/\/\/ #region ([\w-]+)\n([\s\S]*?)\n\s*\/\/ #endregion \1/g)];
     expect(regions.map((r) => r[1])).toEqual([
       'sagemaker-endpoint',
@@ -53,7 +56,7 @@ describe('the README example of importing the constructs', () => {
       return lines.map((l) => l.slice(indent)).join('\n');
     };
     for (const [, name, body] of regions) {
-      expect(readme, `README is missing the ${name} example`).toContain(dedent(body));
+      expect(docs, `the docs are missing the ${name} example`).toContain(dedent(body));
     }
   });
 });
