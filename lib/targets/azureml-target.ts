@@ -266,8 +266,7 @@ export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapt
 
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asAzure(candidate);
-      // Measuring bills on demand, whatever the commitment the recommendation is priced at.
-      const hourly = prices.instanceHour('azureml', locationOf(c), c.sku).onDemandUsd * c.instanceCount;
+      const hourly = prices.instanceHour('azureml', locationOf(c), c.sku).usd * c.instanceCount;
       return hourlyMeasurementCost(hourly, plan, KIND_RULES.azureml.provisioningSeconds, `${c.instanceCount} × ${c.sku}`);
     },
   };

@@ -333,8 +333,7 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
     estimateMeasurementCost(candidate, plan, prices) {
       const c = asSageMaker(candidate);
       if (c.kind === 'sagemaker-realtime') {
-        // Measuring bills on demand, whatever the commitment the recommendation is priced at.
-        const hourly = prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).onDemandUsd * c.instanceCount;
+        const hourly = prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd * c.instanceCount;
         return hourlyMeasurementCost(hourly, plan, KIND_RULES[kind].provisioningSeconds, `${c.instanceCount} × ${c.instanceType}`);
       }
       const p = prices.serverless(regionOf(c)).prices;

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 
-import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord } from '../../store/results-store';
 import type { CandidateEvent } from '../events';
-import { candidateRecord, type StepContext } from './context';
+import { candidateRecord, measurementCostOf, type StepContext } from './context';
 
 /** A candidate the sweep never reached because it was stopped first. */
 export const INTERRUPTED_BEFORE_IT_STARTED = 'interrupted before it started';
@@ -31,7 +30,7 @@ export async function checkBudget(e: CandidateEvent, ctx: StepContext): Promise<
   if (env.signal?.aborted) return refuse('failed', INTERRUPTED_BEFORE_IT_STARTED);
   // Without one, adapterOf fails the step and the failure path records the candidate unavailable.
   const adapter = ctx.adapterOf(e.candidate);
-  const estimate = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), run.context.prices);
+  const estimate = measurementCostOf(adapter, e.candidate, run);
   const budget = run.spec.budget;
   if (!budget) return { approved: true, estimateUsd: estimate.usd };
   const { granted, reservedUsd } = await env.store.reserveBudget(e.sweepId, e.candidate.id, estimate.usd, budget.maxUsd);

@@ -1,9 +1,18 @@
 import { PriceBook } from '../../cost/price-book';
 import type { Invoker, Payload } from '../../load/invoker';
 import type { PhaseResult } from '../../load/phase';
+import { measurementPlanOf } from '../../runner/plan';
+import type { Candidate } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ColdStart, SweepRecord } from '../../store/results-store';
-import { type AdapterContext, CandidateError, type Deployment, type DeploymentHandle, type TargetAdapter } from '../../targets/adapter';
+import {
+  type AdapterContext,
+  CandidateError,
+  type Deployment,
+  type DeploymentHandle,
+  type MeasurementCost,
+  type TargetAdapter,
+} from '../../targets/adapter';
 import type { WorkflowEnv } from '../env';
 import type { CandidateEvent, DeployedEvent } from '../events';
 import { InvalidStepInput } from '../events';
@@ -131,6 +140,15 @@ export function adapterContext(
   prices: PriceBook = env.prices,
 ): AdapterContext {
   return { sweepId, baseDir, modelPath: spec.model.path, timeoutMs: spec.load.timeout, signal: env.signal, createdAt, expiresAt, prices };
+}
+
+/**
+ * What measuring a candidate costs, estimated before it is deployed (the budget) and recorded
+ * after: always on demand, whatever commitment the recommendation is priced at, since a sweep's
+ * short-lived deployments are billed so.
+ */
+export function measurementCostOf(adapter: TargetAdapter<any>, candidate: Candidate, run: SweepRun): MeasurementCost {
+  return adapter.estimateMeasurementCost(candidate, measurementPlanOf(run.spec, run.payloads), run.context.prices.with({ commitment: 'on-demand' }));
 }
 
 /** Runs `use` with an invoker of the deployment, and closes the invoker whatever happens. */

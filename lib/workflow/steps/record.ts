@@ -2,13 +2,12 @@ import { z } from 'zod';
 
 import { errorKinds } from '../../format/format';
 import type { PhaseResult } from '../../load/phase';
-import { measurementPlanOf } from '../../runner/plan';
 import type { CandidateRecord, ColdStart } from '../../store/results-store';
 import { realSleep } from '../../targets/cloud/retry';
 import { deployedEvent } from '../events';
 import { INTERRUPTED_WHILE_MEASURING } from './budget';
 import { probeColdStart } from './cold-start';
-import { candidateRecord, type StepContext, withInvoker } from './context';
+import { candidateRecord, measurementCostOf, type StepContext, withInvoker } from './context';
 
 export const recordInput = deployedEvent.extend({
   warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
@@ -36,7 +35,7 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
     const metrics = await adapter.serverMetrics(deployment, phases, run.context).catch(() => []);
     phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
   }
-  const measurementCostUsd = adapter.estimateMeasurementCost(e.candidate, measurementPlanOf(run.spec, run.payloads), run.context.prices).usd;
+  const measurementCostUsd = measurementCostOf(adapter, e.candidate, run).usd;
   const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
   const failedAll = everyRequestFailed(phases);
   const record = env.signal?.aborted

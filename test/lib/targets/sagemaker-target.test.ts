@@ -459,6 +459,10 @@ describe('pricing a cloud sweep', () => {
     expect(candidate!.costPerHourUsd).toBe(1);
     expect(candidate!.monthlyCostUsd! / candidate!.onDemandMonthlyCostUsd!).toBeCloseTo(1 / 1.408, 9);
     expect(outcome.results!.pricing!.commitment).toBe('1y-no-upfront');
+    // Measuring is billed on demand: the same measurement cost as without the commitment.
+    const onDemand = await runCloudSweep(cloudSpec([realtime({ instanceTypes: ['ml.g5.xlarge'] })]), adapters(), { fetchPrices });
+    expect(outcome.records[0]!.measurementCostUsd).toBeGreaterThan(0);
+    expect(outcome.records[0]!.measurementCostUsd).toBe(onDemand.records[0]!.measurementCostUsd);
     expect(resultsText(outcome.results!)).toMatch(
       /^commitment: 1y-no-upfront; sagemaker-realtime-ml\.g5\.xlarge-x1 costs \$730\.00\/month under it, \$1027\.84 on demand$/m,
     );
