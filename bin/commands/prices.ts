@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 
-import { CATALOG_SERVICES, type CatalogService } from '../../lib/catalog/price-catalog';
+import { CATALOG_SERVICES, type CatalogService, COMMITMENTS } from '../../lib/catalog/price-catalog';
 import { describeSource, type PricedCatalog, type PriceSource, stalenessOf } from '../../lib/cost/price-book';
 import { defaultPriceCacheDir, diffPrices, localPriceBook, readPriceCache, writePriceCache } from '../../lib/cost/price-cache';
 import { DEFAULT_DOWNLOAD_LIMITS } from '../../lib/cost/price-list/download';
@@ -189,15 +189,13 @@ function showCommand(): Command {
         }
         const chosen = book.instanceHour(catalog, region, what);
         const committed = Object.fromEntries(
-          (['1y-no-upfront', '1y-partial-upfront', '1y-all-upfront', '3y-no-upfront', '3y-partial-upfront', '3y-all-upfront'] as const).flatMap(
-            (c) => {
-              try {
-                return [[c, book.with({ commitment: c }).instanceHour(catalog, region, what).usd]];
-              } catch {
-                return [];
-              }
-            },
-          ),
+          COMMITMENTS.filter((c) => c !== 'on-demand').flatMap((c) => {
+            try {
+              return [[c, book.with({ commitment: c }).instanceHour(catalog, region, what).usd]];
+            } catch {
+              return [];
+            }
+          }),
         );
         const alternatives = book.layers.flatMap((layer) => {
           const usd = (layer.prices[catalog === 'azureml' ? 'azureml' : 'sagemakerRealtime']?.[region]?.perInstanceHour ?? {})[what];
