@@ -4,8 +4,7 @@ import { join } from 'node:path';
 
 import { z } from 'zod';
 
-import type { Commitment } from '../catalog/price-catalog';
-import { issuesLine, type PriceLayerCatalog, priceLayerSchema } from '../catalog/price-catalog';
+import { type Commitment, issuesLine, type PriceLayerCatalog, priceLayerSchema } from '../catalog/price-catalog';
 import { ModelsweepError } from '../errors';
 import { LIMITS } from '../spec/limits';
 import { readBoundedFile } from '../util/bounded-file';
@@ -49,7 +48,8 @@ export function readPriceCache(dir: string, which: 'current' | 'previous' = 'cur
   try {
     text = readBoundedFile(file, MAX_CACHE_BYTES, 'price cache').toString('utf8');
   } catch (error) {
-    if (error instanceof ModelsweepError && /no such file/.test(error.message)) return undefined;
+    // No cache yet is no error; any other failure to read it is.
+    if ((error as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT') return undefined;
     throw error;
   }
   let parsed;

@@ -1,7 +1,7 @@
 import type { PriceLayerCatalog } from '../../catalog/price-catalog';
 import { ModelsweepError } from '../../errors';
 import { committedTermOf, OfferAccumulator, type OfferMeta, type OfferProduct } from './aws-products';
-import { type DownloadLimits, fetchJson, type OnBytes, streamJson } from './download';
+import { type DownloadLimits, fetchJson, linkOnBase, type OnBytes, streamJson } from './download';
 
 /** The AWS offers modelsweep reads, by the `prices update --service` that asks for them. */
 export const AWS_OFFERS = { sagemaker: 'AmazonSageMaker', lambda: 'AWSLambda' } as const;
@@ -21,7 +21,7 @@ export async function awsOfferRegions(base: string, service: keyof typeof AWS_OF
   const index = (await fetchJson(url, options.limits, options)) as { regions?: Record<string, { currentVersionUrl?: string }> } | undefined;
   const regions = new Map<string, string>();
   for (const [region, entry] of Object.entries(index?.regions ?? {})) {
-    if (typeof entry?.currentVersionUrl === 'string') regions.set(region, absolute(base, entry.currentVersionUrl, url));
+    if (typeof entry?.currentVersionUrl === 'string') regions.set(region, linkOnBase(base, entry.currentVersionUrl, url));
   }
   if (regions.size === 0) throw new ModelsweepError('platform', `${url}: not an offer region index (no regions with a currentVersionUrl)`);
   return regions;
@@ -65,7 +65,7 @@ export async function savingsPlanRegions(base: string, service: keyof typeof AWS
   const regions = new Map<string, string>();
   for (const entry of Array.isArray(index?.regions) ? index.regions : []) {
     if (typeof entry?.regionCode === 'string' && typeof entry.versionUrl === 'string')
-      regions.set(entry.regionCode, absolute(base, entry.versionUrl, url));
+      regions.set(entry.regionCode, linkOnBase(base, entry.versionUrl, url));
   }
   if (regions.size === 0) throw new ModelsweepError('platform', `${url}: not a Savings Plans region index (no regions with a versionUrl)`);
   return regions;
@@ -132,14 +132,4 @@ export async function fetchSavingsPlanRates(
         ? { sagemakerRealtime: { [region]: { committedPerInstanceHour: committed } } }
         : { lambda: { [region]: { committedComputePerGbSecond: committed } } };
   return { prices, meta, rates };
-}
-
-/**
- * A path from an index, made absolute against the base. A URL elsewhere is refused: a mirror or a
- * test server must not send the fetcher to another host.
- */
-function absolute(base: string, path: string, from: string): string {
-  const url = new URL(path, `${base}/`);
-  if (url.origin !== new URL(base).origin) throw new ModelsweepError('platform', `${from}: points to another host (${url.origin})`);
-  return url.toString();
 }

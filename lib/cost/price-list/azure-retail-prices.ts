@@ -1,7 +1,7 @@
 import type { CommittedTerm, PriceLayerCatalog } from '../../catalog/price-catalog';
 import { ModelsweepError } from '../../errors';
 import type { OfferMeta } from './aws-products';
-import { type DownloadLimits, fetchJson } from './download';
+import { type DownloadLimits, fetchJson, linkOnBase } from './download';
 
 /** More pages than a region's VM meters fill (a few hundred): a server that pages forever is cut off. */
 export const MAX_AZURE_PAGES = 2000;
@@ -101,10 +101,7 @@ function isLinuxPayAsYouGo(item: RetailPrice): boolean {
 
 function sameOrigin(base: string, link: string, from: string): string {
   const url = new URL(link, `${base}/`);
-  if (url.origin !== new URL(base).origin) {
-    // The real API's links name its own host: follow them on the configured base (a mirror, a test server).
-    if (url.hostname === 'prices.azure.com') return `${base}${url.pathname}${url.search}`;
-    throw new ModelsweepError('platform', `${from}: NextPageLink points to another host (${url.origin})`);
-  }
-  return url.toString();
+  // The real API's links name its own host: follow them on the configured base (a mirror, a test server).
+  const onConfigured = url.hostname === 'prices.azure.com' ? `${base}${url.pathname}${url.search}` : link;
+  return linkOnBase(base, onConfigured, from, 'NextPageLink points');
 }

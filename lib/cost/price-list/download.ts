@@ -132,6 +132,16 @@ export async function fetchJson(url: string, limits: DownloadLimits, options: { 
   return root;
 }
 
+/**
+ * A link found in a price list (an index's file, a page's next page), resolved against the base
+ * URL. One to another host is refused: a mirror or a test server must not send the fetcher elsewhere.
+ */
+export function linkOnBase(base: string, link: string, from: string, what = 'points'): string {
+  const url = new URL(link, `${base}/`);
+  if (url.origin !== new URL(base).origin) throw new ModelsweepError('platform', `${from}: ${what} to another host (${url.origin})`);
+  return url.toString();
+}
+
 const formatMb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 function causeOf(error: unknown): string {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { PriceBook, type PriceLayer, snapshotLayer } from '../../../lib/cost/price-book';
 import { readPriceCache } from '../../../lib/cost/price-cache';
+import { linkOnBase } from '../../../lib/cost/price-list/download';
 import { snapshotFrom } from '../../../lib/cost/price-list/snapshot';
 import { fetchPriceLists } from '../../../lib/cost/price-list/update-prices';
 import { runCliInProcess } from '../../helpers/cli-in-process';
@@ -126,6 +127,15 @@ describe('the bundled snapshot', () => {
 
     expect(catalog.sagemakerServerless).toEqual({});
     expect(leftOut).toEqual(['sagemakerServerless eu-west-3: dataProcessingPerGb Invalid input: expected number, received undefined']);
+  });
+});
+
+describe('links in a price list', () => {
+  it('resolve on the configured base, and one to another host is refused', () => {
+    expect(linkOnBase('http://127.0.0.1:9', '/offers/x/index.json', 'index')).toBe('http://127.0.0.1:9/offers/x/index.json');
+    expect(() => linkOnBase('http://127.0.0.1:9', 'https://elsewhere.example/x.json', 'index')).toThrow(
+      'index: points to another host (https://elsewhere.example)',
+    );
   });
 });
 
