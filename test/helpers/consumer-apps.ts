@@ -42,9 +42,13 @@ function userEnv(): NodeJS.ProcessEnv {
 
 /** Runs a command in `cwd` as a user would; returns its stdout, or throws with its output when it fails. */
 export async function run(command: string, args: readonly string[], cwd: string): Promise<string> {
+  return (await runWithOutput(command, args, cwd)).stdout;
+}
+
+/** {@link run}, returning stderr as well (npm's warnings are there). */
+export async function runWithOutput(command: string, args: readonly string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
   try {
-    const { stdout } = await promisify(execFile)(command, args, { cwd, env: userEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 8 * 60_000 });
-    return stdout;
+    return await promisify(execFile)(command, args, { cwd, env: userEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 8 * 60_000 });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`\`${command} ${args.join(' ')}\` in ${cwd} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`.slice(0, 20_000), {
@@ -55,7 +59,8 @@ export async function run(command: string, args: readonly string[], cwd: string)
 
 // --prefer-offline takes what npm's cache already holds from the registry without asking again
 // (seven times faster here); what is not in the cache still comes from the registry. The tree is the same.
-const npmInstall = (cwd: string, ...packages: string[]) => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages], cwd);
+export const npmInstall = (cwd: string, ...packages: string[]) =>
+  runWithOutput('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packages], cwd);
 
 /** Apparent size of every file under `dir` (symbolic links not followed). */
 export function treeBytes(dir: string): number {
