@@ -19,11 +19,11 @@ import { stringify } from 'yaml';
 
 import { PriceBook } from '../lib/cost/price-book';
 import { runSweep } from '../lib/local/run-sweep';
-import { seededRandom } from '../lib/random/seeded-random';
 import { parseSpec } from '../lib/spec/load-spec';
 import { startLocalDynamo } from '../lib/store/local-dynamo';
 import { ResultsStore } from '../lib/store/results-store';
 import { httpTarget } from '../lib/targets/http-target';
+import { seededRandom } from '../lib/util/seeded-random';
 
 const HOLD_MS = 20;
 const SLO_MS = 60;

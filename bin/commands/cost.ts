@@ -3,9 +3,9 @@ import { z } from 'zod';
 
 import { COMMITMENTS } from '../../lib/catalog/price-catalog';
 import { type CostEstimate, instanceMonthlyCost, lambdaMonthlyCost, roundUpToCent, serverlessMonthlyCost } from '../../lib/cost/estimate';
+import { costEstimateJson, formatCostEstimate } from '../../lib/cost/estimate-text';
 import { type PriceBook, stalenessOf } from '../../lib/cost/price-book';
 import { localPriceBook } from '../../lib/cost/price-cache';
-import { costEstimateJson, formatCostEstimate } from '../../lib/cost/report';
 import { LIMITS } from '../../lib/spec/limits';
 import { CliError, EXIT } from './cli-error';
 import { numberFlag, parseFlags } from './flags';

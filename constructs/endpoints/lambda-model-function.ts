@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 import { builtAssets, type ModelServerArchitecture, requireBuiltAsset } from '../../lib/build/asset-paths';
-import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import type { IModelEndpoint } from './model-endpoint';
 import { checkInteger, checkSeconds, checkSize, InvalidPropError } from './validation';
 

@@ -2,9 +2,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
-import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 
-export type { ModelEndpointInvocation, ModelEndpointKind } from '../../lib/endpoints/invocation';
+export type { ModelEndpointInvocation, ModelEndpointKind } from '../../lib/targets/endpoint-invocation';
 
 /**
  * A deployed model that can be invoked, whatever serves it: a SageMaker real-time endpoint, a

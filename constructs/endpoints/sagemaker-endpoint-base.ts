@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 
-import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import type { IModelEndpoint } from './model-endpoint';
 
 /**

@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 
 import { GENERATIVE_SERVERS, generativeEnvironment } from '../../lib/catalog/generative-servers';
 import { findSageMakerInstance, isWellFormedInstanceType, type SageMakerInstanceInfo } from '../../lib/catalog/sagemaker-instances';
-import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import { ModelsweepError } from '../../lib/errors';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import { Construct } from 'constructs';
 
-import type { ModelEndpointInvocation } from '../../lib/endpoints/invocation';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
 import { checkInteger, checkSize, InvalidPropError } from './validation';

@@ -1,5 +1,5 @@
 import { encodeModel, floatInitializer, OnnxDataType, tensorValueInfo } from '../../lib/onnx/model-builder';
-import { seededRandom, uniformFloat32 } from '../../lib/random/seeded-random';
+import { seededRandom, uniformFloat32 } from '../../lib/util/seeded-random';
 
 /**
  * The demo model: a 3-layer perceptron classifier (Gemm→Relu→Gemm→Relu→Gemm→Softmax).

@@ -10,7 +10,8 @@ import {
 
 import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { removeIdempotently, retrying, retryOptionsOf } from '../targets/cloud/retry';
-import { type LambdaAdapterOptions, ownerFromDescription, parseRestoreTag, RESTORE_TAG, restoreFromNote } from '../targets/lambda-target';
+import { type LambdaAdapterOptions, RESTORE_TAG } from '../targets/lambda/common';
+import { ownerFromDescription, parseRestoreTag, restoreFromNote } from '../targets/lambda/restore';
 import type { Leftover, LeftoverFinder } from './janitor';
 
 /**

@@ -1,5 +1,5 @@
 import { ModelsweepError } from '../errors';
-import { seededRandom } from '../random/seeded-random';
+import { seededRandom } from '../util/seeded-random';
 
 /** One request body the generator sends. */
 export interface Payload {

@@ -2,18 +2,8 @@ import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload, type TokenStream } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
-import {
-  boundLabel,
-  type BoundSample,
-  type PhaseSlo,
-  shouldStop,
-  type SloBound,
-  sloBounds,
-  type SloMetric,
-  type StopReason,
-  type StopRuleOptions,
-  tooCloseToCall,
-} from './stop-rules';
+import { boundLabel, type BoundSample, type PhaseSlo, type SloBound, sloBounds, type SloMetric } from './slo-bounds';
+import { shouldStop, sloUndecided, type StopReason, type StopRuleOptions } from './stop-rules';
 
 /** A send more than this late counts as late (MLPerf/perf_analyzer use the same kind of bound). */
 export const LATE_SEND_MS = 1;
@@ -443,13 +433,13 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
       if (slo && (stopReason === undefined || extending)) {
         const samples = recorder.samples(slo, now);
         stopReason ??= shouldStop(samples, recorder.errorCount, slo.maxErrorRate, options.stopRules);
-        if (extending) extending = tooCloseToCall(samples);
+        if (extending) extending = sloUndecided(samples);
       }
     }
     if (stopReason !== undefined || options.signal?.aborted === true || now >= hardEnd) return true;
     if (now < plannedEnd) return false;
     // Past the plan: on only while the SLO percentile is too close to call.
-    extending ??= slo !== undefined && hardEnd > plannedEnd && tooCloseToCall(recorder.samples(slo, now));
+    extending ??= slo !== undefined && hardEnd > plannedEnd && sloUndecided(recorder.samples(slo, now));
     ranOn ||= extending;
     return !extending;
   };

@@ -1,5 +1,5 @@
 import { ModelsweepError } from '../errors';
-import { exponential, seededRandom } from '../random/seeded-random';
+import { exponential, seededRandom } from '../util/seeded-random';
 
 export type Arrivals = 'poisson' | 'constant';
 

@@ -103,7 +103,7 @@ export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Pr
   }
   if (!execution.summary) {
     // It ended before any candidate was touched: access, credentials or the spec itself.
-    if (execution.status === 'FAILED' && ['SetupError', 'InvalidSpec', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
+    if (execution.status === 'FAILED' && ['SetupError', 'SpecError'].includes(execution.error)) throw new SetupError(execution.cause);
     throw new ModelsweepError(
       'platform',
       `the sweep workflow failed: ${execution.status === 'FAILED' ? `${execution.error}: ${execution.cause}` : 'no summary'}`,

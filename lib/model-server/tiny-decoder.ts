@@ -1,7 +1,7 @@
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 import { encodeModel, floatInitializer, OnnxDataType, tensorValueInfo } from '../onnx/model-builder';
-import { seededRandom, uniformFloat32 } from '../random/seeded-random';
+import { seededRandom, uniformFloat32 } from '../util/seeded-random';
 import type { TokenDecoder } from './token-server';
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { seededRandom } from '../random/seeded-random';
+import { seededRandom } from '../util/seeded-random';
 import { Semaphore } from '../util/semaphore';
 import { readBody, send as sendJson } from './http-io';
 

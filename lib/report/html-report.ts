@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 
 import { describeSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
-import { boundText, sloCall, tokenBounds } from '../load/stop-rules';
+import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
 import { pricingLines } from './results-text';
 import type { CandidateResult, SweepResults } from './sweep-results';
 

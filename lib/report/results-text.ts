@@ -1,7 +1,7 @@
 import { describeSource } from '../cost/price-book';
 import { percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
-import { tokenBounds } from '../load/stop-rules';
+import { tokenBounds } from '../load/slo-bounds';
 import type { SweepResults } from './sweep-results';
 
 /** A measured range, or one number when the measurements pin it down. */

@@ -1,8 +1,9 @@
 import { describeSource } from '../cost/price-book';
 import { errorKinds } from '../format/format';
 import { LatencyHistogram } from '../load/histogram';
+import { robustPercentileInterval } from '../load/percentile-interval';
 import type { PhaseResult } from '../load/phase';
-import { type PhaseSlo, robustPercentileInterval } from '../load/stop-rules';
+import { type PhaseSlo } from '../load/slo-bounds';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';

@@ -1,19 +1,20 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import type { PriceSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
+import { robustPercentileInterval } from '../load/percentile-interval';
 import { type PhaseResult, phaseSample } from '../load/phase';
+import { phaseVerdict } from '../load/phase-verdict';
 import {
   boundLabel,
   boundText,
   type PhaseSlo,
-  robustPercentileInterval,
   type SloBound,
   sloBounds,
   type SloCall,
   sloCall,
   tokenBounds,
   type TokenMetric,
-} from '../load/stop-rules';
+} from '../load/slo-bounds';
 
 /** The SLO candidates are judged by: the phase SLO's latency bounds and error rate, and (per-request kinds) a lowest rate. */
 export interface SelectionSlo extends PhaseSlo {
@@ -134,31 +135,6 @@ const boundCalls = (phase: PhaseResult, slo: SelectionSlo): BoundCall[] => sloBo
 /** The end-to-end latency bound's call as verdict fields: the SLO percentile with its confidence interval. */
 function latencyFields(call: BoundCall): Pick<CandidateVerdict, 'sloLatencyMs' | 'sloLatencyIntervalMs'> {
   return call.estimateMs === undefined ? {} : { sloLatencyMs: call.estimateMs, sloLatencyIntervalMs: call.intervalMs! };
-}
-
-/**
- * A phase meets the SLO when every bounded percentile (latency; with token bounds, time to first
- * token and inter-token latency too) and its error rate are within bounds; a token bound with no
- * token measured is not met. A phase whose generator fell behind still counts when it passes:
- * latency is timed from the intended send, so generator lateness can only make it look slower.
- */
-export function phaseMeetsSlo(phase: PhaseResult, slo: SelectionSlo): boolean {
-  if (phase.successes === 0 || phase.errorRate > slo.maxErrorRate) return false;
-  return sloBounds(slo).every((bound) => {
-    const { histogram } = phaseSample(phase, bound);
-    return histogram.count > 0 && histogram.percentileMs(bound.percentile) <= bound.ms;
-  });
-}
-
-/**
- * A phase passes, fails, or is inconclusive: a phase that misses the SLO while the generator
- * struggled (or, for a local target, the machine was busy) says nothing reliable about the target
- * and is never charged to it.
- */
-export function phaseVerdict(phase: PhaseResult, slo: SelectionSlo): 'pass' | 'fail' | 'inconclusive' {
-  // A phase within the SLO is invalid only when the generator refused sends, whose latencies would have been the longest.
-  if (phase.validity?.valid === false) return 'inconclusive';
-  return phaseMeetsSlo(phase, slo) ? 'pass' : 'fail';
 }
 
 function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
@@ -395,7 +371,7 @@ export function selectCandidate(input: SelectionInput): Selection {
   ) {
     confidenceNote = `${best.id} and ${runnerUp.id} cost the same and their ${percentileLabel(slo.percentile)} intervals overlap; either will do`;
   } else if (best && runnerUp && strategy.type === 'cost' && costRangesOverlap(best, runnerUp)) {
-    confidenceNote = tooCloseToCall(best, runnerUp);
+    confidenceNote = cannotTellApart(best, runnerUp);
   }
 
   const measurementNote = unmeasuredCheaper(judged, best, input);
@@ -466,7 +442,7 @@ const costRange = (j: Judged) => {
 };
 
 /** The best two's cost ranges overlap: which is cheaper depends on capacity the phases did not pin down. */
-function tooCloseToCall(best: Judged, runnerUp: Judged): string {
+function cannotTellApart(best: Judged, runnerUp: Judged): string {
   const settle = [best, runnerUp]
     .filter((j) => j.maxRpsWithinSloRange && j.maxRpsWithinSloRange[0] < j.maxRpsWithinSloRange[1])
     .map((j) => `${j.id} between ${j.maxRpsWithinSloRange![0].toFixed(0)} and ${j.maxRpsWithinSloRange![1].toFixed(0)} rps`);

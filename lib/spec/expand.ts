@@ -1,4 +1,4 @@
-import { maxProbes } from '../load/rate-search';
+import { maxProbes } from '../load/capacity-search';
 import type { OpenAiApi } from '../load/streaming-apis';
 import { LIMITS } from './limits';
 import type { CandidateGroup, SweepSpec } from './schema';

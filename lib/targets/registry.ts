@@ -2,7 +2,7 @@ import type { Candidate } from '../spec/expand';
 import type { TargetAdapter } from './adapter';
 import { azureMlAdapter } from './azureml-target';
 import { httpTarget } from './http-target';
-import { lambdaAdapter } from './lambda-target';
+import { lambdaAdapter } from './lambda/adapter';
 import { localTarget } from './local-target';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from './sagemaker-target';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { ModelsweepError } from '../errors';
-import type { RateSearchState } from '../load/rate-search';
+import type { CapacitySearchState } from '../load/capacity-search';
 import type { Candidate } from '../spec/expand';
 import type { DeploymentHandle } from '../targets/adapter';
 
@@ -41,7 +41,7 @@ export const deploymentOutput = z.object({ handle, readyBy: z.string() });
 
 export const deployedEvent = candidateEvent.extend({ deployment: deploymentOutput });
 
-/** Where a rate search stands between probes (see lib/load/rate-search). */
+/** Where a rate search stands between probes (see lib/load/capacity-search). */
 export const searchState = z.object({
   done: z.boolean(),
   low: z.number().positive(),
@@ -49,7 +49,7 @@ export const searchState = z.object({
   probes: z.number().int().min(0),
   confirming: z.enum(['low', 'high']).optional(),
   unconfirmed: z.array(z.enum(['low', 'high'])).optional(),
-}) satisfies z.ZodType<RateSearchState>;
+}) satisfies z.ZodType<CapacitySearchState>;
 
 /** A step about the whole sweep. */
 export const sweepEvent = z.object({ sweepId });

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 
 import { reportError } from '../../bin/modelsweep';
-import { seededRandom } from '../../lib/random/seeded-random';
+import { seededRandom } from '../../lib/util/seeded-random';
 import { ROOT } from '../helpers/cli';
 import { runCliInProcess } from '../helpers/cli-in-process';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';

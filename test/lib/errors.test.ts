@@ -6,13 +6,11 @@ import { ModelServerError } from '../../lib/model-server/errors';
 import { SpecError } from '../../lib/spec/load-spec';
 import { BlobNotFound } from '../../lib/workflow/blob-store';
 import { InvalidStepInput } from '../../lib/workflow/events';
-import { InvalidSpec } from '../../lib/workflow/steps';
 
 describe('one error base', () => {
   it('every error modelsweep raises on purpose carries a stable code', () => {
     const errors: Array<[ModelsweepError<string>, string]> = [
       [new SpecError('spec.yaml', [{ path: 'slo', message: 'is required' }]), 'invalid-spec'],
-      [new InvalidSpec('candidates: expands to no candidate'), 'invalid-spec'],
       [new InvalidStepInput('Deploy candidate: candidate: required'), 'invalid-input'],
       [new SetupError('no AWS region'), 'setup'],
       [new CandidateError('unavailable', 'quota'), 'candidate-unavailable'],

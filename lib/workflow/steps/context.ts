@@ -1,7 +1,6 @@
 import { PriceBook } from '../../cost/price-book';
 import type { Invoker, Payload } from '../../load/invoker';
 import type { PhaseResult } from '../../load/phase';
-import { measurementPlanOf } from '../../runner/plan';
 import type { Candidate } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ColdStart, SweepRecord } from '../../store/results-store';
@@ -16,6 +15,7 @@ import {
 import type { WorkflowEnv } from '../env';
 import type { CandidateEvent, DeployedEvent } from '../events';
 import { InvalidStepInput } from '../events';
+import { measurementPlanOf } from '../load-plans';
 
 /** The sweep a step works on: its spec, payloads and adapter context, read once per process. */
 export interface SweepRun {

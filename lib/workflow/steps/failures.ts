@@ -1,17 +1,8 @@
-import { ModelsweepError } from '../../errors';
 import { CandidateError } from '../../targets/adapter';
 
 /** Error names the workflow's Catch sees: whether a candidate could not run at all, or failed. */
 export const CANDIDATE_UNAVAILABLE = 'CandidateUnavailable';
 export const CANDIDATE_FAILED = 'CandidateFailed';
-
-/** A spec the workflow was started with but that does not validate. */
-export class InvalidSpec extends ModelsweepError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid-spec', message, options);
-    this.name = 'InvalidSpec';
-  }
-}
 
 /**
  * Step Functions sees an error by its name: a CandidateError leaves as CandidateUnavailable or

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 import type { PhaseResult } from '../../load/phase';
-import { phasePlansOf } from '../../runner/plan';
 import { deployedEvent, InvalidStepInput } from '../events';
+import { phasePlansOf } from '../load-plans';
 import { SWEEP_TASKS } from '../task-names';
 import type { StepContext } from './context';
 import { measurePhase } from './measure-phase';

@@ -21,7 +21,7 @@ import { validateInput, validateOutput, validateSpec } from './validate';
 import { warmUp, warmUpOutput } from './warm-up';
 
 export type { SweepSummary } from '../sweep-summary';
-export { CANDIDATE_FAILED, CANDIDATE_UNAVAILABLE, InvalidSpec } from './failures';
+export { CANDIDATE_FAILED, CANDIDATE_UNAVAILABLE } from './failures';
 
 /** A step: the input it parses, the output the state machine reads from it by path, and what it does. */
 interface StepDefinition<I extends z.ZodType, O extends z.ZodType> {

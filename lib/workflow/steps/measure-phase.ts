@@ -1,6 +1,6 @@
 import { weightedPayloadPicker } from '../../load/invoker';
 import { type PhasePlan, type PhaseResult, runPhase } from '../../load/phase';
-import { phaseVerdict } from '../../select/select';
+import { phaseVerdict } from '../../load/phase-verdict';
 import { realSleep } from '../../targets/cloud/retry';
 import type { DeployedEvent } from '../events';
 import { type StepContext, type SweepRun, withInvoker } from './context';

@@ -1,6 +1,6 @@
 import type { PhasePlan } from '../../load/phase';
-import { phasePlansOf } from '../../runner/plan';
 import type { SweepSpec } from '../../spec/schema';
+import { phasePlansOf } from '../load-plans';
 
 /** How a spec phase is run: by `of` generators side by side, shard `shard` each. */
 export interface PhaseShards {

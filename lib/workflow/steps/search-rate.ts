@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 
-import { nextProbe, probePhaseIndex, probeRate, type RateSearchState } from '../../load/rate-search';
-import { phaseMeetsSlo } from '../../select/select';
+import { type CapacitySearchState, nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
+import { phaseMeetsSlo } from '../../load/phase-verdict';
 import { deployedEvent, searchState } from '../events';
 import type { StepContext } from './context';
 import { measurePhase } from './measure-phase';
@@ -9,8 +9,8 @@ import { measurePhase } from './measure-phase';
 export const searchRateInput = deployedEvent.extend({ search: searchState });
 export const searchRateOutput = searchState;
 
-/** Runs one probe of the rate search (see lib/load/rate-search), records it as a phase, and says where the search stands. */
-export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepContext): Promise<RateSearchState> {
+/** Runs one probe of the rate search (see lib/load/capacity-search), records it as a phase, and says where the search stands. */
+export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepContext): Promise<CapacitySearchState> {
   const { env } = ctx;
   const run = await ctx.runOf(e.sweepId);
   const range = run.spec.load.search;

@@ -2,17 +2,16 @@ import { z } from 'zod';
 
 import { overrideLayer, type PriceBook, type PriceKey } from '../../cost/price-book';
 import { SetupError } from '../../errors';
-import { loadOf } from '../../runner/plan';
 import type { Candidate } from '../../spec/expand';
-import { parseSpec, SpecError } from '../../spec/load-spec';
+import { parseSpec, SpecError, type SpecIssue } from '../../spec/load-spec';
 import type { SweepSpec } from '../../spec/schema';
 import { KIND_RULES } from '../../targets/kind-rules';
 import type { WorkflowEnv } from '../env';
 import { executionInput } from '../events';
+import { loadOf } from '../load-plans';
 import type { StagedSpec } from '../stage-spec';
 import { newSweepId } from '../sweep-id';
 import { adapterContext, type StepContext } from './context';
-import { InvalidSpec } from './failures';
 
 export const validateInput = z.object({
   request: executionInput,
@@ -43,15 +42,8 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
   const { env, now } = ctx;
   const { request, defaultMaxConcurrency } = e;
   const staged = JSON.parse((await env.blobs.get(request.specKey)).toString('utf8')) as StagedSpec;
-  let loaded;
-  try {
-    loaded = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false });
-  } catch (error) {
-    if (error instanceof SpecError) throw new InvalidSpec(error.message, { cause: error });
-    throw error;
-  }
-  const { spec, candidates } = loaded;
-  checkLimits(env, spec, candidates);
+  const { spec, candidates } = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false });
+  checkLimits(env, staged.file, spec, candidates);
   const sweepId = request.sweepId ?? newSweepId(spec.name, now());
   const existing = await env.store.getSweep(sweepId);
   const createdAt = existing ? new Date(existing.createdAt) : now();
@@ -129,25 +121,26 @@ export async function sweepPrices(
 }
 
 /** Refuses, before anything is created, what this environment cannot run. */
-function checkLimits(env: WorkflowEnv, spec: SweepSpec, candidates: readonly Candidate[]): void {
-  const problems: string[] = [];
+function checkLimits(env: WorkflowEnv, file: string, spec: SweepSpec, candidates: readonly Candidate[]): void {
+  const problems: SpecIssue[] = [];
   spec.candidates.forEach((group, i) => {
     const why = env.unsupportedKinds?.get(group.kind);
-    if (why) problems.push(`candidates[${i}].kind: ${why}`);
+    if (why) problems.push({ path: `candidates[${i}].kind`, message: why });
   });
   if (env.maxPhaseMs !== undefined) {
     const limit = env.maxPhaseMs;
     const over = (path: string, ms: number) =>
       ms > limit &&
-      problems.push(
-        `${path}: ${Math.round(ms / 1000)} s is longer than the ${Math.round(limit / 1000)} s one load step may run; split it into several phases`,
-      );
+      problems.push({
+        path,
+        message: `${Math.round(ms / 1000)} s is longer than the ${Math.round(limit / 1000)} s one load step may run; split it into several phases`,
+      });
     spec.load.phases.forEach((p, i) =>
       over(`load.phases[${i}].${p.mode === 'stairs' ? 'stepDuration' : 'duration'}`, p.mode === 'stairs' ? p.stepDuration : p.duration),
     );
     if (spec.load.warmup) over('load.warmup.duration', spec.load.warmup.duration);
     if (spec.load.search) over('load.search.stepDuration', spec.load.search.stepDuration);
   }
-  if (candidates.length === 0) problems.push('candidates: expands to no candidate');
-  if (problems.length > 0) throw new InvalidSpec(problems.join('; '));
+  if (candidates.length === 0) problems.push({ path: 'candidates', message: 'expands to no candidate' });
+  if (problems.length > 0) throw new SpecError(file, problems);
 }

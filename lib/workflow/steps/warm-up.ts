@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
+import { firstProbe } from '../../load/capacity-search';
 import { weightedPayloadPicker } from '../../load/invoker';
 import { runPhase } from '../../load/phase';
-import { firstProbe } from '../../load/rate-search';
-import { warmupOf } from '../../runner/plan';
 import type { ColdStart } from '../../store/results-store';
 import { type DeployedEvent, searchState } from '../events';
+import { warmupOf } from '../load-plans';
 import { probeColdStart } from './cold-start';
 import { type StepContext, withInvoker } from './context';
 import { phaseShardsOf } from './phases';

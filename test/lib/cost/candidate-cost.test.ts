@@ -5,7 +5,7 @@ import { PriceBook } from '../../../lib/cost/price-book';
 import type { PhaseResult } from '../../../lib/load/phase';
 import type { Candidate } from '../../../lib/spec/expand';
 import { httpTarget } from '../../../lib/targets/http-target';
-import { lambdaAdapter } from '../../../lib/targets/lambda-target';
+import { lambdaAdapter } from '../../../lib/targets/lambda/adapter';
 
 const phase = { achievedRps: 50, latencyMs: { mean: 100 } } as unknown as PhaseResult;
 const traffic = { averageRps: 10, peakRps: 50 };

@@ -32,7 +32,8 @@ import { lambdaLeftovers } from '../../../lib/janitor/lambda-leftovers';
 import { sageMakerLeftovers } from '../../../lib/janitor/sagemaker-leftovers';
 import { azureMlClient } from '../../../lib/targets/cloud/azure-access';
 import { ownerTagList, ownerTags, type ResourceOwner } from '../../../lib/targets/cloud/resource-tags';
-import { RESTORE_TAG, restoreTag } from '../../../lib/targets/lambda-target';
+import { RESTORE_TAG } from '../../../lib/targets/lambda/common';
+import { restoreTag } from '../../../lib/targets/lambda/restore';
 import { fakeArm, fakeCredential } from '../../helpers/fake-arm';
 
 /** The CLI reads the clock: fixtures are relative to it. */

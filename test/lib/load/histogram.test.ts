@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { LatencyHistogram } from '../../../lib/load/histogram';
-import { seededRandom } from '../../../lib/random/seeded-random';
+import { seededRandom } from '../../../lib/util/seeded-random';
 
 describe('LatencyHistogram', () => {
   it('merges serialized histograms exactly', () => {

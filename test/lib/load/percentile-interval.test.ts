@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { LatencyHistogram } from '../../../lib/load/histogram';
-import { percentileInterval, robustPercentileInterval } from '../../../lib/load/stop-rules';
-import { seededRandom } from '../../../lib/random/seeded-random';
+import { percentileInterval, robustPercentileInterval } from '../../../lib/load/percentile-interval';
+import { seededRandom } from '../../../lib/util/seeded-random';
 
 /**
  * A latency series with the correlation real ones have: a fast service (2–6 ms) that stalls now

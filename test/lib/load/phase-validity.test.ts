@@ -7,7 +7,7 @@ import { phaseValidity } from '../../../lib/load/generator-health';
 import { httpInvoker } from '../../../lib/load/http-invoker';
 import type { Payload } from '../../../lib/load/invoker';
 import { runPhase } from '../../../lib/load/phase';
-import { phaseVerdict } from '../../../lib/select/select';
+import { phaseVerdict } from '../../../lib/load/phase-verdict';
 import { corePlacement } from '../../../lib/targets/core-placement';
 import { loopbackListenerPids } from '../../../lib/targets/loopback-listener';
 import { fixedDelayServer, type TestServer } from '../../helpers/test-servers';

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import { LatencyHistogram } from '../../../lib/load/histogram';
-import { type BoundSample, percentileInterval, shouldStop, type SloBound, tooCloseToCall, wilsonLowerBound } from '../../../lib/load/stop-rules';
-import { seededRandom } from '../../../lib/random/seeded-random';
+import { percentileInterval, wilsonLowerBound } from '../../../lib/load/percentile-interval';
+import { type BoundSample, type SloBound } from '../../../lib/load/slo-bounds';
+import { shouldStop, sloUndecided } from '../../../lib/load/stop-rules';
+import { seededRandom } from '../../../lib/util/seeded-random';
 
 function histogramOf(n: number, draw: () => number): LatencyHistogram {
   const h = new LatencyHistogram();
@@ -96,9 +98,9 @@ describe('stop rules', () => {
     expect(shouldStop([latency, quickFirst], 0, 0.01)).toBe('percentile-known');
     expect(shouldStop([latency, quickFirst, unsureGaps], 0, 0.01)).toBeUndefined();
     // a phase runs on while a bound is too close to call, unless another already fails it
-    expect(tooCloseToCall([latency, quickFirst, unsureGaps])).toBe(true);
-    expect(tooCloseToCall([latency, slowFirst, unsureGaps])).toBe(false);
-    expect(tooCloseToCall([latency, quickFirst])).toBe(false);
+    expect(sloUndecided([latency, quickFirst, unsureGaps])).toBe(true);
+    expect(sloUndecided([latency, slowFirst, unsureGaps])).toBe(false);
+    expect(sloUndecided([latency, quickFirst])).toBe(false);
   });
 
   it('brackets the percentile with order statistics', () => {

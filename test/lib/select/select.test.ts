@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { LatencyHistogram } from '../../../lib/load/histogram';
 import type { PhaseResult, TokenResults } from '../../../lib/load/phase';
-import { seededRandom } from '../../../lib/random/seeded-random';
-import { type CandidateOutcome, paretoFrontier, phaseMeetsSlo, selectCandidate, type SelectionInput } from '../../../lib/select/select';
+import { phaseMeetsSlo } from '../../../lib/load/phase-verdict';
+import { type CandidateOutcome, paretoFrontier, selectCandidate, type SelectionInput } from '../../../lib/select/select';
+import { seededRandom } from '../../../lib/util/seeded-random';
 
 /** A measured open-loop phase whose latencies are drawn around `centreMs` (±spread). */
 function phase(rps: number, centreMs: number, options: { spread?: number; n?: number; errorRate?: number; seed?: number } = {}): PhaseResult {

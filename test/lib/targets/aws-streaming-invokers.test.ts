@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 
 import type { Payload } from '../../../lib/load/invoker';
 import { lambdaStreamInvoker, sageMakerStreamInvoker } from '../../../lib/targets/aws-streaming-invokers';
-import { concurrencyLimit } from '../../../lib/targets/lambda-target';
+import { concurrencyLimit } from '../../../lib/targets/lambda/invoke';
 
 const runtime = mockClient(SageMakerRuntimeClient);
 const lambda = mockClient(LambdaClient);

@@ -15,7 +15,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { lambdaAdapter, parseRestoreTag, RESTORE_TAG } from '../../../lib/targets/lambda-target';
+import { lambdaAdapter } from '../../../lib/targets/lambda/adapter';
+import { RESTORE_TAG } from '../../../lib/targets/lambda/common';
+import { parseRestoreTag } from '../../../lib/targets/lambda/restore';
 import { cloudSpec, type CommandLog, ForgetfulRegistry, runCloudSweep } from '../../helpers/cloud-sweep';
 
 const lambda = mockClient(LambdaClient);

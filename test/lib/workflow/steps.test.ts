@@ -67,9 +67,9 @@ describe('workflow steps', () => {
     );
     const validate = sweepSteps(cloud).validate({ request: { specKey, sweepId: 'refused' }, defaultMaxConcurrency: 4 });
     await expect(validate).rejects.toThrow(
-      /^candidates\[1\]\.kind: local candidates start model servers .*; candidates\[2\]\.kind: this BenchmarkSweep was not given the permissions for lambda candidates \(see its lambdaFunctions prop\); load\.phases\[0\]\.duration: 660 s is longer than the 600 s one load step may run/,
+      /: 3 problems\n {2}candidates\[1\]\.kind: local candidates start model servers .*\n {2}candidates\[2\]\.kind: this BenchmarkSweep was not given the permissions for lambda candidates \(see its lambdaFunctions prop\)\n {2}load\.phases\[0\]\.duration: 660 s is longer than the 600 s one load step may run/,
     );
-    await expect(validate).rejects.toMatchObject({ name: 'InvalidSpec' });
+    await expect(validate).rejects.toMatchObject({ name: 'SpecError' });
     expect(await env.store.getSweep('refused')).toBeUndefined();
   });
 

@@ -1,6 +1,6 @@
+import { maxProbes } from '../load/capacity-search';
 import type { Payload } from '../load/invoker';
 import type { PhasePlan } from '../load/phase';
-import { maxProbes } from '../load/rate-search';
 import { plannedLoadMs, stairRates } from '../spec/expand';
 import type { SweepSpec } from '../spec/schema';
 import type { MeasurementPlan } from '../targets/adapter';

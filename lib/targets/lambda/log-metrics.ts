@@ -1,5 +1,5 @@
 /** What Lambda reports about one invocation (the REPORT line, or `platform.report` in JSON logs). */
-export interface LambdaReport {
+export interface LambdaLogMetrics {
   readonly durationMs?: number;
   readonly billedDurationMs?: number;
   readonly memorySizeMb?: number;
@@ -8,7 +8,7 @@ export interface LambdaReport {
   readonly initDurationMs?: number;
 }
 
-const TEXT_FIELDS: ReadonlyArray<readonly [RegExp, keyof LambdaReport]> = [
+const TEXT_FIELDS: ReadonlyArray<readonly [RegExp, keyof LambdaLogMetrics]> = [
   [/(?:^|\s)Duration:\s*([\d.]+)\s*ms/, 'durationMs'],
   [/Billed Duration:\s*([\d.]+)\s*ms/, 'billedDurationMs'],
   [/Memory Size:\s*([\d.]+)\s*MB/, 'memorySizeMb'],
@@ -16,7 +16,7 @@ const TEXT_FIELDS: ReadonlyArray<readonly [RegExp, keyof LambdaReport]> = [
   [/Init Duration:\s*([\d.]+)\s*ms/, 'initDurationMs'],
 ];
 
-const JSON_FIELDS: ReadonlyArray<readonly [string, keyof LambdaReport]> = [
+const JSON_FIELDS: ReadonlyArray<readonly [string, keyof LambdaLogMetrics]> = [
   ['durationMs', 'durationMs'],
   ['billedDurationMs', 'billedDurationMs'],
   ['memorySizeMB', 'memorySizeMb'],
@@ -29,7 +29,7 @@ const JSON_FIELDS: ReadonlyArray<readonly [string, keyof LambdaReport]> = [
  * decoded): the text REPORT line, or the JSON `platform.report` record when the function logs in
  * JSON. Missing fields are left out rather than guessed; no report gives undefined.
  */
-export function parseLambdaReport(log: string): LambdaReport | undefined {
+export function parseLambdaLogMetrics(log: string): LambdaLogMetrics | undefined {
   const lines = log.split('\n');
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i].trim();
@@ -44,14 +44,14 @@ export function parseLambdaReport(log: string): LambdaReport | undefined {
 
 /** What a successful invocation's log tail (`LogResult`, base64) says the platform billed, and whether it was a cold start, as outcome fields. */
 export function platformFieldsOfLogTail(logResult: string | undefined): { billedMs?: number; initMs?: number } {
-  const report = logResult ? parseLambdaReport(Buffer.from(logResult, 'base64').toString('utf8')) : undefined;
+  const report = logResult ? parseLambdaLogMetrics(Buffer.from(logResult, 'base64').toString('utf8')) : undefined;
   return {
     ...(report?.billedDurationMs !== undefined ? { billedMs: report.billedDurationMs } : {}),
     ...(report?.initDurationMs !== undefined ? { initMs: report.initDurationMs } : {}),
   };
 }
 
-function fromText(line: string): LambdaReport {
+function fromText(line: string): LambdaLogMetrics {
   const report: Record<string, number> = {};
   // "Billed Duration" also matches a bare "Duration:" pattern, so that one is anchored to a word start.
   for (const [pattern, field] of TEXT_FIELDS) {
@@ -63,7 +63,7 @@ function fromText(line: string): LambdaReport {
   return report;
 }
 
-function fromJson(line: string): LambdaReport | undefined {
+function fromJson(line: string): LambdaLogMetrics | undefined {
   let event: { type?: string; record?: { metrics?: Record<string, unknown> } };
   try {
     event = JSON.parse(line);

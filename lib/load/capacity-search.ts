@@ -6,7 +6,7 @@
  */
 
 /** A search's range, as the spec gives it. */
-export interface RateSearchRange {
+export interface CapacitySearchRange {
   /** The lowest rate probed (requests/s). */
   readonly from: number;
   /** The highest rate probed (requests/s). */
@@ -16,7 +16,7 @@ export interface RateSearchRange {
 }
 
 /** Where a search stands between probes (plain JSON: it travels between workflow steps). */
-export interface RateSearchState {
+export interface CapacitySearchState {
   /** Nothing more to probe. */
   readonly done: boolean;
   /** The highest rate known to pass (or `from` before it is known). */
@@ -35,12 +35,12 @@ export interface RateSearchState {
 export const SEARCH_PHASE_BASE = 1000;
 
 /** The state before the first probe; a spec without a search is done at once. */
-export function firstProbe(range: RateSearchRange | undefined): RateSearchState {
+export function firstProbe(range: CapacitySearchRange | undefined): CapacitySearchState {
   return range ? { done: false, low: range.from, high: range.to, probes: 0 } : { done: true, low: 1, high: 1, probes: 0 };
 }
 
 /** The rate of the next probe: the bottom of the range, then the top, then the geometric middle; at the end, the bracket's ends again. */
-export function probeRate(range: RateSearchRange, state: RateSearchState): number {
+export function probeRate(range: CapacitySearchRange, state: CapacitySearchState): number {
   if (state.confirming) return state[state.confirming];
   if (state.probes === 0) return range.from;
   if (state.probes === 1) return range.to;
@@ -54,7 +54,7 @@ export function probeRate(range: RateSearchRange, state: RateSearchState): numbe
  * so one lucky or unlucky probe cannot set the capacity alone; an end whose second probe disagrees
  * is reported `unconfirmed` (and the recorded phases carry both verdicts).
  */
-export function nextProbe(range: RateSearchRange, state: RateSearchState, passed: boolean): RateSearchState {
+export function nextProbe(range: CapacitySearchRange, state: CapacitySearchState, passed: boolean): CapacitySearchState {
   const probes = state.probes + 1;
   if (state.confirming === 'low') return { ...state, probes, confirming: 'high', unconfirmed: passed ? [] : ['low'] };
   if (state.confirming === 'high') {
@@ -70,9 +70,9 @@ export function nextProbe(range: RateSearchRange, state: RateSearchState, passed
 }
 
 /** The most probes a search of `range` runs: the two ends, bisections until the bracket is narrow enough, and its two ends again. */
-export function maxProbes(range: RateSearchRange): number {
+export function maxProbes(range: CapacitySearchRange): number {
   return 4 + Math.ceil(Math.log2(Math.max(1, Math.log(range.to / range.from) / Math.log(1 + range.precision))));
 }
 
 /** The index a probe is recorded under among the candidate's phases, and its seed offset. */
-export const probePhaseIndex = (state: RateSearchState): number => SEARCH_PHASE_BASE + state.probes;
+export const probePhaseIndex = (state: CapacitySearchState): number => SEARCH_PHASE_BASE + state.probes;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseLambdaReport } from '../../../lib/targets/lambda-report';
+import { parseLambdaLogMetrics } from '../../../lib/targets/lambda/log-metrics';
 
 // Log tails in the shape Lambda returns them with LogType: Tail (the last 4 KB of the log).
 const TEXT_COLD = [
@@ -27,9 +27,9 @@ const JSON_COLD = [
 const JSON_WARM =
   '{"time":"2026-11-22T10:00:01.000Z","type":"platform.report","record":{"requestId":"7a","metrics":{"durationMs":3.41,"billedDurationMs":4,"memorySizeMB":1024,"maxMemoryUsedMB":88},"status":"success"}}\n';
 
-describe('parseLambdaReport', () => {
+describe('parseLambdaLogMetrics', () => {
   it('reads a cold text REPORT line, init duration included', () => {
-    expect(parseLambdaReport(TEXT_COLD)).toEqual({
+    expect(parseLambdaLogMetrics(TEXT_COLD)).toEqual({
       durationMs: 102.25,
       billedDurationMs: 103,
       memorySizeMb: 1024,
@@ -39,28 +39,28 @@ describe('parseLambdaReport', () => {
   });
 
   it('reads a warm text REPORT line, which has no init duration', () => {
-    expect(parseLambdaReport(TEXT_WARM)).toEqual({ durationMs: 3.41, billedDurationMs: 4, memorySizeMb: 1024, maxMemoryUsedMb: 88 });
+    expect(parseLambdaLogMetrics(TEXT_WARM)).toEqual({ durationMs: 3.41, billedDurationMs: 4, memorySizeMb: 1024, maxMemoryUsedMb: 88 });
   });
 
   it('does not take a restore duration (SnapStart) for the duration or the init duration', () => {
-    expect(parseLambdaReport(TEXT_SNAPSTART)).toEqual({ durationMs: 20, billedDurationMs: 151, memorySizeMb: 512, maxMemoryUsedMb: 120 });
+    expect(parseLambdaLogMetrics(TEXT_SNAPSTART)).toEqual({ durationMs: 20, billedDurationMs: 151, memorySizeMb: 512, maxMemoryUsedMb: 120 });
   });
 
   it('reads the platform.report record of JSON logs, cold and warm', () => {
-    expect(parseLambdaReport(JSON_COLD)).toEqual({
+    expect(parseLambdaLogMetrics(JSON_COLD)).toEqual({
       durationMs: 102.25,
       billedDurationMs: 103,
       memorySizeMb: 1024,
       maxMemoryUsedMb: 87,
       initDurationMs: 245.67,
     });
-    expect(parseLambdaReport(JSON_WARM)).toEqual({ durationMs: 3.41, billedDurationMs: 4, memorySizeMb: 1024, maxMemoryUsedMb: 88 });
+    expect(parseLambdaLogMetrics(JSON_WARM)).toEqual({ durationMs: 3.41, billedDurationMs: 4, memorySizeMb: 1024, maxMemoryUsedMb: 88 });
   });
 
   it('leaves out fields a report lacks, and finds nothing in a tail cut before the report', () => {
-    expect(parseLambdaReport('REPORT RequestId: 1\tDuration: 5.00 ms\tBilled Duration: 5 ms\t')).toEqual({ durationMs: 5, billedDurationMs: 5 });
-    expect(parseLambdaReport('{"type":"platform.report","record":{"metrics":{"billedDurationMs":9}}}')).toEqual({ billedDurationMs: 9 });
-    expect(parseLambdaReport('START RequestId: 1 Version: $LATEST\nsome output\n')).toBeUndefined();
-    expect(parseLambdaReport('{"type":"platform.report", broken')).toBeUndefined();
+    expect(parseLambdaLogMetrics('REPORT RequestId: 1\tDuration: 5.00 ms\tBilled Duration: 5 ms\t')).toEqual({ durationMs: 5, billedDurationMs: 5 });
+    expect(parseLambdaLogMetrics('{"type":"platform.report","record":{"metrics":{"billedDurationMs":9}}}')).toEqual({ billedDurationMs: 9 });
+    expect(parseLambdaLogMetrics('START RequestId: 1 Version: $LATEST\nsome output\n')).toBeUndefined();
+    expect(parseLambdaLogMetrics('{"type":"platform.report", broken')).toBeUndefined();
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { firstProbe, maxProbes, nextProbe, probeRate, type RateSearchRange, type RateSearchState } from '../../../lib/load/rate-search';
+import { type CapacitySearchRange, type CapacitySearchState, firstProbe, maxProbes, nextProbe, probeRate } from '../../../lib/load/capacity-search';
 
 /** Runs a search against a target that passes every rate up to `capacity`; returns the probed rates and the final state. */
-function search(range: RateSearchRange, capacity: number): { rates: number[]; state: RateSearchState } {
+function search(range: CapacitySearchRange, capacity: number): { rates: number[]; state: CapacitySearchState } {
   let state = firstProbe(range);
   const rates: number[] = [];
   while (!state.done) {
