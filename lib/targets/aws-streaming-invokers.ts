@@ -4,7 +4,7 @@ import { InvokeEndpointWithResponseStreamCommand, type SageMakerRuntimeClient } 
 import type { InvokeOutcome, Invoker, Payload } from '../load/invoker';
 import { INVALID_BODY, OpenAiEventStream, streamingBodies } from '../load/openai-event-stream';
 import type { OpenAiApi } from '../load/streaming-apis';
-import { platformFieldsOfLogTail } from './lambda/log-metrics';
+import { platformFieldsOfLogTail } from './lambda-log-metrics';
 
 /**
  * What one piece of a platform's response stream is: bytes of the model's own stream, the end of

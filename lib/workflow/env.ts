@@ -3,8 +3,8 @@ import type { PhaseProgress } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import type { CandidateRecord, ResultsStore, SweepOwner } from '../store/results-store';
 import type { Deployment } from '../targets/adapter';
-import type { AdapterSet } from '../targets/registry';
 import type { BlobStore } from './blob-store';
+import type { AdapterSet } from './default-adapters';
 import type { SweepSummary } from './sweep-summary';
 
 /** What a sweep reports while it runs (the CLI's progress display). */

@@ -7,7 +7,7 @@ import { loadSweepResults } from '../../lib/report/write-report';
 import { parseSpec } from '../../lib/spec/load-spec';
 import { startLocalDynamo } from '../../lib/store/local-dynamo';
 import { ResultsStore } from '../../lib/store/results-store';
-import type { AdapterSet } from '../../lib/targets/registry';
+import type { AdapterSet } from '../../lib/workflow/default-adapters';
 
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/model-server:1';
 export const ROLE = 'arn:aws:iam::123456789012:role/sagemaker-exec';

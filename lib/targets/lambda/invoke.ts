@@ -5,8 +5,8 @@ import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '..
 import { Semaphore } from '../../util/semaphore';
 import { CandidateError, type TargetAdapter } from '../adapter';
 import { lambdaStreamInvoker } from '../aws-streaming-invokers';
+import { platformFieldsOfLogTail } from '../lambda-log-metrics';
 import type { LambdaApi, LambdaDeployment } from './common';
-import { platformFieldsOfLogTail } from './log-metrics';
 
 /** Failures that mean the code cannot execute on the architecture it was given. */
 const WRONG_ARCHITECTURE = /exec format error|invalid ELF header|wrong ELF class|ELF file's architecture|cannot execute binary file/i;

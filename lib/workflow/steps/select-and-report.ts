@@ -6,7 +6,7 @@ import { type CandidateOutcome, selectCandidate, type Selection } from '../../se
 import { expandCandidates } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/results-store';
-import type { AdapterSet } from '../../targets/registry';
+import type { AdapterSet } from '../default-adapters';
 import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
 import { INTERRUPTED_BEFORE_IT_STARTED, INTERRUPTED_WHILE_MEASURING } from './budget';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseLambdaLogMetrics } from '../../../lib/targets/lambda/log-metrics';
+import { parseLambdaLogMetrics } from '../../../lib/targets/lambda-log-metrics';
 
 // Log tails in the shape Lambda returns them with LogType: Tail (the last 4 KB of the log).
 const TEXT_COLD = [

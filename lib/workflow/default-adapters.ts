@@ -1,10 +1,10 @@
 import type { Candidate } from '../spec/expand';
-import type { TargetAdapter } from './adapter';
-import { azureMlAdapter } from './azureml-target';
-import { httpTarget } from './http-target';
-import { lambdaAdapter } from './lambda/adapter';
-import { localTarget } from './local-target';
-import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from './sagemaker-target';
+import type { TargetAdapter } from '../targets/adapter';
+import { azureMlAdapter } from '../targets/azureml-target';
+import { httpTarget } from '../targets/http-target';
+import { lambdaAdapter } from '../targets/lambda/adapter';
+import { localTarget } from '../targets/local-target';
+import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../targets/sagemaker/adapter';
 
 export type AdapterSet = Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
 

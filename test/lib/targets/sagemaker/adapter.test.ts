@@ -19,13 +19,13 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { htmlReport } from '../../../lib/report/html-report';
-import { resultsText } from '../../../lib/report/results-text';
-import { resultsCsv } from '../../../lib/report/sweep-results';
-import { TAG_KEYS } from '../../../lib/targets/cloud/resource-tags';
-import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../lib/targets/sagemaker-target';
-import { cloudWorkflowEnv } from '../../../lib/workflow/cloud-env';
-import { cloudSpec, type CommandLog, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep } from '../../helpers/cloud-sweep';
+import { htmlReport } from '../../../../lib/report/html-report';
+import { resultsText } from '../../../../lib/report/results-text';
+import { resultsCsv } from '../../../../lib/report/sweep-results';
+import { TAG_KEYS } from '../../../../lib/targets/cloud/resource-tags';
+import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../../lib/targets/sagemaker/adapter';
+import { cloudWorkflowEnv } from '../../../../lib/workflow/cloud-env';
+import { cloudSpec, type CommandLog, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);

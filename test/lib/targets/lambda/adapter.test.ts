@@ -15,10 +15,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
-import { lambdaAdapter } from '../../../lib/targets/lambda/adapter';
-import { RESTORE_TAG } from '../../../lib/targets/lambda/common';
-import { parseRestoreTag } from '../../../lib/targets/lambda/restore';
-import { cloudSpec, type CommandLog, ForgetfulRegistry, runCloudSweep } from '../../helpers/cloud-sweep';
+import { lambdaAdapter } from '../../../../lib/targets/lambda/adapter';
+import { RESTORE_TAG } from '../../../../lib/targets/lambda/common';
+import { parseRestoreTag } from '../../../../lib/targets/lambda/restore';
+import { cloudSpec, type CommandLog, ForgetfulRegistry, runCloudSweep } from '../../../helpers/cloud-sweep';
 
 const lambda = mockClient(LambdaClient);
 /** A function's error body as Invoke returns it (the SDK's blob type adds string helpers the adapter does not use). */

@@ -1,0 +1,80 @@
+/** What every part of the SageMaker adapter shares: the candidates, the deployment, the options and the clients. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+
+import { ModelsweepError } from '../../errors';
+import type { Candidate } from '../../spec/expand';
+import type { Deployment } from '../adapter';
+import { retrying, type RetryOptions, retryOptionsOf } from '../cloud/retry';
+
+export type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
+export type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
+export type SageMakerCandidate = RealtimeCandidate | ServerlessCandidate;
+
+export interface SageMakerClients {
+  readonly sagemaker: SageMakerClient;
+  readonly runtime: SageMakerRuntimeClient;
+  readonly cloudwatch: CloudWatchClient;
+}
+
+export interface SageMakerAdapterOptions {
+  /** Clients for a region. @default new SDK clients, one set per region */
+  readonly clients?: (region: string | undefined) => SageMakerClients;
+  /** Between DescribeEndpoint calls. @default 15000 */
+  readonly pollIntervalMs?: number;
+  /** Longest wait for InService. @default 1800000 (30 min) */
+  readonly readyTimeoutMs?: number;
+  /** CloudWatch publishes a minute's data points a minute or two later: wait this long after a phase before reading them. @default 120000 */
+  readonly metricsSettleMs?: number;
+  /** Throttling retries. */
+  readonly retry?: RetryOptions;
+  /** Injected in tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The one production variant of every endpoint a sweep creates. */
+export const VARIANT = 'AllTraffic';
+
+export interface SageMakerDeployment extends Deployment {
+  readonly region: string | undefined;
+  readonly endpointName: string;
+  readonly endpointConfigName: string;
+  readonly modelName?: string;
+  readonly candidate: SageMakerCandidate;
+}
+
+export const asSageMaker = (c: Candidate): SageMakerCandidate => {
+  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless')
+    throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);
+  return c;
+};
+
+/** The clients (one set per region unless given) and the retrying call every part of the adapter uses. */
+export interface SageMakerApi {
+  readonly options: SageMakerAdapterOptions;
+  readonly clients: (region: string | undefined) => SageMakerClients;
+  readonly retry: RetryOptions;
+  readonly call: ReturnType<typeof retrying>;
+}
+
+export function sageMakerApi(options: SageMakerAdapterOptions): SageMakerApi {
+  const clientsByRegion = new Map<string, SageMakerClients>();
+  const clients =
+    options.clients ??
+    ((region: string | undefined) => {
+      const key = region ?? '';
+      let set = clientsByRegion.get(key);
+      if (!set) {
+        set = {
+          sagemaker: new SageMakerClient({ region }),
+          runtime: new SageMakerRuntimeClient({ region }),
+          cloudwatch: new CloudWatchClient({ region }),
+        };
+        clientsByRegion.set(key, set);
+      }
+      return set;
+    });
+  const retry = retryOptionsOf(options);
+  return { options, clients, retry, call: retrying(retry) };
+}

@@ -1,0 +1,113 @@
+/**
+ * Deploying a SageMaker candidate: checking access, creating its endpoint config and endpoint,
+ * waiting for InService, and attaching to one a past step made.
+ */
+import { CreateEndpointCommand, CreateEndpointConfigCommand, DescribeEndpointCommand, type ProductionVariant } from '@aws-sdk/client-sagemaker';
+
+import { CandidateError, type TargetAdapter } from '../adapter';
+import { checkAwsAccess } from '../cloud/aws-access';
+import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
+import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
+import { asSageMaker, type SageMakerApi, type SageMakerCandidate, type SageMakerDeployment, VARIANT } from './common';
+import type { SweepModels } from './models';
+import { deploymentOf } from './teardown';
+
+/** The adapter's deploy half: {@link TargetAdapter}'s checkAccess, deploy, waitReady, readiness, isReady, handleOf and attach. */
+export function sageMakerDeploySteps(
+  kind: SageMakerCandidate['kind'],
+  api: SageMakerApi,
+  { modelFor }: SweepModels,
+): Pick<TargetAdapter<SageMakerDeployment>, 'checkAccess' | 'deploy' | 'waitReady' | 'readiness' | 'isReady' | 'handleOf' | 'attach'> {
+  const { options, clients, call } = api;
+  const readiness = { pollMs: options.pollIntervalMs ?? 15_000, timeoutMs: options.readyTimeoutMs ?? 30 * 60_000 };
+
+  /** One DescribeEndpoint: true when in service, an error when it never will be. */
+  const inService = async (deployment: SageMakerDeployment): Promise<boolean> => {
+    const endpoint = await call(() =>
+      clients(deployment.region).sagemaker.send(new DescribeEndpointCommand({ EndpointName: deployment.endpointName })),
+    );
+    if (endpoint.EndpointStatus === 'InService') return true;
+    if (endpoint.EndpointStatus === 'Failed' || endpoint.EndpointStatus === 'OutOfService') {
+      const reason = endpoint.FailureReason ?? 'no reason given';
+      const logs = `logs: CloudWatch log group /aws/sagemaker/Endpoints/${deployment.endpointName}`;
+      throw new CandidateError(
+        isQuota({ message: reason }) ? 'unavailable' : 'failed',
+        `endpoint ${deployment.endpointName} ${endpoint.EndpointStatus}: ${reason} (${logs})`,
+      );
+    }
+    return false;
+  };
+
+  const variantOf = (c: SageMakerCandidate, modelName: string): ProductionVariant =>
+    c.kind === 'sagemaker-realtime'
+      ? {
+          VariantName: VARIANT,
+          ModelName: modelName,
+          InstanceType: c.instanceType as ProductionVariant['InstanceType'],
+          InitialInstanceCount: c.instanceCount,
+        }
+      : {
+          VariantName: VARIANT,
+          ModelName: modelName,
+          ServerlessConfig: {
+            MemorySizeInMB: c.memorySizeMb,
+            MaxConcurrency: c.maxConcurrency,
+            ...(c.provisionedConcurrency > 0 ? { ProvisionedConcurrency: c.provisionedConcurrency } : {}),
+          },
+        };
+
+  return {
+    async checkAccess(candidates) {
+      const regions = new Set(candidates.map((c) => asSageMaker(c).region));
+      for (const region of regions) await checkAwsAccess(clients(region).sagemaker, `${kind} candidates`);
+    },
+
+    async deploy(candidate, context) {
+      const c = asSageMaker(candidate);
+      const owner: ResourceOwner = { sweepId: context.sweepId, candidateId: c.id, createdAt: context.createdAt, expiresAt: context.expiresAt };
+      const name = resourceName('ms', owner, 63);
+      const { sagemaker } = clients(c.region);
+      const created = { config: false, endpoint: false };
+      let deployment = deploymentOf(api, c, name, undefined, created);
+      try {
+        const { name: modelName } = await modelFor(c, context);
+        deployment = deploymentOf(api, c, name, modelName, created);
+        await call(() =>
+          sagemaker.send(
+            new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [variantOf(c, modelName)], Tags: ownerTagList(owner) }),
+          ),
+        );
+        created.config = true;
+        await call(() => sagemaker.send(new CreateEndpointCommand({ EndpointName: name, EndpointConfigName: name, Tags: ownerTagList(owner) })));
+        created.endpoint = true;
+        return deployment;
+      } catch (error) {
+        await deployment.teardown().catch(() => {});
+        throw classify(error, `creating ${name}`);
+      }
+    },
+
+    async waitReady(deployment, context) {
+      await pollUntil(async () => ((await inService(deployment)) ? true : undefined), {
+        intervalMs: readiness.pollMs,
+        timeoutMs: readiness.timeoutMs,
+        sleep: options.sleep,
+        signal: context.signal,
+        what: `endpoint ${deployment.endpointName} InService`,
+      }).catch(rethrowAsFailed);
+    },
+
+    readiness,
+    isReady: (deployment) => inService(deployment).catch(rethrowAsFailed),
+
+    handleOf: (d) => ({ region: d.region ?? null, endpointName: d.endpointName, modelName: d.modelName ?? null }),
+
+    attach(candidate, handle) {
+      // Another step created both, and deleting what is already gone is fine.
+      return deploymentOf(api, asSageMaker(candidate), String(handle.endpointName), handle.modelName ? String(handle.modelName) : undefined, {
+        config: true,
+        endpoint: true,
+      });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * What a SageMaker candidate costs: real-time by the instance hour, serverless per request
+ * (compute by memory, data, provisioned concurrency), and what measuring it costs.
+ */
+import { requestsPerMonth, serverlessMonthlyCost } from '../../cost/estimate';
+import { ModelsweepError } from '../../errors';
+import { hourlyMeasurementCost, type TargetAdapter } from '../adapter';
+import { regionOf } from '../cloud/aws-access';
+import { KIND_RULES } from '../kind-rules';
+import { asSageMaker, type SageMakerDeployment } from './common';
+
+export const sageMakerPricing: Pick<
+  TargetAdapter<SageMakerDeployment>,
+  'priceKeys' | 'costPerInstanceHour' | 'perRequestMonthlyCost' | 'estimateMeasurementCost'
+> = {
+  priceKeys(candidate) {
+    const c = asSageMaker(candidate);
+    return [
+      c.kind === 'sagemaker-realtime'
+        ? { catalog: 'sagemaker-realtime', region: regionOf(c), type: c.instanceType }
+        : { catalog: 'sagemaker-serverless', region: regionOf(c) },
+    ];
+  },
+
+  costPerInstanceHour(candidate, prices) {
+    const c = asSageMaker(candidate);
+    return c.kind === 'sagemaker-realtime' ? prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd : undefined;
+  },
+
+  perRequestMonthlyCost(candidate, phase, traffic, prices) {
+    const c = asSageMaker(candidate);
+    if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
+    // Serverless bills the model's compute time; the client-side mean is the fallback when CloudWatch had nothing.
+    const durationMs = phase.serverMetrics?.ModelLatency?.average ?? phase.latencyMs.mean;
+    return serverlessMonthlyCost(
+      {
+        region: regionOf(c),
+        memoryMb: c.memorySizeMb,
+        durationMs,
+        requestsPerMonth: requestsPerMonth(traffic.averageRps, prices),
+        provisionedConcurrency: c.provisionedConcurrency,
+      },
+      prices,
+    ).monthlyUsd;
+  },
+
+  estimateMeasurementCost(candidate, plan, prices) {
+    const c = asSageMaker(candidate);
+    if (c.kind === 'sagemaker-realtime') {
+      const hourly = prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd * c.instanceCount;
+      return hourlyMeasurementCost(hourly, plan, KIND_RULES[c.kind].provisioningSeconds, `${c.instanceCount} × ${c.instanceType}`);
+    }
+    const p = prices.serverless(regionOf(c)).prices;
+    const memory = String(c.memorySizeMb);
+    const compute = plan.requests * (plan.assumedDurationMs / 1000) * (p.computePerSecondByMemoryMb[memory] ?? 0);
+    const data = ((plan.requests * plan.meanRequestBytes) / 1024 ** 3) * p.dataProcessingPerGb;
+    const provisioned =
+      c.provisionedConcurrency *
+      (plan.loadSeconds + KIND_RULES[c.kind].provisioningSeconds) *
+      (p.provisionedConcurrencyPerSecondByMemoryMb?.[memory] ?? 0);
+    return {
+      usd: compute + data + provisioned,
+      basis: `up to ${plan.requests} requests × ${plan.assumedDurationMs} ms at ${c.memorySizeMb} MB${c.provisionedConcurrency ? ` + provisioned concurrency ${c.provisionedConcurrency}` : ''}`,
+    };
+  },
+};
