@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(__dirname, '..');
 const PAGES = [
   'README.md',
-  ...readdirSync(join(ROOT, 'docs'))
+  ...readdirSync(join(ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.md'))
     .map((f) => `docs/${f}`),
 ];
@@ -19,14 +19,19 @@ const slug = (heading: string) =>
     .replace(/[^\p{L}\p{N}\- _]/gu, '')
     .replace(/ /g, '-');
 
-/** The headings of a markdown file (outside code fences), as anchors. */
+/** The headings of a markdown file (outside code fences), as anchors; a repeated one gets `-1`, `-2`… as on GitHub. */
 function anchorsOf(file: string): Set<string> {
   const anchors = new Set<string>();
+  const seen = new Map<string, number>();
   let fenced = false;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     const heading = !fenced && /^#{1,6} (.*)$/.exec(line);
-    if (heading) anchors.add(slug(heading[1]!));
+    if (!heading) continue;
+    const anchor = slug(heading[1]!);
+    const repeats = seen.get(anchor) ?? 0;
+    anchors.add(repeats === 0 ? anchor : `${anchor}-${repeats}`);
+    seen.set(anchor, repeats + 1);
   }
   return anchors;
 }

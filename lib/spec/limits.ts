@@ -1,8 +1,8 @@
 /**
  * The upper bounds on everything a spec or a flag may ask for: each is above what a real sweep
  * needs and below what would exhaust this machine, a Lambda step or a bill. A value beyond one is
- * refused before anything is created, with the field and the bound named. The README's
- * "Limits" table lists them; change them here only.
+ * refused before anything is created, with the field and the bound named. docs/reference/spec.md
+ * lists them with these comments (`npm run docs`); change them here only.
  */
 export const LIMITS = {
   /** Requests per second of one phase, a search bound or a flag (fan-out generators share it). */
