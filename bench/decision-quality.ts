@@ -10,7 +10,6 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import { startLocalDynamo } from '../lib/store/local-dynamo';
 import { ResultsStore } from '../lib/store/results-store';
 import { httpTarget } from '../lib/targets/http-target';
 import { seededRandom } from '../lib/util/seeded-random';
+import { writeResult } from './write-result.cjs';
 
 const HOLD_MS = 20;
 const SLO_MS = 60;
@@ -198,8 +198,7 @@ async function main(): Promise<void> {
   } finally {
     await dynamo.close();
   }
-  mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'decision-quality.json'), `${JSON.stringify(rows, null, 2)}\n`);
+  writeResult('decision-quality', process.argv.slice(2), rows);
   const wrong = rows.filter((r) => r.outcome === 'wrong').length;
   const close = rows.filter((r) => r.outcome === 'too close to call').length;
   console.log(`decision quality: ${rows.length - wrong - close} correct, ${close} too close to call, ${wrong} wrong of ${rows.length} sweeps`);

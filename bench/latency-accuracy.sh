@@ -35,6 +35,5 @@ for (const c of cases) {
   }
   c.truth = t;
 }
-require('node:fs').mkdirSync('bench/results', { recursive: true });
-require('node:fs').writeFileSync('bench/results/latency-accuracy.json', JSON.stringify({ when: new Date().toISOString(), cases }, null, 2) + '\n');
+require('./bench/write-result.cjs').writeResult('latency-accuracy', [], { cases });
 JS

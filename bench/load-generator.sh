@@ -58,7 +58,5 @@ const servers = {};
   console.log(`${server}: median req/s modelsweep ${m.modelsweep}, autocannon ${m.autocannon}, wrk ${m.wrk}; ` +
     `modelsweep / autocannon = ${servers[server].ratioToAutocannon}, modelsweep / wrk = ${servers[server].ratioToWrk}`);
 });
-const out = { when: new Date().toISOString(), connections: +connections, secondsPerRun: +seconds, rounds: +rounds, servers };
-require('node:fs').mkdirSync('bench/results', { recursive: true });
-require('node:fs').writeFileSync('bench/results/load-generator.json', JSON.stringify(out, null, 2) + '\n');
+require('./bench/write-result.cjs').writeResult('load-generator', [], { connections: +connections, secondsPerRun: +seconds, rounds: +rounds, servers });
 JS

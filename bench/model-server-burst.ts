@@ -7,6 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { writeResult } from './write-result.cjs';
+
 const ROOT = join(__dirname, '..');
 const PORT = 18089;
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   const body = `{"instances":[${Array(1900).fill(row).join(',')}]}`;
   const base = rssMb(server.pid!);
   const lines = [`body ${(body.length / 1024 / 1024).toFixed(1)} MB x 40 concurrent, three bursts 10 s apart; RSS before: ${base.toFixed(0)} MB`];
+  const bursts: Array<{ statuses: Record<string, number>; peakRssMb: number; rssMb5sAfter: number; rssMbAfter: number; secondsAfter: number }> = [];
   for (let round = 1; round <= 3; round++) {
     let peak = rssMb(server.pid!);
     const sampler = setInterval(() => (peak = Math.max(peak, rssMb(server.pid!))), 20);
@@ -48,12 +51,21 @@ async function main(): Promise<void> {
     const after5 = rssMb(server.pid!);
     clearInterval(sampler);
     await sleep(round === 3 ? 25_000 : 5000);
+    const after = rssMb(server.pid!);
+    bursts.push({
+      statuses: counts,
+      peakRssMb: Math.round(peak),
+      rssMb5sAfter: Math.round(after5),
+      rssMbAfter: Math.round(after),
+      secondsAfter: round === 3 ? 30 : 10,
+    });
     lines.push(
-      `burst ${round}: ${JSON.stringify(counts)}; RSS peak ${peak.toFixed(0)} MB, 5 s after ${after5.toFixed(0)} MB, ${round === 3 ? 30 : 10} s after ${rssMb(server.pid!).toFixed(0)} MB`,
+      `burst ${round}: ${JSON.stringify(counts)}; RSS peak ${peak.toFixed(0)} MB, 5 s after ${after5.toFixed(0)} MB, ${round === 3 ? 30 : 10} s after ${after.toFixed(0)} MB`,
     );
   }
   server.kill();
   console.log(lines.join('\n'));
+  writeResult('model-server-burst', [], { bodyMb: +(body.length / 1024 / 1024).toFixed(1), concurrent: 40, rssMbBefore: Math.round(base), bursts });
 }
 
 void main();

@@ -7,13 +7,13 @@
  *
  * Prints a table and writes bench/results/model-server.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 import { demoPayload } from '../examples/demo-model/demo-model';
 import { DEMO_BUILD_DIR } from '../examples/demo-model/generate';
+import { writeResult } from './write-result.cjs';
 
 const MODEL_PATH = join(DEMO_BUILD_DIR, 'model.onnx');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -81,12 +81,7 @@ async function main(): Promise<void> {
     }
   }
   console.table(results);
-  const outDir = join(__dirname, 'results');
-  mkdirSync(outDir, { recursive: true });
-  writeFileSync(
-    join(outDir, 'model-server.json'),
-    `${JSON.stringify({ when: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
-  );
+  writeResult('model-server', process.argv.slice(2), results);
 }
 
 main().catch((error: unknown) => {

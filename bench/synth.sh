@@ -6,15 +6,20 @@ cd "$(dirname "$0")/.."
 export CDK_DISABLE_VERSION_CHECK=1
 runs=${RUNS:-5}
 npx tsx scripts/build-assets.ts --if-stale
-times=()
-for i in $(seq "$runs"); do
-  start=$(date +%s%N)
-  npx cdk synth -q > /dev/null
-  end=$(date +%s%N)
-  times+=($(( (end - start) / 1000000 )))
+# Each configuration: with aws-cdk-lib's CloudFormation validator (the default) and without it.
+medians=()
+all_runs=()
+for validation in default false; do
+  times=()
+  for i in $(seq "$runs"); do
+    start=$(date +%s%N)
+    if [ "$validation" = default ]; then env -u CDK_VALIDATION npx cdk synth -q > /dev/null; else CDK_VALIDATION=false npx cdk synth -q > /dev/null; fi
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
+  echo "cdk synth (3 stacks, cdk-nag, CDK_VALIDATION $validation): runs(ms)=${times[*]} median=${median} ms"
+  medians+=("$median")
+  all_runs+=("[$(IFS=,; echo "${times[*]}")]")
 done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-median=$(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")
-echo "cdk synth (3 stacks, cdk-nag): runs(ms)=${times[*]} median=${median} ms"
-mkdir -p bench/results
-printf '{"when":"%s","runsMs":[%s],"medianMs":%s}\n' "$(date -u +%FT%TZ)" "$(IFS=,; echo "${times[*]}")" "$median" > bench/results/synth.json
+node -e "require('./bench/write-result.cjs').writeResult('synth', [], { runs: $runs, validation: { medianMs: ${medians[0]}, runsMs: ${all_runs[0]} }, noValidation: { medianMs: ${medians[1]}, runsMs: ${all_runs[1]} } })"

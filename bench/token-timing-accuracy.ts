@@ -13,18 +13,18 @@
  *
  * Each run prints p50 and p99 of TTFT and ITL for truth, modelsweep and the peer, and whether each
  * is within 1 ms or 5% of the truth. Each tool warms up for 2 s first, left out of its numbers
- * and of the truth. Results in bench/results/token-timing-accuracy.json.
+ * and of the truth. Results in bench/results/token-timing.json.
  *
  * Usage: npm run bench:token-timing -- [--repeats 3] [--seconds 10]
  */
 import { execFileSync, fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { LatencyHistogram } from '../lib/load/histogram';
 import { openAiStreamInvoker } from '../lib/load/openai-stream-invoker';
 import { runPhase } from '../lib/load/phase';
 import type { ServedStream } from '../lib/model-server/token-server';
+import { writeResult } from './write-result.cjs';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {
@@ -37,7 +37,6 @@ const WARMUP_SECONDS = 2;
 const RATE = 8;
 const MAX_TOKENS = 48;
 const TIMING = { firstTokenMs: 60, interTokenMs: 12, jitterMs: 4 };
-const ROOT = join(__dirname, '..');
 
 interface Percentiles {
   p50: number;
@@ -162,12 +161,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  const file = join(ROOT, 'bench', 'results', 'token-timing-accuracy.json');
-  writeFileSync(
-    file,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, timing: TIMING, rate: RATE, seconds: SECONDS, maxTokens: MAX_TOKENS, runs }, null, 2)}\n`,
-  );
+  const file = writeResult('token-timing', process.argv.slice(2), { timing: TIMING, rate: RATE, seconds: SECONDS, maxTokens: MAX_TOKENS, runs });
   console.log(`results: ${file}`);
 }
 

@@ -108,10 +108,16 @@ describe('a sweep of a streaming (OpenAI-compatible) http candidate', () => {
       const report = resolve(dir, /^report: (\S+)/m.exec(run.stdout)?.[1] ?? '');
       const results = JSON.parse(readFileSync(join(dirname(report), 'results.json'), 'utf8')) as SweepResults;
       const byId = Object.fromEntries(results.candidates.map((c) => [c.id, c]));
-      expect(byId['slow-start']!.reason).toMatch(
-        /^fails the SLO \(p95 time to first token 1\d\d ms > 80\.0 ms at \d+ rps(; the load generator fell behind, so this may overstate it)?\)/,
+      // What each missed by: at least what its server sets (a busy machine only adds, and says so).
+      const BEHIND = '(; the load generator fell behind, so this may overstate it)?';
+      const slowStart = new RegExp(`^fails the SLO \\(p95 time to first token (\\d+) ms > 80\\.0 ms at \\d+ rps${BEHIND}\\)`).exec(
+        byId['slow-start']!.reason,
       );
-      expect(byId['slow-tokens']!.reason).toMatch(/^fails the SLO \(p95 inter-token latency 2\d\.\d ms > 10\.0 ms at \d+ rps\)/);
+      expect(Number(slowStart?.[1])).toBeGreaterThanOrEqual(100);
+      const slowTokens = new RegExp(`^fails the SLO \\(p95 inter-token latency (\\d+\\.\\d) ms > 10\\.0 ms at \\d+ rps${BEHIND}\\)`).exec(
+        byId['slow-tokens']!.reason,
+      );
+      expect(Number(slowTokens?.[1])).toBeGreaterThanOrEqual(24);
       const quick = byId.quick!;
       expect(quick.recommended).toBe(true);
       // Its first token cannot come sooner than the server's 20 ms, nor its gaps be shorter than 2 ms on average.
