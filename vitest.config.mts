@@ -2,19 +2,36 @@ import { fileURLToPath } from 'node:url';
 
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that time real requests on 127.0.0.1 (the load generator, sweeps, the CLI running them,
+ * the adapters' load phases): one file at a time, and never beside each other.
+ */
+const TIMED = [
+  'test/bin/{generative-sweep,killed-sweep,load-command,local-store,sweep-command}.test.ts',
+  'test/lib/load/**/*.test.ts',
+  'test/lib/local/{known-capacity-sweep,run-sweep}.test.ts',
+  'test/lib/model-server/**/*.test.ts',
+  'test/lib/targets/**/*.test.ts',
+];
+
 export default defineConfig({
   // As tsconfig.json's paths: the construct library's import name is its sources here.
   resolve: { alias: { 'modelsweep-constructs': fileURLToPath(new URL('./constructs/index.ts', import.meta.url)) } },
   test: {
-    include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
     // One temporary folder for the whole run, removed at its end (see the file).
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
-    // Files run one at a time: the load-generator tests time real requests on 127.0.0.1, and a
-    // second worker synthesizing stacks on the other core would make their sends late.
+    // Files run one at a time within a project: a second worker synthesizing stacks on the other
+    // core would make the timed tests' sends late. `npm test` runs the two projects side by side
+    // (scripts/test.sh): the timed ones beside synths, packing and static checks, whose own
+    // results do not depend on time; the timed tests' assertions hold on a busy machine.
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    projects: [
+      { extends: true, test: { name: 'timed', include: TIMED } },
+      { extends: true, test: { name: 'untimed', include: ['test/**/*.test.ts'], exclude: TIMED } },
+    ],
   },
 });

@@ -10,8 +10,8 @@ import { Construct } from 'constructs';
 
 import { GENERATIVE_SERVERS, generativeEnvironment } from '../../lib/catalog/generative-servers';
 import { findSageMakerInstance, isWellFormedInstanceType, type SageMakerInstanceInfo } from '../../lib/catalog/sagemaker-instances';
-import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import { ModelsweepError } from '../../lib/errors';
+import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
 import { checkInteger, checkRange, checkSeconds, checkSize, InvalidPropError } from './validation';

@@ -9,7 +9,8 @@ import { fixedDelayServer, type TestServer } from '../helpers/test-servers';
 
 const CLI = join(__dirname, '..', '..', 'bin', 'modelsweep.cjs');
 
-function modelsweep(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The CLI in a process of its own, as a shell runs it (the other cases run in this process). */
+function spawned(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -28,7 +29,7 @@ describe('modelsweep load', () => {
   afterAll(() => server.close());
 
   it('prints the JSON result of an open-loop run', async () => {
-    const { code, stdout } = await modelsweep([
+    const { code, stdout } = await spawned([
       'load',
       '--url',
       server.url,
@@ -54,7 +55,7 @@ describe('modelsweep load', () => {
   });
 
   it('prints a table for a closed-loop run, with a progress line on stderr', async () => {
-    const { code, stdout, stderr } = await modelsweep([
+    const { code, stdout, stderr } = await runCliInProcess([
       'load',
       '--url',
       server.url,
@@ -72,7 +73,7 @@ describe('modelsweep load', () => {
   });
 
   it('reports errors by kind, and exits 1 with no percentiles when no request succeeded', async () => {
-    const { code, stdout, stderr } = await modelsweep([
+    const { code, stdout, stderr } = await runCliInProcess([
       'load',
       '--url',
       'http://127.0.0.1:9/',
@@ -111,13 +112,13 @@ describe('modelsweep load', () => {
     [['load', '--rate', '1', '--duration', '1s'], /required option '--url <url>' not specified/],
     [['nonsense'], /unknown command 'nonsense'/],
   ])('exits 2 with a message naming the flag for %j', async (args, message) => {
-    const { code, stderr } = await modelsweep(args);
+    const { code, stderr } = await runCliInProcess(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
   });
 
   it('shows help with examples and exits 0', async () => {
-    const { code, stdout } = await modelsweep(['load', '--help']);
+    const { code, stdout } = await spawned(['load', '--help']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/Examples:\n\s+\$ modelsweep load --url/);
   });

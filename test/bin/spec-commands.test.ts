@@ -1,30 +1,41 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { runCliInProcess } from '../helpers/cli-in-process';
+
 const ROOT = join(__dirname, '..', '..');
-const modelsweep = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'modelsweep.cjs'), ...args], { encoding: 'utf8', cwd: ROOT });
+/** The CLI in this process, run from the repository's root (the specs' paths are relative to it). */
+async function modelsweep(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const cwd = process.cwd();
+  process.chdir(ROOT);
+  try {
+    const { code, stdout, stderr } = await runCliInProcess(args);
+    return { status: code, stdout, stderr };
+  } finally {
+    process.chdir(cwd);
+  }
+}
 
 describe('modelsweep validate', () => {
-  it('lists the candidates of a valid spec and exits 0', () => {
-    const { status, stdout } = modelsweep(['validate', 'examples/sweeps/demo-local.yaml']);
+  it('lists the candidates of a valid spec and exits 0', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/demo-local.yaml']);
     expect(status).toBe(0);
     expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; 2 candidates \(local ×2\)/);
     expect(stdout).toMatch(/^ {2}local-threads1$/m);
   });
 
-  it('prints the expanded spec as JSON', () => {
-    const { status, stdout } = modelsweep(['validate', 'examples/sweeps/aws-all-kinds.json', '--json']);
+  it('prints the expanded spec as JSON', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/aws-all-kinds.json', '--json']);
     expect(status).toBe(0);
     const { spec, candidates } = JSON.parse(stdout);
     expect(spec.load.phases[0].duration).toBe(120_000);
     expect(candidates).toHaveLength(17);
   });
 
-  it('prints every problem with its path and line, and exits 2', () => {
+  it('prints every problem with its path and line, and exits 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spec-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(
@@ -42,23 +53,23 @@ describe('modelsweep validate', () => {
         'traffic: {averageRps: 1, peakRps: 2}',
       ].join('\n'),
     );
-    const { status, stderr } = modelsweep(['validate', file]);
+    const { status, stderr } = await modelsweep(['validate', file]);
     expect(status).toBe(2);
     expect(stderr).toMatch(/bad\.yaml: 2 problems/);
     expect(stderr).toMatch(/candidates\[0\]\.memorySizesMb\[0\] \(line 7\): Lambda memory is 128 to 10240 MB, got 64/);
     expect(stderr).toMatch(/load\.phases\[0\]\.duration \(line 8\): must be a duration/);
   });
 
-  it('exits 2 when the file is missing', () => {
-    const { status, stderr } = modelsweep(['validate', 'nope.yaml']);
+  it('exits 2 when the file is missing', async () => {
+    const { status, stderr } = await modelsweep(['validate', 'nope.yaml']);
     expect(status).toBe(2);
     expect(stderr).toMatch(/nope\.yaml: 1 problem\n\s+\(spec\): no such file: nope\.yaml/);
   });
 });
 
 describe('modelsweep schema', () => {
-  it('prints a JSON Schema of the spec for editors', () => {
-    const { status, stdout } = modelsweep(['schema']);
+  it('prints a JSON Schema of the spec for editors', async () => {
+    const { status, stdout } = await modelsweep(['schema']);
     expect(status).toBe(0);
     const schema = JSON.parse(stdout);
     expect(schema.$schema).toMatch(/json-schema\.org/);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { ROOT, runCli, writeSpecFile } from '../helpers/cli';
+import { runCliInProcess } from '../helpers/cli-in-process';
 import { DEMO_MODEL_PATH } from '../helpers/demo-model';
 
 const dir = mkdtempSync(join(tmpdir(), 'sweep-cli-'));
@@ -78,20 +79,21 @@ describe('modelsweep sweep --local', () => {
     expect(stdout).toMatch(/recommendation: none of the candidates meets the SLO/);
   });
 
-  it('exits 2 for a bad spec or without --local', () => {
+  it('exits 2 for a bad spec or without --local', async () => {
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'name: x\n');
+    // The exit code a shell sees, once; the other cases in this process.
     const invalid = modelsweep(['sweep', bad, '--local']);
     expect(invalid.status).toBe(2);
     expect(invalid.stderr).toMatch(/model .*: /);
-    const cloud = modelsweep(['sweep', bad]);
-    expect(cloud.status).toBe(2);
+    const cloud = await runCliInProcess(['sweep', bad]);
+    expect(cloud.code).toBe(2);
     expect(cloud.stderr).toMatch(/add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>`/);
-    const poll = modelsweep(['sweep', bad, '--local', '--poll-interval', 'often']);
-    expect(poll.status).toBe(2);
+    const poll = await runCliInProcess(['sweep', bad, '--local', '--poll-interval', 'often']);
+    expect(poll.code).toBe(2);
     expect(poll.stderr).toMatch(/--poll-interval must be a duration such as 15s or 1m/);
-    const concurrency = modelsweep(['sweep', bad, '--local', '--concurrency', '99']);
-    expect([concurrency.status, concurrency.stderr]).toEqual([
+    const concurrency = await runCliInProcess(['sweep', bad, '--local', '--concurrency', '99']);
+    expect([concurrency.code, concurrency.stderr]).toEqual([
       2,
       expect.stringMatching(/--concurrency must be a whole number of at least 1 and at most 40/),
     ]);
