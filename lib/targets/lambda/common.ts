@@ -5,6 +5,7 @@ import { ModelsweepError } from '../../errors';
 import type { OpenAiApi } from '../../load/streaming-apis';
 import type { Candidate } from '../../spec/expand';
 import type { Deployment } from '../adapter';
+import { perRegion } from '../cloud/per-region';
 import { retrying, type RetryOptions, retryOptionsOf } from '../cloud/retry';
 
 export type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
@@ -63,14 +64,7 @@ export interface LambdaApi {
 }
 
 export function lambdaApi(options: LambdaAdapterOptions): LambdaApi {
-  const clients = new Map<string, LambdaClient>();
-  const clientFor =
-    options.client ??
-    ((region: string | undefined) => {
-      let client = clients.get(region ?? '');
-      if (!client) clients.set(region ?? '', (client = new LambdaClient({ region })));
-      return client;
-    });
+  const clientFor = options.client ?? perRegion((region) => new LambdaClient({ region }));
   const retry = retryOptionsOf(options);
   return { options, clientFor, retry, call: retrying(retry) };
 }

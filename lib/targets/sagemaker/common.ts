@@ -6,6 +6,7 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ModelsweepError } from '../../errors';
 import type { Candidate } from '../../spec/expand';
 import type { Deployment } from '../adapter';
+import { perRegion } from '../cloud/per-region';
 import { retrying, type RetryOptions, retryOptionsOf } from '../cloud/retry';
 
 export type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
@@ -59,22 +60,13 @@ export interface SageMakerApi {
 }
 
 export function sageMakerApi(options: SageMakerAdapterOptions): SageMakerApi {
-  const clientsByRegion = new Map<string, SageMakerClients>();
   const clients =
     options.clients ??
-    ((region: string | undefined) => {
-      const key = region ?? '';
-      let set = clientsByRegion.get(key);
-      if (!set) {
-        set = {
-          sagemaker: new SageMakerClient({ region }),
-          runtime: new SageMakerRuntimeClient({ region }),
-          cloudwatch: new CloudWatchClient({ region }),
-        };
-        clientsByRegion.set(key, set);
-      }
-      return set;
-    });
+    perRegion((region): SageMakerClients => ({
+      sagemaker: new SageMakerClient({ region }),
+      runtime: new SageMakerRuntimeClient({ region }),
+      cloudwatch: new CloudWatchClient({ region }),
+    }));
   const retry = retryOptionsOf(options);
   return { options, clients, retry, call: retrying(retry) };
 }
