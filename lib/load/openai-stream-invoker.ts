@@ -25,8 +25,9 @@ export interface OpenAiStreamInvokerOptions {
  *
  * A success is a stream that ended with `data: [DONE]` or a `finish_reason`. Failures: the HTTP
  * status, `timeout` (no first token, or no end, in time), `connection_STREAM_CUT` (the stream
- * ended before either), `target_<type>` (an error event in the stream) and `target_bad_event`
- * (an event that is not JSON).
+ * ended before either), `target_<type>` (an error event in the stream), `target_bad_event`
+ * (an event that is not JSON) and `target_not_event_stream (content-type …)` (an answer that is
+ * not an event stream at all).
  */
 export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoker & { close(): Promise<void> } {
   const timeoutMs = options.timeoutMs ?? 120_000;
@@ -54,6 +55,15 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
         if (response.statusCode >= 400) {
           await response.body.dump();
           return { ok: false, failure: { kind: 'http', status: response.statusCode } };
+        }
+        // A whole JSON answer to a streaming request is the server's choice, not a cut stream: named as such.
+        const contentType = String(response.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase();
+        if (contentType && contentType !== 'text/event-stream') {
+          await response.body.dump();
+          return { ok: false, failure: { kind: 'target', code: `not_event_stream (content-type ${contentType})` } };
         }
         for await (const chunk of response.body) {
           events.feed(chunk as Buffer);

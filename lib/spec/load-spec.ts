@@ -123,6 +123,17 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
       { cause: error },
     );
   }
+  if (raw === null || raw === undefined) {
+    throw new SpecError(file, [{ path: '', message: 'the spec file is empty: a spec needs name, model, candidates, load, slo and traffic' }]);
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new SpecError(file, [
+      {
+        path: '',
+        message: `a spec must be a map of fields (name, model, payloads, candidates, …), got ${Array.isArray(raw) ? 'a list' : `a ${typeof raw}`}`,
+      },
+    ]);
+  }
   const parsed = sweepSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw new SpecError(

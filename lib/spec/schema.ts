@@ -239,14 +239,19 @@ const contentType = z
   })
   .default('application/json');
 const payloadWeight = positive('weight', LIMITS.payloadWeight).default(1);
+/** A name shown in tables and reports: printable (no terminal escapes, bells or line breaks), at most 64 characters. */
+const displayName = z
+  .string()
+  .max(64, 'name is at most 64 characters')
+  .regex(/^\P{Cc}*$/u, 'name may not contain control characters (escapes, tabs, line breaks)');
 const payloadSchema = z.union(
   [
-    strict({ file: z.string().min(1), contentType, weight: payloadWeight, name: z.string().optional() }),
+    strict({ file: z.string().min(1), contentType, weight: payloadWeight, name: displayName.optional() }),
     strict({
       body: z.string().refine((b) => Buffer.byteLength(b) <= LIMITS.payloadBytes, `must be at most ${LIMITS.payloadBytes / 1024 / 1024} MiB`),
       contentType,
       weight: payloadWeight,
-      name: z.string().optional(),
+      name: displayName.optional(),
     }),
   ],
   { error: () => 'each payload needs either "file" (a path) or "body" (inline text), with optional contentType, weight and name' },
@@ -258,7 +263,7 @@ const payloadSchema = z.union(
  * Each becomes an OpenAI request body (see `prompt-sets.ts`), picked by weight like a payload.
  */
 const promptBucketSchema = strict({
-  name: z.string().min(1).max(64, 'name is at most 64 characters').optional(),
+  name: displayName.min(1).optional(),
   weight: payloadWeight,
   /** Output tokens each request asks for (`max_tokens`). */
   maxTokens: positiveInt('maxTokens', LIMITS.maxTokens),
@@ -277,21 +282,21 @@ const promptBucketSchema = strict({
 });
 
 const openPhase = strict({
-  name: z.string().optional(),
+  name: displayName.optional(),
   mode: z.literal('open'),
   rate: rate('rate'),
   arrivals: z.enum(['poisson', 'constant'], { error: 'must be poisson or constant' }).default('poisson'),
   duration,
 });
 const closedPhase = strict({
-  name: z.string().optional(),
+  name: displayName.optional(),
   mode: z.literal('closed'),
   concurrency: positiveInt('concurrency', LIMITS.concurrency),
   duration,
 });
 /** Stairs: open-loop phases from `from` to `to` requests/s in steps of `step`, each `stepDuration` long. */
 const stairsPhase = strict({
-  name: z.string().optional(),
+  name: displayName.optional(),
   mode: z.literal('stairs'),
   from: rate('from'),
   to: rate('to'),
@@ -370,6 +375,7 @@ const trafficSchema = strict({
         .max(LIMITS.trafficRps, `hourly values are at most ${LIMITS.trafficRps.toLocaleString('en-US')}`),
     )
     .length(24, 'hourlyProfile needs 24 values, one per hour')
+    .refine((hours) => hours.some((v) => v > 0), 'hourlyProfile is all zeros: there is no traffic to size for; give each hour its share of the day')
     .optional(),
 }).superRefine((t, ctx) => {
   const inRequests = t.averageRps !== undefined || t.peakRps !== undefined;
@@ -405,7 +411,13 @@ const strategySchema = z
 export const sweepSpecSchema = strict({
   name,
   model: strict({
-    name: z.string().min(1),
+    /** Names resources, keys and the recommendation's SSM parameter, so it is kept to a safe charset. */
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/,
+        'must be 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit (it names cloud resources and keys)',
+      ),
     /** A local .onnx file (used by local candidates). */
     path: z.string().min(1).optional(),
   }),

@@ -33,11 +33,11 @@ function invokerFor(url: string, options: { api?: 'openai-chat' | 'openai-comple
 }
 
 /** A server that sends the given bytes as separate writes, a millisecond apart, then ends (or not). */
-async function rawSseServer(pieces: readonly (string | Buffer)[], end = true): Promise<string> {
+async function rawSseServer(pieces: readonly (string | Buffer)[], end = true, contentType = 'text/event-stream'): Promise<string> {
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', async () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.writeHead(200, { 'content-type': contentType });
       for (const piece of pieces) {
         res.write(piece);
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -106,6 +106,19 @@ describe('streaming an OpenAI-compatible endpoint', () => {
     expect(outcome).toEqual({ ok: false, failure: { kind: 'connection', code: 'STREAM_CUT' } });
     const ended = await invokerFor(await rawSseServer([`data: ${JSON.stringify({ choices: [{ delta: { content: 'a' } }] })}\n\n`])).invoke(chat(1));
     expect(ended).toEqual({ ok: false, failure: { kind: 'connection', code: 'STREAM_CUT' } });
+  });
+
+  it('names an answer that is not an event stream by its content type, not as a cut stream', async () => {
+    const json = JSON.stringify({ choices: [{ message: { content: 'a whole answer' } }] });
+    const outcome = await invokerFor(await rawSseServer([json], true, 'application/json; charset=utf-8')).invoke(chat(4));
+    expect(outcome).toEqual({ ok: false, failure: { kind: 'target', code: 'not_event_stream (content-type application/json)' } });
+    // A server that says it streams with a charset is still a stream.
+    const sse = await rawSseServer(
+      [`data: ${JSON.stringify({ choices: [{ delta: { content: 'a' }, finish_reason: 'stop' }] })}\n\n`],
+      true,
+      'text/event-stream; charset=utf-8',
+    );
+    expect(await invokerFor(sse).invoke(chat(1))).toMatchObject({ ok: true });
   });
 
   it('gives up on a server that never sends the first token, as a timeout', async () => {
