@@ -6,6 +6,7 @@ import { ModelsweepError } from '../errors';
 import { httpInvoker } from '../load/http-invoker';
 import type { Candidate } from '../spec/expand';
 import { type AdapterContext, CandidateError, type Deployment, hourlyMeasurementCost, SetupError, type TargetAdapter } from './adapter';
+import { perKey } from './cloud/adapter-api';
 import { azureMlClient, azureRetryOptions, checkAzureAccess } from './cloud/azure-access';
 import { ownerTags, resourceName, type ResourceOwner } from './cloud/resource-tags';
 import { classify, isNotFound, retrying, type RetryOptions, teardownSteps } from './cloud/retry';
@@ -70,15 +71,7 @@ const isoSeconds = (ms: number) => `PT${Math.max(1, Math.round(ms / 1000))}S`;
 export function azureMlAdapter(options: AzureMlAdapterOptions = {}): TargetAdapter<AzureDeployment> {
   let defaultCredential: TokenCredential | undefined;
   const credential = () => options.credential ?? (defaultCredential ??= new DefaultAzureCredential());
-  const clients = new Map<string, AzureMachineLearningWorkspaces>();
-  const clientFor = (subscriptionId: string) => {
-    let client = clients.get(subscriptionId);
-    if (!client) {
-      client = azureMlClient(credential(), subscriptionId, options.httpClient);
-      clients.set(subscriptionId, client);
-    }
-    return client;
-  };
+  const clientFor = perKey((subscriptionId: string) => azureMlClient(credential(), subscriptionId, options.httpClient));
   const retry = azureRetryOptions(options.retry);
   const call = retrying(retry);
   const lro = { updateIntervalInMs: options.pollIntervalMs ?? 15_000 };

@@ -5,8 +5,8 @@ import { ModelsweepError } from '../../errors';
 import type { OpenAiApi } from '../../load/streaming-apis';
 import type { Candidate } from '../../spec/expand';
 import type { Deployment } from '../adapter';
-import { perRegion } from '../cloud/per-region';
-import { retrying, type RetryOptions, retryOptionsOf } from '../cloud/retry';
+import { type AdapterApi, adapterApi, perKey } from '../cloud/adapter-api';
+import type { RetryOptions } from '../cloud/retry';
 
 export type LambdaCandidate = Extract<Candidate, { kind: 'lambda' }>;
 
@@ -56,15 +56,7 @@ export const sameEnvironment = (a: Record<string, string>, b: Record<string, str
   Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([k, v]) => b[k] === v);
 
 /** The clients (one per region unless given) and the retrying call every part of the adapter uses. */
-export interface LambdaApi {
-  readonly options: LambdaAdapterOptions;
-  readonly clientFor: (region: string | undefined) => LambdaClient;
-  readonly retry: RetryOptions;
-  readonly call: ReturnType<typeof retrying>;
-}
+export type LambdaApi = AdapterApi<LambdaAdapterOptions, LambdaClient>;
 
-export function lambdaApi(options: LambdaAdapterOptions): LambdaApi {
-  const clientFor = options.client ?? perRegion((region) => new LambdaClient({ region }));
-  const retry = retryOptionsOf(options);
-  return { options, clientFor, retry, call: retrying(retry) };
-}
+export const lambdaApi = (options: LambdaAdapterOptions): LambdaApi =>
+  adapterApi(options, options.client ?? perKey((region) => new LambdaClient({ region })));

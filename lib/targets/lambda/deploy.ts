@@ -6,6 +6,7 @@ import {
   CreateAliasCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  type LambdaClient,
   ListTagsCommand,
   PublishVersionCommand,
   TagResourceCommand,
@@ -29,15 +30,15 @@ const MAX_DIRECT_UPLOAD_BYTES = 50 * 1024 * 1024;
 export function lambdaDeploySteps(
   api: LambdaApi,
 ): Pick<TargetAdapter<LambdaDeployment>, 'checkAccess' | 'deploy' | 'waitReady' | 'handleOf' | 'attach'> {
-  const { options, clientFor, call, retry } = api;
+  const { options, clients, call, retry } = api;
   const fetchCode = options.fetchCode ?? fetchFunctionCode;
-  const updated = (client: ReturnType<LambdaApi['clientFor']>, functionName: string, context: AdapterContext) =>
+  const updated = (client: LambdaClient, functionName: string, context: AdapterContext) =>
     waitForUpdate(client, functionName, { ...options, retry, signal: context.signal });
 
   return {
     async checkAccess(candidates) {
       for (const region of new Set(candidates.map((c) => asLambda(c).region))) {
-        const client = clientFor(region);
+        const client = clients(region);
         await checkAwsAccess(client, 'lambda candidates');
         // Read-only, and it proves the function is there before anything is changed.
         for (const name of new Set(candidates.filter((c) => asLambda(c).region === region).map((c) => asLambda(c).functionName))) {
@@ -52,7 +53,7 @@ export function lambdaDeploySteps(
 
     async deploy(candidate, context) {
       const c = asLambda(candidate);
-      const client = clientFor(c.region);
+      const client = clients(c.region);
       const owner: ResourceOwner = { sweepId: context.sweepId, candidateId: c.id, createdAt: context.createdAt, expiresAt: context.expiresAt };
       const alias = resourceName('modelsweep', owner, 128);
       const description = ownerDescription(owner);
@@ -169,7 +170,7 @@ export function lambdaDeploySteps(
     },
 
     async waitReady(deployment, context) {
-      const client = clientFor(deployment.region);
+      const client = clients(deployment.region);
       await pollUntil(
         async () => {
           const config = await call(() =>
@@ -196,7 +197,7 @@ export function lambdaDeploySteps(
 
     attach(candidate, handle) {
       const c = asLambda(candidate);
-      const client = clientFor(c.region);
+      const client = clients(c.region);
       const alias = String(handle.alias);
       const version = handle.version ? String(handle.version) : undefined;
       // $LATEST as the restore note on the function says, if the step that changed it could not put it back.

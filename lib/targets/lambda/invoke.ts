@@ -13,10 +13,10 @@ const WRONG_ARCHITECTURE = /exec format error|invalid ELF header|wrong ELF class
 export const UNSUPPORTED_ARCHITECTURE = 'UnsupportedArchitecture';
 
 /** The adapter's invoke half: {@link TargetAdapter}'s invoker, and which failures mean the candidate cannot run at all. */
-export function lambdaInvokeSteps({ clientFor }: LambdaApi): Pick<TargetAdapter<LambdaDeployment>, 'invoker' | 'unrunnable'> {
+export function lambdaInvokeSteps({ clients }: LambdaApi): Pick<TargetAdapter<LambdaDeployment>, 'invoker' | 'unrunnable'> {
   return {
     invoker(deployment, context) {
-      const client = clientFor(deployment.region);
+      const client = clients(deployment.region);
       const limit = concurrencyLimit(deployment.maxParallelInvocations);
       return deployment.api
         ? lambdaStreamInvoker(client, deployment.functionName, deployment.alias, deployment.api, limit, context.timeoutMs)

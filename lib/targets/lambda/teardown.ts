@@ -9,12 +9,12 @@ import type { LambdaApi, LambdaCandidate, LambdaDeployment } from './common';
  * still waits for that (after a deploy, `restoreLatest` is a no-op when nothing is pending).
  */
 export function deploymentOf(
-  { clientFor, retry }: LambdaApi,
+  { clients, retry }: LambdaApi,
   c: LambdaCandidate,
   alias: string,
   state: { version(): string | undefined; aliasCreated(): boolean; restorePending(): boolean; restoreLatest(): Promise<void> },
 ): LambdaDeployment {
-  const client = clientFor(c.region);
+  const client = clients(c.region);
   return {
     region: c.region,
     functionName: c.functionName,

@@ -6,8 +6,8 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { ModelsweepError } from '../../errors';
 import type { Candidate } from '../../spec/expand';
 import type { Deployment } from '../adapter';
-import { perRegion } from '../cloud/per-region';
-import { retrying, type RetryOptions, retryOptionsOf } from '../cloud/retry';
+import { type AdapterApi, adapterApi, perKey } from '../cloud/adapter-api';
+import type { RetryOptions } from '../cloud/retry';
 
 export type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 export type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
@@ -52,21 +52,15 @@ export const asSageMaker = (c: Candidate): SageMakerCandidate => {
 };
 
 /** The clients (one set per region unless given) and the retrying call every part of the adapter uses. */
-export interface SageMakerApi {
-  readonly options: SageMakerAdapterOptions;
-  readonly clients: (region: string | undefined) => SageMakerClients;
-  readonly retry: RetryOptions;
-  readonly call: ReturnType<typeof retrying>;
-}
+export type SageMakerApi = AdapterApi<SageMakerAdapterOptions, SageMakerClients>;
 
-export function sageMakerApi(options: SageMakerAdapterOptions): SageMakerApi {
-  const clients =
+export const sageMakerApi = (options: SageMakerAdapterOptions): SageMakerApi =>
+  adapterApi(
+    options,
     options.clients ??
-    perRegion((region): SageMakerClients => ({
-      sagemaker: new SageMakerClient({ region }),
-      runtime: new SageMakerRuntimeClient({ region }),
-      cloudwatch: new CloudWatchClient({ region }),
-    }));
-  const retry = retryOptionsOf(options);
-  return { options, clients, retry, call: retrying(retry) };
-}
+      perKey((region: string | undefined): SageMakerClients => ({
+        sagemaker: new SageMakerClient({ region }),
+        runtime: new SageMakerRuntimeClient({ region }),
+        cloudwatch: new CloudWatchClient({ region }),
+      })),
+  );
