@@ -27,6 +27,8 @@ Object.assign(process.env, {
   CDK_VALIDATION: 'false',
   // Local model servers share every core: a test worker pinned to one core would slow the whole suite (core-placement tests pin on purpose).
   MODELSWEEP_LOCAL_CORES: 'shared',
+  // `npm test` runs its two lanes side by side: local phases must not wait for the other lane to quiet down (quiet-check.test.ts waits on purpose).
+  MODELSWEEP_QUIET_WAIT: '0',
   // Price lists only from a test's own loopback server, and no user's price cache: a folder that does not exist.
   MODELSWEEP_AWS_PRICING_URL: LOOPBACK_NOWHERE,
   MODELSWEEP_AZURE_PRICES_URL: LOOPBACK_NOWHERE,

@@ -88,6 +88,10 @@ export function sweepCommand(): Command {
                     statusLine.show(
                       `[${c.id}] ${p.phase} ${(p.elapsedMs / 1000).toFixed(1)}s/${(p.plannedMs / 1000).toFixed(0)}s sent ${p.sent} p99 ${p.p99Ms.toFixed(1)} ms errors ${p.errors}`,
                     ),
+                  onWait: (c, message) => {
+                    statusLine.clear();
+                    console.error(`      ${c.id}: ${message}`);
+                  },
                   onCandidateEnd: (r) => {
                     statusLine.clear();
                     console.error(

@@ -76,11 +76,8 @@ function phaseNotes(p: PhaseResult): string[] {
         .join(', ')}`,
     );
   }
-  if (p.generatorLimited) {
-    notes.push(
-      `${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms): the load generator, not the target, limited this phase`,
-    );
-  }
+  if (p.generatorLimited)
+    notes.push(`${p.name}: ${p.lateSends} of ${p.requests} sends were over 1 ms late (max ${p.maxLatenessMs.toFixed(1)} ms)${lateness(p)}`);
   if (p.refusedByGenerator) {
     notes.push(
       `${p.name}: the load generator refused ${p.refusedByGenerator} sends because too many requests were in flight; they are not counted as requests or errors, and the latencies above leave them out`,
@@ -89,3 +86,21 @@ function phaseNotes(p: PhaseResult): string[] {
   if (p.stoppedEarly) notes.push(`${p.name}: stopped early (${p.stoppedEarly})`);
   return notes;
 }
+
+/**
+ * What late sends mean for a phase's numbers. Latencies count from the intended send, so lateness
+ * could explain them only where it is a real share of them; the generator limited the phase only
+ * when, besides, it did not send the planned rate.
+ */
+function lateness(p: PhaseResult): string {
+  if (p.maxLatenessMs < EXPLAINING_SHARE * p.latencyMs.p99) return `, too little to change these latencies (p99 ${p.latencyMs.p99.toFixed(1)} ms)`;
+  const shortOfRate = p.rate !== undefined && !p.stoppedEarly && p.requests < SHORT_OF_RATE * p.rate * (p.plannedDurationMs / 1000);
+  return shortOfRate
+    ? ': the load generator could not keep the planned rate; it, not the target, limited this phase'
+    : ': the load generator fell behind its schedule, and its delay may account for some of these latencies';
+}
+
+/** Lateness under this share of the p99 latency cannot explain it. */
+const EXPLAINING_SHARE = 0.1;
+/** Sending under this share of the planned rate is falling short of it. */
+const SHORT_OF_RATE = 0.9;

@@ -1,4 +1,5 @@
 import { ModelsweepError } from '../errors';
+import { busiestOf } from './busy-processes';
 import type { GeneratorHealth, PhaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { GENERATOR_LIMIT_FRACTION, type PhaseResult, type TokenResults, tokenResults } from './phase';
@@ -114,6 +115,8 @@ function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health
   const healths = shards.flatMap((s) => (s.health ? [s.health] : []));
   const worst = (f: (h: GeneratorHealth) => number) => Math.max(...healths.map(f));
   const others = healths.filter((h) => h.otherProcessesCores !== undefined);
+  const waits = healths.flatMap((h) => (h.targetRunQueueWaitMs !== undefined ? [h.targetRunQueueWaitMs] : []));
+  const generatorWaits = healths.flatMap((h) => (h.generatorWaitShare !== undefined ? [h.generatorWaitShare] : []));
   const health: GeneratorHealth | undefined =
     healths.length === 0
       ? undefined
@@ -124,11 +127,22 @@ function mergedHealth(shards: readonly PhaseResult[]): Pick<PhaseResult, 'health
           ...(others.length > 0 ? { otherProcessesCores: Math.max(...others.map((h) => h.otherProcessesCores!)) } : {}),
           ...(others[0]?.targetCores ? { targetCores: others[0].targetCores } : {}),
           machineCores: worst((h) => h.machineCores),
+          ...optional('targetRunQueueWaitMs', waits.length > 0 ? Math.max(...waits) : undefined),
+          ...optional('generatorWaitShare', generatorWaits.length > 0 ? Math.max(...generatorWaits) : undefined),
+          ...optional('busyProcesses', busiestOf(healths.flatMap((h) => h.busyProcesses ?? []))),
         };
   const validities = shards.flatMap((s) => (s.validity ? [s.validity] : []));
   const reasons = [...new Set(validities.flatMap((v) => (v.valid ? [] : [v.reason ?? 'inconclusive'])))];
+  // One generator's share of the requests that missed even less the noise is the target's miss, whatever the others saw.
+  const note = validities.find((v) => v.note)?.note;
   const validity: PhaseValidity | undefined =
-    validities.length === 0 ? undefined : reasons.length === 0 ? { valid: true } : { valid: false, reason: reasons.join('; ') };
+    validities.length === 0
+      ? undefined
+      : note
+        ? { valid: true, note }
+        : reasons.length === 0
+          ? { valid: true }
+          : { valid: false, reason: reasons.join('; ') };
   return { ...(health ? { health } : {}), ...(validity ? { validity } : {}) };
 }
 

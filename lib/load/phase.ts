@@ -1,4 +1,4 @@
-import { type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity } from './generator-health';
+import { type BoundObservation, type GeneratorHealth, GeneratorWatch, type PhaseValidity, phaseValidity } from './generator-health';
 import { LatencyHistogram, type LatencySummary } from './histogram';
 import { failureKey, type InvokeOutcome, type Invoker, type Payload, type TokenStream } from './invoker';
 import { arrivalOffsetsMs, type Arrivals } from './schedule';
@@ -171,6 +171,13 @@ class PhaseRecorder {
   refused = 0;
   late = 0;
   maxLatenessMs = 0;
+  /**
+   * Latency and time to first token less each request's own share of the generator's delay (see
+   * LoopTicks): what is left is the target's, whatever the generator did.
+   */
+  private readonly outside = { latency: new LatencyHistogram(), timeToFirstToken: new LatencyHistogram() };
+  /** Latency and time to first token from each request's actual send: less its own send lateness. */
+  private readonly fromSend = { latency: new LatencyHistogram(), timeToFirstToken: new LatencyHistogram() };
   /** Each bounded metric's latencies by time window of the phase (see {@link PHASE_WINDOWS}). */
   private readonly windows: Record<SloMetric, LatencyHistogram[]> = { latency: [], timeToFirstToken: [], interTokenLatency: [] };
 
@@ -188,11 +195,14 @@ class PhaseRecorder {
   /** Created on the first success that carries platform details, so plain HTTP phases pay nothing. */
   private platform?: { cold: LatencyHistogram; warm: LatencyHistogram; init: LatencyHistogram; billed: LatencyHistogram };
 
-  /** A completed request: its outcome, its latency, and when it completed (for its time window). */
-  record(outcome: InvokeOutcome, latencyMs: number, completedAt: number): void {
+  /** A completed request: its outcome, its latency, when it was sent and when it completed (for its time window). */
+  record(outcome: InvokeOutcome, latencyMs: number, sentAt: number, completedAt: number): void {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
+    this.fromSend.latency.recordMs(completedAt - sentAt);
+    const ticks = this.watch?.ticks;
+    ticks?.outside(sentAt, completedAt, (ms) => this.outside.latency.recordMs(ms));
     const window = this.windowOf(completedAt);
     this.inWindow('latency', window).recordMs(latencyMs);
     if (outcome.stream) {
@@ -200,6 +210,8 @@ class PhaseRecorder {
       // The request's intended send is `latencyMs` before it completed.
       const ttftMs = outcome.stream.firstTokenAt - (completedAt - latencyMs);
       tokens.ttft.recordMs(ttftMs);
+      this.fromSend.timeToFirstToken.recordMs(outcome.stream.firstTokenAt - sentAt);
+      ticks?.outside(sentAt, outcome.stream.firstTokenAt, (ms) => this.outside.timeToFirstToken.recordMs(ms));
       this.inWindow('timeToFirstToken', this.windowOf(outcome.stream.firstTokenAt)).recordMs(ttftMs);
       const gaps = this.inWindow('interTokenLatency', window);
       for (const gap of outcome.stream.interTokenMs) {
@@ -338,7 +350,7 @@ class PhaseRecorder {
       ...(health && options.slo
         ? {
             validity: phaseValidity(health, {
-              bounds: samples.map((sample) => observed(sample.bound, sample.histogram)),
+              bounds: samples.map((sample) => observed(sample.bound, sample.histogram, this.fromSend, this.outside)),
               refusedByGenerator: this.refused,
               maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
             }),
@@ -350,14 +362,22 @@ class PhaseRecorder {
 
 const EMPTY = new LatencyHistogram();
 
+/** The metrics a request's send starts: kept per request for {@link phaseValidity}. */
+type SentMetrics = Readonly<Record<'latency' | 'timeToFirstToken', LatencyHistogram>>;
+
 /** A bound with the percentile a phase measured for it, for {@link phaseValidity} (none measured: its errors speak for it). */
-function observed(bound: SloBound, histogram: LatencyHistogram) {
+function observed(bound: SloBound, histogram: LatencyHistogram, fromSend: SentMetrics, outside: SentMetrics): BoundObservation {
+  // Gaps between tokens are timed on arrival; a late send does not move them (a held-up event loop does).
+  const left = bound.metric === 'interTokenLatency' ? undefined : outside[bound.metric];
+  const sent = bound.metric === 'interTokenLatency' ? undefined : fromSend[bound.metric];
   return {
     label: boundLabel(bound),
     observedMs: histogram.count > 0 ? histogram.percentileMs(bound.percentile) : 0,
     sloMs: bound.ms,
-    // Gaps between tokens are timed on arrival; a late send does not move them (a held-up event loop does).
     fromSend: bound.metric !== 'interTokenLatency',
+    ...(sent && sent.count > 0 ? { fromActualSendMs: sent.percentileMs(bound.percentile) } : {}),
+    percentile: bound.percentile,
+    ...(left && left.count > 0 ? { outside: { count: left.count, atPercentile: (p: number) => left.percentileMs(p) } } : {}),
   };
 }
 
@@ -471,7 +491,7 @@ function runOpen(
     const request = invoker.invoke(options.nextPayload()).then((outcome) => {
       // From the intended time: a target that stalls delays every request scheduled behind it.
       const completedAt = performance.now();
-      recorder.record(outcome, completedAt - intended, completedAt);
+      recorder.record(outcome, completedAt - intended, now, completedAt);
       outstanding.delete(request);
     });
     outstanding.add(request);
@@ -511,7 +531,7 @@ async function runClosed(
       recorder.sent++;
       const outcome = await invoker.invoke(options.nextPayload());
       const completedAt = performance.now();
-      recorder.record(outcome, completedAt - now, completedAt);
+      recorder.record(outcome, completedAt - now, now, completedAt);
     }
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { builtAssets, requireBuiltAsset } from '../build/asset-paths';
 import type { PriceBook } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
+import { quietWaitFromEnv } from '../load/quiet-check';
 import type { Selection } from '../select/select';
 import type { LoadedSpec } from '../spec/load-spec';
 import type { CandidateRecord, ResultsStore } from '../store/results-store';
@@ -69,6 +70,8 @@ export function prebuiltSweepDefinition(): Record<string, unknown> {
  * returns with status `failed`.
  */
 export async function runSweep(loaded: LoadedSpec, options: RunSweepOptions): Promise<SweepOutcome> {
+  // A bad MODELSWEEP_QUIET_WAIT is refused before anything is staged, not at the first local phase.
+  quietWaitFromEnv();
   const now = options.now ?? (() => new Date());
   const sweepId = newSweepId(loaded.spec.name, now());
   const blobs = options.blobs ?? folderBlobStore(mkdtempSync(join(tmpdir(), 'modelsweep-')));

@@ -90,8 +90,8 @@ function phaseRows(results: SweepResults): string {
           `<td class="num">${p.sloLatencyMs.toFixed(1)}</td><td class="num">${low.toFixed(1)}–${high.toFixed(1)}: ${call}</td>` +
           `<td class="num">${(p.errorRate * 100).toFixed(2)}%${p.errorRate > 0 ? ` (${escapeHtml(errorKinds(p.errors))})` : ''}</td>` +
           `<td class="num">${p.generator ? `${p.generator.latenessP99Ms.toFixed(1)} / ${p.generator.eventLoopDelayP99Ms.toFixed(1)}` : '–'}</td>` +
-          `<td class="num">${others !== undefined ? `${others.toFixed(2)}${where}` : '–'}</td>` +
-          `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : p.validity}</td></tr>`
+          `<td class="num">${others !== undefined ? `${others.toFixed(2)}${where}` : '–'}${p.generator?.busyProcesses ? `<br>${escapeHtml(p.generator.busyProcesses)}` : ''}</td>` +
+          `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : `${p.validity}${p.validityNote ? `: ${escapeHtml(p.validityNote)}` : ''}`}</td></tr>`
         );
       }),
     )

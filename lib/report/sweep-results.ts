@@ -1,5 +1,6 @@
 import { describeSource } from '../cost/price-book';
 import { errorKinds } from '../format/format';
+import { describeBusy } from '../load/busy-processes';
 import { LatencyHistogram } from '../load/histogram';
 import { robustPercentileInterval } from '../load/percentile-interval';
 import type { PhaseResult } from '../load/phase';
@@ -46,6 +47,8 @@ export interface PhaseRow {
   readonly validity: 'valid' | 'inconclusive' | 'unchecked';
   /** Why it is inconclusive: what the generator or the machine did. */
   readonly inconclusiveReason?: string;
+  /** Why a miss on a busy machine still counts against the target: what survived taking the noise away. */
+  readonly validityNote?: string;
   /** Streamed responses: time to first token (from the intended send) and inter-token latency percentiles, and the tokens. */
   readonly tokens?: {
     readonly outputTokens: number;
@@ -66,6 +69,8 @@ export interface PhaseRow {
     /** CPU other processes used on the target's cores (its pinned cores, or the machine's). */
     readonly otherProcessesCores?: number;
     readonly targetCores?: readonly number[];
+    /** Who else was busy on the target's or the generator's cores: `pid 4242 (node -e for(;;){}) 0.86 cores`. */
+    readonly busyProcesses?: string;
   };
 }
 
@@ -153,6 +158,7 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
       : {}),
     validity: phase.validity ? (phase.validity.valid ? 'valid' : 'inconclusive') : 'unchecked',
     ...(phase.validity?.reason ? { inconclusiveReason: phase.validity.reason } : {}),
+    ...(phase.validity?.note ? { validityNote: phase.validity.note } : {}),
     ...(phase.health
       ? {
           generator: {
@@ -160,6 +166,7 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
             eventLoopDelayP99Ms: phase.health.eventLoopDelayP99Ms,
             ...(phase.health.otherProcessesCores !== undefined ? { otherProcessesCores: phase.health.otherProcessesCores } : {}),
             ...(phase.health.targetCores ? { targetCores: phase.health.targetCores } : {}),
+            ...(phase.health.busyProcesses ? { busyProcesses: describeBusy(phase.health.busyProcesses) } : {}),
           },
         }
       : {}),

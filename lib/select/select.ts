@@ -1,6 +1,7 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import type { PriceSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
+import { busiestOf } from '../load/busy-processes';
 import { robustPercentileInterval } from '../load/percentile-interval';
 import { type PhaseResult, phaseSample } from '../load/phase';
 import { phaseVerdict } from '../load/phase-verdict';
@@ -111,6 +112,8 @@ export interface Selection {
 
 interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
   readonly failure?: string;
+  /** Could not be measured reliably: the processes busy beside it, to be named in what to do. */
+  readonly busyPids?: readonly number[];
 }
 
 /** One latency bound read against a phase: its percentile there, that percentile's 95% interval, and the call (none where it measured nothing). */
@@ -160,12 +163,14 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     // The lightest phase's reason speaks for the rest (each remeasured phase has one of its own, with its own numbers).
     const others = phases.length - 1;
     const reasons = `${phases[0]!.validity?.reason ?? 'inconclusive'}${others > 0 ? ` (at ${phases[0]!.achievedRps.toFixed(0)} rps; its ${others} other phase${others > 1 ? 's were' : ' was'} inconclusive too)` : ''}`;
+    const busy = busiestOf(phases.flatMap((p) => p.health?.busyProcesses ?? []));
     return {
       ...base,
       ...priced,
       feasible: false,
       inconclusive: reasons,
       failure: `could not be measured reliably on this machine: ${reasons}`,
+      ...(busy ? { busyPids: busy.map((p) => p.pid) } : {}),
     };
   }
   // The deciding phase: the busiest that met the SLO; with none, the lightest it reliably failed (the kindest test).
@@ -194,7 +199,8 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     }
     const missedCalls = calls.filter((c) => c.estimateMs === undefined || c.estimateMs > c.bound.ms);
     // Late sends lengthen what is timed from the send, never the gaps between tokens.
-    const overstated = deciding.generatorLimited && missedCalls.some((c) => c.bound.metric !== 'interTokenLatency');
+    const survived = deciding.validity?.note;
+    const overstated = !survived && deciding.generatorLimited && missedCalls.some((c) => c.bound.metric !== 'interTokenLatency');
     const missed = missedCalls
       .map((c) =>
         c.estimateMs === undefined
@@ -205,7 +211,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     const why =
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps: ${errorKinds(deciding.errors)}`
-        : `${missed} at ${deciding.achievedRps.toFixed(0)} rps${overstated ? '; the load generator fell behind, so this may overstate it' : ''}`;
+        : `${missed} at ${deciding.achievedRps.toFixed(0)} rps${survived ? `; ${survived}` : overstated ? '; the load generator fell behind, so this may overstate it' : ''}`;
     return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
   }
   const maxRps = deciding.achievedRps;
@@ -409,7 +415,9 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
   if (cheaper.length === 0) return undefined;
   const names = cheaper.map((j) => `${j.id} (${j.inconclusive})`).join('; ');
   const against = best ? `, and might cost less than the best measured, ${best.id} at ${formatUsd(best.monthlyCostUsd!)}/month` : '';
-  return `no recommendation: this machine was too busy to measure ${names}${against}; run the sweep again on a quieter machine`;
+  const pids = [...new Set(cheaper.flatMap((j) => j.busyPids ?? []))];
+  const stop = pids.length > 0 ? `stop ${pids.map((pid) => `pid ${pid}`).join(', ')} or ` : '';
+  return `no recommendation: this machine was too busy to measure ${names}${against}; ${stop}run the sweep again on a quieter machine`;
 }
 
 /** Candidates too close to call at their lightest rate that would cost less than the recommended one at one instance. */

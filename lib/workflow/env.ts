@@ -11,6 +11,8 @@ import type { SweepSummary } from './sweep-summary';
 export interface SweepEvents {
   onCandidateStart?(candidate: Candidate, index: number, total: number): void;
   onProgress?(candidate: Candidate, progress: PhaseProgress): void;
+  /** A wait before a local phase for other processes to quiet down, or a phase measured beside them: who they are. */
+  onWait?(candidate: Candidate, message: string): void;
   onCandidateEnd?(record: CandidateRecord): void;
 }
 
