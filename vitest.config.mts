@@ -3,16 +3,20 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that time real requests on 127.0.0.1 (the load generator, sweeps, the CLI running them,
- * the adapters' load phases): one file at a time, and never beside each other.
+ * Tests whose assertions read what real requests on 127.0.0.1 measured (the load generator, sweeps'
+ * verdicts, the CLI running them, the adapters' load phases): one file at a time, and never beside
+ * each other. Tests that run a sweep only to stop it, or that hold the store, are untimed.
  */
 const TIMED = [
-  'test/bin/{generative-sweep,killed-sweep,load-command,local-store,sweep-command}.test.ts',
+  'test/bin/{generative-sweep,load-command,sweep-command}.test.ts',
   'test/lib/load/**/*.test.ts',
   'test/lib/local/{known-capacity-sweep,run-sweep}.test.ts',
   'test/lib/model-server/**/*.test.ts',
   'test/lib/targets/**/*.test.ts',
 ];
+
+/** `npm run test:package`, beside `npm test` in CI (.ci/run). */
+const PACKAGE = 'test/package/**/*.test.ts';
 
 export default defineConfig({
   // As tsconfig.json's paths: the construct library's import name is its sources here.
@@ -31,7 +35,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     projects: [
       { extends: true, test: { name: 'timed', include: TIMED } },
-      { extends: true, test: { name: 'untimed', include: ['test/**/*.test.ts'], exclude: TIMED } },
+      { extends: true, test: { name: 'untimed', include: ['test/**/*.test.ts'], exclude: [...TIMED, PACKAGE] } },
+      // The packages packed and installed into fresh projects as users install them: minutes of npm.
+      { extends: true, test: { name: 'package', include: [PACKAGE] } },
     ],
   },
 });

@@ -48,8 +48,8 @@ export class ProcessCpu {
   }
 
   /**
-   * The busiest processes since `earlier`, leaving out `exclude` (the generator, the target) and
-   * those that may not run on `cores` (when given): the ones to name, busiest first.
+   * The processes busy since `earlier` (from {@link MIN_CORES} of a core), leaving out `exclude`
+   * (the generator, the target) and those that may not run on `cores` (when given), busiest first.
    */
   busySince(earlier: ProcessCpu, exclude: readonly number[], cores?: readonly number[]): BusyProcess[] {
     const wallMs = Math.max(1, this.at - earlier.at);
@@ -64,7 +64,7 @@ export class ProcessCpu {
       const narrowed = allowed && allowed.length < cpus().length ? { allowedCores: allowed } : {};
       busy.push({ pid, command: commandLine(pid), cores: Math.round(used * 100) / 100, ...narrowed });
     }
-    return busiestOf(busy) ?? [];
+    return busy.sort((a, b) => b.cores - a.cores);
   }
 }
 

@@ -2,7 +2,7 @@ import { cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import { allowedCores } from '../util/core-list';
-import { type BusyProcess, describeBusy, ProcessCpu, processCpuMs, RunQueueWait } from './busy-processes';
+import { busiestOf, type BusyProcess, describeBusy, ProcessCpu, processCpuMs, RunQueueWait } from './busy-processes';
 import { LatencyHistogram } from './histogram';
 import { LoopTicks } from './loop-ticks';
 
@@ -122,7 +122,7 @@ export class GeneratorWatch {
     this.wait?.close();
     const generatorWaitMs = this.generatorWait?.waitedMs();
     this.generatorWait?.close();
-    const named = ProcessCpu.now().busySince(this.startProcesses, [process.pid, ...this.targetPids], coresToWatch(this.targetCores));
+    const named = busiestOf(ProcessCpu.now().busySince(this.startProcesses, [process.pid, ...this.targetPids], coresToWatch(this.targetCores)));
     return {
       latenessP99Ms: round(this.lateness.count > 0 ? this.lateness.percentileMs(99) : 0),
       eventLoopDelayP99Ms: round(this.loop.count > 0 ? Math.max(0, this.loop.percentile(99) / 1e6 - 10) : 0),
@@ -132,7 +132,7 @@ export class GeneratorWatch {
       machineCores: cpus().length,
       ...(waitMs !== undefined ? { targetRunQueueWaitMs: round(waitMs) } : {}),
       ...(generatorWaitMs !== undefined ? { generatorWaitShare: round(generatorWaitMs / wallMs) } : {}),
-      ...(named.length > 0 ? { busyProcesses: named } : {}),
+      ...(named ? { busyProcesses: named } : {}),
     };
   }
 }

@@ -93,6 +93,7 @@ function phaseNotes(p: PhaseResult): string[] {
  * when, besides, it did not send the planned rate.
  */
 function lateness(p: PhaseResult): string {
+  if (p.successes === 0) return '';
   if (p.maxLatenessMs < EXPLAINING_SHARE * p.latencyMs.p99) return `, too little to change these latencies (p99 ${p.latencyMs.p99.toFixed(1)} ms)`;
   const shortOfRate = p.rate !== undefined && !p.stoppedEarly && p.requests < SHORT_OF_RATE * p.rate * (p.plannedDurationMs / 1000);
   return shortOfRate

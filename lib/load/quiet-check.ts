@@ -1,5 +1,5 @@
 import { SetupError } from '../errors';
-import { type BusyProcess, ProcessCpu } from './busy-processes';
+import { busiestOf, type BusyProcess, ProcessCpu } from './busy-processes';
 import { coresToWatch, crowded, pinnedCores } from './generator-health';
 
 export interface QuietCheckOptions {
@@ -9,13 +9,11 @@ export interface QuietCheckOptions {
   readonly ignorePids?: readonly number[];
   /** How long to wait, at most, for the others to quiet down. */
   readonly maxWaitMs: number;
-  /** Each look at the machine lasts this long. @default 1000 */
+  /** Each look at the machine lasts this long. @default 500 */
   readonly lookMs?: number;
   /** Told, before each wait, who is waited for and for how long at most. */
   readonly onWait?: (busy: readonly BusyProcess[], leftMs: number) => void;
   readonly signal?: AbortSignal;
-  /** @default setTimeout */
-  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -26,20 +24,20 @@ export interface QuietCheckOptions {
  */
 export async function waitForQuiet(options: QuietCheckOptions): Promise<readonly BusyProcess[]> {
   if (process.platform !== 'linux') return [];
-  const lookMs = options.lookMs ?? 1_000;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const lookMs = options.lookMs ?? 500;
   const targetCores = pinnedCores(options.targetPids);
   const watched = coresToWatch(targetCores);
   const started = performance.now();
   for (let first = true; ; first = false) {
     const before = ProcessCpu.now();
-    await sleep(lookMs);
+    await new Promise((resolve) => setTimeout(resolve, lookMs));
     const busy = ProcessCpu.now().busySince(before, [process.pid, ...options.targetPids, ...(options.ignorePids ?? [])], watched);
     const cores = busy.reduce((sum, p) => sum + p.cores, 0);
     if (!crowded(cores, targetCores)) return [];
+    const named = busiestOf(busy)!;
     const leftMs = options.maxWaitMs - (performance.now() - started);
-    if (leftMs <= 0 || options.signal?.aborted) return busy;
-    if (first) options.onWait?.(busy, leftMs);
+    if (leftMs <= 0 || options.signal?.aborted) return named;
+    if (first) options.onWait?.(named, leftMs);
   }
 }
 

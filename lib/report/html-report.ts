@@ -89,7 +89,7 @@ function phaseRows(results: SweepResults): string {
           `<td class="num">${(p.durationMs / 1000).toFixed(1)} s${p.extended ? ' (run on)' : ''}</td>` +
           `<td class="num">${p.sloLatencyMs.toFixed(1)}</td><td class="num">${low.toFixed(1)}–${high.toFixed(1)}: ${call}</td>` +
           `<td class="num">${(p.errorRate * 100).toFixed(2)}%${p.errorRate > 0 ? ` (${escapeHtml(errorKinds(p.errors))})` : ''}</td>` +
-          `<td class="num">${p.generator ? `${p.generator.latenessP99Ms.toFixed(1)} / ${p.generator.eventLoopDelayP99Ms.toFixed(1)}` : '–'}</td>` +
+          `<td class="num">${p.generator ? `${p.generator.latenessP99Ms.toFixed(1)} / ${p.generator.eventLoopDelayP99Ms.toFixed(1)}${p.generator.waitShare !== undefined ? `; waited ${(p.generator.waitShare * 100).toFixed(0)}%` : ''}` : '–'}</td>` +
           `<td class="num">${others !== undefined ? `${others.toFixed(2)}${where}` : '–'}${p.generator?.busyProcesses ? `<br>${escapeHtml(p.generator.busyProcesses)}` : ''}</td>` +
           `<td>${p.validity === 'inconclusive' ? `inconclusive: ${escapeHtml(p.inconclusiveReason ?? '')}` : `${p.validity}${p.validityNote ? `: ${escapeHtml(p.validityNote)}` : ''}`}</td></tr>`
         );
@@ -228,7 +228,7 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
 
 <h2>Phases</h2>
 <p class="meta">A phase is within the SLO when its whole 95% interval is, over it when the whole interval is over; astride, it runs on past its plan (up to three times as long) and, still astride, is too close to call. It is inconclusive when the load generator could not keep its schedule or other processes used the target's cores: a miss of the SLO there is not charged to the candidate.</p>
-<table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">ran</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">95% interval (ms) vs the SLO</th><th class="num">errors</th><th class="num">generator late / loop delay (p99 ms)</th><th class="num">others' CPU beside the target (cores)</th><th>validity</th></tr></thead>
+<table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">ran</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">95% interval (ms) vs the SLO</th><th class="num">errors</th><th class="num">generator late / loop delay (p99 ms); waited for a core</th><th class="num">others' CPU beside the target (cores)</th><th>validity</th></tr></thead>
 <tbody>${phaseRows(results)}</tbody></table>
 ${tokenSection(results)}
 <h2>The spec</h2>

@@ -69,6 +69,8 @@ export interface PhaseRow {
     /** CPU other processes used on the target's cores (its pinned cores, or the machine's). */
     readonly otherProcessesCores?: number;
     readonly targetCores?: readonly number[];
+    /** The share of the phase the generator's event loop waited for a core. */
+    readonly waitShare?: number;
     /** Who else was busy on the target's or the generator's cores: `pid 4242 (node -e for(;;){}) 0.86 cores`. */
     readonly busyProcesses?: string;
   };
@@ -166,6 +168,7 @@ function phaseRow(phase: PhaseResult, percentile: number): PhaseRow {
             eventLoopDelayP99Ms: phase.health.eventLoopDelayP99Ms,
             ...(phase.health.otherProcessesCores !== undefined ? { otherProcessesCores: phase.health.otherProcessesCores } : {}),
             ...(phase.health.targetCores ? { targetCores: phase.health.targetCores } : {}),
+            ...(phase.health.generatorWaitShare !== undefined ? { waitShare: phase.health.generatorWaitShare } : {}),
             ...(phase.health.busyProcesses ? { busyProcesses: describeBusy(phase.health.busyProcesses) } : {}),
           },
         }
