@@ -244,13 +244,15 @@ export function phaseValidity(
 /**
  * Whether a bound would be missed even with the machine's noise taken away, and what shows it:
  * each request's time outside the generator, less (for a local target) its threads' wait for a
- * core meanwhile, is a lower bound of the target's own time (see LoopTicks). A crowded local
- * target whose wait could not be read is never charged.
+ * core meanwhile, is a lower bound of the target's own time, as each gap between tokens less the
+ * generator's delay in reading the second is of the target's gap (see LoopTicks). A crowded local
+ * target whose wait could not be taken away is never charged.
  */
 function targetsOwnMiss(bound: BoundObservation, health: GeneratorHealth, crowded: boolean): string | undefined {
   const { outside, percentile } = bound;
   if (!outside || outside.count === 0 || percentile === undefined) return undefined;
-  const waitRead = health.targetRunQueueWaitMs !== undefined;
+  // Gaps between tokens are bounded for the generator's delay only (LoopTicks.gapMs), not the target's wait.
+  const waitRead = health.targetRunQueueWaitMs !== undefined && bound.fromSend !== false;
   if (crowded && !waitRead) return undefined;
   const left = outside.atPercentile(percentile);
   if (left <= bound.sloMs) return undefined;

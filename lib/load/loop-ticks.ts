@@ -61,6 +61,17 @@ export class LoopTicks {
     else done(this.outsideMs(sentAt, readAt, 0));
   }
 
+  /**
+   * The least time between two chunks of a stream leaving the target, read at `previousReadAt` and
+   * `readAt`: the first left before it was read, the second not before the second-latest tick
+   * before it was read (a gap between tokens, less the generator's delay in reading the second).
+   */
+  gapMs(previousReadAt: number, readAt: number): number {
+    const oldest = Math.max(0, this.next - RING);
+    const readable = this.firstIndexAfter(readAt, oldest) - 2;
+    return readable < oldest ? 0 : Math.max(0, this.at(readable) - previousReadAt);
+  }
+
   private tick(): void {
     const at = this.next % RING;
     if (this.waits) this.waits[at] = this.waitedMs!();

@@ -175,7 +175,11 @@ class PhaseRecorder {
    * Latency and time to first token less each request's own share of the generator's delay (see
    * LoopTicks): what is left is the target's, whatever the generator did.
    */
-  private readonly outside = { latency: new LatencyHistogram(), timeToFirstToken: new LatencyHistogram() };
+  private readonly outside: Record<SloMetric, LatencyHistogram> = {
+    latency: new LatencyHistogram(),
+    timeToFirstToken: new LatencyHistogram(),
+    interTokenLatency: new LatencyHistogram(),
+  };
   /** Latency and time to first token from each request's actual send: less its own send lateness. */
   private readonly fromSend = { latency: new LatencyHistogram(), timeToFirstToken: new LatencyHistogram() };
   /** Each bounded metric's latencies by time window of the phase (see {@link PHASE_WINDOWS}). */
@@ -214,9 +218,13 @@ class PhaseRecorder {
       ticks?.outside(sentAt, outcome.stream.firstTokenAt, (ms) => this.outside.timeToFirstToken.recordMs(ms));
       this.inWindow('timeToFirstToken', this.windowOf(outcome.stream.firstTokenAt)).recordMs(ttftMs);
       const gaps = this.inWindow('interTokenLatency', window);
+      // Each token's read time, from the first's and the gaps, for the gap's lower bound (see LoopTicks.gapMs).
+      let readAt = outcome.stream.firstTokenAt;
       for (const gap of outcome.stream.interTokenMs) {
         tokens.itl.recordMs(gap);
         gaps.recordMs(gap);
+        if (ticks) this.outside.interTokenLatency.recordMs(ticks.gapMs(readAt, readAt + gap));
+        readAt += gap;
       }
       tokens.outputTokens += outcome.stream.outputTokens;
       tokens.countedBy.add(outcome.stream.tokensCountedBy);
@@ -366,9 +374,14 @@ const EMPTY = new LatencyHistogram();
 type SentMetrics = Readonly<Record<'latency' | 'timeToFirstToken', LatencyHistogram>>;
 
 /** A bound with the percentile a phase measured for it, for {@link phaseValidity} (none measured: its errors speak for it). */
-function observed(bound: SloBound, histogram: LatencyHistogram, fromSend: SentMetrics, outside: SentMetrics): BoundObservation {
+function observed(
+  bound: SloBound,
+  histogram: LatencyHistogram,
+  fromSend: SentMetrics,
+  outside: Readonly<Record<SloMetric, LatencyHistogram>>,
+): BoundObservation {
   // Gaps between tokens are timed on arrival; a late send does not move them (a held-up event loop does).
-  const left = bound.metric === 'interTokenLatency' ? undefined : outside[bound.metric];
+  const left = outside[bound.metric];
   const sent = bound.metric === 'interTokenLatency' ? undefined : fromSend[bound.metric];
   return {
     label: boundLabel(bound),
