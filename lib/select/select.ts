@@ -276,8 +276,8 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
 
 /**
  * How far the measurements pin capacity down: from the busiest phase that met the SLO with its
- * whole interval (certain), to the first rate above the deciding phase that did not meet it (a
- * passing top phase leaves the top open: capacity is at least that). Phases can say no finer than
+ * whole interval (certain), to the first rate above the deciding phase that did not meet it, as
+ * offered (a passing top phase leaves the top open: capacity is at least that). Phases can say no finer than
  * their rates, so with fixed phases the range is as coarse as their spacing.
  */
 function capacityRange(
@@ -292,8 +292,10 @@ function capacityRange(
   const certain = phases.filter((p) => !uncertainRates.has(plannedRate(p)));
   const low = certain.length > 0 ? Math.min(deciding.achievedRps, Math.max(...certain.map((p) => p.achievedRps))) : deciding.achievedRps;
   const above = phases.filter((p) => plannedRate(p) > plannedRate(deciding) && verdicts.get(p) !== 'pass');
-  const high = above.length > 0 ? Math.min(...above.map((p) => p.achievedRps)) : deciding.achievedRps;
-  return [low, Math.max(low, high)];
+  // The rate a failing phase offered, not what it completed: overloaded, it completes fewer (the
+  // rest still queued at its end), which would put the bound below the rate that passed.
+  const high = above.length > 0 ? Math.min(...above.map(plannedRate)) : deciding.achievedRps;
+  return [low, Math.max(deciding.achievedRps, high)];
 }
 
 /**

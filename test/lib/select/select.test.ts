@@ -226,6 +226,17 @@ describe('selection under uncertainty', () => {
     expect(verdict.maxRpsWithinSloRange).toEqual([20, 50]);
   });
 
+  it('bounds capacity by the rate a failing phase offered, not what it completed while overloaded', () => {
+    // Offered 150 rps, it completed only 90 (the rest still queued at its end): capacity is under 150, not under 90.
+    const overloaded = { ...phase(150, 400, { n: 4000 }), achievedRps: 90 };
+    const verdict = ranged([measured('coarse', 'instances', [phase(20, 100, { n: 4000 }), phase(103, 100, { n: 4000 }), overloaded])]).candidates[0]!;
+    expect(verdict.maxRpsWithinSlo).toBe(103);
+    expect(verdict.maxRpsWithinSloRange![1]).toBe(150);
+    // The point estimate lies within its own range, so its cost does too.
+    expect(verdict.monthlyCostUsd).toBeGreaterThanOrEqual(verdict.monthlyCostRangeUsd![0]);
+    expect(verdict.monthlyCostUsd).toBeLessThanOrEqual(verdict.monthlyCostRangeUsd![1]);
+  });
+
   it('recommends plainly when the cost ranges are apart', () => {
     const selection = ranged([coarse, measured('dear', 'instances', [phase(50, 100, { n: 4000 })])]);
     expect(selection.recommended).toBe('coarse');
