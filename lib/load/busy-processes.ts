@@ -1,12 +1,13 @@
 import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { basename } from 'node:path';
 
 import { allowedCores } from '../util/core-list';
 
 /** A process that used CPU beside a measurement: who to name when the machine was too busy. */
 export interface BusyProcess {
   readonly pid: number;
-  /** Its command line, shortened to {@link COMMAND_CHARS} characters. */
+  /** Its command line (the program by its name, not its path), shortened to {@link COMMAND_CHARS} characters. */
   readonly command: string;
   /** CPU it used while watched, in cores (1 = one core busy all the time). */
   readonly cores: number;
@@ -193,7 +194,9 @@ function closeQuietly(fd: number): void {
 function commandLine(pid: number): string {
   let command: string;
   try {
-    command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    // The program by its name, not its path (a Node fetched into a cache has a long one): the arguments say more.
+    const [program, ...args] = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    command = program === undefined ? '' : [basename(program), ...args].join(' ');
     if (!command) command = `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
   } catch {
     command = '?';
