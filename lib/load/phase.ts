@@ -172,8 +172,8 @@ class PhaseRecorder {
   late = 0;
   maxLatenessMs = 0;
   /**
-   * Latency and time to first token less each request's own share of the generator's delay (see
-   * LoopTicks): what is left is the target's, whatever the generator did.
+   * Latency, time to first token and gaps between tokens, less each request's own share of the
+   * generator's delay (see LoopTicks): what is left is the target's, whatever the generator did.
    */
   private readonly outside: Record<SloMetric, LatencyHistogram> = {
     latency: new LatencyHistogram(),
