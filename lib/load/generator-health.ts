@@ -89,15 +89,21 @@ export class GeneratorWatch {
   private readonly startProcesses = ProcessCpu.now();
   private readonly wait: RunQueueWait | undefined;
   private readonly generatorWait = RunQueueWait.of([process.pid], { mainThreads: true });
-  /** When the event loop was free, for each request's time outside the generator (see {@link LoopTicks}). */
-  readonly ticks: LoopTicks;
+  /**
+   * When the event loop was free, for each request's time outside the generator (see {@link LoopTicks});
+   * only where the phase is judged against an SLO, which is all they serve.
+   */
+  readonly ticks: LoopTicks | undefined;
 
-  constructor(private readonly targetPids: readonly number[] = []) {
+  constructor(
+    private readonly targetPids: readonly number[] = [],
+    { judged = true }: { readonly judged?: boolean } = {},
+  ) {
     this.startTargets = sumOf(targetPids, processCpuMs);
     this.targetCores = pinnedCores(targetPids);
     this.startBusy = busyMs(this.targetCores);
     const wait = (this.wait = RunQueueWait.of(targetPids));
-    this.ticks = new LoopTicks(wait ? () => wait.waitedMs() : undefined).start();
+    this.ticks = judged ? new LoopTicks(wait ? () => wait.waitedMs() : undefined).start() : undefined;
     this.loop.enable();
   }
 
@@ -108,7 +114,7 @@ export class GeneratorWatch {
 
   stop(): GeneratorHealth {
     this.loop.disable();
-    this.ticks.stop();
+    this.ticks?.stop();
     const wallMs = Math.max(1, performance.now() - this.startWall);
     const cpu = process.cpuUsage(this.startCpu);
     const generatorMs = (cpu.user + cpu.system) / 1000;

@@ -67,9 +67,8 @@ export class LoopTicks {
    * before it was read (a gap between tokens, less the generator's delay in reading the second).
    */
   gapMs(previousReadAt: number, readAt: number): number {
-    const oldest = Math.max(0, this.next - RING);
-    const readable = this.firstIndexAfter(readAt, oldest) - 2;
-    return readable < oldest ? 0 : Math.max(0, this.at(readable) - previousReadAt);
+    const readable = this.readableBy(readAt);
+    return readable === undefined ? 0 : Math.max(0, this.at(readable) - previousReadAt);
   }
 
   private tick(): void {
@@ -85,10 +84,9 @@ export class LoopTicks {
 
   /** `waitedAfterRead`: the target's wait so far at a tick after `readAt`. */
   private outsideMs(sentAt: number, readAt: number, waitedAfterRead: number): number {
-    const oldest = Math.max(0, this.next - RING);
-    const left = this.firstIndexAfter(sentAt, oldest) + 1;
-    const readable = this.firstIndexAfter(readAt, oldest) - 2;
-    if (readable <= left || readable < oldest) return 0;
+    const left = this.firstIndexAfter(sentAt) + 1;
+    const readable = this.readableBy(readAt);
+    if (readable === undefined || readable <= left) return 0;
     const waited = this.waits ? waitedAfterRead - this.waits[left % RING]! : 0;
     return Math.max(0, this.at(readable) - this.at(left) - waited);
   }
@@ -97,9 +95,22 @@ export class LoopTicks {
     return this.times[index % RING]!;
   }
 
-  /** The index of the first tick later than `t` (`next` when none is). */
-  private firstIndexAfter(t: number, oldest: number): number {
-    let low = oldest;
+  /**
+   * The index of the second-latest tick before `readAt`, not after which what was read then became
+   * readable; undefined when the ring no longer holds it.
+   */
+  private readableBy(readAt: number): number | undefined {
+    const readable = this.firstIndexAfter(readAt) - 2;
+    return readable < this.oldest() ? undefined : readable;
+  }
+
+  private oldest(): number {
+    return Math.max(0, this.next - RING);
+  }
+
+  /** The index of the first tick later than `t` (`next` when none is; the oldest held when it is older). */
+  private firstIndexAfter(t: number): number {
+    let low = this.oldest();
     let high = this.next;
     while (low < high) {
       const mid = (low + high) >>> 1;

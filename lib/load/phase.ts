@@ -204,8 +204,9 @@ class PhaseRecorder {
     this.completed++;
     if (!outcome.ok) return this.fail(failureKey(outcome.failure));
     this.histogram.recordMs(latencyMs);
-    this.fromSend.latency.recordMs(completedAt - sentAt);
+    // Per request, what judging a phase against its SLO needs (the watch ticks only then).
     const ticks = this.watch?.ticks;
+    if (ticks) this.fromSend.latency.recordMs(completedAt - sentAt);
     ticks?.outside(sentAt, completedAt, (ms) => this.outside.latency.recordMs(ms));
     const window = this.windowOf(completedAt);
     this.inWindow('latency', window).recordMs(latencyMs);
@@ -214,7 +215,7 @@ class PhaseRecorder {
       // The request's intended send is `latencyMs` before it completed.
       const ttftMs = outcome.stream.firstTokenAt - (completedAt - latencyMs);
       tokens.ttft.recordMs(ttftMs);
-      this.fromSend.timeToFirstToken.recordMs(outcome.stream.firstTokenAt - sentAt);
+      if (ticks) this.fromSend.timeToFirstToken.recordMs(outcome.stream.firstTokenAt - sentAt);
       ticks?.outside(sentAt, outcome.stream.firstTokenAt, (ms) => this.outside.timeToFirstToken.recordMs(ms));
       this.inWindow('timeToFirstToken', this.windowOf(outcome.stream.firstTokenAt)).recordMs(ttftMs);
       const gaps = this.inWindow('interTokenLatency', window);
@@ -444,7 +445,12 @@ export async function runPhase(invoker: Invoker, plan: PhasePlan, options: Phase
   const windowMs = Math.max(1, plan.durationMs / PHASE_WINDOWS);
   const plannedEnd = start + plan.durationMs;
   const hardEnd = start + Math.max(plan.durationMs, options.maxDurationMs ?? plan.durationMs);
-  const recorder = new PhaseRecorder(new GeneratorWatch(options.targetPids), start, windowMs, Math.ceil((hardEnd - start) / windowMs) - 1);
+  const recorder = new PhaseRecorder(
+    new GeneratorWatch(options.targetPids, { judged: options.slo !== undefined }),
+    start,
+    windowMs,
+    Math.ceil((hardEnd - start) / windowMs) - 1,
+  );
   const slo = options.slo;
   let stopReason: StopReason | undefined;
   let extending: boolean | undefined;

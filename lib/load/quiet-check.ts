@@ -9,8 +9,6 @@ export interface QuietCheckOptions {
   readonly ignorePids?: readonly number[];
   /** How long to wait, at most, for the others to quiet down. */
   readonly maxWaitMs: number;
-  /** Each look at the machine lasts this long. @default 500 */
-  readonly lookMs?: number;
   /** Told, before each wait, who is waited for and for how long at most. */
   readonly onWait?: (busy: readonly BusyProcess[], leftMs: number) => void;
   readonly signal?: AbortSignal;
@@ -24,13 +22,12 @@ export interface QuietCheckOptions {
  */
 export async function waitForQuiet(options: QuietCheckOptions): Promise<readonly BusyProcess[]> {
   if (process.platform !== 'linux') return [];
-  const lookMs = options.lookMs ?? 500;
   const targetCores = pinnedCores(options.targetPids);
   const watched = coresToWatch(targetCores);
   const started = performance.now();
   for (let first = true; ; first = false) {
     const before = ProcessCpu.now();
-    await new Promise((resolve) => setTimeout(resolve, lookMs));
+    await new Promise((resolve) => setTimeout(resolve, LOOK_MS));
     const busy = ProcessCpu.now().busySince(before, [process.pid, ...options.targetPids, ...(options.ignorePids ?? [])], watched);
     const cores = busy.reduce((sum, p) => sum + p.cores, 0);
     if (!crowded(cores, targetCores)) return [];
@@ -40,6 +37,9 @@ export async function waitForQuiet(options: QuietCheckOptions): Promise<readonly
     if (first) options.onWait?.(named, leftMs);
   }
 }
+
+/** Each look at the machine lasts this long: long enough for a busy process's CPU time to show. */
+const LOOK_MS = 500;
 
 /** Before a local phase, wait at most this long for quiet, unless MODELSWEEP_QUIET_WAIT says otherwise. */
 export const DEFAULT_QUIET_WAIT_MS = 30_000;
