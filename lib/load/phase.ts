@@ -180,8 +180,6 @@ class PhaseRecorder {
     timeToFirstToken: new LatencyHistogram(),
     interTokenLatency: new LatencyHistogram(),
   };
-  /** Latency and time to first token from each request's actual send: less its own send lateness. */
-  private readonly fromSend = { latency: new LatencyHistogram(), timeToFirstToken: new LatencyHistogram() };
   /** Each bounded metric's latencies by time window of the phase (see {@link PHASE_WINDOWS}). */
   private readonly windows: Record<SloMetric, LatencyHistogram[]> = { latency: [], timeToFirstToken: [], interTokenLatency: [] };
 
@@ -206,7 +204,6 @@ class PhaseRecorder {
     this.histogram.recordMs(latencyMs);
     // Per request, what judging a phase against its SLO needs (the watch ticks only then).
     const ticks = this.watch?.ticks;
-    if (ticks) this.fromSend.latency.recordMs(completedAt - sentAt);
     ticks?.outside(sentAt, completedAt, (ms) => this.outside.latency.recordMs(ms));
     const window = this.windowOf(completedAt);
     this.inWindow('latency', window).recordMs(latencyMs);
@@ -215,7 +212,6 @@ class PhaseRecorder {
       // The request's intended send is `latencyMs` before it completed.
       const ttftMs = outcome.stream.firstTokenAt - (completedAt - latencyMs);
       tokens.ttft.recordMs(ttftMs);
-      if (ticks) this.fromSend.timeToFirstToken.recordMs(outcome.stream.firstTokenAt - sentAt);
       ticks?.outside(sentAt, outcome.stream.firstTokenAt, (ms) => this.outside.timeToFirstToken.recordMs(ms));
       this.inWindow('timeToFirstToken', this.windowOf(outcome.stream.firstTokenAt)).recordMs(ttftMs);
       const gaps = this.inWindow('interTokenLatency', window);
@@ -359,7 +355,7 @@ class PhaseRecorder {
       ...(health && options.slo
         ? {
             validity: phaseValidity(health, {
-              bounds: samples.map((sample) => observed(sample.bound, sample.histogram, this.fromSend, this.outside)),
+              bounds: samples.map((sample) => observed(sample.bound, sample.histogram, this.outside)),
               refusedByGenerator: this.refused,
               maxInFlight: options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT,
             }),
@@ -371,25 +367,15 @@ class PhaseRecorder {
 
 const EMPTY = new LatencyHistogram();
 
-/** The metrics a request's send starts: kept per request for {@link phaseValidity}. */
-type SentMetrics = Readonly<Record<'latency' | 'timeToFirstToken', LatencyHistogram>>;
-
 /** A bound with the percentile a phase measured for it, for {@link phaseValidity} (none measured: its errors speak for it). */
-function observed(
-  bound: SloBound,
-  histogram: LatencyHistogram,
-  fromSend: SentMetrics,
-  outside: Readonly<Record<SloMetric, LatencyHistogram>>,
-): BoundObservation {
+function observed(bound: SloBound, histogram: LatencyHistogram, outside: Readonly<Record<SloMetric, LatencyHistogram>>): BoundObservation {
   // Gaps between tokens are timed on arrival; a late send does not move them (a held-up event loop does).
   const left = outside[bound.metric];
-  const sent = bound.metric === 'interTokenLatency' ? undefined : fromSend[bound.metric];
   return {
     label: boundLabel(bound),
     observedMs: histogram.count > 0 ? histogram.percentileMs(bound.percentile) : 0,
     sloMs: bound.ms,
     fromSend: bound.metric !== 'interTokenLatency',
-    ...(sent && sent.count > 0 ? { fromActualSendMs: sent.percentileMs(bound.percentile) } : {}),
     percentile: bound.percentile,
     ...(left && left.count > 0 ? { outside: { count: left.count, atPercentile: (p: number) => left.percentileMs(p) } } : {}),
   };
