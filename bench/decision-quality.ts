@@ -169,8 +169,9 @@ function startHog(cores: string | undefined, forMs?: number): ChildProcess {
 const CONDITIONS = ['idle', 'CPU hog beside the generator', 'transient hog (15 s)'] as const;
 
 /**
- * right, wrong: it recommended without doubt; abstained: it recommended nothing (too busy) or said
- * "too close to call", correctly where that is the honest answer, else when it could have decided.
+ * right, wrong: it recommended without doubt; abstained: it recommended nothing (too busy), or said
+ * "too close to call" or that another might cost less (too briefly measured to size), correctly
+ * where that is the honest answer, else when it could have decided.
  */
 const OUTCOMES = ['right', 'wrong', 'abstained when it could have decided', 'abstained correctly'] as const;
 type Outcome = (typeof OUTCOMES)[number];
@@ -235,7 +236,9 @@ async function main(): Promise<void> {
                 '/',
               );
               const { selection } = await runSweep(loaded, { store, prices: PriceBook.snapshot(), adapters: { http: httpTarget } });
-              const abstained = selection.measurementNote !== undefined || selection.confidenceNote?.startsWith('too close to call');
+              // A recommendation that says another might be cheaper (too close to call, too briefly measured) is given with doubt.
+              const abstained =
+                selection.measurementNote !== undefined || /^too close to call|might (cost less|meet the SLO too)/.test(selection.confidenceNote ?? '');
               const outcome: Outcome = abstained
                 ? tooClose
                   ? 'abstained correctly'

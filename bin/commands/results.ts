@@ -72,7 +72,12 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
     .action(async (model: string, flags: StoreFlags & { json?: boolean }) => {
       const sweeps = await withStore(flags, cloud, async (store) =>
         Promise.all(
-          (await store.history(model)).map(async (s) => ({ ...s, recommended: (await store.getSelection(s.sweepId))?.selection.recommended })),
+          (await store.history(model)).map(async (s) => {
+            const selection = (await store.getSelection(s.sweepId))?.selection;
+            const grid = selection?.candidates.length ?? 0;
+            const skipped = selection?.candidates.filter((c) => c.status === 'skipped').length ?? 0;
+            return { ...s, recommended: selection?.recommended, ...(selection ? { deployed: grid - skipped, grid } : {}) };
+          }),
         ),
       );
       if (sweeps.length === 0) throw new CliError(`no sweeps of model ${model} in the results`, 1);
@@ -86,7 +91,13 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
         );
         return;
       }
-      const rows = sweeps.map((s) => [s.sweepId, s.status, s.createdAt, s.recommended ?? '-']);
-      console.log(textTable([['sweep', 'status', 'started', 'recommended'], ...rows]).join('\n'));
+      const rows = sweeps.map((s) => [
+        s.sweepId,
+        s.status,
+        s.createdAt,
+        s.grid !== undefined ? `${s.deployed} of ${s.grid}` : '-',
+        s.recommended ?? '-',
+      ]);
+      console.log(textTable([['sweep', 'status', 'started', 'deployed', 'recommended'], ...rows]).join('\n'));
     });
 }

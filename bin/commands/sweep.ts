@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 
-import { localPriceBook } from '../../lib/cost/price-cache';
 import { runSweep } from '../../lib/local/run-sweep';
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
@@ -13,7 +12,7 @@ import { defaultAdapters } from '../../lib/workflow/default-adapters';
 import { CliError, EXIT } from './cli-error';
 import { concurrencyFlag, interruptible, parseFlags, pollIntervalFlag, statusLine } from './flags';
 import { STORE_DIR_OPTION, withLocalStore } from './local-store';
-import { loadSpecOrFail } from './spec';
+import { loadSpecOrFail, PRICE_CACHE_OPTION, PRICES_OPTION, pricesOrFail } from './spec';
 
 export function sweepCommand(): Command {
   return new Command('sweep')
@@ -25,14 +24,8 @@ export function sweepCommand(): Command {
     )
     .option(...STORE_DIR_OPTION)
     .option('--json', "print the candidates' results and the selection as JSON")
-    .option(
-      '--prices <file>',
-      "a JSON file overriding any part of the price catalog (wins over the spec's pricing.prices, fetched prices and the snapshot)",
-    )
-    .option(
-      '--price-cache <dir>',
-      'where `modelsweep prices update` keeps fetched prices (default: MODELSWEEP_PRICE_CACHE or ~/.cache/modelsweep/prices)',
-    )
+    .option(...PRICES_OPTION)
+    .option(...PRICE_CACHE_OPTION)
     .option('--poll-interval <duration>', 'how often to check that a SageMaker endpoint or Azure ML deployment is ready', '15s')
     .option('--concurrency <n>', 'candidates measured at once (local candidates always take turns: they share this machine)', '1')
     .addHelpText(
@@ -63,15 +56,10 @@ export function sweepCommand(): Command {
           throw new CliError(
             'add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>` to run it on a deployed BenchmarkSweep',
           );
-        const loaded = loadSpecOrFail(file);
+        // Before the spec: its catalog selections pick from these prices.
+        const prices = pricesOrFail(flags);
+        const loaded = loadSpecOrFail(file, prices);
         await withLocalStore(flags.storeDir, (store) => {
-          // After the store: a store that cannot be used is the first thing to fix.
-          let prices;
-          try {
-            prices = localPriceBook({ pricesFile: flags.prices, cacheDir: flags.priceCache });
-          } catch (error) {
-            throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
-          }
           return interruptible(
             async (signal) => {
               const outcome = await runSweep(loaded, {
@@ -95,7 +83,9 @@ export function sweepCommand(): Command {
                   onCandidateEnd: (r) => {
                     statusLine.clear();
                     console.error(
-                      `      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`,
+                      r.status === 'skipped'
+                        ? `      ${r.candidate.id}: skipped, not deployed: ${r.reason}`
+                        : `      ${r.candidate.id}: ${r.status}${r.reason ? ` (${r.reason})` : ''}, ${r.phases.length} phase${r.phases.length === 1 ? '' : 's'}`,
                     );
                     if (r.teardownError) console.error(`      warning: ${r.teardownError}`);
                   },

@@ -9,6 +9,7 @@ import { SWEEP_TASKS, type SweepTask, WAIT_READY_STATE } from '../../lib/workflo
 /** How long each step's function may run, in seconds: load steps run one phase (at most 10 min). */
 export const STEP_TIMEOUT_SECONDS: Record<SweepTask, number> = {
   validate: 120,
+  planWave: 300,
   budget: 60,
   deploy: 900,
   checkReady: 900,
@@ -34,10 +35,11 @@ export interface SweepDefinitionProps {
 }
 
 /**
- * The sweep's states: validate → Map over lanes (bounded concurrency) → Map over a lane's
- * candidates one at a time: budget → deploy → ready loop → warmup → phases (each a Map of
- * generators, merged) → rate search loop → record → teardown, every failure caught and sent to
- * teardown and a failure record → select and report → notify → fail if nothing was measured.
+ * The sweep's states: validate → plan a wave → Map over its lanes (bounded concurrency) → Map
+ * over a lane's candidates one at a time → plan the next wave, until none is left → select and
+ * report → notify → fail if nothing was measured. A candidate: budget → deploy → ready loop →
+ * warmup → phases (each a Map of generators, merged) → rate search loop → record → teardown,
+ * every failure caught and sent to teardown and a failure record.
  */
 export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): sfn.IChainable {
   /** A step's Task state; with payload 'state' the function gets the whole state as its event. */
@@ -100,18 +102,20 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
       .otherwise(new sfn.Succeed(scope, 'Refused', { outputPath: '$.budget' })),
   );
 
+  // Waves: plan (judge what is recorded, skip what cannot win, pick the next candidates, cheapest
+  // possible first) → measure them side by side → plan again, until nothing is left.
+  const planWave = task('planWave', { 'sweepId.$': '$.sweepId', 'maxConcurrency.$': '$.maxConcurrency' }, '$.wave');
   const lanes = new sfn.Map(scope, 'Measure lanes', {
-    itemsPath: '$.lanes',
+    itemsPath: '$.wave.lanes',
     maxConcurrencyPath: '$.maxConcurrency',
     itemSelector: { 'candidates.$': '$$.Map.Item.Value.candidates' },
     resultPath: sfn.JsonPath.DISCARD,
   }).itemProcessor(new sfn.Map(scope, 'Measure candidates', { itemsPath: '$.candidates', maxConcurrency: 1 }).itemProcessor(candidateBranch));
   const selectAndReport = task('selectAndReport', { 'sweepId.$': '$.sweepId' }, '$');
   lanes.addCatch(selectAndReport, { errors: [sfn.Errors.ALL], resultPath: '$.lanesError' });
+  planWave.addCatch(selectAndReport, { errors: [sfn.Errors.ALL], resultPath: '$.planError' });
   const notify = task('notify', 'state', '$');
-  return validate
-    .next(lanes)
-    .next(selectAndReport)
+  selectAndReport
     .next(notify)
     .next(
       new sfn.Choice(scope, 'Anything measured?')
@@ -121,6 +125,10 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
         )
         .otherwise(new sfn.Succeed(scope, 'Sweep succeeded')),
     );
+  lanes.next(planWave);
+  return validate
+    .next(planWave)
+    .next(new sfn.Choice(scope, 'More to measure?').when(sfn.Condition.booleanEquals('$.wave.done', false), lanes).otherwise(selectAndReport));
 }
 
 /**

@@ -24,6 +24,7 @@ const step =
   };
 
 export const validate = step('validate');
+export const planWave = step('planWave');
 export const budget = step('budget');
 export const deploy = step('deploy');
 export const checkReady = step('checkReady');

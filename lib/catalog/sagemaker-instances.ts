@@ -10,7 +10,8 @@ const acceleratorSchema = z.strictObject({
   memoryGiB: z.number().positive(),
 });
 
-const instanceSchema = z.strictObject({
+/** What an instance type or VM SKU is: its cores, memory, architecture and accelerators. */
+export const hardwareFactsSchema = z.strictObject({
   vcpus: z.number().int().positive(),
   memoryGiB: z.number().positive(),
   architecture: z.enum(['x86_64', 'arm64']),
@@ -24,10 +25,11 @@ const instanceSchema = z.strictObject({
 export const instanceCatalogSchema = z.strictObject({
   source: z.string().min(1),
   note: z.string().optional(),
-  instances: z.record(z.string(), instanceSchema),
+  instances: z.record(z.string(), hardwareFactsSchema),
 });
 
-export type SageMakerInstanceInfo = z.infer<typeof instanceSchema> & { readonly name: string };
+export type HardwareFacts = z.infer<typeof hardwareFactsSchema>;
+export type SageMakerInstanceInfo = HardwareFacts & { readonly name: string };
 
 const catalog = instanceCatalogSchema.parse(catalogJson);
 

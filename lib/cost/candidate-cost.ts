@@ -20,6 +20,43 @@ export interface CandidatePricing {
   costPerInstanceHour(candidate: Candidate, prices: PriceBook): number | undefined;
   /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */
   perRequestMonthlyCost?(candidate: Candidate, phase: PhaseResult, traffic: TrafficForecast, prices: PriceBook): number;
+  /**
+   * The least a per-request candidate could cost a month at the forecast, whatever it measures:
+   * its platform's least billing, or a bound from what its measured siblings billed.
+   */
+  perRequestMonthlyFloor?(candidate: Candidate, traffic: TrafficForecast, prices: PriceBook, measured: readonly MeasuredCandidate[]): CostFloor;
+}
+
+/** A candidate measured earlier in the sweep, with its phases: what a floor may learn from. */
+export interface MeasuredCandidate {
+  readonly candidate: Candidate;
+  readonly phases: readonly PhaseResult[];
+}
+
+/** The least a candidate could cost a month at the forecast, before it is measured, and why. */
+export interface CostFloor {
+  readonly usd: number;
+  /** How the floor was found, for a skip reason: "even on one instance", "even at 1 ms a request". */
+  readonly basis: string;
+}
+
+/**
+ * The least `candidate` could cost a month at the forecast, whatever its measurements say: one
+ * instance all month (instance kinds: sizing never buys fewer), or its platform's least billing
+ * (per-request kinds). What the search compares with measured costs before deploying anything.
+ */
+export function costFloor(
+  pricing: CandidatePricing,
+  candidate: Candidate,
+  traffic: TrafficForecast,
+  prices: PriceBook,
+  measured: readonly MeasuredCandidate[] = [],
+): CostFloor {
+  if (pricing.scaling === 'instances') {
+    const hourly = pricing.costPerInstanceHour(candidate, prices);
+    return hourly === undefined ? { usd: 0, basis: 'unpriced' } : { usd: hourly * prices.hoursPerMonth, basis: 'even on one instance' };
+  }
+  return pricing.perRequestMonthlyFloor?.(candidate, traffic, prices, measured) ?? { usd: 0, basis: 'billed per request' };
 }
 
 /** One candidate's prices, bound to its configuration, the forecast and the catalog. */

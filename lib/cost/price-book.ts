@@ -162,6 +162,11 @@ export class PriceBook {
     return { prices, source: { ...source, note: `priced on demand (no ${this.commitment} rates for serverless inference)` } };
   }
 
+  /** Every instance type or SKU with an on-demand rate in `region`, across the layers (what a catalog selection picks from). */
+  typesPricedIn(catalog: 'sagemaker-realtime' | 'azureml', region: string): string[] {
+    return [...new Set(this.blocksOf(catalog, region).flatMap(({ block }) => Object.keys((block as Partial<InstancePrices>).perInstanceHour ?? {})))];
+  }
+
   /** Where the figure for `key` comes from; throws as the lookup would when there is none. */
   sourceOf(key: PriceKey): PriceSource {
     switch (key.catalog) {
@@ -314,9 +319,9 @@ export class PriceBook {
   }
 
   private missingType(catalog: 'sagemaker-realtime' | 'azureml', region: string, type: string): string {
-    const inRegion = this.blocksOf(catalog, region).flatMap(({ block }) => Object.keys((block as Partial<InstancePrices>).perInstanceHour ?? {}));
+    const inRegion = this.typesPricedIn(catalog, region);
     if (inRegion.length === 0) return this.missingRegion(catalog, region);
-    const nearest = nearestTypes(type, [...new Set(inRegion)]);
+    const nearest = nearestTypes(type, inRegion);
     return `no price for ${type} (${NAME[catalog]}) in ${region} in ${this.blocksOf(catalog, region)
       .map(({ layer, block }) => `${layer.label}${block.asOf ? ` (${block.asOf})` : ''}`)
       .join(', ')}; nearest priced: ${nearest.join(', ')}; fetch current prices with ${updateHint(catalog, region)}, or give it with --prices`;

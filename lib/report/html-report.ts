@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { describeSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
-import { pricingLines } from './results-text';
+import { pricingLines, searchLine } from './results-text';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
 /** Chart.js's UMD build, inlined so the report opens anywhere, offline, with no CDN. */
@@ -183,8 +183,10 @@ export function htmlReport(results: SweepResults): string {
       ? `<p class="winner none">No recommendation: this machine was too busy to measure reliably.</p><p>${escapeHtml(results.measurementNote)}</p>`
       : results.incompleteNote
         ? `<p class="winner none">No recommendation: the sweep was interrupted.</p>`
-        : `<p class="winner none">No candidate meets the SLO (${escapeHtml(slo)}).</p>`;
+        : `<p class="winner none">No recommendation (SLO: ${escapeHtml(slo)}).</p><p>${escapeHtml(results.noRecommendationNote ?? 'none of the candidates meets the SLO')}</p>`;
   const incomplete = results.incompleteNote ? `<p class="meta">${escapeHtml(results.incompleteNote)}</p>` : '';
+  const searched = searchLine(results);
+  const search = searched ? `<p class="meta" id="search">${escapeHtml(searched.replace(/^search: /, 'Search: '))}</p>` : '';
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -205,7 +207,7 @@ export function htmlReport(results: SweepResults): string {
 <h1>${escapeHtml(results.name)}</h1>
 <p class="meta">Sweep ${escapeHtml(results.sweepId)} of model ${escapeHtml(results.model)}, ${escapeHtml(results.status)}; ${escapeHtml(results.createdAt)} – ${escapeHtml(results.finishedAt)}.
 SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
-<section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}</section>
+<section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}${search}</section>
 
 <h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>
 <p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>

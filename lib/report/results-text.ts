@@ -1,5 +1,5 @@
 import { describeSource } from '../cost/price-book';
-import { percentileLabel } from '../format/format';
+import { formatDurationMs, formatUsd, percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
 import { tokenBounds } from '../load/slo-bounds';
 import type { SweepResults } from './sweep-results';
@@ -52,9 +52,15 @@ export function resultsText(results: SweepResults): string {
   out.push(
     best
       ? `recommendation: ${best.id} — ${best.reason.replace(/^recommended: /, '')}`
-      : `recommendation: ${results.measurementNote ?? (results.incompleteNote ? `none: ${results.incompleteNote}` : 'none of the candidates meets the SLO')}`,
+      : `recommendation: ${results.measurementNote ?? (results.incompleteNote ? `none: ${results.incompleteNote}` : (results.noRecommendationNote ?? 'none of the candidates meets the SLO'))}`,
   );
   if (results.confidenceNote) out.push(`note: ${results.confidenceNote}`);
+  const search = searchLine(results);
+  if (search) out.push(search);
+  for (const p of results.search?.predictions ?? [])
+    out.push(
+      `guided: ${p.id} was predicted ${p.predictedRps.toFixed(0)} rps from ${p.from}, measured ${p.measuredRps.toFixed(0)} rps (${p.measuredRps >= p.predictedRps ? '+' : ''}${((p.measuredRps / p.predictedRps - 1) * 100).toFixed(0)}%)`,
+    );
   out.push(...pricingLines(results));
   const tokensNote = forecastTokensNote(results);
   if (tokensNote) out.push(`note: ${tokensNote}`);
@@ -102,4 +108,12 @@ function forecastTokensNote(results: SweepResults): string | undefined {
   return off.length > 0
     ? `${sized}; but ${off.join(', ')} tokens a request on average, so ${off.length > 1 ? 'they' : 'it'} would see more requests (or fewer) than sized for`
     : sized;
+}
+
+/** What the candidate search saved, when it skipped anything: `search: deployed 4 of 8 candidates (prune); …`. */
+export function searchLine(results: SweepResults): string | undefined {
+  const s = results.search;
+  if (!s || s.skipped === 0) return undefined;
+  const usd = s.notSpentUsd >= 0.01 ? `${formatUsd(s.notSpentUsd)} and ` : '';
+  return `search: deployed ${s.deployed} of ${s.grid} candidates (${s.mode}); skipping ${s.skipped} saved about ${usd}${formatDurationMs(s.notSpentHours * 3_600_000)} of deploying and load`;
 }

@@ -5,9 +5,11 @@ import { LatencyHistogram } from '../load/histogram';
 import { robustPercentileInterval } from '../load/percentile-interval';
 import type { PhaseResult } from '../load/phase';
 import { type PhaseSlo } from '../load/slo-bounds';
+import { type PredictionCheck, predictionChecks } from '../select/candidate-search';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
+import { KIND_RULES } from '../targets/kind-rules';
 
 /** Hours in the month costs are given for, unless the sweep's prices said otherwise. */
 const HOURS_PER_MONTH = 730;
@@ -85,6 +87,48 @@ export interface CandidateResult extends CandidateVerdict {
   readonly teardownError?: string;
   /** A measured candidate that misses the SLO has no sized cost; one instance for a month places it on the chart. */
   readonly oneInstanceMonthlyUsd?: number;
+  /** Skipped: what measuring it would have taken (see `CandidateRecord.notSpent`). */
+  readonly notSpent?: { readonly usd: number; readonly hours: number };
+}
+
+/** What the candidate search did over the sweep's grid. */
+export interface SearchSummary {
+  readonly mode: string;
+  readonly grid: number;
+  /** Candidates sent to be deployed (measured, failed, unavailable or refused by the budget). */
+  readonly deployed: number;
+  readonly skipped: number;
+  /** What the skipped candidates would have taken to measure, estimated: on-demand USD, and hours of deploying and load. */
+  readonly notSpentUsd: number;
+  readonly notSpentHours: number;
+  /** guided: each measured candidate's capacity as its nearest measured sibling predicted it, beside what it measured. */
+  readonly predictions?: readonly PredictionCheck[];
+}
+
+/** The search's summary from the records: skipped candidates carry what measuring them would have taken. */
+function searchSummary(sweep: SweepRecord, records: readonly CandidateRecord[], selection: Selection): SearchSummary {
+  const skipped = records.filter((r) => r.status === 'skipped');
+  const mode = (sweep.spec as { candidateSearch?: { mode?: string } }).candidateSearch?.mode ?? 'exhaustive';
+  const sized = selection.candidates.flatMap((verdict) => {
+    const candidate = records.find((r) => r.candidate.id === verdict.id)?.candidate;
+    return candidate ? [{ verdict, size: KIND_RULES[candidate.kind]?.sizeOf?.(candidate) }] : [];
+  });
+  const predictions = mode === 'guided' ? predictionChecks(sized) : [];
+  return {
+    ...(predictions.length > 0 ? { predictions } : {}),
+    mode,
+    grid: records.length,
+    deployed: records.length - skipped.length,
+    skipped: skipped.length,
+    notSpentUsd: round(
+      skipped.reduce((usd, r) => usd + (r.notSpent?.usd ?? 0), 0),
+      2,
+    ),
+    notSpentHours: round(
+      skipped.reduce((h, r) => h + (r.notSpent?.hours ?? 0), 0),
+      2,
+    ),
+  };
 }
 
 /** The results of a sweep as `results.json` holds them. */
@@ -108,6 +152,10 @@ export interface SweepResults {
   readonly measurementNote?: string;
   /** Set when the sweep was interrupted: the candidates the recommendation never saw. */
   readonly incompleteNote?: string;
+  /** Why nothing is recommended, case by case, and what would settle it (see `Selection.noRecommendationNote`). */
+  readonly noRecommendationNote?: string;
+  /** What the candidate search did: how much of the grid it deployed, and what skipping the rest saved. */
+  readonly search?: SearchSummary;
   readonly frontier: readonly string[];
   readonly candidates: readonly CandidateResult[];
   /** How the sweep was priced: the commitment, and what was wrong with the prices (old figures, a price list that could not be read). */
@@ -210,6 +258,8 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
     ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),
     ...(input.selection.incompleteNote ? { incompleteNote: input.selection.incompleteNote } : {}),
+    ...(input.selection.noRecommendationNote ? { noRecommendationNote: input.selection.noRecommendationNote } : {}),
+    search: searchSummary(input.sweep, input.records, input.selection),
     frontier: input.selection.frontier,
     ...pricingOf(input.sweep),
     candidates: input.selection.candidates.map((verdict) => {
@@ -221,6 +271,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
         configuration,
         phases: (record?.phases ?? []).map((p) => phaseRow(p, spec.slo.percentile)),
         ...(record?.teardownError ? { teardownError: record.teardownError } : {}),
+        ...(record?.notSpent ? { notSpent: record.notSpent } : {}),
         ...(verdict.monthlyCostUsd === undefined && verdict.costPerHourUsd !== undefined
           ? { oneInstanceMonthlyUsd: round(verdict.costPerHourUsd * hoursPerMonth, 2) }
           : {}),

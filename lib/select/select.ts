@@ -31,8 +31,8 @@ export interface SelectionStrategy {
 /** What a sweep learnt about one candidate. */
 export interface CandidateOutcome {
   readonly id: string;
-  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
-  /** Why it failed, was unavailable or was refused. */
+  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget' | 'skipped';
+  /** Why it failed, was unavailable, was refused or was skipped. */
   readonly reason?: string;
   /**
    * `instances`: capacity grows by adding instances (SageMaker real-time, Azure, http, local);
@@ -107,11 +107,18 @@ export interface Selection {
   readonly measurementNote?: string;
   /** Set when the sweep was interrupted: what was measured, and which candidates the selection never saw. */
   readonly incompleteNote?: string;
+  /**
+   * Set when nothing is recommended: why, case by case (too briefly measured, too close to call,
+   * unreachable, failing the SLO, …), and what would settle it.
+   */
+  readonly noRecommendationNote?: string;
   readonly candidates: CandidateVerdict[];
 }
 
 interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'> {
   readonly failure?: string;
+  /** Measured, but no request got an answer: every one failed to connect. How they failed. */
+  readonly unreachable?: string;
   /** Could not be measured reliably: the processes busy beside it, to be named in what to do. */
   readonly busyPids?: readonly number[];
 }
@@ -212,7 +219,16 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       deciding.errorRate > slo.maxErrorRate
         ? `error rate ${(deciding.errorRate * 100).toFixed(1)}% > ${(slo.maxErrorRate * 100).toFixed(1)}% at ${deciding.achievedRps.toFixed(0)} rps: ${errorKinds(deciding.errors)}`
         : `${missed} at ${deciding.achievedRps.toFixed(0)} rps${survived ? `; ${survived}` : overstated ? '; the load generator fell behind, so this may overstate it' : ''}`;
-    return { ...base, ...latency, ...priced, feasible: false, failure: `fails the SLO (${why})` };
+    const unreachable =
+      phases.every((p) => p.errorRate >= 1) && phases.every((p) => Object.keys(p.errors).every((kind) => kind.startsWith('connection_')));
+    return {
+      ...base,
+      ...latency,
+      ...priced,
+      feasible: false,
+      failure: `fails the SLO (${why})`,
+      ...(unreachable ? { unreachable: errorKinds(deciding.errors) } : {}),
+    };
   }
   const maxRps = deciding.achievedRps;
   if (candidate.scaling === 'instances' && deciding.requests < MIN_REQUESTS_TO_SIZE) {
@@ -398,8 +414,45 @@ export function selectCandidate(input: SelectionInput): Selection {
     frontier,
     ...(confidenceNote ? { confidenceNote } : {}),
     ...(measurementNote ? { measurementNote } : {}),
+    ...(!best && !measurementNote ? { noRecommendationNote: whyNoRecommendation(judged) } : {}),
     candidates: verdicts,
   };
+}
+
+/**
+ * Why nothing is recommended, each case with its candidates and what would settle it: a sweep
+ * whose only candidate was measured too briefly, or never answered, must not read as one whose
+ * candidates all fail the SLO.
+ */
+function whyNoRecommendation(judged: readonly Judged[]): string {
+  const named = (js: readonly Judged[]) => js.map((j) => j.id).join(', ');
+  const were = (js: readonly Judged[]) => (js.length > 1 ? 'were' : 'was');
+  const cases: string[] = [];
+  const short = judged.filter((j) => j.tooShortToSize);
+  if (short.length > 0)
+    cases.push(
+      `${named(short)} met the SLO but ${were(short)} measured too briefly to size; phases of at least ${MIN_REQUESTS_TO_SIZE} requests (load.phases[].duration) would settle it`,
+    );
+  const close = judged.filter((j) => j.tooCloseToCall);
+  if (close.length > 0) cases.push(`${named(close)} ${were(close)} too close to call against the SLO; longer phases would settle it`);
+  const unreachable = judged.filter((j) => j.unreachable);
+  if (unreachable.length > 0)
+    cases.push(
+      `${named(unreachable)} could not be reached: no request got an answer (${unreachable[0]!.unreachable}); check the endpoint and run again`,
+    );
+  const broken = judged.filter((j) => j.status === 'failed' || j.status === 'unavailable');
+  if (broken.length > 0) cases.push(`${named(broken)} could not be measured (${broken[0]!.failure}); fix that and run again`);
+  const refused = judged.filter((j) => j.status === 'over-budget');
+  if (refused.length > 0) cases.push(`${named(refused)} ${were(refused)} over the budget (budget.maxUsd)`);
+  const skipped = judged.filter((j) => j.status === 'skipped');
+  if (skipped.length > 0) cases.push(`${named(skipped)} ${were(skipped)} not deployed (${skipped[0]!.failure})`);
+  const failing = judged.filter(
+    (j) => j.status === 'measured' && !j.feasible && !j.tooShortToSize && !j.tooCloseToCall && !j.unreachable && !j.inconclusive,
+  );
+  if (failing.length > 0) cases.push(`${named(failing)} ${failing.length > 1 ? 'fail' : 'fails'} the SLO`);
+  if (cases.length === 0) return 'none: the sweep has no candidate';
+  if (failing.length === judged.length) return `none of the candidates meets the SLO (${cases[0]})`;
+  return `none: ${cases.join('; ')}`;
 }
 
 /**
@@ -481,6 +534,7 @@ function reasonFor(
   if (j.status === 'unavailable') return `unavailable: ${failure}`;
   if (j.status === 'failed') return `failed: ${failure}`;
   if (j.status === 'over-budget') return `over budget: ${failure}`;
+  if (j.status === 'skipped') return `skipped: ${failure}`;
   if (!j.feasible) return failure!;
   const tokens = tokenBounds(slo)
     .filter((b) => j.tokenLatenciesMs?.[b.metric] !== undefined)

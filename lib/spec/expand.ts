@@ -92,6 +92,12 @@ function grid<T extends Record<string, readonly unknown[]>>(lists: T): Array<{ [
   ) as Array<{ [K in keyof T]: T[K][number] }>;
 }
 
+/** A list field, once catalog selections are resolved (see `resolveCatalogSelections`): expansion never picks from the catalog itself. */
+function listed<T>(values: readonly T[] | object, field: string): readonly T[] {
+  if (!Array.isArray(values)) throw new Error(`${field} is a catalog selection; resolve it (resolveCatalogSelections) before expanding`);
+  return values;
+}
+
 const slug = (text: string) =>
   text
     .toLowerCase()
@@ -103,7 +109,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
   const base = (suffix: string) => ({ id: `${group.name ?? group.kind}-${suffix}`, group: index, environment: group.environment ?? {} });
   switch (group.kind) {
     case 'sagemaker-realtime':
-      return grid({ instanceType: group.instanceTypes, instanceCount: group.instanceCounts }).map((c) => ({
+      return grid({ instanceType: listed<string>(group.instanceTypes, 'instanceTypes'), instanceCount: group.instanceCounts }).map((c) => ({
         ...base(`${c.instanceType}-x${c.instanceCount}`),
         kind: group.kind,
         ...c,
@@ -133,7 +139,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
         ...streamingOf(group),
       }));
     case 'azureml':
-      return grid({ sku: group.skus, instanceCount: group.instanceCounts }).map((c) => ({
+      return grid({ sku: listed<string>(group.skus, 'skus'), instanceCount: group.instanceCounts }).map((c) => ({
         ...base(`${slug(c.sku)}-x${c.instanceCount}`),
         kind: group.kind,
         ...c,
@@ -179,7 +185,7 @@ export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
   }
 }
 
-/** All concrete candidates of a spec, list-valued fields expanded as a grid. */
+/** All concrete candidates of a spec, list-valued fields expanded as a grid (catalog selections resolved first). */
 export function expandCandidates(spec: Pick<SweepSpec, 'candidates'>): Candidate[] {
   return spec.candidates.flatMap((group, index) => expandGroup(group, index));
 }

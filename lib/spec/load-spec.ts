@@ -5,12 +5,14 @@ import { type Document, isAlias, isMap, isPair, isSeq, LineCounter, parseDocumen
 import type { z } from 'zod';
 
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
+import { overrideLayer, PriceBook } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
 import type { Payload } from '../load/invoker';
 import { OPENAI_APIS, openAiBodyProblem } from '../load/streaming-apis';
 import { formatBytes, readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
+import { type GroupSelection, resolveCatalogSelections } from './catalog-selection';
 import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
 import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
@@ -55,6 +57,8 @@ export function formatIssue(issue: SpecIssue): string {
 export interface LoadedSpec {
   readonly spec: SweepSpec;
   readonly candidates: Candidate[];
+  /** What each catalog selection of the spec picked (its candidates are among `candidates`). */
+  readonly selections: readonly GroupSelection[];
   /** Problems that do not stop the sweep, e.g. an instance type the catalog does not know. */
   readonly warnings: SpecIssue[];
   /** The payloads' bodies, each file read once; empty when parsed with `checkFiles: false`. */
@@ -66,22 +70,28 @@ export interface LoadedSpec {
 }
 
 /** Reads, parses (YAML or JSON) and validates a sweep spec file; throws {@link SpecError}. */
-export function loadSpecFile(file: string): LoadedSpec {
+export function loadSpecFile(file: string, options: { prices?: PriceBook } = {}): LoadedSpec {
   let text: string;
   try {
     text = readBoundedFile(file, LIMITS.specBytes, 'the spec').toString('utf8');
   } catch (error) {
     throw new SpecError(file, [{ path: '', message: (error as Error).message.replace(/^the spec: /, '') }], { cause: error });
   }
-  return parseSpec(text, file, dirname(resolve(file)));
+  return parseSpec(text, file, dirname(resolve(file)), options);
 }
 
 /**
  * Parses and validates spec text; `baseDir` resolves the relative paths in it. With
  * `checkFiles: false` the payload and model files are not looked for (a workflow step validating
- * a spec whose payloads were staged elsewhere).
+ * a spec whose payloads were staged elsewhere). Catalog selections pick from what `prices` (with
+ * the spec's own `pricing.prices` on top) prices; the returned spec has them as plain lists.
  */
-export function parseSpec(text: string, file: string, baseDir: string, { checkFiles = true } = {}): LoadedSpec {
+export function parseSpec(
+  text: string,
+  file: string,
+  baseDir: string,
+  { checkFiles = true, prices = PriceBook.snapshot() }: { checkFiles?: boolean; prices?: PriceBook } = {},
+): LoadedSpec {
   const bytes = Buffer.byteLength(text);
   if (bytes > LIMITS.specBytes) {
     throw new SpecError(file, [{ path: '', message: `the spec is ${formatBytes(bytes)}, more than the ${formatBytes(LIMITS.specBytes)} allowed` }]);
@@ -141,10 +151,12 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
       parsed.error.issues.flatMap((issue) => specIssues(issue, lineOf)),
     );
   }
-  const spec = parsed.data;
   const issues: SpecIssue[] = [];
   const warnings: SpecIssue[] = [];
   const at = (path: Array<string | number>, message: string) => ({ path: formatPath(path), message, line: lineOf(path) });
+  const resolved = resolveCatalogSelections(parsed.data, specPrices(parsed.data, prices));
+  for (const problem of resolved.problems) issues.push(at(problem.path, problem.message));
+  const { spec, selections } = resolved;
   /** An issue at `path` for each candidate group that does not stream tokens. */
   const eachNonStreaming = (problem: (group: SweepSpec['candidates'][number], g: number) => string, path: Array<string | number>) =>
     spec.candidates.forEach((group, g) => {
@@ -218,8 +230,8 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
       else if (!existsSync(resolve(baseDir, modelPath)))
         issues.push(at(['candidates', g, group.modelPath ? 'modelPath' : 'kind'], `no such model file: ${resolve(baseDir, modelPath)}`));
     }
-    if (group.kind === 'sagemaker-realtime') {
-      group.instanceTypes.forEach((type, t) => {
+    if (group.kind === 'sagemaker-realtime' && Array.isArray(group.instanceTypes) && !selections.some((s) => s.group === g)) {
+      group.instanceTypes.forEach((type: string, t: number) => {
         if (!findSageMakerInstance(type))
           warnings.push(at(['candidates', g, 'instanceTypes', t], `${type} is not in modelsweep's instance catalog; it is used as given`));
       });
@@ -268,7 +280,7 @@ export function parseSpec(text: string, file: string, baseDir: string, { checkFi
     );
   }
   if (issues.length > 0) throw new SpecError(file, issues);
-  return { spec, candidates, warnings, payloads, baseDir, source: { text, file } };
+  return { spec, candidates, selections, warnings, payloads, baseDir, source: { text, file } };
 }
 
 /** A YAML syntax error as a spec issue with its line and column; a duplicate key names the key. */
@@ -370,4 +382,10 @@ const STREAMING_KINDS = ['http', 'sagemaker-realtime', 'lambda'] as const;
 /** Whether a candidate group's responses stream tokens (an OpenAI-compatible API). */
 function streamsTokens(group: SweepSpec['candidates'][number]): boolean {
   return 'api' in group && group.api !== 'http';
+}
+
+/** The book a spec prices with: the one given, under the spec's own `pricing.prices`, at its commitment. */
+export function specPrices(spec: SweepSpec, prices: PriceBook): PriceBook {
+  const book = prices.with({ commitment: spec.pricing?.commitment ?? 'on-demand' });
+  return spec.pricing?.prices ? book.with({ layers: [overrideLayer(spec.pricing.prices, 'spec pricing.prices')] }) : book;
 }

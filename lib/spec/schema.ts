@@ -81,6 +81,67 @@ const lambdaMemory = z
   .min(128, 'Lambda memory is 128 to 10240 MB')
   .max(10240, 'Lambda memory is 128 to 10240 MB');
 
+/**
+ * Memory sizes as a list, one value, or a range `{ from, to, step }` (as AWS Lambda Power Tuning's
+ * power values): from, from + step, … up to to, each a valid size.
+ */
+function memorySizes(size: z.ZodNumber | z.ZodType<number>, stepMb: number) {
+  const range = strict({
+    from: size,
+    to: size,
+    step: z
+      .number()
+      .int('step must be a whole number of MB')
+      .positive('step must be above 0')
+      .refine((mb) => mb % stepMb === 0, `step must be a multiple of ${stepMb} MB`),
+  })
+    .refine((r) => r.to >= r.from, { message: 'to must be at least from', path: ['to'] })
+    .refine((r) => !(r.step > 0) || Math.floor((r.to - r.from) / r.step) + 1 <= LIMITS.listValues, {
+      message: `makes more than ${LIMITS.listValues} sizes; take a larger step`,
+      path: ['step'],
+    })
+    .transform((r) => Array.from({ length: Math.floor((r.to - r.from) / r.step) + 1 }, (_, k) => r.from + k * r.step));
+  return z.union([range, oneOrMany(size)]);
+}
+
+/** What a catalog selection may ask of an instance type's accelerators. */
+export const GPU_CHOICES = ['required', 'none', 'any'] as const;
+
+/**
+ * Constraints every selected type meets; `maxPricePerHour` is the on-demand price in the
+ * candidate's region. Fields left out do not constrain.
+ */
+const hardwareConstraints = {
+  /** At least this many vCPUs. */
+  minVcpus: positiveInt('minVcpus', 1024).optional(),
+  /** At least this much memory. */
+  minMemoryGiB: positive('minMemoryGiB', 100_000).optional(),
+  /** At most this price per instance-hour, on demand (USD). */
+  maxPricePerHour: positive('maxPricePerHour', LIMITS.costPerHourUsd).optional(),
+  /** `required`: an NVIDIA GPU; `none`: no accelerator; `any`: whatever the image can run on. @default any */
+  gpu: z.enum(GPU_CHOICES, { error: `gpu is ${GPU_CHOICES.join(', ')}` }).default('any'),
+  /** At least this much GPU memory, across the instance's GPUs. */
+  minGpuMemoryGiB: positive('minGpuMemoryGiB', 100_000).optional(),
+};
+
+/**
+ * Instance types chosen from the catalog rather than listed: those of `families` (c7i, g5) and
+ * `sizes` (xlarge, 2xlarge) that meet the constraints, are priced in the candidate's region and can
+ * run its image (see catalog-selection.ts). Burstable (T) types only when their family is named.
+ */
+export const instanceSelectionSchema = strict({
+  families: oneOrMany(z.string().regex(/^[a-z][a-z0-9-]*$/, 'a family is like c7i, g5 or inf2')).optional(),
+  sizes: oneOrMany(z.string().regex(/^(medium|large|xlarge|[1-9][0-9]*xlarge)$/, 'a size is like large, xlarge or 2xlarge')).optional(),
+  ...hardwareConstraints,
+  /** x86_64 or arm64 (Graviton); default: what the image is built for. */
+  architecture: z.enum(['x86_64', 'arm64'], { error: 'architecture is x86_64 or arm64' }).optional(),
+});
+export type InstanceSelection = z.output<typeof instanceSelectionSchema>;
+
+/** Azure VM SKUs chosen from the catalog by constraints (priced in the group's location). */
+export const skuSelectionSchema = strict(hardwareConstraints);
+export type SkuSelection = z.output<typeof skuSelectionSchema>;
+
 const common = {
   /** Prefix of the candidates' ids. */
   name: name.optional(),
@@ -131,7 +192,8 @@ const candidateSchemas = [
   strict({
     kind: z.literal('sagemaker-realtime'),
     ...common,
-    instanceTypes: oneOrMany(instanceType),
+    /** A list of types, or a selection over the catalog (families, sizes, constraints). */
+    instanceTypes: z.union([instanceSelectionSchema, oneOrMany(instanceType)]),
     instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
     ...sagemakerModel,
     api,
@@ -139,7 +201,7 @@ const candidateSchemas = [
   strict({
     kind: z.literal('sagemaker-serverless'),
     ...common,
-    memorySizesMb: oneOrMany(serverlessMemory),
+    memorySizesMb: memorySizes(serverlessMemory, 1024),
     maxConcurrency: oneOrMany(z.number().int().min(1, 'max concurrency is 1 to 200').max(200, 'max concurrency is 1 to 200')).default([20]),
     provisionedConcurrency: oneOrMany(z.number().int().min(0).max(200)).default([0]),
     ...sagemakerModel,
@@ -151,7 +213,7 @@ const candidateSchemas = [
     ...common,
     /** An existing function to reconfigure per candidate (its original configuration is restored). */
     functionName: z.string().min(1, 'functionName is needed: the function to measure'),
-    memorySizesMb: oneOrMany(lambdaMemory),
+    memorySizesMb: memorySizes(lambdaMemory, 1),
     architectures: oneOrMany(z.enum(['arm64', 'x86_64'], { error: 'must be arm64 or x86_64' })).default(['arm64']),
     region: awsRegion,
     /** Most invocations in flight at once, so a phase can never burst beyond it. @default 50 */
@@ -186,7 +248,8 @@ const candidateSchemas = [
       .optional(),
     /** Requests one instance serves at once; Azure answers 429 beyond it. @default 1 (Azure's default) */
     maxConcurrentRequestsPerInstance: positiveInt('maxConcurrentRequestsPerInstance', 1000).default(1),
-    skus: oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2')),
+    /** A list of SKUs, or a selection over the catalog by constraints (priced in `location`). */
+    skus: z.union([skuSelectionSchema, oneOrMany(z.string().regex(/^Standard_[A-Za-z0-9_]+$/, 'must be an Azure VM SKU like Standard_DS3_v2'))]),
     instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
   }).refine((g) => (g.codeId === undefined) === (g.scoringScript === undefined), {
     message: 'codeId and scoringScript go together',
@@ -394,6 +457,10 @@ const trafficSchema = strict({
     ctx.addIssue({ code: 'custom', path: [peak], message: `${peak} must be at least ${average}` });
 });
 
+/** How the candidates of a grid are searched (see `candidateSearch`). */
+export const SEARCH_MODES = ['prune', 'exhaustive', 'guided'] as const;
+export type SearchMode = (typeof SEARCH_MODES)[number];
+
 const strategySchema = z
   .union(
     [
@@ -437,6 +504,21 @@ export const sweepSpecSchema = strict({
   slo: sloSchema,
   traffic: trafficSchema,
   strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
+  /**
+   * Which candidates are deployed: `prune` (the default) measures them cheapest-possible first and
+   * skips any that cannot win; `exhaustive` measures every one; `guided` also skips those that a
+   * prediction from measured siblings says will lose (a heuristic: see docs/search.md).
+   */
+  candidateSearch: strict({
+    mode: z.enum(SEARCH_MODES, { error: `mode is ${SEARCH_MODES.join(', ')}` }).default('prune'),
+    /** Deploy at most this many candidates; the rest are skipped, cheapest-possible first measured. */
+    maxDeployments: positiveInt('maxDeployments', LIMITS.listValues).optional(),
+    /**
+     * guided: how far a prediction from siblings may be off, as a factor: a candidate is skipped
+     * only when even `margin` × its predicted capacity would lose. @default 1.5
+     */
+    margin: z.number().min(1, 'margin is at least 1').max(100, 'margin is at most 100').default(1.5),
+  }).default({ mode: 'prune', margin: 1.5 }),
   budget: strict({ maxUsd: positive('maxUsd', LIMITS.budgetUsd) }).optional(),
   /**
    * How candidates are priced: `commitment` (a Savings Plan or reservation term; the report shows

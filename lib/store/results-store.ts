@@ -60,9 +60,12 @@ export interface SweepRecord {
 export interface CandidateRecord {
   readonly sweepId: string;
   readonly candidate: Candidate;
-  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget';
+  /** `skipped`: never deployed, because the search showed it could not win (or the cap was reached); `reason` says which. */
+  readonly status: 'measured' | 'failed' | 'unavailable' | 'over-budget' | 'skipped';
   readonly reason?: string;
   readonly phases: PhaseResult[];
+  /** Skipped: what measuring it would have taken, estimated (on-demand USD; hours of deploying and load). */
+  readonly notSpent?: { readonly usd: number; readonly hours: number };
   /** Requests timed alone: the first after deploy and, where asked, one after a long idle. */
   readonly coldStarts?: ColdStart[];
   /** Set when teardown left something behind (tagged, so `modelsweep janitor` removes it). */

@@ -1,3 +1,5 @@
+import { findAzureSku } from '../catalog/azure-skus';
+import { findSageMakerInstance, type HardwareFacts } from '../catalog/sagemaker-instances';
 import type { Candidate } from '../spec/expand';
 
 type Kind = Candidate['kind'];
@@ -28,7 +30,21 @@ export interface KindRules {
    * per request meet one there), and one after `afterIdleMs` of silence where the spec asks for it.
    */
   coldStartProbes(candidate: Candidate): { readonly afterDeploy: boolean; readonly afterIdleMs?: number };
+  /**
+   * Its family and size, for guided search: within a family, capacity is taken to grow with
+   * `units` (accelerators where it has them, else vCPUs or threads). None where it has no siblings to learn from.
+   */
+  sizeOf?(candidate: Candidate): CandidateSize | undefined;
 }
+
+/** A candidate's family (candidates that differ only in size) and its size in the units capacity grows with. */
+export interface CandidateSize {
+  readonly family: string;
+  readonly units: number;
+}
+
+/** Accelerators where the type has them, else vCPUs: what serving capacity grows with inside a family. */
+const unitsOf = (facts: HardwareFacts | undefined) => (facts ? (facts.accelerator?.count ?? facts.vcpus) : undefined);
 
 const ownLane = (candidate: Candidate) => `candidate:${candidate.id}`;
 const afterDeployOnly = (afterDeploy: boolean) => () => ({ afterDeploy });
@@ -42,9 +58,22 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     notInCloud: 'local candidates start model servers on the machine that runs the sweep: run them with `modelsweep sweep --local`',
     laneKey: () => 'local',
     coldStartProbes: afterDeployOnly(false),
+    // Threads 0 means one per core: its size depends on the machine, so it has no siblings.
+    sizeOf: (c) => (c.kind === 'local' && c.threads > 0 ? { family: `local/batch${c.maxBatchSize}`, units: c.threads } : undefined),
   },
   // SageMaker takes minutes to create and delete an endpoint, billed throughout.
-  'sagemaker-realtime': { scaling: 'instances', provisioningSeconds: 15 * 60, laneKey: ownLane, coldStartProbes: afterDeployOnly(false) },
+  'sagemaker-realtime': {
+    scaling: 'instances',
+    provisioningSeconds: 15 * 60,
+    laneKey: ownLane,
+    coldStartProbes: afterDeployOnly(false),
+    sizeOf: (c) => {
+      if (c.kind !== 'sagemaker-realtime') return undefined;
+      const units = unitsOf(findSageMakerInstance(c.instanceType));
+      const family = c.instanceType.split('.')[1];
+      return units ? { family: `${c.region ?? ''}/${family}/x${c.instanceCount}`, units } : undefined;
+    },
+  },
   'sagemaker-serverless': {
     scaling: 'per-request',
     provisioningSeconds: 15 * 60,
@@ -68,6 +97,12 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     notInCloud: 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works',
     laneKey: ownLane,
     coldStartProbes: afterDeployOnly(false),
+    sizeOf: (c) => {
+      if (c.kind !== 'azureml') return undefined;
+      const units = unitsOf(findAzureSku(c.sku));
+      // Standard_NC4as_T4_v3 and Standard_NC8as_T4_v3 are one series: the SKU without its size.
+      return units ? { family: `${c.location ?? ''}/${c.sku.replace(/^(Standard_[A-Za-z]+)\d+/, '$1')}/x${c.instanceCount}`, units } : undefined;
+    },
   },
 };
 

@@ -5,6 +5,7 @@
  */
 export const SWEEP_TASKS = {
   validate: 'Validate spec',
+  planWave: 'Plan next wave',
   budget: 'Check budget',
   deploy: 'Deploy candidate',
   checkReady: 'Check ready',

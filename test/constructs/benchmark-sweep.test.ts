@@ -111,11 +111,32 @@ describe('BenchmarkSweep', () => {
     const definition = definitionOf(sweepTemplate({ maxConcurrency: 7 }).template);
     const states = Object.fromEntries(allStates(definition));
     expect(states['Validate spec'].Parameters).toEqual({ 'request.$': '$', defaultMaxConcurrency: 7 });
-    expect(states['Measure lanes']).toMatchObject({ Type: 'Map', MaxConcurrencyPath: '$.maxConcurrency', ItemsPath: '$.lanes' });
+    expect(states['Measure lanes']).toMatchObject({ Type: 'Map', MaxConcurrencyPath: '$.maxConcurrency', ItemsPath: '$.wave.lanes' });
     expect(states['Measure candidates']).toMatchObject({ Type: 'Map', MaxConcurrency: 1 });
     expect(states['Run phases']).toMatchObject({ Type: 'Map', MaxConcurrency: 1 });
     // generators of one phase run side by side
     expect(states['Run generators'].MaxConcurrency ?? 0).toBe(0);
+  });
+
+  it('measures in waves: validate → plan a wave → its lanes → plan again, until the plan says done, then select and report', () => {
+    const definition = definitionOf(sweepTemplate().template);
+    const states = definition.States;
+    expect(definition.StartAt).toBe('Validate spec');
+    expect(states['Validate spec'].Next).toBe('Plan next wave');
+    expect(states['Plan next wave']).toMatchObject({
+      Type: 'Task',
+      Parameters: { 'sweepId.$': '$.sweepId', 'maxConcurrency.$': '$.maxConcurrency' },
+      ResultPath: '$.wave',
+      Next: 'More to measure?',
+      Catch: [expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: SWEEP_TASKS.selectAndReport })],
+    });
+    expect(states['More to measure?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.wave.done', BooleanEquals: false, Next: 'Measure lanes' }],
+      Default: 'Select and report',
+    });
+    // After a wave, the next is planned with what it measured.
+    expect(states['Measure lanes'].Next).toBe('Plan next wave');
   });
 
   it('sends every state of a candidate that can fail to the teardown after failure', () => {

@@ -12,7 +12,7 @@ import type { AdapterSet } from '../../lib/workflow/default-adapters';
 export const IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/model-server:1';
 export const ROLE = 'arn:aws:iam::123456789012:role/sagemaker-exec';
 
-/** A small sweep spec around the given candidate groups: one short open phase, no warmup. */
+/** A small sweep spec around the given candidate groups: one short open phase, no warmup, every candidate deployed. */
 export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> = {}) {
   return {
     name: 'cloud-test',
@@ -23,6 +23,8 @@ export function cloudSpec(candidates: unknown[], extra: Record<string, unknown> 
     load: { phases: [{ mode: 'open', rate: 250, duration: '400ms' }], timeout: '2s' },
     slo: { percentile: 95, latencyMs: 200, maxErrorRate: 0.05 },
     traffic: { averageRps: 10, peakRps: 30 },
+    // Adapter tests follow every candidate through deploy, measure and delete: none may be skipped.
+    candidateSearch: { mode: 'exhaustive' },
     ...extra,
   };
 }

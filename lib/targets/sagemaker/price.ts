@@ -11,7 +11,7 @@ import { asSageMaker, type SageMakerDeployment } from './common';
 
 export const sageMakerPricing: Pick<
   TargetAdapter<SageMakerDeployment>,
-  'priceKeys' | 'costPerInstanceHour' | 'perRequestMonthlyCost' | 'estimateMeasurementCost'
+  'priceKeys' | 'costPerInstanceHour' | 'perRequestMonthlyCost' | 'perRequestMonthlyFloor' | 'estimateMeasurementCost'
 > = {
   priceKeys(candidate) {
     const c = asSageMaker(candidate);
@@ -42,6 +42,23 @@ export const sageMakerPricing: Pick<
       },
       prices,
     ).monthlyUsd;
+  },
+
+  perRequestMonthlyFloor(candidate, traffic, prices) {
+    const c = asSageMaker(candidate);
+    if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
+    // No least compute time is billed: what is certain is provisioned concurrency, all month.
+    const usd = serverlessMonthlyCost(
+      {
+        region: regionOf(c),
+        memoryMb: c.memorySizeMb,
+        durationMs: 0,
+        requestsPerMonth: requestsPerMonth(traffic.averageRps, prices),
+        provisionedConcurrency: c.provisionedConcurrency,
+      },
+      prices,
+    ).monthlyUsd;
+    return { usd, basis: c.provisionedConcurrency > 0 ? 'for its provisioned concurrency alone' : 'billed per request' };
   },
 
   estimateMeasurementCost(candidate, plan, prices) {

@@ -173,7 +173,13 @@ export function candidateRecord(
   phases: PhaseResult[],
   reason: string | undefined,
   now: () => Date,
-  extra: { coldStarts?: ColdStart[]; measurementCostUsd?: number; teardownError?: string; deployment?: DeploymentHandle },
+  extra: {
+    coldStarts?: ColdStart[];
+    measurementCostUsd?: number;
+    teardownError?: string;
+    deployment?: DeploymentHandle;
+    notSpent?: CandidateRecord['notSpent'];
+  },
 ): CandidateRecord {
   return {
     sweepId: e.sweepId,
@@ -185,6 +191,7 @@ export function candidateRecord(
     ...(extra.measurementCostUsd !== undefined ? { measurementCostUsd: extra.measurementCostUsd } : {}),
     ...(extra.teardownError ? { teardownError: extra.teardownError } : {}),
     ...(extra.deployment && Object.keys(extra.deployment).length > 0 ? { deployment: extra.deployment } : {}),
+    ...(extra.notSpent ? { notSpent: extra.notSpent } : {}),
     recordedAt: now().toISOString(),
   };
 }

@@ -10,6 +10,7 @@ import { deployCandidate } from './deploy';
 import { nameForStepFunctions } from './failures';
 import { generateLoad, generateLoadInput, generateLoadOutput } from './generate-load';
 import { notifySweep } from './notify';
+import { planNextWave, planWaveInput, planWaveOutput } from './plan-wave';
 import { checkReady, readyOutput } from './ready';
 import { recordInput, recordOutput, recordResult } from './record';
 import { recordPhase, recordPhaseInput, recordPhaseOutput } from './record-phase';
@@ -43,6 +44,7 @@ const step = <I extends z.ZodType, O extends z.ZodType>(
  */
 export const STEPS = {
   validate: step(validateInput, validateOutput, validateSpec),
+  planWave: step(planWaveInput, planWaveOutput, planNextWave),
   budget: step(candidateEvent, budgetOutput, checkBudget),
   deploy: step(candidateEvent, deploymentOutput, deployCandidate),
   checkReady: step(deployedEvent, readyOutput, checkReady),

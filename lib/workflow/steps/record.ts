@@ -13,7 +13,7 @@ export const recordInput = deployedEvent.extend({
   warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
 });
 
-export const recordOutput = z.object({ status: z.enum(['measured', 'failed', 'unavailable', 'over-budget']) });
+export const recordOutput = z.object({ status: z.enum(['measured', 'failed', 'unavailable', 'over-budget', 'skipped']) });
 
 /**
  * Times the idle cold start where the kind asks for one, adds the platform's metrics to each

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-import { overrideLayer, type PriceBook, type PriceKey } from '../../cost/price-book';
+import type { PriceBook, PriceKey } from '../../cost/price-book';
 import { SetupError } from '../../errors';
 import type { Candidate } from '../../spec/expand';
-import { parseSpec, SpecError, type SpecIssue } from '../../spec/load-spec';
+import { parseSpec, SpecError, type SpecIssue, specPrices } from '../../spec/load-spec';
 import type { SweepSpec } from '../../spec/schema';
 import { KIND_RULES } from '../../targets/kind-rules';
 import type { WorkflowEnv } from '../env';
@@ -18,31 +18,25 @@ export const validateInput = z.object({
   defaultMaxConcurrency: z.number().int().min(1).default(4),
 });
 
-const laneItem = z.object({
-  sweepId: z.string(),
-  candidate: z.custom<Candidate>((c) => typeof c === 'object' && c !== null),
-  position: z.object({ index: z.number().int(), total: z.number().int() }),
-});
-
 export const validateOutput = z.object({
   sweepId: z.string(),
+  /** Lanes measured side by side: each wave's most candidates (see plan-wave). */
   maxConcurrency: z.number().int().min(1),
-  /** Each lane's candidates are measured one after the other; lanes run side by side. */
-  lanes: z.array(z.object({ candidates: z.array(laneItem) })),
 });
 
 /** How long after a sweep's planned end the janitor may remove what it left: time for deploys, teardowns and retries. */
 const EXPIRY_MARGIN_MS = 2 * 3600_000;
 
 /**
- * Validates the staged spec, refuses what this environment cannot run, checks every kind can
- * reach its platform, and records the sweep: all before anything is created.
+ * Validates the staged spec (its catalog selections resolved against the prices at hand), refuses
+ * what this environment cannot run, checks every kind can reach its platform, and records the
+ * sweep with its resolved spec: all before anything is created. Waves are planned by plan-wave.
  */
 export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepContext): Promise<z.output<typeof validateOutput>> {
   const { env, now } = ctx;
   const { request, defaultMaxConcurrency } = e;
   const staged = JSON.parse((await env.blobs.get(request.specKey)).toString('utf8')) as StagedSpec;
-  const { spec, candidates } = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false });
+  const { spec, candidates } = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false, prices: env.prices });
   checkLimits(env, staged.file, spec, candidates);
   const sweepId = request.sweepId ?? newSweepId(spec.name, now());
   const existing = await env.store.getSweep(sweepId);
@@ -73,18 +67,7 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
     ...(priceWarnings.length ? { priceWarnings } : {}),
     ...(env.owner ? { owner: env.owner, heartbeatAt: createdAt.toISOString() } : {}),
   });
-  const items = candidates.map((candidate, index) => ({ sweepId, candidate, position: { index, total: candidates.length } }));
-  return { sweepId, maxConcurrency: request.maxConcurrency ?? defaultMaxConcurrency, lanes: lanesOf(items) };
-}
-
-/** Candidates grouped into lanes by their kind's lane key (see `KindRules.laneKey`), in the spec's order. */
-export function lanesOf<T extends { candidate: Candidate }>(items: readonly T[]): Array<{ candidates: T[] }> {
-  const lanes = new Map<string, T[]>();
-  for (const item of items) {
-    const key = KIND_RULES[item.candidate.kind].laneKey(item.candidate);
-    lanes.set(key, [...(lanes.get(key) ?? []), item]);
-  }
-  return [...lanes.values()].map((candidates) => ({ candidates }));
+  return { sweepId, maxConcurrency: request.maxConcurrency ?? defaultMaxConcurrency };
 }
 
 /**
@@ -102,8 +85,7 @@ export async function sweepPrices(
   const keys: PriceKey[] = candidates.flatMap((c) => env.adapters[c.kind]?.priceKeys?.(c) ?? []);
   const unique = [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
   const warnings: string[] = [];
-  let book = env.prices.with({ commitment: spec.pricing?.commitment ?? 'on-demand' });
-  if (spec.pricing?.prices) book = book.with({ layers: [overrideLayer(spec.pricing.prices, 'spec pricing.prices')] });
+  let book = specPrices(spec, env.prices);
   if (env.fetchPrices && unique.length > 0) {
     try {
       const fetched = await env.fetchPrices(unique);

@@ -67,4 +67,67 @@ describe('a sweep of servers whose capacity is known', () => {
     expect(verdicts.held!.reason).toMatch(/^fails the SLO \(p99 \d/);
     // Phases run on while too close to call, longer on a busy machine: a minute alone, more beside `npm test`'s other lane.
   }, 180_000);
+
+  it('deploys only what can win: of eight candidates, four cost more on one instance than the best measured, and are skipped', async () => {
+    // Capacities within a 60 ms p99 at 20 ms a request (bench/decision-quality's simulation): 1 slot
+    // 16 rps, 2: 57, 3: 103, 4: 152, 8: over 300, 12: 549, 16: 741. At a 100 rps peak "four" needs one
+    // instance ($109.50/month); "two" needs two ($116.80), "one" seven, "held" never meets the SLO.
+    const servers = await Promise.all([1, 2, 3, 4, 8, 12, 16].map((slots) => knownCapacityServer(slots, 20)));
+    const [one, two, three, four, eight, twelve, sixteen] = servers;
+    try {
+      const http = (name: string, server: Pick<TestServer, 'url'>, costPerHour: number) => ({ kind: 'http', name, url: server.url, costPerHour });
+      const loaded = parseSpec(
+        stringify({
+          name: 'known-grid',
+          model: { name: 'known' },
+          payloads: [{ body: '{}' }],
+          candidates: [
+            http('sixteen', sixteen!, 0.4),
+            http('twelve', twelve!, 0.3),
+            http('eight', eight!, 0.25),
+            http('three', three!, 0.16),
+            http('four', four!, 0.15),
+            http('two', two!, 0.08),
+            http('one', one!, 0.05),
+            http('held', held, 0.01),
+          ],
+          load: {
+            phases: [{ mode: 'open', rate: 20, duration: '1s' }],
+            search: { from: 20, to: 400, stepDuration: '1500ms', precision: 0.15 },
+          },
+          slo: { percentile: 99, latencyMs: 60, maxErrorRate: 0.01 },
+          traffic: { averageRps: 50, peakRps: 100 },
+        }),
+        'spec.yaml',
+        '/',
+      );
+      const deployed: string[] = [];
+      const outcome = await runSweep(loaded, {
+        store: new ResultsStore(dynamo.client, 'known'),
+        prices: PriceBook.snapshot(),
+        adapters: { http: httpTarget },
+        events: { onCandidateStart: (c) => deployed.push(c.id) },
+      });
+      expect(outcome.selection.recommended).toBe('four');
+      // Cheapest possible first: each measured before anything dearer on one instance.
+      expect(deployed).toEqual(['held', 'one', 'two', 'four']);
+      const reason = (id: string) => outcome.selection.candidates.find((c) => c.id === id)!.reason;
+      // Each is skipped as soon as a measured candidate's upper bound is below its floor: the dearer
+      // ones while "two" ($175.20 at most, its capacity range allowing three instances) was the best.
+      for (const [id, floor] of [
+        ['three', 116.8],
+        ['eight', 182.5],
+        ['twelve', 219],
+        ['sixteen', 292],
+      ] as const) {
+        const [, shown, best, bound] = /^skipped: \$([\d.]+)\/month even on one instance, more than the best measured, (two|four) at \$([\d.]+)\/month at most$/.exec(
+          reason(id),
+        )!;
+        expect(Number(shown), id).toBe(floor);
+        expect(Number(bound), `${id} skipped for ${best}`).toBeLessThan(floor);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.close()));
+    }
+  }, 300_000);
 });

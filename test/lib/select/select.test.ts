@@ -86,6 +86,31 @@ describe('selection', () => {
     expect(selection.confidenceNote).toMatch(/small met the SLO and might cost less than large, but was measured too briefly to size/);
   });
 
+  it('says which case it is when nothing is recommended, each with what would settle it', () => {
+    const noteOf = (candidates: CandidateOutcome[]) => {
+      const selection = selectCandidate(input(candidates));
+      expect(selection.recommended).toBeUndefined();
+      return selection.noRecommendationNote;
+    };
+    const refused = { ...phase(20, 50), errors: { connection_ECONNREFUSED: 400 }, errorCount: 400, errorRate: 1, successes: 0 };
+    expect(noteOf([measured('short', 'instances', [phase(20, 50, { n: 20 })])])).toBe(
+      'none: short met the SLO but was measured too briefly to size; phases of at least 50 requests (load.phases[].duration) would settle it',
+    );
+    expect(noteOf([measured('gone', 'instances', [refused])])).toBe(
+      'none: gone could not be reached: no request got an answer (connection_ECONNREFUSED=400); check the endpoint and run again',
+    );
+    expect(noteOf([{ id: 'broken', status: 'failed', reason: 'deploy failed: no quota', scaling: 'instances', phases: [] }])).toBe(
+      'none: broken could not be measured (deploy failed: no quota); fix that and run again',
+    );
+    expect(noteOf([measured('slow', 'instances', [phase(20, 400)]), measured('slower', 'instances', [phase(20, 600)])])).toBe(
+      'none of the candidates meets the SLO (slow, slower fail the SLO)',
+    );
+    // Cases together: each said once, with its candidates.
+    expect(noteOf([measured('slow', 'instances', [phase(20, 400)]), measured('short', 'instances', [phase(20, 50, { n: 20 })])])).toBe(
+      'none: short met the SLO but was measured too briefly to size; phases of at least 50 requests (load.phases[].duration) would settle it; slow fails the SLO',
+    );
+  });
+
   it('sizes instance-based candidates at the peak: ceil(peak / rps one instance sustains)', () => {
     const selection = selectCandidate(input([measured('small', 'instances', [phase(40, 100)])]));
     const verdict = selection.candidates[0];

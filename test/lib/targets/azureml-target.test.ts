@@ -54,11 +54,12 @@ const nothingLeft = () => [...arm.deployments.values()].every((d) => d.size === 
 
 describe('Azure ML adapter', () => {
   it('creates the sweep endpoint, a deployment per SKU, measures each alone through its header, and deletes them all', async () => {
-    const outcome = await sweep([group({ skus: ['Standard_DS3_v2', 'Standard_F4s_v2'] })]);
+    // Listed cheapest first, so the order they are deployed in (cheapest possible first) is the spec's.
+    const outcome = await sweep([group({ skus: ['Standard_F4s_v2', 'Standard_DS3_v2'] })]);
 
     expect(outcome.records.map((r) => [r.candidate.id, r.status])).toEqual([
-      ['azureml-standard-ds3-v2-x1', 'measured'],
       ['azureml-standard-f4s-v2-x1', 'measured'],
+      ['azureml-standard-ds3-v2-x1', 'measured'],
     ]);
     const [first, second] = deploymentPuts().map((b) => b.request.split('/').pop()!);
     expect(calls()).toEqual([
@@ -80,7 +81,7 @@ describe('Azure ML adapter', () => {
     ]);
     // Every create and delete went through Azure-AsyncOperation polling (2 polls each).
     expect(arm.log.filter((l) => l === 'GET op')).toHaveLength(2 * 6);
-    expect(first).toMatch(/^ms-standard-ds3-v2-x1-[0-9a-f]{8}$/);
+    expect(first).toMatch(/^ms-standard-f4s-v2-x1-[0-9a-f]{8}$/);
     expect(first.length).toBeLessThanOrEqual(32);
 
     const endpointBody = arm.bodies.find((b) => b.request === 'PUT /onlineEndpoints/resnet-sweep')!.body;
@@ -93,7 +94,7 @@ describe('Azure ML adapter', () => {
       sku: { name: 'Default', capacity: 1 },
       properties: {
         endpointComputeType: 'Managed',
-        instanceType: 'Standard_DS3_v2',
+        instanceType: 'Standard_F4s_v2',
         model: 'azureml:resnet:3',
         environmentId: 'azureml:onnx-env:1',
         codeConfiguration: { codeId: 'azureml:resnet-score:1', scoringScript: 'score.py' },
@@ -101,7 +102,7 @@ describe('Azure ML adapter', () => {
         requestSettings: { maxConcurrentRequestsPerInstance: 1, requestTimeout: 'PT2S' },
       },
     });
-    expect(deployment.tags).toMatchObject({ [TAG_KEYS.sweepId]: outcome.sweepId, [TAG_KEYS.candidateId]: 'azureml-standard-ds3-v2-x1' });
+    expect(deployment.tags).toMatchObject({ [TAG_KEYS.sweepId]: outcome.sweepId, [TAG_KEYS.candidateId]: 'azureml-standard-f4s-v2-x1' });
     expect(Date.parse(deployment.tags[TAG_KEYS.expiresAt])).toBeGreaterThan(Date.now());
 
     // Each deployment took its own load, with the endpoint key.

@@ -34,7 +34,8 @@ describe('the state machine reads only what the steps return', () => {
       '$.deployment',
       '$.status',
       '$.reason',
-      '$.lanes',
+      '$.wave.lanes',
+      '$.wave.done',
       '$.maxConcurrency',
       '$.sweepId',
       '$.result',
@@ -48,7 +49,8 @@ describe('the state machine reads only what the steps return', () => {
     ['$.warm.phases', '$.warm.phase', 'state "Run phases": $.warm.phase: $.warm has no field "phase"'],
     ['$.ready.waitSeconds', '$.ready.wait', 'state "Wait until ready": $.ready.wait: $.ready has no field "wait"'],
     ['$.reason', '$.why', 'state "Sweep failed": $.why: $ has no field "why"'],
-    ['$.lanes', '$.lane', 'state "Measure lanes": $.lane: $ has no field "lane"'],
+    ['$.wave.lanes', '$.wave.lane', 'state "Measure lanes": $.wave.lane: $.wave has no field "lane"'],
+    ['$.wave.done', '$.wave.finished', 'state "More to measure?": $.wave.finished: $.wave has no field "finished"'],
   ])('a path renamed in the definition (%s → %s) is caught, naming the state and the field', (from, to, problem) => {
     const problems = checkDefinitionPaths(edited(from, to), start, steps);
     expect(problems.join('\n')).toContain(problem);

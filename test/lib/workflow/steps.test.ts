@@ -73,22 +73,29 @@ describe('workflow steps', () => {
     expect(await env.store.getSweep('refused')).toBeUndefined();
   });
 
-  it("validate puts a lane per candidate, but local candidates and one Lambda function's candidates in one lane each", async () => {
+  it("plans waves of one candidate a lane, cheapest possible first: local candidates and one Lambda function's take turns", async () => {
     const specKey = await staged([
-      { kind: 'http', name: 'a', url: 'http://127.0.0.1:1/', costPerHour: 1 },
+      { kind: 'http', name: 'a', url: 'http://127.0.0.1:1/', costPerHour: 2 },
       { kind: 'http', name: 'b', url: 'http://127.0.0.1:2/', costPerHour: 1 },
-      { kind: 'local', threads: [1, 2], modelPath: 'm.onnx' },
+      { kind: 'local', threads: [1, 2], modelPath: 'm.onnx', costPerHour: 0.5 },
       { kind: 'lambda', functionName: 'f', memorySizesMb: [1024, 2048] },
     ]);
-    const result = (await sweepSteps(env).validate({ request: { specKey, maxConcurrency: 3 }, defaultMaxConcurrency: 4 })) as any;
-    expect(result.maxConcurrency).toBe(3);
-    expect(result.lanes.map((l: any) => l.candidates.map((c: any) => c.candidate.id))).toEqual([
-      ['a'],
-      ['b'],
-      ['local-threads1', 'local-threads2'],
-      ['lambda-1024mb-arm64', 'lambda-2048mb-arm64'],
+    const steps = sweepSteps(env);
+    const validated = (await steps.validate({ request: { specKey, maxConcurrency: 3 }, defaultMaxConcurrency: 4 })) as any;
+    expect(validated.maxConcurrency).toBe(3);
+    expect(await env.store.getSweep(validated.sweepId)).toMatchObject({ status: 'running', model: 'm' });
+    const wave = (await steps.planWave({ sweepId: validated.sweepId, maxConcurrency: 3 })) as any;
+    // Only http has an adapter here: the others have no floor (so they come first, in the spec's
+    // order), then b ($1/h) before a ($2/h). Three lanes, one candidate each.
+    expect(wave.done).toBe(false);
+    expect(wave.lanes.map((l: any) => l.candidates.map((c: any) => c.candidate.id))).toEqual([['local-threads1'], ['lambda-1024mb-arm64'], ['b']]);
+    expect(wave.lanes.map((l: any) => l.candidates[0].position)).toEqual([
+      { index: 0, total: 6 },
+      { index: 1, total: 6 },
+      { index: 2, total: 6 },
     ]);
-    expect(await env.store.getSweep(result.sweepId)).toMatchObject({ status: 'running', model: 'm' });
+    // Planned from the records alone: delivered twice, the same wave.
+    expect(await steps.planWave({ sweepId: validated.sweepId, maxConcurrency: 3 })).toEqual(wave);
   });
 
   it('a step given bad input fails naming the field', async () => {

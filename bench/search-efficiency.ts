@@ -1,0 +1,170 @@
+/**
+ * Search efficiency: how much of a catalog grid each candidate search deploys, and what it costs
+ * in picks. Landscapes are built from the catalog: every SageMaker type priced in us-east-1 and
+ * known to the hardware catalog, at its bundled price, with a capacity per type from a hidden
+ * model (work per request, per-family speed, accelerators, sublinear scaling with size, ±10%
+ * noise) and a latency floor that rules some types out. Each landscape is searched by exhaustive,
+ * prune and guided through the real selection and search code (lib/select): measuring a
+ * candidate runs the real rate search (lib/load/capacity-search) over synthesized phases judged
+ * by the real verdict, so no load is sent.
+ *
+ * Prints per search: the share of the grid deployed, the picks that are the true optimum (the
+ * cheapest at true capacity; within 1%, as types of one price tie), mean and worst regret (true
+ * cost above the optimum), and picks that differ from exhaustive's. Goals: prune picks what
+ * exhaustive picks on every landscape (it adds no regret); guided picks the true optimum on at
+ * least 95% of landscapes while deploying at most 35% of the grid.
+ *
+ *   npm run bench:search-efficiency -- [--landscapes N] [--seed S] [--margin M]
+ *   (results in bench/results/search-efficiency.json)
+ */
+import { parseArgs } from 'node:util';
+
+import { findSageMakerInstance } from '../lib/catalog/sagemaker-instances';
+import { PriceBook } from '../lib/cost/price-book';
+import { seededRandom } from '../lib/util/seeded-random';
+import { HOURS_PER_MONTH, type Landscape, searchLandscape, type SimulatedCandidate } from '../test/helpers/search-landscape';
+import { writeResult } from './write-result.cjs';
+
+const REGION = 'us-east-1';
+const SLO_MS = 100;
+
+/** Speed of one vCPU (CPU types) or one accelerator, relative to a c5 vCPU: the hidden model's per-family part. */
+const FAMILY_SPEED: Record<string, number> = {
+  c5: 1,
+  c5d: 1,
+  c6i: 1.1,
+  c7i: 1.25,
+  c6g: 0.95,
+  c7g: 1.15,
+  m5: 0.95,
+  m5d: 0.95,
+  m6i: 1.05,
+  m7i: 1.2,
+  m6g: 0.9,
+  r5: 0.9,
+  g4dn: 10,
+  g5: 18,
+  g6: 16,
+  g6e: 26,
+  p3: 20,
+  p4d: 45,
+  inf1: 7,
+  inf2: 15,
+};
+
+interface Truth {
+  readonly landscape: Landscape;
+  /** The true monthly cost of each candidate that can meet the SLO, at its true capacity. */
+  readonly trueCost: ReadonlyMap<string, number>;
+  readonly optimum: number;
+}
+
+/** One landscape: the catalog's types with capacities from a hidden model drawn for this seed. */
+function catalogLandscape(seed: number, book: PriceBook): Truth {
+  const random = seededRandom(seed);
+  const uniform = (low: number, high: number) => low + (high - low) * random();
+  const perVcpuRps = uniform(3, 40); // work per request: a c5 vCPU serves this many per second
+  const scaling = uniform(0.8, 1); // capacity grows as units^scaling within a family
+  const cpuLatencyMs = uniform(15, 140); // one request on 2 c5 vCPUs; more vCPUs shorten it (intra-op threads)
+  const acceleratorLatencyShare = uniform(0.1, 0.4);
+  const peakRps = Math.round(Math.exp(uniform(Math.log(20), Math.log(3000))));
+  const candidates: SimulatedCandidate[] = [];
+  for (const type of book.typesPricedIn('sagemaker-realtime', REGION).sort()) {
+    const facts = findSageMakerInstance(type);
+    const family = type.split('.')[1]!;
+    if (!facts || facts.burstable || FAMILY_SPEED[family] === undefined) continue;
+    const accelerated = facts.accelerator !== undefined;
+    const units = facts.accelerator?.count ?? facts.vcpus;
+    const speed = FAMILY_SPEED[family]! * uniform(0.9, 1.1);
+    const latencyMs = accelerated ? cpuLatencyMs * acceleratorLatencyShare : (cpuLatencyMs * Math.sqrt(2 / facts.vcpus)) / FAMILY_SPEED[family]!;
+    candidates.push({
+      id: type,
+      family,
+      units,
+      capacityRps: Math.max(1, perVcpuRps * speed * units ** scaling),
+      usdPerHour: book.instanceHour('sagemaker-realtime', REGION, type).usd,
+      floorShare: Math.max(0.1, latencyMs / SLO_MS),
+    });
+  }
+  const landscape: Landscape = { candidates, search: { from: 1, to: 20_000, precision: 0.02 }, peakRps, sloMs: SLO_MS };
+  const trueCost = new Map(
+    candidates
+      // Feasible when even the slowest of its requests (the floor +10%) meets the SLO, as the simulated phases have it.
+      .filter((c) => (c.floorShare ?? 0.5) * 1.1 <= 1)
+      .map((c) => [c.id, Math.max(1, Math.ceil(peakRps / c.capacityRps - 1e-9)) * c.usdPerHour * HOURS_PER_MONTH]),
+  );
+  return { landscape, trueCost, optimum: Math.min(...trueCost.values()) };
+}
+
+const MODES = ['exhaustive', 'prune', 'guided'] as const;
+
+function main(): void {
+  const { values } = parseArgs({
+    options: { landscapes: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' }, margin: { type: 'string', default: '1.5' } },
+  });
+  const landscapes = Number(values.landscapes);
+  const margin = Number(values.margin);
+  const firstSeed = Number(values.seed);
+  const book = PriceBook.snapshot();
+  const tally = Object.fromEntries(
+    MODES.map((m) => [m, { deployedShare: 0, optimal: 0, regret: 0, worstRegret: 0, differFromExhaustive: 0, none: 0, landscapes: 0 }]),
+  );
+  const rows: unknown[] = [];
+  for (let seed = firstSeed; seed < firstSeed + landscapes; seed++) {
+    const truth = catalogLandscape(seed, book);
+    if (!Number.isFinite(truth.optimum)) continue;
+    const picks: Record<string, string | undefined> = {};
+    for (const mode of MODES) {
+      const outcome = searchLandscape(truth.landscape, { mode, margin });
+      const pick = outcome.selection.recommended;
+      picks[mode] = pick;
+      const t = tally[mode]!;
+      t.landscapes++;
+      t.deployedShare += outcome.deployed.length / truth.landscape.candidates.length;
+      const cost = pick ? truth.trueCost.get(pick) : undefined;
+      if (cost === undefined) t.none++;
+      else {
+        const regret = cost / truth.optimum - 1;
+        if (regret <= 0.01) t.optimal++;
+        t.regret += regret;
+        t.worstRegret = Math.max(t.worstRegret, regret);
+      }
+      if (pick !== picks.exhaustive) t.differFromExhaustive++;
+      rows.push({
+        seed,
+        mode,
+        grid: truth.landscape.candidates.length,
+        deployed: outcome.deployed.length,
+        pick,
+        optimum: truth.optimum,
+        pickTrueCost: cost,
+      });
+    }
+  }
+  const summary = Object.fromEntries(
+    MODES.map((mode) => {
+      const t = tally[mode]!;
+      return [
+        mode,
+        {
+          landscapes: t.landscapes,
+          deployedShare: Number((t.deployedShare / t.landscapes).toFixed(3)),
+          trueOptimumShare: Number((t.optimal / t.landscapes).toFixed(3)),
+          meanRegret: Number((t.regret / Math.max(1, t.landscapes - t.none)).toFixed(4)),
+          worstRegret: Number(t.worstRegret.toFixed(4)),
+          picksDifferingFromExhaustive: t.differFromExhaustive,
+          noRecommendation: t.none,
+        },
+      ];
+    }),
+  );
+  for (const [mode, s] of Object.entries(summary))
+    console.log(
+      `${mode.padEnd(10)} deployed ${(s.deployedShare * 100).toFixed(1)}% of the grid; true optimum on ${(s.trueOptimumShare * 100).toFixed(1)}% of ${s.landscapes} landscapes; ` +
+        `regret mean ${(s.meanRegret * 100).toFixed(2)}%, worst ${(s.worstRegret * 100).toFixed(1)}%; picks differing from exhaustive: ${s.picksDifferingFromExhaustive}; no recommendation: ${s.noRecommendation}`,
+    );
+  const path = writeResult('search-efficiency', process.argv.slice(2), { summary, rows });
+  console.log(`results: ${path}`);
+}
+
+main();

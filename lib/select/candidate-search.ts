@@ -1,0 +1,207 @@
+import type { CostFloor } from '../cost/candidate-cost';
+import { formatUsd } from '../format/format';
+import type { CandidateSize } from '../targets/kind-rules';
+import type { CandidateVerdict, Selection, SelectionStrategy } from './select';
+
+/** How a grid is searched (the spec's `candidateSearch`). */
+export interface SearchSettings {
+  /** `prune`: skip what cannot win; `exhaustive`: deploy everything; `guided`: also skip what a prediction says will lose. */
+  readonly mode: 'prune' | 'exhaustive' | 'guided';
+  /** Deploy at most this many candidates. */
+  readonly maxDeployments?: number;
+  /** guided: how far a prediction may be off, as a factor on the predicted capacity. */
+  readonly margin: number;
+}
+
+/** A candidate the search has not decided on yet. */
+export interface SearchItem {
+  readonly id: string;
+  readonly floor: CostFloor;
+  /**
+   * guided: the lowest monthly cost a prediction from measured siblings allows (their capacity
+   * scaled by size, times the margin), with the siblings named; none where there is no sibling.
+   */
+  readonly predicted?: { readonly usd: number; readonly basis: string };
+}
+
+/** Why a candidate was never deployed. */
+export interface SkipDecision {
+  readonly id: string;
+  readonly reason: string;
+  /** `cannot-win`: proven; `predicted-to-lose`: guided's heuristic; `cap`: maxDeployments was reached. */
+  readonly why: 'cannot-win' | 'predicted-to-lose' | 'cap';
+}
+
+export interface WavePlan {
+  /** The next candidates to deploy and measure, side by side. */
+  readonly wave: readonly string[];
+  readonly skipped: readonly SkipDecision[];
+}
+
+/**
+ * guided: the least a candidate is predicted to cost from its measured siblings (same family, other
+ * size): each sibling's capacity at the top of its range, scaled by size, times `margin`, sized at
+ * the forecast peak on the candidate's own one-instance floor; the most optimistic sibling wins.
+ * A sibling at least as large that misses the SLO even at its lightest rate predicts a miss (no
+ * more cores or accelerators make no faster request). A heuristic: capacity need not grow in
+ * proportion to size, which `margin` only allows for.
+ */
+export function predictFromSiblings(
+  candidate: { readonly size?: CandidateSize; readonly floor: CostFloor },
+  measured: ReadonlyArray<{ readonly size?: CandidateSize; readonly verdict: CandidateVerdict }>,
+  peakRps: number,
+  margin: number,
+): SearchItem['predicted'] {
+  const size = candidate.size;
+  if (!size) return undefined;
+  let best: { usd: number; basis: string } | undefined;
+  for (const sibling of measured) {
+    const { verdict } = sibling;
+    if (sibling.size?.family !== size.family) continue;
+    const missesAtLightest =
+      verdict.status === 'measured' && !verdict.feasible && !verdict.inconclusive && !verdict.tooCloseToCall && !verdict.tooShortToSize;
+    if (missesAtLightest && sibling.size.units >= size.units) {
+      best ??= { usd: Infinity, basis: `${verdict.id}, as large or larger, misses the SLO at its lightest rate` };
+      continue;
+    }
+    if (!verdict.feasible || !verdict.maxRpsWithinSloRange) continue;
+    const top = verdict.maxRpsWithinSloRange[1];
+    const capacity = top * (size.units / sibling.size.units) * margin;
+    const instances = Math.max(1, Math.ceil(peakRps / capacity - 1e-9));
+    const usd = instances * candidate.floor.usd;
+    if (!best || usd < best.usd || best.usd === Infinity)
+      best = {
+        usd,
+        basis: `${verdict.id} sustained up to ${top.toFixed(0)} rps; at ${size.units}/${sibling.size.units} its size and ×${margin}, ${capacity.toFixed(0)} rps: ${instances} instance${instances > 1 ? 's' : ''}`,
+      };
+  }
+  return best;
+}
+
+/**
+ * The order candidates are measured in: cheapest floor first, so that the first measured are
+ * those most likely to win and every later floor is compared with the best bound so far. Ties keep
+ * the spec's order (the sort is stable).
+ */
+export function searchOrder<T extends { floor: CostFloor }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => a.floor.usd - b.floor.usd);
+}
+
+/**
+ * The best upper bound on monthly cost among the candidates measured so far: the lowest top of a
+ * feasible candidate's cost range (its cost at the lowest capacity the measurements allow). A
+ * candidate whose floor is above it cannot be the cheapest, whatever it measures.
+ */
+export function bestUpperBound(selection: Selection | undefined): { usd: number; id: string } | undefined {
+  let best: { usd: number; id: string } | undefined;
+  for (const v of selection?.candidates ?? []) {
+    const upper = upperCost(v);
+    if (upper !== undefined && (!best || upper < best.usd)) best = { usd: upper, id: v.id };
+  }
+  return best;
+}
+
+const upperCost = (v: CandidateVerdict): number | undefined =>
+  v.feasible && v.monthlyCostUsd !== undefined ? (v.monthlyCostRangeUsd?.[1] ?? v.monthlyCostUsd) : undefined;
+
+/**
+ * The next wave: walks the undecided candidates in search order, skipping each that cannot win
+ * (its floor above the best measured upper bound; `cost` strategy only, since a faster candidate
+ * can be worth more under `speed` and `balanced`, and nothing unmeasured is provably dominated),
+ * under `guided` each that its prediction says will lose, and, once `maxDeployments` is reached,
+ * the rest. Sound: a skipped `cannot-win` candidate's every possible cost is above a cost some
+ * measured candidate is certain to have at most, so the exhaustive search would not pick it either.
+ */
+export function planWave(input: {
+  readonly pending: readonly SearchItem[];
+  readonly selection: Selection | undefined;
+  readonly strategy: SelectionStrategy;
+  readonly settings: SearchSettings;
+  /** Candidates already deployed (sent to a wave) in this sweep. */
+  readonly deployed: number;
+  /** Most candidates one wave measures side by side. */
+  readonly waveSize: number;
+  /** The lane a candidate is measured in: a wave takes one candidate per lane (those of a lane take turns). */
+  readonly laneOf?: (id: string) => string;
+}): WavePlan {
+  const { settings, strategy } = input;
+  const best = bestUpperBound(input.selection);
+  const prunes = settings.mode !== 'exhaustive' && strategy.type === 'cost' && best !== undefined;
+  const bestName = best ? `${best.id} at ${formatUsd(best.usd)}/month at most` : '';
+  const wave: string[] = [];
+  const lanes = new Set<string>();
+  const skipped: SkipDecision[] = [];
+  // guided measures in order of what it predicts, where it predicts anything: the likely winner sooner, and the bound it sets tighter.
+  const ordered =
+    settings.mode === 'guided'
+      ? searchOrder(
+          input.pending.map((i) => ({ ...i, floor: { ...i.floor, usd: Math.max(i.floor.usd, Math.min(i.predicted?.usd ?? 0, 1e15)) } })),
+        ).map((i) => input.pending.find((p) => p.id === i.id)!)
+      : searchOrder(input.pending);
+  for (const item of ordered) {
+    if (prunes && item.floor.usd > best!.usd) {
+      skipped.push({
+        id: item.id,
+        why: 'cannot-win',
+        reason: `${formatUsd(item.floor.usd)}/month ${item.floor.basis}, more than the best measured, ${bestName}`,
+      });
+      continue;
+    }
+    if (prunes && settings.mode === 'guided' && item.predicted && item.predicted.usd > best!.usd) {
+      const predicted =
+        item.predicted.usd === Infinity
+          ? `predicted to miss the SLO (${item.predicted.basis})`
+          : `predicted to cost at least ${formatUsd(item.predicted.usd)}/month (${item.predicted.basis}), more than the best measured, ${bestName}`;
+      skipped.push({ id: item.id, why: 'predicted-to-lose', reason: `${predicted} (guided search: a prediction, not a measurement)` });
+      continue;
+    }
+    if (settings.maxDeployments !== undefined && input.deployed + wave.length >= settings.maxDeployments) {
+      skipped.push({
+        id: item.id,
+        why: 'cap',
+        reason: `the sweep's cap of ${settings.maxDeployments} deployments (candidateSearch.maxDeployments) was reached; it could cost as little as ${formatUsd(item.floor.usd)}/month ${item.floor.basis}`,
+      });
+      continue;
+    }
+    // A wave stops at its size, one candidate a lane; what is left waits for the next, decided with more measured.
+    const lane = input.laneOf?.(item.id) ?? item.id;
+    if (wave.length < input.waveSize && !lanes.has(lane)) {
+      wave.push(item.id);
+      lanes.add(lane);
+    }
+  }
+  // Candidates past a full wave and not skipped wait for the next plan, decided with more measured.
+  return { wave, skipped };
+}
+
+/** How one guided prediction held up: a measured candidate's capacity as its siblings predicted it, and as measured. */
+export interface PredictionCheck {
+  readonly id: string;
+  readonly from: string;
+  readonly predictedRps: number;
+  readonly measuredRps: number;
+}
+
+/**
+ * guided: each measured candidate's capacity predicted from its nearest-sized measured sibling
+ * (scaled by size, no margin) beside what it measured: how far the heuristic's central guess was
+ * off in this sweep, for the report.
+ */
+export function predictionChecks(measured: ReadonlyArray<{ readonly size?: CandidateSize; readonly verdict: CandidateVerdict }>): PredictionCheck[] {
+  const sized = measured.filter((m) => m.size && m.verdict.feasible && m.verdict.maxRpsWithinSlo !== undefined);
+  return sized.flatMap((m) => {
+    const siblings = sized.filter((s) => s !== m && s.size!.family === m.size!.family);
+    if (siblings.length === 0) return [];
+    const nearest = siblings.reduce((a, b) =>
+      Math.abs(Math.log(b.size!.units / m.size!.units)) < Math.abs(Math.log(a.size!.units / m.size!.units)) ? b : a,
+    );
+    return [
+      {
+        id: m.verdict.id,
+        from: nearest.verdict.id,
+        predictedRps: nearest.verdict.maxRpsWithinSlo! * (m.size!.units / nearest.size!.units),
+        measuredRps: m.verdict.maxRpsWithinSlo!,
+      },
+    ];
+  });
+}
