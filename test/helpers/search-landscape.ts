@@ -40,7 +40,8 @@ export function simulatedPhase(candidate: SimulatedCandidate, rate: number, sloM
   const random = seededRandom(seed);
   const load = rate / candidate.capacityRps;
   const share = candidate.floorShare ?? 0.5;
-  // Below 90% of capacity: the floor; between 90% and 100%: close to the SLO yet within it; above: far out.
+  // Below 90% of capacity: the floor; between 90% and 100%: close to the SLO yet within it; above:
+  // far out. Latencies are drawn from the centre × [0.9, 1.1].
   const centre = sloMs * (load <= 0.9 ? share : load <= 1 ? Math.max(share, 0.75) : 1.8 + load);
   const h = new LatencyHistogram();
   // Enough samples for the SLO percentile's interval; more would only slow the simulation.
