@@ -30,32 +30,41 @@ describe('a sweep of servers whose capacity is known', () => {
     await Promise.all([small.close(), large.close(), held.close(), dynamo.close()]);
   });
 
-  it('recommends the one that is really cheapest at the forecast, from a rate search of each', async () => {
+  /** A sweep of loopback candidates with a rate search each, p99 ≤ 60 ms, at `traffic`. */
+  async function sweepOf(candidates: unknown[], traffic: { averageRps: number; peakRps: number }, onCandidateStart?: (c: { id: string }) => void) {
     const loaded = parseSpec(
       stringify({
         name: 'known-capacity',
         model: { name: 'known' },
         payloads: [{ body: '{}' }],
-        candidates: [
-          { kind: 'http', name: 'small', url: small.url, costPerHour: 0.1 },
-          { kind: 'http', name: 'large', url: large.url, costPerHour: 0.3 },
-          { kind: 'http', name: 'held', url: held.url, costPerHour: 0.01 },
-        ],
+        candidates,
         load: {
           phases: [{ mode: 'open', rate: 20, duration: '1s' }],
           search: { from: 20, to: 400, stepDuration: '1500ms', precision: 0.15 },
         },
         slo: { percentile: 99, latencyMs: 60, maxErrorRate: 0.01 },
-        traffic: { averageRps: 100, peakRps: 300 },
+        traffic,
       }),
       'spec.yaml',
       '/',
     );
-    const outcome = await runSweep(loaded, {
+    return runSweep(loaded, {
       store: new ResultsStore(dynamo.client, 'known'),
       prices: PriceBook.snapshot(),
       adapters: { http: httpTarget },
+      ...(onCandidateStart ? { events: { onCandidateStart } } : {}),
     });
+  }
+
+  it('recommends the one that is really cheapest at the forecast, from a rate search of each', async () => {
+    const outcome = await sweepOf(
+      [
+        { kind: 'http', name: 'small', url: small.url, costPerHour: 0.1 },
+        { kind: 'http', name: 'large', url: large.url, costPerHour: 0.3 },
+        { kind: 'http', name: 'held', url: held.url, costPerHour: 0.01 },
+      ],
+      { averageRps: 100, peakRps: 300 },
+    );
     const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
     // small's capacity within the SLO is below its 100 rps ceiling (the server sets it), and at least
     // the search's lightest probe, at a third of it; how close to 57 rps is bench/decision-quality's.
@@ -76,38 +85,21 @@ describe('a sweep of servers whose capacity is known', () => {
     const [one, two, three, four, eight, twelve, sixteen] = servers;
     try {
       const http = (name: string, server: Pick<TestServer, 'url'>, costPerHour: number) => ({ kind: 'http', name, url: server.url, costPerHour });
-      const loaded = parseSpec(
-        stringify({
-          name: 'known-grid',
-          model: { name: 'known' },
-          payloads: [{ body: '{}' }],
-          candidates: [
-            http('sixteen', sixteen!, 0.4),
-            http('twelve', twelve!, 0.3),
-            http('eight', eight!, 0.25),
-            http('three', three!, 0.16),
-            http('four', four!, 0.15),
-            http('two', two!, 0.08),
-            http('one', one!, 0.05),
-            http('held', held, 0.01),
-          ],
-          load: {
-            phases: [{ mode: 'open', rate: 20, duration: '1s' }],
-            search: { from: 20, to: 400, stepDuration: '1500ms', precision: 0.15 },
-          },
-          slo: { percentile: 99, latencyMs: 60, maxErrorRate: 0.01 },
-          traffic: { averageRps: 50, peakRps: 100 },
-        }),
-        'spec.yaml',
-        '/',
-      );
       const deployed: string[] = [];
-      const outcome = await runSweep(loaded, {
-        store: new ResultsStore(dynamo.client, 'known'),
-        prices: PriceBook.snapshot(),
-        adapters: { http: httpTarget },
-        events: { onCandidateStart: (c) => deployed.push(c.id) },
-      });
+      const outcome = await sweepOf(
+        [
+          http('sixteen', sixteen!, 0.4),
+          http('twelve', twelve!, 0.3),
+          http('eight', eight!, 0.25),
+          http('three', three!, 0.16),
+          http('four', four!, 0.15),
+          http('two', two!, 0.08),
+          http('one', one!, 0.05),
+          http('held', held, 0.01),
+        ],
+        { averageRps: 50, peakRps: 100 },
+        (c) => deployed.push(c.id),
+      );
       expect(outcome.selection.recommended).toBe('four');
       // Cheapest possible first: each measured before anything dearer on one instance.
       expect(deployed).toEqual(['held', 'one', 'two', 'four']);
@@ -120,9 +112,8 @@ describe('a sweep of servers whose capacity is known', () => {
         ['twelve', 219],
         ['sixteen', 292],
       ] as const) {
-        const [, shown, best, bound] = /^skipped: \$([\d.]+)\/month even on one instance, more than the best measured, (two|four) at \$([\d.]+)\/month at most$/.exec(
-          reason(id),
-        )!;
+        const [, shown, best, bound] =
+          /^skipped: \$([\d.]+)\/month even on one instance, more than the best measured, (two|four) at \$([\d.]+)\/month at most$/.exec(reason(id))!;
         expect(Number(shown), id).toBe(floor);
         expect(Number(bound), `${id} skipped for ${best}`).toBeLessThan(floor);
       }
