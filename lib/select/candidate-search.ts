@@ -80,11 +80,13 @@ export function predictFromSiblings(
 
 /**
  * The order candidates are measured in: cheapest floor first, so that the first measured are
- * those most likely to win and every later floor is compared with the best bound so far. Ties keep
- * the spec's order (the sort is stable).
+ * those most likely to win and every later floor is compared with the best bound so far; guided
+ * search puts a prediction above the floor where it has one (a predicted miss last). Ties keep the
+ * spec's order (the sort is stable).
  */
-export function searchOrder<T extends { floor: CostFloor }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => a.floor.usd - b.floor.usd);
+export function searchOrder<T extends SearchItem>(items: readonly T[], mode: SearchSettings['mode'] = 'prune'): T[] {
+  const key = (i: T) => (mode === 'guided' ? Math.max(i.floor.usd, i.predicted?.usd ?? 0) : i.floor.usd);
+  return [...items].sort((a, b) => (key(a) === key(b) ? 0 : key(a) < key(b) ? -1 : 1));
 }
 
 /**
@@ -131,14 +133,7 @@ export function planWave(input: {
   const wave: string[] = [];
   const lanes = new Set<string>();
   const skipped: SkipDecision[] = [];
-  // guided measures in order of what it predicts, where it predicts anything: the likely winner sooner, and the bound it sets tighter.
-  const ordered =
-    settings.mode === 'guided'
-      ? searchOrder(
-          input.pending.map((i) => ({ ...i, floor: { ...i.floor, usd: Math.max(i.floor.usd, Math.min(i.predicted?.usd ?? 0, 1e15)) } })),
-        ).map((i) => input.pending.find((p) => p.id === i.id)!)
-      : searchOrder(input.pending);
-  for (const item of ordered) {
+  for (const item of searchOrder(input.pending, settings.mode)) {
     if (prunes && item.floor.usd > best!.usd) {
       skipped.push({
         id: item.id,

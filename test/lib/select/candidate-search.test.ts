@@ -10,8 +10,15 @@ const COST = { type: 'cost', weight: 0.5 } as const;
 const item = (id: string, usd: number): SearchItem => ({ id, floor: { usd, basis: 'even on one instance' } });
 
 describe('the candidate search', () => {
-  it('measures cheapest floor first, ties in the order given', () => {
+  it('measures cheapest floor first, ties in the order given; guided puts a prediction above the floor, a predicted miss last', () => {
     expect(searchOrder([item('b', 300), item('a', 100), item('c', 100)]).map((i) => i.id)).toEqual(['a', 'c', 'b']);
+    const predicted = [
+      { ...item('a', 100), predicted: { usd: 400, basis: '' } },
+      { ...item('miss', 50), predicted: { usd: Infinity, basis: '' } },
+      item('b', 300),
+    ];
+    expect(searchOrder(predicted, 'guided').map((i) => i.id)).toEqual(['b', 'a', 'miss']);
+    expect(searchOrder(predicted).map((i) => i.id)).toEqual(['miss', 'a', 'b']);
   });
 
   it('over random landscapes, pruning recommends exactly what the exhaustive search does, and never skips what could win', () => {
