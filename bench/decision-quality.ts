@@ -238,7 +238,8 @@ async function main(): Promise<void> {
               const { selection } = await runSweep(loaded, { store, prices: PriceBook.snapshot(), adapters: { http: httpTarget } });
               // A recommendation that says another might be cheaper (too close to call, too briefly measured) is given with doubt.
               const abstained =
-                selection.measurementNote !== undefined || /^too close to call|might (cost less|meet the SLO too)/.test(selection.confidenceNote ?? '');
+                selection.measurementNote !== undefined ||
+                /^too close to call|might (cost less|meet the SLO too)/.test(selection.confidenceNote ?? '');
               const outcome: Outcome = abstained
                 ? tooClose
                   ? 'abstained correctly'

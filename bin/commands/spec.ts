@@ -2,20 +2,23 @@ import { Command } from 'commander';
 import { z } from 'zod';
 
 import { costFloor, type TrafficForecast } from '../../lib/cost/candidate-cost';
-import type { PriceBook } from '../../lib/cost/price-book';
+import { PriceBook, specPrices } from '../../lib/cost/price-book';
 import { localPriceBook } from '../../lib/cost/price-cache';
 import { formatUsd } from '../../lib/format/format';
 import { textTable } from '../../lib/format/text-table';
 import type { Candidate } from '../../lib/spec/expand';
-import { formatIssue, type LoadedSpec, loadSpecFile, SpecError, specPrices } from '../../lib/spec/load-spec';
+import { formatIssue, type LoadedSpec, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { sweepSpecSchema } from '../../lib/spec/schema';
 import { defaultAdapters } from '../../lib/workflow/default-adapters';
 import { CliError, EXIT } from './cli-error';
 
-/** Reads and validates a spec file, printing its warnings; a bad spec is bad input (exit 2). `prices` are what catalog selections pick from. */
-export function loadSpecOrFail(file: string, prices?: PriceBook): LoadedSpec {
+/**
+ * Reads and validates a spec file, printing its warnings; a bad spec is bad input (exit 2).
+ * `prices` are what catalog selections pick from, read only if the spec has one.
+ */
+export function loadSpecOrFail(file: string, prices: () => PriceBook = () => PriceBook.snapshot()): LoadedSpec {
   try {
-    const loaded = loadSpecFile(file, prices ? { prices } : {});
+    const loaded = loadSpecFile(file, { catalogPrices: (spec) => specPrices(spec, prices()) });
     for (const w of loaded.warnings) console.error(`warning: ${formatIssue(w)}`);
     return loaded;
   } catch (error) {
@@ -56,7 +59,7 @@ export function validateCommand(): Command {
     )
     .action((file: string, flags: { json?: boolean; prices?: string; priceCache?: string }) => {
       const book = pricesOrFail(flags);
-      const loaded = loadSpecOrFail(file, book);
+      const loaded = loadSpecOrFail(file, () => book);
       const { spec, candidates, selections } = loaded;
       const priced = candidates.map((candidate) => ({ candidate, price: gridPrice(candidate, spec.traffic, specPrices(spec, book)) }));
       if (flags.json) {

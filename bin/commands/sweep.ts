@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 
+import type { PriceBook } from '../../lib/cost/price-book';
 import { runSweep } from '../../lib/local/run-sweep';
 import { resultsText } from '../../lib/report/results-text';
 import { loadSweepResults } from '../../lib/report/write-report';
@@ -56,10 +57,13 @@ export function sweepCommand(): Command {
           throw new CliError(
             'add --local to run the sweep on this machine, or use `modelsweep start <spec> --stack <name>` to run it on a deployed BenchmarkSweep',
           );
-        // Before the spec: its catalog selections pick from these prices.
-        const prices = pricesOrFail(flags);
-        const loaded = loadSpecOrFail(file, prices);
+        // The prices are read here only for a spec with a catalog selection (it picks from them);
+        // else after the store, which is the first thing to fix when it cannot be used.
+        let book: PriceBook | undefined;
+        const pricesNow = () => (book ??= pricesOrFail(flags));
+        const loaded = loadSpecOrFail(file, pricesNow);
         await withLocalStore(flags.storeDir, (store) => {
+          const prices = pricesNow();
           return interruptible(
             async (signal) => {
               const outcome = await runSweep(loaded, {

@@ -19,6 +19,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 import { builtAssets, requireBuiltAsset } from '../../lib/build/asset-paths';
+import { PriceBook, specPrices } from '../../lib/cost/price-book';
 import { loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { RESULTS_TABLE } from '../../lib/store/table';
 import { type IamStatement, lambdaIamStatements, priceListIamStatements, sageMakerIamStatements } from '../../lib/targets/cloud/iam';
@@ -316,7 +317,8 @@ export class BenchmarkSweep extends Construct {
       seen.add(s.name);
       let loaded;
       try {
-        loaded = loadSpecFile(s.specFile);
+        // Selections are checked against the bundled prices here; each run resolves them again with the prices it has.
+        loaded = loadSpecFile(s.specFile, { catalogPrices: (spec) => specPrices(spec, PriceBook.snapshot()) });
       } catch (error) {
         if (error instanceof SpecError)
           throw new InvalidPropError(this, `schedules[${i}].specFile`, `is not a valid sweep spec: ${error.message}`, { cause: error });

@@ -16,6 +16,8 @@ export interface CandidatePricing {
   readonly scaling: 'instances' | 'per-request';
   /** The prices the candidate is billed by (none for kinds whose cost the spec gives). */
   priceKeys?(candidate: Candidate): PriceKey[];
+  /** Instances one deployment of the candidate holds (its instance count). @default 1 */
+  instancesPerUnit?(candidate: Candidate): number;
   /** One instance-hour of the candidate (instance-based kinds), for the cost model. */
   costPerInstanceHour(candidate: Candidate, prices: PriceBook): number | undefined;
   /** Monthly cost at the forecast of a per-request candidate, from a phase it passed. */
@@ -42,8 +44,8 @@ export interface CostFloor {
 
 /**
  * The least `candidate` could cost a month at the forecast, whatever its measurements say: one
- * instance all month (instance kinds: sizing never buys fewer), or its platform's least billing
- * (per-request kinds). What the search compares with measured costs before deploying anything.
+ * deployment of it all month (instance kinds: sizing never buys fewer), or its platform's least
+ * billing (per-request kinds). What the search compares with measured costs before deploying anything.
  */
 export function costFloor(
   pricing: CandidatePricing,
@@ -54,7 +56,12 @@ export function costFloor(
 ): CostFloor {
   if (pricing.scaling === 'instances') {
     const hourly = pricing.costPerInstanceHour(candidate, prices);
-    return hourly === undefined ? { usd: 0, basis: 'unpriced' } : { usd: hourly * prices.hoursPerMonth, basis: 'even on one instance' };
+    const perUnit = pricing.instancesPerUnit?.(candidate) ?? 1;
+    if (hourly === undefined) return { usd: 0, basis: 'unpriced' };
+    return {
+      usd: hourly * perUnit * prices.hoursPerMonth,
+      basis: perUnit > 1 ? `even on one deployment of ${perUnit} instances` : 'even on one instance',
+    };
   }
   return pricing.perRequestMonthlyFloor?.(candidate, traffic, prices, measured) ?? { usd: 0, basis: 'billed per request' };
 }

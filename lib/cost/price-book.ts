@@ -16,6 +16,7 @@ import {
   type ServerlessPrices,
 } from '../catalog/price-catalog';
 import { ModelsweepError } from '../errors';
+import type { SweepSpec } from '../spec/schema';
 
 /** Where a layer of prices comes from, in the order they win: a user's override, a price list, the bundled snapshot. */
 export type PriceOrigin = 'override' | 'price-list' | 'snapshot';
@@ -431,4 +432,10 @@ function refusePrototypeKeys(value: unknown, label: string, depth: number): void
       throw new ModelsweepError('invalid-input', `${label}: "${key}" is not a field of the price catalog`);
     refusePrototypeKeys((value as Record<string, unknown>)[key], label, depth + 1);
   }
+}
+
+/** The book a spec prices with: the one given, under the spec's own `pricing.prices`, at its commitment. */
+export function specPrices(spec: Pick<SweepSpec, 'pricing'>, prices: PriceBook): PriceBook {
+  const book = prices.with({ commitment: spec.pricing?.commitment ?? 'on-demand' });
+  return spec.pricing?.prices ? book.with({ layers: [overrideLayer(spec.pricing.prices, 'spec pricing.prices')] }) : book;
 }

@@ -39,6 +39,11 @@ export interface CandidateOutcome {
    * `per-request`: the platform scales it (Lambda, serverless).
    */
   readonly scaling: 'instances' | 'per-request';
+  /**
+   * Instances one measured unit holds (a SageMaker or Azure candidate's instance count): its
+   * capacity is measured for the whole unit, and billed per instance. @default 1
+   */
+  readonly instancesPerUnit?: number;
   readonly phases: readonly PhaseResult[];
 }
 
@@ -255,12 +260,15 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       failure: `fails the SLO (highest rate within it ${maxRps.toFixed(1)} rps < minimum ${slo.minThroughput} rps)`,
     };
   }
-  // Per-request platforms scale out by themselves: one "unit" is the whole endpoint.
-  const instancesAt = (rps: number) => (candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / rps - 1e-9)) : 1);
+  // Per-request platforms scale out by themselves: one "unit" is the whole endpoint. An
+  // instance-based unit is what was measured (its instance count), and is bought whole.
+  const perUnit = candidate.scaling === 'instances' ? (candidate.instancesPerUnit ?? 1) : 1;
+  const unitsAt = (rps: number) => (candidate.scaling === 'instances' ? Math.max(1, Math.ceil(traffic.peakRps / rps - 1e-9)) : 1);
+  const instancesAt = (rps: number) => unitsAt(rps) * perUnit;
   const instances = instancesAt(maxRps);
   // The latency to compare is the one at the load each unit carries at the forecast peak: the
   // lightest passing phase at or above it (the busiest one only says how far capacity goes).
-  const perUnitLoad = traffic.peakRps / instances;
+  const perUnitLoad = traffic.peakRps / unitsAt(maxRps);
   const atPeak =
     passing
       .filter((p) => p.achievedRps >= 0.9 * perUnitLoad)
@@ -268,8 +276,9 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   const capacity = capacityRange(phases, verdicts, deciding, slo);
   const instancesRange: [number, number] = [instancesAt(capacity[1]), instancesAt(capacity[0])];
   const averageRps = traffic.averageRps;
+  // Billed per instance: a million inferences cost one instance's hour over the rate one instance carries.
   const costAt = (n: number, rps: number) =>
-    candidateCost(price, { instances: n, phase: atPeak, maxRps: rps, averageRps }, input.hoursPerMonth).monthlyUsd;
+    candidateCost(price, { instances: n, phase: atPeak, maxRps: rps / perUnit, averageRps }, input.hoursPerMonth).monthlyUsd;
   const atPeakCalls = boundCalls(atPeak, slo);
   const tokenLatencies = Object.fromEntries(
     atPeakCalls.flatMap((c) => (c.bound.metric !== 'latency' && c.estimateMs !== undefined ? [[c.bound.metric, c.estimateMs]] : [])),
@@ -282,7 +291,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
     instances,
     instancesRange,
     ...priced,
-    ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps, averageRps }, input.hoursPerMonth)),
+    ...costFields(candidateCost(price, { instances, phase: atPeak, maxRps: maxRps / perUnit, averageRps }, input.hoursPerMonth)),
     monthlyCostRangeUsd: [costAt(instancesRange[0], capacity[1]), costAt(instancesRange[1], capacity[0])],
     ...(deciding.tokens ? { outputTokensPerSecond: deciding.tokens.outputTokensPerSecond } : {}),
     ...(Object.keys(tokenLatencies).length > 0 ? { tokenLatenciesMs: tokenLatencies } : {}),

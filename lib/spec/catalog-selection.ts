@@ -1,9 +1,17 @@
 import { findAzureSku } from '../catalog/azure-skus';
 import { findSageMakerInstance, type HardwareFacts } from '../catalog/sagemaker-instances';
-import type { PriceBook } from '../cost/price-book';
 import { formatUsd } from '../format/format';
-import { regionOf } from '../targets/cloud/aws-access';
+import { regionOf } from './expand';
 import type { InstanceSelection, SkuSelection, SweepSpec } from './schema';
+
+/**
+ * The prices a selection picks from: what is priced in a region, and at what on-demand rate. The
+ * sweep's PriceBook (lib/cost) is one, with the spec's own `pricing.prices` on it.
+ */
+export interface CatalogPrices {
+  typesPricedIn(catalog: 'sagemaker-realtime' | 'azureml', region: string): string[];
+  instanceHour(catalog: 'sagemaker-realtime' | 'azureml', region: string, type: string): { readonly onDemandUsd: number };
+}
 
 /** What an image runs on: its architecture and the accelerator it needs, if any, and how that was read. */
 export interface ImagePlatform {
@@ -138,15 +146,27 @@ function choose(
  * Replaces each catalog selection (`instanceTypes: { families, … }`, `skus: { … }`) with the types
  * it selects, so that the rest of the sweep sees plain lists. `prices` is the book the sweep prices
  * with (the spec's own `pricing.prices` already on it): a selection picks only what it can price.
+ * Without prices, a selection is a problem for its field.
  */
 export function resolveCatalogSelections(
   spec: SweepSpec,
-  prices: PriceBook,
+  pricesOf: () => CatalogPrices | undefined,
 ): { spec: SweepSpec; selections: GroupSelection[]; problems: SelectionProblem[] } {
   const selections: GroupSelection[] = [];
   const problems: SelectionProblem[] = [];
+  // Read only where a selection needs them: a spec of plain lists never opens the price cache.
+  let prices: CatalogPrices | undefined;
+  let read = false;
+  const pricesNow = () => (read ? prices : ((read = true), (prices = pricesOf())));
+  const unpriced = (g: number, field: string) =>
+    problems.push({ path: ['candidates', g, field], message: 'a catalog selection needs the price catalog to pick from; list the types instead' });
   const candidates = spec.candidates.map((group, g) => {
     if (group.kind === 'sagemaker-realtime' && !Array.isArray(group.instanceTypes)) {
+      const prices = pricesNow();
+      if (!prices) {
+        unpriced(g, 'instanceTypes');
+        return { ...group, instanceTypes: [] };
+      }
       const region = regionOf(group);
       const priced = prices.typesPricedIn('sagemaker-realtime', region);
       const price = (type: string) => prices.instanceHour('sagemaker-realtime', region, type).onDemandUsd;
@@ -162,6 +182,11 @@ export function resolveCatalogSelections(
       return { ...group, instanceTypes: chosen.types.map((t) => t.name) };
     }
     if (group.kind === 'azureml' && !Array.isArray(group.skus)) {
+      const prices = pricesNow();
+      if (!prices) {
+        unpriced(g, 'skus');
+        return { ...group, skus: [] };
+      }
       if (!group.location) {
         problems.push({
           path: ['candidates', g, 'location'],

@@ -75,6 +75,10 @@ export interface AzureDeploymentFields {
   readonly maxConcurrentRequestsPerInstance: number;
 }
 
+/** The AWS region a candidate runs in: its own, else the one the AWS SDK would find (AWS_REGION, AWS_DEFAULT_REGION), else us-east-1. */
+export const regionOf = (candidate: { region?: string }): string =>
+  candidate.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+
 /** Drops undefined fields, so candidates compare and serialize the same however they were written. */
 const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 

@@ -5,14 +5,13 @@ import { type Document, isAlias, isMap, isPair, isSeq, LineCounter, parseDocumen
 import type { z } from 'zod';
 
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
-import { overrideLayer, PriceBook } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
 import type { Payload } from '../load/invoker';
 import { OPENAI_APIS, openAiBodyProblem } from '../load/streaming-apis';
 import { formatBytes, readBoundedFile } from '../util/bounded-file';
 import { formatPath } from '../util/field-path';
-import { type GroupSelection, resolveCatalogSelections } from './catalog-selection';
+import { type CatalogPrices, type GroupSelection, resolveCatalogSelections } from './catalog-selection';
 import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand';
 import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
@@ -54,6 +53,9 @@ export function formatIssue(issue: SpecIssue): string {
   return `${where}${at}: ${issue.message}`;
 }
 
+/** The prices a spec's catalog selections pick from, given the spec (its own `pricing.prices` count). */
+export type SpecCatalogPrices = (spec: SweepSpec) => CatalogPrices;
+
 export interface LoadedSpec {
   readonly spec: SweepSpec;
   readonly candidates: Candidate[];
@@ -70,7 +72,7 @@ export interface LoadedSpec {
 }
 
 /** Reads, parses (YAML or JSON) and validates a sweep spec file; throws {@link SpecError}. */
-export function loadSpecFile(file: string, options: { prices?: PriceBook } = {}): LoadedSpec {
+export function loadSpecFile(file: string, options: { catalogPrices?: SpecCatalogPrices } = {}): LoadedSpec {
   let text: string;
   try {
     text = readBoundedFile(file, LIMITS.specBytes, 'the spec').toString('utf8');
@@ -83,14 +85,15 @@ export function loadSpecFile(file: string, options: { prices?: PriceBook } = {})
 /**
  * Parses and validates spec text; `baseDir` resolves the relative paths in it. With
  * `checkFiles: false` the payload and model files are not looked for (a workflow step validating
- * a spec whose payloads were staged elsewhere). Catalog selections pick from what `prices` (with
- * the spec's own `pricing.prices` on top) prices; the returned spec has them as plain lists.
+ * a spec whose payloads were staged elsewhere). Catalog selections pick from what
+ * `catalogPrices(spec)` prices (see `specPrices` in lib/cost); the returned spec has them as
+ * plain lists. Without it, a spec with a selection is refused.
  */
 export function parseSpec(
   text: string,
   file: string,
   baseDir: string,
-  { checkFiles = true, prices = PriceBook.snapshot() }: { checkFiles?: boolean; prices?: PriceBook } = {},
+  { checkFiles = true, catalogPrices }: { checkFiles?: boolean; catalogPrices?: SpecCatalogPrices } = {},
 ): LoadedSpec {
   const bytes = Buffer.byteLength(text);
   if (bytes > LIMITS.specBytes) {
@@ -154,7 +157,7 @@ export function parseSpec(
   const issues: SpecIssue[] = [];
   const warnings: SpecIssue[] = [];
   const at = (path: Array<string | number>, message: string) => ({ path: formatPath(path), message, line: lineOf(path) });
-  const resolved = resolveCatalogSelections(parsed.data, specPrices(parsed.data, prices));
+  const resolved = resolveCatalogSelections(parsed.data, () => catalogPrices?.(parsed.data));
   for (const problem of resolved.problems) issues.push(at(problem.path, problem.message));
   const { spec, selections } = resolved;
   /** An issue at `path` for each candidate group that does not stream tokens. */
@@ -382,10 +385,4 @@ const STREAMING_KINDS = ['http', 'sagemaker-realtime', 'lambda'] as const;
 /** Whether a candidate group's responses stream tokens (an OpenAI-compatible API). */
 function streamsTokens(group: SweepSpec['candidates'][number]): boolean {
   return 'api' in group && group.api !== 'http';
-}
-
-/** The book a spec prices with: the one given, under the spec's own `pricing.prices`, at its commitment. */
-export function specPrices(spec: SweepSpec, prices: PriceBook): PriceBook {
-  const book = prices.with({ commitment: spec.pricing?.commitment ?? 'on-demand' });
-  return spec.pricing?.prices ? book.with({ layers: [overrideLayer(spec.pricing.prices, 'spec pricing.prices')] }) : book;
 }

@@ -35,7 +35,14 @@ export interface KindRules {
    * `units` (accelerators where it has them, else vCPUs or threads). None where it has no siblings to learn from.
    */
   sizeOf?(candidate: Candidate): CandidateSize | undefined;
+  /** Instances one candidate deploys and is measured as (its instance count). @default 1 */
+  instancesPerUnit?(candidate: Candidate): number;
 }
+
+/** Instances one deployment of `candidate` holds: what its measured capacity is for, and what a unit of it costs. */
+export const instancesPerUnit = (candidate: Candidate): number => KIND_RULES[candidate.kind].instancesPerUnit?.(candidate) ?? 1;
+
+const instanceCountOf = (c: Candidate) => ('instanceCount' in c ? c.instanceCount : 1);
 
 /** A candidate's family (candidates that differ only in size) and its size in the units capacity grows with. */
 export interface CandidateSize {
@@ -67,6 +74,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     provisioningSeconds: 15 * 60,
     laneKey: ownLane,
     coldStartProbes: afterDeployOnly(false),
+    instancesPerUnit: instanceCountOf,
     sizeOf: (c) => {
       if (c.kind !== 'sagemaker-realtime') return undefined;
       const units = unitsOf(findSageMakerInstance(c.instanceType));
@@ -97,6 +105,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     notInCloud: 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works',
     laneKey: ownLane,
     coldStartProbes: afterDeployOnly(false),
+    instancesPerUnit: instanceCountOf,
     sizeOf: (c) => {
       if (c.kind !== 'azureml') return undefined;
       const units = unitsOf(findAzureSku(c.sku));

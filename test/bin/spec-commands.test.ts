@@ -23,8 +23,19 @@ describe('modelsweep validate', () => {
   it('lists the candidates of a valid spec and exits 0', async () => {
     const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/demo-local.yaml']);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; 2 candidates \(local ×2\)/);
-    expect(stdout).toMatch(/^ {2}local-threads1$/m);
+    expect(stdout).toMatch(/examples\/sweeps\/demo-local\.yaml: valid; a grid of 2 candidates \(local ×2\)/);
+    expect(stdout).toMatch(/^ {2}local-threads1 +local +\$0\.10\/hour; at least \$73\.00\/month even on one instance$/m);
+  });
+
+  it('expands a catalog selection and prints each candidate with its price', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-catalog.yaml']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/valid; a grid of \d+ candidates \(sagemaker-realtime ×\d+, lambda ×5\)/);
+    expect(stdout).toMatch(/^candidates\[0\]\.instanceTypes: \d+ selected from the catalog in us-east-1/m);
+    expect(stdout).toMatch(
+      /^ {2}sagemaker-realtime-ml\.c5\.xlarge-x1 +sagemaker-realtime +\$0\.20\/hour; at least \$1\d\d\.\d\d\/month even on one instance$/m,
+    );
+    expect(stdout).toMatch(/^ {2}lambda-1024mb-arm64 +lambda +per request; at least \$\d+\.\d\d\/month even at 1 ms a request/m);
   });
 
   it('prints the expanded spec as JSON', async () => {

@@ -77,7 +77,9 @@ describe('modelsweep sweep --local', () => {
     expect(status).toBe(1);
     expect(stdout).toMatch(/gone\s+http\s+failed .*failed: cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)/);
     // Not "none of the candidates meets the SLO": it was never measured, and the line says so.
-    expect(stdout).toMatch(/recommendation: none: gone could not be measured \(cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)\); fix that and run again/);
+    expect(stdout).toMatch(
+      /recommendation: none: gone could not be measured \(cannot reach http:\/\/127\.0\.0\.1:9\/ \(ECONNREFUSED\)\); fix that and run again/,
+    );
   });
 
   it('exits 2 for a bad spec or without --local', async () => {

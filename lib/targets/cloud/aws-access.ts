@@ -27,5 +27,4 @@ export async function checkAwsAccess(
 }
 
 /** The region a candidate runs in, for prices: its own, else the environment's. */
-export const regionOf = (candidate: { region?: string }): string =>
-  candidate.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+export { regionOf } from '../../spec/expand';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-import type { PriceBook, PriceKey } from '../../cost/price-book';
+import { type PriceBook, type PriceKey, specPrices } from '../../cost/price-book';
 import { SetupError } from '../../errors';
 import type { Candidate } from '../../spec/expand';
-import { parseSpec, SpecError, type SpecIssue, specPrices } from '../../spec/load-spec';
+import { parseSpec, SpecError, type SpecIssue } from '../../spec/load-spec';
 import type { SweepSpec } from '../../spec/schema';
 import { KIND_RULES } from '../../targets/kind-rules';
 import type { WorkflowEnv } from '../env';
@@ -36,7 +36,10 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
   const { env, now } = ctx;
   const { request, defaultMaxConcurrency } = e;
   const staged = JSON.parse((await env.blobs.get(request.specKey)).toString('utf8')) as StagedSpec;
-  const { spec, candidates } = parseSpec(staged.text, staged.file, staged.baseDir, { checkFiles: false, prices: env.prices });
+  const { spec, candidates } = parseSpec(staged.text, staged.file, staged.baseDir, {
+    checkFiles: false,
+    catalogPrices: (spec) => specPrices(spec, env.prices),
+  });
   checkLimits(env, staged.file, spec, candidates);
   const sweepId = request.sweepId ?? newSweepId(spec.name, now());
   const existing = await env.store.getSweep(sweepId);

@@ -164,7 +164,8 @@ describe('the synthesized BenchmarkSweep state machine, run locally against dyna
     const { run, deployed } = sweep(
       [...candidates(), { kind: 'http', name: 'pricey', url: fast.url, costPerHour: 500 }],
       {},
-      { budget: { maxUsd: 0.01 } },
+      // Exhaustive: the search would otherwise skip pricey as unable to win, before the budget could refuse it.
+      { budget: { maxUsd: 0.01 }, candidateSearch: { mode: 'exhaustive' } },
     );
     const outcome = await run;
     expect(outcome.records.find((r) => r.candidate.id === 'pricey')).toMatchObject({

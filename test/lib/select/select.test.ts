@@ -123,6 +123,16 @@ describe('selection', () => {
     );
   });
 
+  it('buys a multi-instance candidate whole: its capacity is for all its instances, and each is billed', () => {
+    // A 2-instance endpoint sustains 60 rps; at a 100 rps peak that is 2 deployments, 4 instances.
+    const selection = selectCandidate(input([{ ...measured('twin', 'instances', [phase(60, 100)]), instancesPerUnit: 2 }]));
+    const twin = selection.candidates[0]!;
+    expect(twin.instances).toBe(4);
+    expect(twin.monthlyCostUsd).toBeCloseTo(4 * 0.5 * 730, 6);
+    // One instance's hour over the 30 rps each instance carries.
+    expect(twin.costPerMillionInferencesUsd).toBeCloseTo((0.5 / (30 * 3600)) * 1e6, 6);
+  });
+
   it('compares latency at the load one instance carries at the peak, not at its limit', () => {
     // 3 instances for a 100 rps peak (40 rps each at most): each carries ~33 rps, where p95 is ~60 ms
     const selection = selectCandidate(input([measured('small', 'instances', [phase(10, 20), phase(35, 50), phase(40, 150)])]));

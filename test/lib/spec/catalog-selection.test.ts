@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
 import { findSageMakerInstance } from '../../../lib/catalog/sagemaker-instances';
-import { PriceBook } from '../../../lib/cost/price-book';
+import { PriceBook, specPrices } from '../../../lib/cost/price-book';
 import { imagePlatform } from '../../../lib/spec/catalog-selection';
 import { type LoadedSpec, parseSpec, SpecError } from '../../../lib/spec/load-spec';
 
@@ -32,7 +32,7 @@ const realtime = (instanceTypes: unknown, fields: Record<string, unknown> = {}) 
 });
 
 function load(s: unknown, prices?: PriceBook): LoadedSpec {
-  return parseSpec(stringify(s), 'spec.yaml', '.', { checkFiles: false, ...(prices ? { prices } : {}) });
+  return parseSpec(stringify(s), 'spec.yaml', '.', { checkFiles: false, catalogPrices: (spec) => specPrices(spec, prices ?? PriceBook.snapshot()) });
 }
 
 function problems(s: unknown, prices?: PriceBook): string[] {
@@ -121,6 +121,12 @@ describe('catalog selections', () => {
     expect(problems(spec([realtime({ gpu: 'sometimes' })]))).toEqual([
       expect.stringMatching(/^candidates\[0\]\.instanceTypes\.gpu: gpu is required, none, any/),
     ]);
+  });
+
+  it('refuses a selection where no prices are given to pick from', () => {
+    expect(() => parseSpec(stringify(spec([realtime({ families: ['c6i'] })])), 'spec.yaml', '.', { checkFiles: false })).toThrow(
+      /candidates\[0\]\.instanceTypes \(line \d+\): a catalog selection needs the price catalog to pick from; list the types instead/,
+    );
   });
 
   it('bounds the grid a selection makes (the candidate limit)', () => {
