@@ -149,3 +149,33 @@ function perMillionTokens(
   if (usdPerMillionInferences === undefined || !tokensPerRequest || !Number.isFinite(usdPerMillionInferences)) return {};
   return { usdPerMillionOutputTokens: usdPerMillionInferences / tokensPerRequest };
 }
+
+/** What a floor may assume a measured mean duration could be off by, run to run. */
+const RUN_TO_RUN = 0.9;
+
+/**
+ * The least duration a request of a per-request candidate at `memoryMb` could take, from its
+ * siblings measured in this sweep, on platforms that give CPU in proportion to memory (Lambda,
+ * SageMaker serverless): more memory makes a request at most proportionally faster, and less never
+ * makes it faster. From a sibling at M0 with mean d0, at M it takes at least d0 × min(M0, M) / M
+ * (times 0.9 for run-to-run noise), never under `leastMs`; the highest such bound wins.
+ */
+export function durationFloorFromSiblings(
+  memoryMb: number,
+  siblings: ReadonlyArray<{ readonly id: string; readonly memoryMb: number; readonly durationsMs: readonly number[] }>,
+  what: 'billed' | 'took',
+  leastMs: number,
+): { ms: number; basis: string } | undefined {
+  let best: { ms: number; basis: string } | undefined;
+  for (const s of siblings) {
+    if (s.durationsMs.length === 0) continue;
+    const d0 = Math.min(...s.durationsMs);
+    const ms = Math.max(leastMs, (RUN_TO_RUN * d0 * Math.min(s.memoryMb, memoryMb)) / memoryMb);
+    if (!best || ms > best.ms)
+      best = {
+        ms,
+        basis: `even at ${ms.toFixed(1)} ms a request (${s.id} ${what} ${d0.toFixed(1)} ms; more memory is at most proportionally faster)`,
+      };
+  }
+  return best;
+}

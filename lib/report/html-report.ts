@@ -186,7 +186,17 @@ export function htmlReport(results: SweepResults): string {
         : `<p class="winner none">No recommendation (SLO: ${escapeHtml(slo)}).</p><p>${escapeHtml(results.noRecommendationNote ?? 'none of the candidates meets the SLO')}</p>`;
   const incomplete = results.incompleteNote ? `<p class="meta">${escapeHtml(results.incompleteNote)}</p>` : '';
   const searched = searchLine(results);
-  const search = searched ? `<p class="meta" id="search">${escapeHtml(searched.replace(/^search: /, 'Search: '))}</p>` : '';
+  const predictions = results.search?.predictions ?? [];
+  const predicted =
+    predictions.length > 0
+      ? `<table id="predictions"><thead><tr><th>guided search: candidate</th><th>predicted from</th><th class="num">predicted rps</th><th class="num">measured rps</th></tr></thead><tbody>${predictions
+          .map(
+            (p) =>
+              `<tr><td>${escapeHtml(p.id)}</td><td>${escapeHtml(p.from)}</td><td class="num">${p.predictedRps.toFixed(0)}</td><td class="num">${p.measuredRps.toFixed(0)}</td></tr>`,
+          )
+          .join('')}</tbody></table>`
+      : '';
+  const search = searched ? `<p class="meta" id="search">${escapeHtml(searched.replace(/^search: /, 'Search: '))}</p>${predicted}` : predicted;
   return `<!doctype html>
 <html lang="en">
 <head>

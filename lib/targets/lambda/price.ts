@@ -1,5 +1,5 @@
 /** What a Lambda candidate costs: per request at the forecast (billed duration × memory, and requests), and what measuring it costs. */
-import type { MeasuredCandidate } from '../../cost/candidate-cost';
+import { durationFloorFromSiblings, type MeasuredCandidate } from '../../cost/candidate-cost';
 import { lambdaMonthlyCost, requestsPerMonth } from '../../cost/estimate';
 import type { TargetAdapter } from '../adapter';
 import { regionOf } from '../cloud/aws-access';
@@ -61,32 +61,30 @@ export const lambdaPricing: Pick<
   },
 };
 
-/** What a floor may assume a measured mean duration could be off by, run to run. */
-const RUN_TO_RUN = 0.9;
-
-/**
- * The least billed duration a Lambda candidate could have, from siblings measured in this sweep
- * (same function, region and architecture): Lambda gives CPU in proportion to memory, so more
- * memory makes a function at most proportionally faster, and less memory never makes it faster.
- * From a sibling at M0 billed d0 a request, at M it bills at least d0 × min(M0, M) / M (times 0.9
- * for run-to-run noise), never under Lambda's 1 ms; the highest such bound wins.
- */
+/** Siblings whose billed durations bound this candidate's: the same function, region and architecture. */
 function billedFloorFromSiblings(c: LambdaCandidate, measured: readonly MeasuredCandidate[]): { ms: number; basis: string } | undefined {
-  let best: { ms: number; basis: string } | undefined;
-  for (const m of measured) {
-    const s = m.candidate;
-    if (s.kind !== 'lambda' || s.id === c.id || s.functionName !== c.functionName || regionOf(s) !== regionOf(c) || s.architecture !== c.architecture)
-      continue;
-    // Lambda's own billed durations only: client latency adds the network, which would put the bound too high.
-    const billed = m.phases.flatMap((p) => (p.successes > 0 && p.billedDurationMs ? [p.billedDurationMs.mean] : []));
-    if (billed.length === 0) continue;
-    const d0 = Math.min(...billed);
-    const ms = Math.max(1, (RUN_TO_RUN * d0 * Math.min(s.memorySizeMb, c.memorySizeMb)) / c.memorySizeMb);
-    if (!best || ms > best.ms)
-      best = {
-        ms,
-        basis: `even at ${ms.toFixed(1)} ms a request (${s.id} billed ${d0.toFixed(1)} ms; more memory is at most proportionally faster)`,
-      };
-  }
-  return best;
+  return durationFloorFromSiblings(
+    c.memorySizeMb,
+    measured.flatMap((m) => {
+      const s = m.candidate;
+      if (
+        s.kind !== 'lambda' ||
+        s.id === c.id ||
+        s.functionName !== c.functionName ||
+        regionOf(s) !== regionOf(c) ||
+        s.architecture !== c.architecture
+      )
+        return [];
+      // Lambda's own billed durations only: client latency adds the network, which would put the bound too high.
+      return [
+        {
+          id: s.id,
+          memoryMb: s.memorySizeMb,
+          durationsMs: m.phases.flatMap((p) => (p.successes > 0 && p.billedDurationMs ? [p.billedDurationMs.mean] : [])),
+        },
+      ];
+    }),
+    'billed',
+    1,
+  );
 }

@@ -2,6 +2,7 @@
  * What a SageMaker candidate costs: real-time by the instance hour, serverless per request
  * (compute by memory, data, provisioned concurrency), and what measuring it costs.
  */
+import { durationFloorFromSiblings } from '../../cost/candidate-cost';
 import { requestsPerMonth, serverlessMonthlyCost } from '../../cost/estimate';
 import { ModelsweepError } from '../../errors';
 import { hourlyMeasurementCost, type TargetAdapter } from '../adapter';
@@ -44,21 +45,40 @@ export const sageMakerPricing: Pick<
     ).monthlyUsd;
   },
 
-  perRequestMonthlyFloor(candidate, traffic, prices) {
+  perRequestMonthlyFloor(candidate, traffic, prices, measured) {
     const c = asSageMaker(candidate);
     if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
-    // No least compute time is billed: what is certain is provisioned concurrency, all month.
+    // Siblings of its group serve the same model: their model latency (CloudWatch's, never the client's) bounds its own.
+    const learnt = durationFloorFromSiblings(
+      c.memorySizeMb,
+      measured.flatMap((m) =>
+        m.candidate.kind === 'sagemaker-serverless' && m.candidate.group === c.group && m.candidate.id !== c.id
+          ? [
+              {
+                id: m.candidate.id,
+                memoryMb: m.candidate.memorySizeMb,
+                durationsMs: m.phases.flatMap((p) =>
+                  p.successes > 0 && p.serverMetrics?.ModelLatency ? [p.serverMetrics.ModelLatency.average] : [],
+                ),
+              },
+            ]
+          : [],
+      ),
+      'took',
+      0,
+    );
     const usd = serverlessMonthlyCost(
       {
         region: regionOf(c),
         memoryMb: c.memorySizeMb,
-        durationMs: 0,
+        durationMs: learnt?.ms ?? 0,
         requestsPerMonth: requestsPerMonth(traffic.averageRps, prices),
         provisionedConcurrency: c.provisionedConcurrency,
       },
       prices,
     ).monthlyUsd;
-    return { usd, basis: c.provisionedConcurrency > 0 ? 'for its provisioned concurrency alone' : 'billed per request' };
+    const basis = learnt?.basis ?? (c.provisionedConcurrency > 0 ? 'for its provisioned concurrency alone' : 'billed per request');
+    return { usd, basis };
   },
 
   estimateMeasurementCost(candidate, plan, prices) {

@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { htmlReport } from '../../../lib/report/html-report';
+import { resultsText } from '../../../lib/report/results-text';
 import { resultsCsv, type SweepResults } from '../../../lib/report/sweep-results';
 import { writeReportFiles } from '../../../lib/report/write-report';
 import { httpTarget } from '../../../lib/targets/http-target';
@@ -72,6 +73,31 @@ describe('sweep results', () => {
     expect(gone.endsWith(',failed: cannot reach http://127.0.0.1:9/ (ECONNREFUSED)')).toBe(true);
     const quoted = resultsCsv({ ...results, candidates: [{ ...results.candidates[3], reason: 'failed: "x", then y\nz' }] });
     expect(quoted.split('\r\n')[1].endsWith(',"failed: ""x"", then y\nz"')).toBe(true);
+  });
+
+  it('says what the candidate search saved, and how guided predictions held up', () => {
+    const searched = {
+      ...results,
+      search: {
+        mode: 'guided',
+        grid: 8,
+        deployed: 5,
+        skipped: 3,
+        notSpentUsd: 12.5,
+        notSpentHours: 1.25,
+        predictions: [{ id: 'ml.c6i.2xlarge', from: 'ml.c6i.xlarge', predictedRps: 420, measuredRps: 390 }],
+      },
+    };
+    const text = resultsText(searched);
+    expect(text).toContain('search: deployed 5 of 8 candidates (guided); skipping 3 saved about $12.50 and 1h 15m of deploying and load');
+    expect(text).toContain('guided: ml.c6i.2xlarge was predicted 420 rps from ml.c6i.xlarge, measured 390 rps (-7%)');
+    const html = htmlReport(searched);
+    expect(html).toContain('Search: deployed 5 of 8 candidates (guided)');
+    expect(html).toMatch(
+      /<table id="predictions">.*<td>ml\.c6i\.2xlarge<\/td><td>ml\.c6i\.xlarge<\/td><td class="num">420<\/td><td class="num">390<\/td>/s,
+    );
+    // Nothing skipped: no search line.
+    expect(resultsText({ ...results, search: { ...searched.search, skipped: 0, predictions: [] } })).not.toContain('search:');
   });
 
   it('writes report.html, results.json and results.csv', () => {
