@@ -198,7 +198,14 @@ describe('phase validity', () => {
           { seed: 1, nextPayload: () => payload, slo, targetPids: loopbackListenerPids(server.url) },
         );
       };
-      const slow = await phase(60);
+      // However starved, the 60 ms server never passes. Its miss survives taking the noise away
+      // unless the generator was starved past what the bound can see through (then the phase is
+      // inconclusive, which is honest): up to three phases, of which one must decide.
+      let slow = await phase(60);
+      for (let attempt = 1; attempt < 3 && !slow.validity?.valid; attempt++) {
+        expect(phaseVerdict(slow, slo)).not.toBe('pass');
+        slow = await phase(60);
+      }
       // The machine was busy (the hogs are named), yet the miss survives taking the noise away.
       expect(slow.health!.busyProcesses!.map((p) => p.pid)).toEqual(expect.arrayContaining([hogs[0]!.pid]));
       expect(slow.validity).toMatchObject({
