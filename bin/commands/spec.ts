@@ -9,7 +9,7 @@ import { textTable } from '../../lib/format/text-table';
 import type { Candidate } from '../../lib/spec/expand';
 import { formatIssue, type LoadedSpec, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { sweepSpecSchema } from '../../lib/spec/schema';
-import { defaultAdapters } from '../../lib/workflow/default-adapters';
+import { type AdapterSet, defaultAdapters } from '../../lib/workflow/default-adapters';
 import { CliError, EXIT } from './cli-error';
 
 /**
@@ -61,7 +61,10 @@ export function validateCommand(): Command {
       const book = pricesOrFail(flags);
       const loaded = loadSpecOrFail(file, () => book);
       const { spec, candidates, selections } = loaded;
-      const priced = candidates.map((candidate) => ({ candidate, price: gridPrice(candidate, spec.traffic, specPrices(spec, book)) }));
+      // One adapter set and one book for the whole grid, not one per candidate.
+      const adapters = defaultAdapters();
+      const specBook = specPrices(spec, book);
+      const priced = candidates.map((candidate) => ({ candidate, price: gridPrice(candidate, spec.traffic, specBook, adapters) }));
       if (flags.json) {
         console.log(JSON.stringify({ spec, candidates, selections, grid: priced.map((p) => ({ id: p.candidate.id, ...p.price })) }, null, 2));
         return;
@@ -80,8 +83,13 @@ export function validateCommand(): Command {
 }
 
 /** A candidate's price as `validate` shows it: by the hour where it is billed so, and the least it could cost a month at the forecast. */
-function gridPrice(candidate: Candidate, traffic: TrafficForecast, prices: PriceBook): { usdPerHour?: number; floorUsd?: number; text: string } {
-  const adapter = defaultAdapters()[candidate.kind]!;
+function gridPrice(
+  candidate: Candidate,
+  traffic: TrafficForecast,
+  prices: PriceBook,
+  adapters: AdapterSet,
+): { usdPerHour?: number; floorUsd?: number; text: string } {
+  const adapter = adapters[candidate.kind]!;
   try {
     const usdPerHour = adapter.costPerInstanceHour(candidate, prices);
     const floor = costFloor(adapter, candidate, traffic, prices);
