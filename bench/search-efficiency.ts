@@ -14,12 +14,15 @@
  * exhaustive picks on every landscape (it adds no regret); guided picks the true optimum on at
  * least 95% of landscapes while deploying at most 35% of the grid.
  *
- *   npm run bench:search-efficiency -- [--landscapes N] [--seed S] [--margin M]
+ * `--scaling-max` above 1 lets capacity grow faster than size within a family (as size^0.8 up to
+ * size^max): the one way guided search goes wrong, to show what it risks.
+ *
+ *   npm run bench:search-efficiency -- [--landscapes N] [--seed S] [--margin M] [--scaling-max X]
  *   (results in bench/results/search-efficiency.json)
  */
 import { parseArgs } from 'node:util';
 
-import { findSageMakerInstance } from '../lib/catalog/sagemaker-instances';
+import { findSageMakerInstance, processorFamily } from '../lib/catalog/sagemaker-instances';
 import { PriceBook } from '../lib/cost/price-book';
 import { seededRandom } from '../lib/util/seeded-random';
 import { HOURS_PER_MONTH, type Landscape, searchLandscape, type SimulatedCandidate } from '../test/helpers/search-landscape';
@@ -82,11 +85,11 @@ function awayFromSlo(share: number): number {
 const SIMULATED_P95_OF_FLOOR = 1.09;
 
 /** One landscape: the catalog's types with capacities from a hidden model drawn for this seed. */
-function catalogLandscape(seed: number, book: PriceBook): Truth {
+function catalogLandscape(seed: number, book: PriceBook, scalingMax = 1): Truth {
   const random = seededRandom(seed);
   const uniform = (low: number, high: number) => low + (high - low) * random();
   const perVcpuRps = uniform(3, 40); // work per request: a c5 vCPU serves this many per second
-  const scaling = uniform(0.8, 1); // capacity grows as units^scaling within a family
+  const scaling = uniform(0.8, scalingMax); // capacity grows as units^scaling within a family (faster than size above 1)
   const cpuLatencyMs = uniform(15, 140); // one request on 2 c5 vCPUs; more vCPUs shorten it (intra-op threads)
   const acceleratorLatencyShare = uniform(0.1, 0.4);
   const peakRps = Math.round(Math.exp(uniform(Math.log(20), Math.log(3000))));
@@ -101,7 +104,8 @@ function catalogLandscape(seed: number, book: PriceBook): Truth {
     const latencyMs = accelerated ? cpuLatencyMs * acceleratorLatencyShare : (cpuLatencyMs * Math.sqrt(2 / facts.vcpus)) / FAMILY_SPEED[family]!;
     candidates.push({
       id: type,
-      family,
+      // As the sweep's guided search groups siblings (lib/targets/kind-rules: sizeOf).
+      family: processorFamily(type)!,
       units,
       capacityRps: awayFromInstanceBoundary(Math.max(1, perVcpuRps * speed * units ** scaling), peakRps),
       usdPerHour: book.instanceHour('sagemaker-realtime', REGION, type).usd,
@@ -122,8 +126,14 @@ const MODES = ['exhaustive', 'prune', 'guided'] as const;
 
 function main(): void {
   const { values } = parseArgs({
-    options: { landscapes: { type: 'string', default: '100' }, seed: { type: 'string', default: '1' }, margin: { type: 'string', default: '1.5' } },
+    options: {
+      landscapes: { type: 'string', default: '100' },
+      seed: { type: 'string', default: '1' },
+      margin: { type: 'string', default: '1.5' },
+      'scaling-max': { type: 'string', default: '1' },
+    },
   });
+  const scalingMax = Number(values['scaling-max']);
   const landscapes = Number(values.landscapes);
   const margin = Number(values.margin);
   const firstSeed = Number(values.seed);
@@ -136,7 +146,7 @@ function main(): void {
   );
   const rows: unknown[] = [];
   for (let seed = firstSeed; seed < firstSeed + landscapes; seed++) {
-    const truth = catalogLandscape(seed, book);
+    const truth = catalogLandscape(seed, book, scalingMax);
     if (!Number.isFinite(truth.optimum)) continue;
     const picks: Record<string, string | undefined> = {};
     for (const mode of MODES) {

@@ -50,6 +50,21 @@ export function findSageMakerInstance(name: string): SageMakerInstanceInfo | und
   return info ? { name, ...info } : undefined;
 }
 
+/**
+ * The processor family of an instance type: types whose serving capacity per unit (vCPU, or
+ * accelerator) is alike, the size aside. A CPU type's is its generation and processor: c5, m5 and
+ * r5 run the same Xeon generation (`5`), c6i, m6i and r6i the same Ice Lake (`6i`), c7g and m7g
+ * the same Graviton3 (`7g`); the class letter sets only memory per vCPU (and clock, within ~15%),
+ * `d` adds local disk and `n` network. An accelerated type's is its family (g5: one GPU model).
+ */
+export function processorFamily(name: string): string | undefined {
+  const family = name.split('.')[1];
+  if (!family) return undefined;
+  if (findSageMakerInstance(name)?.accelerator) return family;
+  const cpu = /^[cmr](\d+)([a-z]*?)(?:dn|d|n)?$/.exec(family);
+  return cpu ? `${cpu[1]}${cpu[2]}` : family;
+}
+
 /** Every instance type in the catalog, e.g. for a sweep over "all GPU types". */
 export function listSageMakerInstances(): SageMakerInstanceInfo[] {
   return Object.entries(catalog.instances).map(([name, info]) => ({ name, ...info }));

@@ -9,7 +9,7 @@ import { type PredictionCheck, predictionChecks } from '../select/candidate-sear
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
 import type { CandidateRecord, SweepRecord } from '../store/results-store';
-import { KIND_RULES } from '../targets/kind-rules';
+import { withSizes } from '../targets/kind-rules';
 
 /** Hours in the month costs are given for, unless the sweep's prices said otherwise. */
 const HOURS_PER_MONTH = 730;
@@ -109,11 +109,7 @@ export interface SearchSummary {
 function searchSummary(sweep: SweepRecord, records: readonly CandidateRecord[], selection: Selection): SearchSummary {
   const skipped = records.filter((r) => r.status === 'skipped');
   const mode = (sweep.spec as { candidateSearch?: { mode?: string } }).candidateSearch?.mode ?? 'exhaustive';
-  const sized = selection.candidates.flatMap((verdict) => {
-    const candidate = records.find((r) => r.candidate.id === verdict.id)?.candidate;
-    return candidate ? [{ verdict, size: KIND_RULES[candidate.kind]?.sizeOf?.(candidate) }] : [];
-  });
-  const predictions = mode === 'guided' ? predictionChecks(sized) : [];
+  const predictions = mode === 'guided' ? predictionChecks(withSizes(selection.candidates, records)) : [];
   return {
     ...(predictions.length > 0 ? { predictions } : {}),
     mode,

@@ -39,12 +39,15 @@ export interface WavePlan {
 }
 
 /**
- * guided: the least a candidate is predicted to cost from its measured siblings (same family, other
- * size): each sibling's capacity at the top of its range, scaled by size, times `margin`, sized at
- * the forecast peak on the candidate's own one-instance floor; the most optimistic sibling wins.
- * A sibling at least as large that misses the SLO even at its lightest rate predicts a miss (no
- * more cores or accelerators make no faster request). A heuristic: capacity need not grow in
- * proportion to size, which `margin` only allows for.
+ * guided: the least a candidate is predicted to cost from its nearest measured sibling (same
+ * family, the size closest by ratio; of two as close, the more optimistic): that sibling's capacity
+ * at the top of its range, scaled by size, times `margin`, sized at the forecast peak on the
+ * candidate's own one-instance floor. The nearest, because its measurement already holds how the
+ * family scales up to it: a farther sibling only adds extrapolation (a family whose capacity grows
+ * slower than size looks cheaper at every size when seen from its smallest). A sibling at least as
+ * large that misses the SLO even at its lightest rate predicts a miss where no sibling met it (no
+ * more cores or accelerators make no faster request). A heuristic: capacity need not grow in proportion to
+ * size, which `margin` only allows for.
  */
 export function predictFromSiblings(
   candidate: { readonly size?: CandidateSize; readonly floor: CostFloor },
@@ -54,28 +57,34 @@ export function predictFromSiblings(
 ): SearchItem['predicted'] {
   const size = candidate.size;
   if (!size) return undefined;
-  let best: { usd: number; basis: string } | undefined;
+  let miss: string | undefined;
+  let best: { usd: number; basis: string; distance: number } | undefined;
   for (const sibling of measured) {
     const { verdict } = sibling;
     if (sibling.size?.family !== size.family) continue;
     const missesAtLightest =
       verdict.status === 'measured' && !verdict.feasible && !verdict.inconclusive && !verdict.tooCloseToCall && !verdict.tooShortToSize;
     if (missesAtLightest && sibling.size.units >= size.units) {
-      best ??= { usd: Infinity, basis: `${verdict.id}, as large or larger, misses the SLO at its lightest rate` };
+      miss ??= `${verdict.id}, as large or larger, misses the SLO at its lightest rate`;
       continue;
     }
     if (!verdict.feasible || !verdict.maxRpsWithinSloRange) continue;
     const top = verdict.maxRpsWithinSloRange[1];
-    const capacity = top * (size.units / sibling.size.units) * margin;
+    const ratio = size.units / sibling.size.units;
+    const distance = Math.abs(Math.log(ratio));
+    const capacity = top * ratio * margin;
     const instances = Math.max(1, Math.ceil(peakRps / capacity - 1e-9));
     const usd = instances * candidate.floor.usd;
-    if (!best || usd < best.usd || best.usd === Infinity)
+    const nearer = !best || distance < best.distance - 1e-9 || (Math.abs(distance - best.distance) <= 1e-9 && usd < best.usd);
+    if (nearer)
       best = {
         usd,
+        distance,
         basis: `${verdict.id} sustained up to ${top.toFixed(0)} rps; at ${size.units}/${sibling.size.units} its size and ×${margin}, ${capacity.toFixed(0)} rps: ${instances} instance${instances > 1 ? 's' : ''}`,
       };
   }
-  return best;
+  if (best) return { usd: best.usd, basis: best.basis };
+  return miss === undefined ? undefined : { usd: Infinity, basis: miss };
 }
 
 /**

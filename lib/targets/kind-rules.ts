@@ -1,5 +1,5 @@
 import { findAzureSku } from '../catalog/azure-skus';
-import { findSageMakerInstance, type HardwareFacts } from '../catalog/sagemaker-instances';
+import { findSageMakerInstance, type HardwareFacts, processorFamily } from '../catalog/sagemaker-instances';
 import type { Candidate } from '../spec/expand';
 
 type Kind = Candidate['kind'];
@@ -39,15 +39,26 @@ export interface KindRules {
   instancesPerUnit?(candidate: Candidate): number;
 }
 
-/** Instances one deployment of `candidate` holds: what its measured capacity is for, and what a unit of it costs. */
-export const instancesPerUnit = (candidate: Candidate): number => KIND_RULES[candidate.kind].instancesPerUnit?.(candidate) ?? 1;
-
 const instanceCountOf = (c: Candidate) => ('instanceCount' in c ? c.instanceCount : 1);
 
 /** A candidate's family (candidates that differ only in size) and its size in the units capacity grows with. */
 export interface CandidateSize {
   readonly family: string;
   readonly units: number;
+}
+
+/**
+ * Each verdict with its candidate's family and size (see `KindRules.sizeOf`): what guided search
+ * predicts from, found by id among the recorded candidates.
+ */
+export function withSizes<V extends { readonly id: string }>(
+  verdicts: readonly V[],
+  recorded: ReadonlyArray<{ readonly candidate: Candidate }>,
+): Array<{ readonly verdict: V; readonly size?: CandidateSize }> {
+  return verdicts.flatMap((verdict) => {
+    const candidate = recorded.find((r) => r.candidate.id === verdict.id)?.candidate;
+    return candidate ? [{ verdict, size: KIND_RULES[candidate.kind]?.sizeOf?.(candidate) }] : [];
+  });
 }
 
 /** Accelerators where the type has them, else vCPUs: what serving capacity grows with inside a family. */
@@ -78,8 +89,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     sizeOf: (c) => {
       if (c.kind !== 'sagemaker-realtime') return undefined;
       const units = unitsOf(findSageMakerInstance(c.instanceType));
-      const family = c.instanceType.split('.')[1];
-      return units ? { family: `${c.region ?? ''}/${family}/x${c.instanceCount}`, units } : undefined;
+      return units ? { family: `${c.region ?? ''}/${processorFamily(c.instanceType)}/x${c.instanceCount}`, units } : undefined;
     },
   },
   'sagemaker-serverless': {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { DLC_REGISTRY_ACCOUNTS } from '../../lib/catalog/dlc-registries';
-import { findSageMakerInstance, isWellFormedInstanceType, listSageMakerInstances } from '../../lib/catalog/sagemaker-instances';
+import { findSageMakerInstance, isWellFormedInstanceType, listSageMakerInstances, processorFamily } from '../../lib/catalog/sagemaker-instances';
 
 describe('SageMaker instance catalog', () => {
   it('describes GPU, Inferentia, Graviton and burstable instances', () => {
@@ -16,6 +16,13 @@ describe('SageMaker instance catalog', () => {
     expect(findSageMakerInstance('ml.t2.medium')?.burstable).toBe(true);
     expect(findSageMakerInstance('ml.m5.large')?.burstable).toBeUndefined();
     expect(findSageMakerInstance('ml.g99.xlarge')).toBeUndefined();
+  });
+
+  it('groups CPU types by processor (class letter, local disk and network aside) and accelerated types by family', () => {
+    const family = (names: string[]) => names.map(processorFamily);
+    expect(family(['ml.c5.large', 'ml.m5.4xlarge', 'ml.r5.xlarge', 'ml.m5d.large', 'ml.c5d.2xlarge'])).toEqual(['5', '5', '5', '5', '5']);
+    expect(family(['ml.c6i.large', 'ml.m6i.xlarge', 'ml.c7i.large', 'ml.c6g.large', 'ml.c7g.xlarge'])).toEqual(['6i', '6i', '7i', '6g', '7g']);
+    expect(family(['ml.g5.xlarge', 'ml.g5.12xlarge', 'ml.g4dn.xlarge', 'ml.inf2.xlarge', 'ml.t2.medium'])).toEqual(['g5', 'g5', 'g4dn', 'inf2', 't2']);
   });
 
   it('names only well-formed instance types', () => {

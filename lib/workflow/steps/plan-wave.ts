@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { costFloor } from '../../cost/candidate-cost';
 import { planWave, predictFromSiblings, type SearchItem } from '../../select/candidate-search';
 import { type Candidate, expandCandidates } from '../../spec/expand';
-import { KIND_RULES } from '../../targets/kind-rules';
+import { KIND_RULES, withSizes } from '../../targets/kind-rules';
 import { loadOf } from '../load-plans';
 import { INTERRUPTED_BEFORE_IT_STARTED } from './budget';
 import { candidateRecord, measurementCostOf, type StepContext } from './context';
@@ -53,16 +53,12 @@ export async function planNextWave(e: z.output<typeof planWaveInput>, ctx: StepC
     ? selectFromRecords(spec, inSpecOrder(records, spec), env.adapters, run.context.prices)
     : undefined;
   const measured = records.filter((r) => r.status === 'measured');
-  const sizeOf = (c: Candidate) => KIND_RULES[c.kind].sizeOf?.(c);
-  const siblings = (selection?.candidates ?? []).map((verdict) => {
-    const candidate = records.find((r) => r.candidate.id === verdict.id)!.candidate;
-    return { verdict, size: sizeOf(candidate) };
-  });
+  const siblings = withSizes(selection?.candidates ?? [], records);
   const items: SearchItem[] = pending.map((c) => {
     const adapter = env.adapters[c.kind];
     // A kind without an adapter is deployed (and recorded unavailable) rather than guessed at.
     const floor = adapter ? costFloor(adapter, c, spec.traffic, run.context.prices, measured) : { usd: 0, basis: 'unpriced' };
-    const size = spec.candidateSearch.mode === 'guided' ? sizeOf(c) : undefined;
+    const size = spec.candidateSearch.mode === 'guided' ? KIND_RULES[c.kind].sizeOf?.(c) : undefined;
     const predicted = size ? predictFromSiblings({ size, floor }, siblings, spec.traffic.peakRps, spec.candidateSearch.margin) : undefined;
     return { id: c.id, floor, ...(predicted ? { predicted } : {}) };
   });

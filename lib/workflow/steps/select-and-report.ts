@@ -6,7 +6,6 @@ import { type CandidateOutcome, selectCandidate, type Selection } from '../../se
 import { expandCandidates } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/results-store';
-import { instancesPerUnit } from '../../targets/kind-rules';
 import type { AdapterSet } from '../default-adapters';
 import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
@@ -128,7 +127,7 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
       reason: r.reason,
       phases: r.phases,
       scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
-      instancesPerUnit: instancesPerUnit(r.candidate),
+      instancesPerUnit: adapters[r.candidate.kind]?.instancesPerUnit?.(r.candidate) ?? 1,
     })),
     price: (outcome) => {
       const { candidate } = recordOf(outcome);

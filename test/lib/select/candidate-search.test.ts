@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { bestUpperBound, planWave, type SearchItem, searchOrder } from '../../../lib/select/candidate-search';
+import { bestUpperBound, planWave, predictFromSiblings, type SearchItem, searchOrder } from '../../../lib/select/candidate-search';
+import type { CandidateVerdict } from '../../../lib/select/select';
 import { HOURS_PER_MONTH, type Landscape, randomLandscape, searchLandscape } from '../../helpers/search-landscape';
 
 const PRUNE = { mode: 'prune', margin: 2 } as const;
@@ -116,5 +117,36 @@ describe('the candidate search', () => {
       laneOf: (id) => lanes[id]!,
     });
     expect(plan).toEqual({ wave: ['a', 'c', 'd'], skipped: [] });
+  });
+
+  describe('guided prediction from siblings', () => {
+    const measured = (id: string, units: number, range?: [number, number]) => ({
+      size: { family: 'c6i', units },
+      verdict: (range
+        ? { id, status: 'measured', feasible: true, maxRpsWithinSlo: range[0], maxRpsWithinSloRange: range }
+        : { id, status: 'measured', feasible: false }) as unknown as CandidateVerdict,
+    });
+    const eight = { size: { family: 'c6i', units: 8 }, floor: { usd: 300, basis: 'even on one instance' } };
+
+    it('scales the nearest measured size by the size ratio and the margin, at the top of its range', () => {
+      // 4 units: 100 rps at most; at 8 units, ×2 for size and ×1.5 margin: 300 rps; 700 rps at the peak takes 3.
+      const fromFour = predictFromSiblings(eight, [measured('xl', 4, [95, 100])], 700, 1.5);
+      expect(fromFour?.usd).toBe(900);
+      expect(fromFour?.basis).toBe('xl sustained up to 100 rps; at 8/4 its size and ×1.5, 300 rps: 3 instances');
+      // The nearest wins over a farther, more optimistic one: 2 units at 60 rps would say 360 rps at 8 (2 instances).
+      const nearest = predictFromSiblings(eight, [measured('l', 2, [55, 60]), measured('xl', 4, [95, 100])], 700, 1.5);
+      expect(nearest?.usd).toBe(900);
+      // Two as near (4 and 16 units): the more optimistic.
+      const between = predictFromSiblings(eight, [measured('xl', 4, [95, 100]), measured('4xl', 16, [940, 960])], 700, 1.5);
+      expect(between?.usd).toBe(300);
+    });
+
+    it('predicts a miss from a sibling as large that misses at its lightest rate, unless some sibling met the SLO', () => {
+      expect(predictFromSiblings(eight, [measured('4xl', 16)], 700, 1.5)?.usd).toBe(Infinity);
+      expect(predictFromSiblings(eight, [measured('l', 2)], 700, 1.5)).toBeUndefined();
+      expect(predictFromSiblings(eight, [measured('4xl', 16), measured('xl', 4, [95, 100])], 700, 1.5)?.usd).toBe(900);
+      // Another family predicts nothing.
+      expect(predictFromSiblings({ ...eight, size: { family: 'm6i', units: 8 } }, [measured('xl', 4, [95, 100])], 700, 1.5)).toBeUndefined();
+    });
   });
 });
