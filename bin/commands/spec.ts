@@ -77,6 +77,13 @@ export function validateCommand(): Command {
         const unknown = s.unknown.length > 0 ? `; ${s.unknown.length} more priced there have no hardware facts in the catalog and were left out` : '';
         console.log(`candidates[${s.group}].${s.field}: ${s.types.length} selected from the catalog in ${s.region}${unknown}`);
       }
+      if (spec.quality) {
+        const { metric, slo, dataset } = spec.quality;
+        const bound = slo.min !== undefined ? `at least ${slo.min}` : `at most ${slo.max}`;
+        console.log(
+          `quality: ${metric} ${bound} (its whole 95% interval), on ${loaded.qualityExamples.length.toLocaleString('en-US')} examples of ${dataset}, sent through each candidate`,
+        );
+      }
       const rows = priced.map(({ candidate, price }) => [candidate.id, candidate.kind, price.text]);
       for (const line of textTable([['candidate', 'kind', 'price'], ...rows], { align: ['left', 'left', 'left'] })) console.log(`  ${line}`);
     });

@@ -14,6 +14,7 @@ export const STEP_TIMEOUT_SECONDS: Record<SweepTask, number> = {
   deploy: 900,
   checkReady: 900,
   warmup: 900,
+  quality: 900,
   generate: 900,
   recordPhase: 60,
   search: 900,
@@ -74,6 +75,7 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
   const checkReady = task('checkReady', deployed, '$.ready');
   const waitReady = new sfn.Wait(scope, WAIT_READY_STATE, { time: sfn.WaitTime.secondsPath('$.ready.waitSeconds') });
   const warmup = task('warmup', deployed, '$.warm');
+  const quality = task('quality', deployed, '$.quality');
   const generators = new sfn.Map(scope, 'Run generators', {
     itemsPath: '$.shards',
     itemSelector: { ...deployed, 'phase.$': '$.phase', 'shard.$': '$$.Map.Item.Value.shard', 'of.$': '$$.Map.Item.Value.of' },
@@ -87,14 +89,14 @@ export function sweepDefinition(scope: Construct, props: SweepDefinitionProps): 
     resultPath: sfn.JsonPath.DISCARD,
   }).itemProcessor(generators.next(task('recordPhase', { ...candidate, 'phase.$': '$.phase', 'results.$': '$.results' }, undefined)));
   const search = task('search', { ...deployed, 'search.$': '$.warm.search' }, '$.warm.search');
-  const record = task('record', { ...deployed, 'warm.$': '$.warm' }, '$.result');
+  const record = task('record', { ...deployed, 'warm.$': '$.warm', 'quality.$': '$.quality' }, '$.result');
   const teardown = onFailure(task('teardown', deployed, '$'));
   const searching = new sfn.Choice(scope, 'Search done?')
     .when(sfn.Condition.booleanEquals('$.warm.search.done', false), onFailure(search))
     .otherwise(onFailure(record).next(teardown));
   search.next(searching);
   const ready = new sfn.Choice(scope, 'Ready?')
-    .when(sfn.Condition.booleanEquals('$.ready.ready', true), onFailure(warmup).next(onFailure(phases)).next(searching))
+    .when(sfn.Condition.booleanEquals('$.ready.ready', true), onFailure(warmup).next(onFailure(quality)).next(onFailure(phases)).next(searching))
     .otherwise(waitReady.next(checkReady));
   const candidateBranch = onFailure(budget).next(
     new sfn.Choice(scope, 'Within budget?')

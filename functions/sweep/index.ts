@@ -29,6 +29,7 @@ export const budget = step('budget');
 export const deploy = step('deploy');
 export const checkReady = step('checkReady');
 export const warmup = step('warmup');
+export const quality = step('quality');
 export const generate = step('generate');
 export const recordPhase = step('recordPhase');
 export const search = step('search');

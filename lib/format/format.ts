@@ -23,3 +23,9 @@ export function formatDurationMs(ms: number): string {
   const minutes = Math.round((ms % 3_600_000) / 60_000);
   return minutes ? `${hours}h ${minutes}m` : `${hours}h`;
 }
+
+/** A quality figure (a share of right answers, or an error): three decimals, two significant digits for a small error. */
+export function formatQuality(value: number): string {
+  if (value !== 0 && Math.abs(value) < 0.001) return value.toPrecision(2);
+  return value.toFixed(3);
+}

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 
 import { ModelsweepError } from '../errors';
 import { Http1ResponseParser } from './http1-response-parser';
-import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from './invoker';
+import { type AnswerOutcome, type InvokeOutcome, type Invoker, MAX_ANSWER_BYTES, type Payload, payloadBytes } from './invoker';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -212,6 +212,26 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): P
         else waiting.push(request);
       });
     },
+    // Bodies are read whole here, so these few requests go through fetch, not the load generator's pool.
+    async answer(payload: Payload): Promise<AnswerOutcome> {
+      try {
+        const sendsBody = method !== 'GET' && method !== 'HEAD';
+        const headers = Object.fromEntries(Object.entries(options.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-type'));
+        const response = await fetch(url, {
+          method,
+          headers: sendsBody ? { ...headers, 'content-type': payload.contentType } : headers,
+          ...(sendsBody ? { body: payloadBytes(payload) } : {}),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        const body = await boundedBody(response);
+        if (!response.ok) return { ok: false, failure: { kind: 'http', status: response.status } };
+        return body ? { ok: true, body } : { ok: false, failure: { kind: 'target', code: 'AnswerTooLarge' } };
+      } catch (error) {
+        const e = error as Error & { cause?: { code?: string } };
+        if (e.name === 'TimeoutError' || e.name === 'AbortError') return TIMED_OUT as AnswerOutcome;
+        return { ok: false, failure: { kind: 'connection', code: e.cause?.code ?? e.name } };
+      }
+    },
     async close() {
       closing = true;
       clearInterval(sweeper);
@@ -221,6 +241,21 @@ export function httpInvoker(options: HttpInvokerOptions): Invoker & { close(): P
       await Promise.all(sockets.map((socket) => (socket.closed ? undefined : new Promise((resolve) => socket.once('close', resolve)))));
     },
   };
+}
+
+/** A response's body, or undefined when it is larger than {@link MAX_ANSWER_BYTES} (read no further). */
+async function boundedBody(response: Response): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += (chunk as Uint8Array).length;
+    if (size > MAX_ANSWER_BYTES) {
+      await response.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(chunk as Uint8Array);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Builds each payload's complete request (head and body) once; payloads are reused for every send. */

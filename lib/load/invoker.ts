@@ -45,12 +45,20 @@ export type InvokeOutcome =
   | { readonly ok: true; readonly billedMs?: number; readonly initMs?: number; readonly stream?: TokenStream }
   | { readonly ok: false; readonly failure: InvokeFailure };
 
+/** One request's whole answer, kept to be read (a quality example), not timed. */
+export type AnswerOutcome = { readonly ok: true; readonly body: Uint8Array } | { readonly ok: false; readonly failure: InvokeFailure };
+
+/** The most of an answer's body kept for reading; a larger answer is refused rather than held. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
 /**
  * What the load generator drives: an HTTP URL, a SageMaker endpoint, a Lambda function or an
  * Azure deployment all look the same from here. `invoke` never throws; failures are outcomes.
  */
 export interface Invoker {
   invoke(payload: Payload): Promise<InvokeOutcome>;
+  /** Sends one request and keeps its response body (quality examples); never throws. Absent where the kind cannot return a body. */
+  answer?(payload: Payload): Promise<AnswerOutcome>;
   /** Releases connections. */
   close?(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { describeSource } from '../cost/price-book';
-import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
 import { pricingLines, searchLine } from './results-text';
 import type { CandidateResult, SweepResults } from './sweep-results';
@@ -67,6 +67,21 @@ export function chartData(results: SweepResults) {
     cost: results.candidates
       .filter((c) => c.monthlyCostUsd !== undefined)
       .map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
+    quality: {
+      metric: results.quality?.metric,
+      bound: results.quality?.min ?? results.quality?.max,
+      points: results.candidates
+        .filter((c) => c.quality?.value !== undefined && (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd) !== undefined)
+        .map((c) => ({
+          id: c.id,
+          x: c.quality!.value!,
+          low: c.quality!.interval?.[0] ?? c.quality!.value!,
+          high: c.quality!.interval?.[1] ?? c.quality!.value!,
+          y: (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)!,
+          call: c.quality!.call,
+          recommended: c.recommended,
+        })),
+    },
     tokens: results.candidates
       .filter((c) => c.outputTokensPerSecond !== undefined && c.costPerMillionOutputTokensUsd !== undefined)
       .map((c) => ({ id: c.id, x: c.outputTokensPerSecond!, y: c.costPerMillionOutputTokensUsd!, recommended: c.recommended })),
@@ -105,7 +120,9 @@ function candidateRows(results: SweepResults): string {
   <td>${c.recommended ? '★ ' : ''}${escapeHtml(c.id)}</td><td>${escapeHtml(c.kind)}</td><td>${escapeHtml(c.status)}</td>
   <td class="num">${msText(c.sloLatencyMs)}</td><td class="num">${c.maxRpsWithinSlo === undefined ? '–' : c.maxRpsWithinSlo.toFixed(0)}</td>
   <td class="num">${c.instances ?? '–'}</td><td class="num">${usd(c.monthlyCostUsd)}</td>
-  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td>
+  <td class="num">${c.costPerMillionInferencesUsd === undefined ? '–' : `$${c.costPerMillionInferencesUsd.toFixed(3)}`}</td>${
+    results.quality ? `<td class="num">${c.quality?.value === undefined ? '–' : formatQuality(c.quality.value)}</td>` : ''
+  }
   <td>${escapeHtml(c.reason)}${c.teardownError ? `<br><em>teardown: ${escapeHtml(c.teardownError)}</em>` : ''}</td></tr>`,
     )
     .join('\n');
@@ -133,6 +150,29 @@ function pricingNotes(results: SweepResults): string {
 }
 
 /** Streamed phases (generative endpoints): time to first token, inter-token latency and tokens; nothing when no phase streamed. */
+/** The quality section: each candidate's score with its interval against the bound, and cost against quality. */
+function qualitySection(results: SweepResults): string {
+  const q = results.quality;
+  if (!q) return '';
+  const rows = results.candidates
+    .filter((c) => c.quality)
+    .map((c) => {
+      const v = c.quality!;
+      const interval = v.interval && v.interval[0] !== v.interval[1] ? `${formatQuality(v.interval[0])}–${formatQuality(v.interval[1])}` : '–';
+      return `<tr class="${v.call === 'meets' ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${v.value === undefined ? '–' : formatQuality(v.value)}</td><td class="num">${interval}</td><td class="num">${v.examples}</td><td>${escapeHtml(v.call)}</td><td class="num">${usd(c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)}</td><td>${escapeHtml(v.text)}</td></tr>`;
+    })
+    .join('\n');
+  const bound = q.min !== undefined ? `at least ${formatQuality(q.min)}` : `at most ${formatQuality(q.max!)}`;
+  return `
+<h2>Quality</h2>
+<p class="meta">Each candidate's answers to the quality dataset, sent through its endpoint apart from the load phases and scored by ${escapeHtml(q.metric)}, which must be ${bound} with its whole 95% interval; an interval astride the bound is too close to call.</p>
+<h3>Cost against ${escapeHtml(q.metric)}</h3>
+<div class="chart"><canvas id="quality-cost" role="img" aria-label="Monthly cost against ${escapeHtml(q.metric)}"></canvas></div>
+<table id="quality"><thead><tr><th>candidate</th><th class="num">${escapeHtml(q.metric)}</th><th class="num">95% interval</th><th class="num">examples</th><th>call</th><th class="num">$/month</th><th>in words</th></tr></thead>
+<tbody>${rows}</tbody></table>
+`;
+}
+
 function tokenSection(results: SweepResults): string {
   const rows = results.candidates.flatMap((c) =>
     c.phases.flatMap((p) => {
@@ -235,14 +275,14 @@ SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
 <tbody>${costRows(results)}</tbody></table>${pricingNotes(results)}
 
 <h2>All candidates</h2>
-<table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th><th>verdict</th></tr></thead>
+<table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th>${results.quality ? `<th class="num">${escapeHtml(results.quality.metric)}</th>` : ''}<th>verdict</th></tr></thead>
 <tbody>${candidateRows(results)}</tbody></table>
 
 <h2>Phases</h2>
 <p class="meta">A phase is within the SLO when its whole 95% interval is, over it when the whole interval is over; astride, it runs on past its plan (up to three times as long) and, still astride, is too close to call. It is inconclusive when the load generator could not keep its schedule or other processes used the target's cores: a miss of the SLO there is not charged to the candidate.</p>
 <table id="phases"><thead><tr><th>candidate</th><th>phase</th><th class="num">achieved rps</th><th class="num">ran</th><th class="num">${percentileLabel(results.slo.percentile)} ms</th><th class="num">95% interval (ms) vs the SLO</th><th class="num">errors</th><th class="num">generator late / loop delay (p99 ms); waited for a core</th><th class="num">others' CPU beside the target (cores)</th><th>validity</th></tr></thead>
 <tbody>${phaseRows(results)}</tbody></table>
-${tokenSection(results)}
+${qualitySection(results)}${tokenSection(results)}
 <h2>The spec</h2>
 <pre>${escapeHtml(JSON.stringify(results.spec, null, 2))}</pre>
 
@@ -294,6 +334,28 @@ ${tokenSection(results)}
       scales: { x: { title: { display: true, text: 'output tokens/s per unit' }, beginAtZero: true }, y: { title: { display: true, text: '$ per million output tokens' }, beginAtZero: true } },
       plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.raw.id + ': ' + ctx.raw.x.toFixed(0) + ' tokens/s, $' + ctx.raw.y.toFixed(3) + ' per million'; } } } } }
   });
+  var qualityCanvas = document.getElementById('quality-cost');
+  if (qualityCanvas) {
+    var q = data.quality;
+    new Chart(qualityCanvas, {
+      type: 'scatter',
+      data: { datasets: [
+        { label: 'meets the quality SLO', data: q.points.filter(function (d) { return d.call === 'meets'; }), backgroundColor: '#1a7f37', pointRadius: 6 },
+        { label: 'misses it, or too close to call', data: q.points.filter(function (d) { return d.call !== 'meets'; }), pointStyle: 'crossRot', pointRadius: 8, borderColor: '#cf222e', borderWidth: 2 }
+      ] },
+      options: { maintainAspectRatio: false, animation: false,
+        scales: { x: { title: { display: true, text: q.metric } }, y: { title: { display: true, text: 'monthly cost ($)' }, beginAtZero: true } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) { var d = ctx.raw; return d.id + ': ' + d.x.toFixed(3) + ' (' + d.low.toFixed(3) + '–' + d.high.toFixed(3) + '), $' + d.y.toFixed(2) + '/month'; } } } } },
+      // Each interval as a bar through its point, and the bound as a dashed line.
+      plugins: [{ id: 'intervals', afterDatasetsDraw: function (chart) {
+        var x = chart.scales.x, y = chart.scales.y, ctx = chart.ctx, area = chart.chartArea;
+        ctx.save(); ctx.strokeStyle = '#57606a';
+        q.points.forEach(function (d) { var py = y.getPixelForValue(d.y); ctx.beginPath(); ctx.moveTo(x.getPixelForValue(d.low), py); ctx.lineTo(x.getPixelForValue(d.high), py); ctx.stroke(); });
+        if (q.bound !== undefined) { var bx = x.getPixelForValue(q.bound); if (bx >= area.left && bx <= area.right) { ctx.setLineDash([6, 4]); ctx.strokeStyle = '#b35900'; ctx.beginPath(); ctx.moveTo(bx, area.top); ctx.lineTo(bx, area.bottom); ctx.stroke(); } }
+        ctx.restore();
+      } }]
+    });
+  }
   // Tells a reader (and the browser test) that every chart was drawn.
   document.body.dataset.ready = 'true';
 })();

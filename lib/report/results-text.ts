@@ -1,7 +1,8 @@
 import { describeSource } from '../cost/price-book';
-import { formatDurationMs, formatUsd, percentileLabel } from '../format/format';
+import { formatDurationMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
 import { tokenBounds } from '../load/slo-bounds';
+import type { CandidateQuality } from '../select/select';
 import type { SweepResults } from './sweep-results';
 
 /** A measured range, or one number when the measurements pin it down. */
@@ -9,6 +10,14 @@ const range = ([low, high]: readonly [number, number], digits: number) =>
   low.toFixed(digits) === high.toFixed(digits) ? low.toFixed(digits) : `${low.toFixed(digits)}–${high.toFixed(digits)}`;
 
 const fixed = (value: number | undefined, digits: number) => (value !== undefined ? value.toFixed(digits) : '-');
+
+/** A quality figure with its interval: `0.912 (0.897–0.925)`. */
+const qualityCell = (q: CandidateQuality | undefined) =>
+  q?.value === undefined
+    ? '-'
+    : q.interval && q.interval[0] !== q.interval[1]
+      ? `${formatQuality(q.value)} (${formatQuality(q.interval[0])}–${formatQuality(q.interval[1])})`
+      : formatQuality(q.value);
 
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
@@ -18,6 +27,7 @@ export function resultsText(results: SweepResults): string {
     title: `${percentileLabel(b.percentile)} ${b.metric === 'timeToFirstToken' ? 'TTFT' : 'ITL'} ms`,
   }));
   const streamed = results.candidates.some((c) => c.phases.some((p) => p.tokens));
+  const qualityMetric = results.candidates.find((c) => c.quality)?.quality?.metric;
   const header = [
     'candidate',
     'kind',
@@ -30,6 +40,7 @@ export function resultsText(results: SweepResults): string {
     '$/month range',
     '$/M inferences',
     ...(streamed ? ['tokens/s', '$/M out tokens'] : []),
+    ...(qualityMetric ? [`${qualityMetric} (95% interval)`] : []),
     'verdict',
   ];
   const rows = results.candidates.map((c) => [
@@ -44,6 +55,7 @@ export function resultsText(results: SweepResults): string {
     c.monthlyCostRangeUsd !== undefined ? range(c.monthlyCostRangeUsd, 2) : '-',
     fixed(c.costPerMillionInferencesUsd, 3),
     ...(streamed ? [fixed(c.outputTokensPerSecond, 0), fixed(c.costPerMillionOutputTokensUsd, 3)] : []),
+    ...(qualityMetric ? [qualityCell(c.quality)] : []),
     c.reason + (c.teardownError ? ` (teardown left something behind: ${c.teardownError})` : ''),
   ]);
   const align = header.map((_, i): Align => (i < 3 || i === header.length - 1 ? 'left' : 'right'));

@@ -5,6 +5,7 @@ import { LatencyHistogram } from '../load/histogram';
 import { robustPercentileInterval } from '../load/percentile-interval';
 import type { PhaseResult } from '../load/phase';
 import { type PhaseSlo } from '../load/slo-bounds';
+import type { QualityMetric } from '../quality/metrics';
 import { type PredictionCheck, predictionChecks } from '../select/candidate-search';
 import type { CandidateVerdict, Selection } from '../select/select';
 import type { TrafficForecastSpec } from '../spec/schema';
@@ -136,6 +137,8 @@ export interface SweepResults {
   readonly createdAt: string;
   readonly finishedAt: string;
   readonly slo: PhaseSlo;
+  /** The quality SLO, where the sweep had one: the metric, its bound and the dataset's size. */
+  readonly quality?: { readonly metric: QualityMetric; readonly min?: number; readonly max?: number };
   readonly traffic: {
     readonly averageRps: number;
     readonly peakRps: number;
@@ -161,6 +164,7 @@ export interface SweepResults {
 
 interface SpecShape {
   slo: SweepResults['slo'];
+  quality?: { metric: QualityMetric; slo: { min?: number; max?: number } };
   traffic: SweepResults['traffic'];
 }
 
@@ -245,6 +249,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
       ...(spec.slo.timeToFirstToken ? { timeToFirstToken: spec.slo.timeToFirstToken } : {}),
       ...(spec.slo.interTokenLatency ? { interTokenLatency: spec.slo.interTokenLatency } : {}),
     },
+    ...(spec.quality ? { quality: { metric: spec.quality.metric, ...spec.quality.slo } } : {}),
     traffic: {
       averageRps: spec.traffic.averageRps,
       peakRps: spec.traffic.peakRps,
@@ -293,6 +298,11 @@ const CSV_COLUMNS = [
   'output_tokens_per_second',
   'on_demand_monthly_cost_usd',
   'price_source',
+  'quality_metric',
+  'quality',
+  'quality_low',
+  'quality_high',
+  'quality_call',
   'phase',
   'phase_mode',
   'phase_rate',
@@ -335,6 +345,11 @@ export function resultsCsv(results: SweepResults): string {
       c.outputTokensPerSecond,
       c.onDemandMonthlyCostUsd,
       c.priceSources?.map(describeSource).join('; '),
+      c.quality?.metric,
+      c.quality?.value,
+      c.quality?.interval?.[0],
+      c.quality?.interval?.[1],
+      c.quality?.call,
     ];
     const phases = c.phases.length > 0 ? c.phases : [undefined];
     return phases.map((p) => [

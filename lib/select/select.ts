@@ -1,6 +1,6 @@
 import { type CandidateCost, candidateCost, type CandidatePrice } from '../cost/candidate-cost';
 import type { PriceSource } from '../cost/price-book';
-import { errorKinds, formatMs, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
 import { busiestOf } from '../load/busy-processes';
 import { robustPercentileInterval } from '../load/percentile-interval';
 import { type PhaseResult, phaseSample } from '../load/phase';
@@ -16,6 +16,9 @@ import {
   tokenBounds,
   type TokenMetric,
 } from '../load/slo-bounds';
+import type { QualityResult } from '../quality/measure-quality';
+import { isProportion, type QualityMetric } from '../quality/metrics';
+import { judgeQuality, type QualitySlo } from '../quality/quality-verdict';
 
 /** The SLO candidates are judged by: the phase SLO's latency bounds and error rate, and (per-request kinds) a lowest rate. */
 export interface SelectionSlo extends PhaseSlo {
@@ -45,10 +48,14 @@ export interface CandidateOutcome {
    */
   readonly instancesPerUnit?: number;
   readonly phases: readonly PhaseResult[];
+  /** Its answers scored against the quality dataset (sweeps with a quality SLO). */
+  readonly quality?: QualityResult;
 }
 
 export interface SelectionInput {
   readonly slo: SelectionSlo;
+  /** The quality SLO, where the sweep has one: a candidate must meet it as well as the latency SLO. */
+  readonly quality?: { readonly metric: QualityMetric; readonly slo: QualitySlo };
   readonly traffic: { readonly averageRps: number; readonly peakRps: number; readonly hourlyProfile?: readonly number[] };
   readonly strategy: SelectionStrategy;
   readonly candidates: readonly CandidateOutcome[];
@@ -97,6 +104,22 @@ export interface CandidateVerdict {
   readonly tooCloseToCall?: boolean;
   /** Set when it met the SLO, but in phases too short to tell its capacity from, so no instance count is sized from them. */
   readonly tooShortToSize?: boolean;
+  /** Its quality against the quality SLO: the metric, its value with the 95% interval, and the call. */
+  readonly quality?: CandidateQuality;
+}
+
+/**
+ * A candidate's measured quality as judged: `meets`, `misses`, `too-close` (the bound inside the
+ * interval) or `unknown` (its answers could not be scored).
+ */
+export interface CandidateQuality {
+  readonly metric: QualityMetric;
+  readonly value?: number;
+  readonly interval?: readonly [number, number];
+  readonly examples: number;
+  readonly call: 'meets' | 'misses' | 'too-close' | 'unknown';
+  /** The figures in words: "accuracy 0.912 (95% interval 0.897–0.925) < 0.950". */
+  readonly text: string;
 }
 
 export interface Selection {
@@ -126,6 +149,10 @@ interface Judged extends Omit<CandidateVerdict, 'onFrontier' | 'recommended' | '
   readonly unreachable?: string;
   /** Could not be measured reliably: the processes busy beside it, to be named in what to do. */
   readonly busyPids?: readonly number[];
+  /** Met the latency SLO, and only quality decided against it: `misses` or `too-close` (or `unknown`). */
+  readonly qualityDecided?: CandidateQuality['call'];
+  /** Too briefly measured to size: the lowest rate above its busiest passing phase that failed, which its capacity is below. */
+  readonly capacityBelowRps?: number;
 }
 
 /** One latency bound read against a phase: its percentile there, that percentile's 95% interval, and the call (none where it measured nothing). */
@@ -237,6 +264,8 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
   }
   const maxRps = deciding.achievedRps;
   if (candidate.scaling === 'instances' && deciding.requests < MIN_REQUESTS_TO_SIZE) {
+    // A phase above that failed (not one that was inconclusive) bounds its capacity from above, however briefly it passed.
+    const failedAbove = failing.filter((p) => plannedRate(p) > plannedRate(deciding)).map(plannedRate);
     const ran = `${deciding.requests} requests in ${(deciding.durationMs / 1000).toFixed(1)} s`;
     const longer =
       plannedRate(deciding) > 0 ? ` (${Math.ceil(MIN_REQUESTS_TO_SIZE / plannedRate(deciding))} s at ${plannedRate(deciding).toFixed(0)} rps)` : '';
@@ -246,6 +275,7 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
       ...priced,
       feasible: false,
       tooShortToSize: true,
+      ...(failedAbove.length > 0 ? { capacityBelowRps: Math.min(...failedAbove) } : {}),
       failure:
         `met the SLO, but measured too briefly to size: its busiest passing phase (${deciding.name}) completed ${ran}, ` +
         `which puts its rate only within ±${Math.round(196 / Math.sqrt(Math.max(1, deciding.requests)))}%; ` +
@@ -300,6 +330,45 @@ function judge(candidate: CandidateOutcome, input: SelectionInput): Judged {
 }
 
 /**
+ * A measured candidate's verdict with its quality judged against the quality SLO: one that meets the
+ * latency SLO but misses the quality one, or whose quality interval straddles the bound, or whose
+ * answers could not be scored, is not feasible, and says so with the figures. Its cost stays, so
+ * the report can show what the cheaper, worse candidate would have saved.
+ */
+function withQuality(j: Judged, candidate: CandidateOutcome, input: SelectionInput): Judged {
+  if (!input.quality || candidate.status !== 'measured') return j;
+  const result: QualityResult = candidate.quality ?? {
+    metric: input.quality.metric,
+    examples: 0,
+    scored: 0,
+    failedRequests: {},
+    problem: 'no quality measurement was recorded for it',
+  };
+  const judged = judgeQuality(result, input.quality.slo);
+  const quality: CandidateQuality = {
+    metric: result.metric,
+    ...(result.value !== undefined ? { value: result.value } : {}),
+    ...(result.interval ? { interval: result.interval } : {}),
+    examples: result.scored,
+    call: judged.status,
+    text: judged.text,
+  };
+  if (judged.status === 'meets') return { ...j, quality };
+  if (!j.feasible) return { ...j, quality, failure: `${j.failure}; quality: ${judged.text}` };
+  const cost = j.monthlyCostUsd !== undefined ? `; it would cost ${formatUsd(j.monthlyCostUsd)}/month` : '';
+  return {
+    ...j,
+    quality,
+    feasible: false,
+    qualityDecided: judged.status,
+    failure:
+      judged.status === 'too-close'
+        ? `too close to call whether it meets the quality SLO: ${judged.text}${cost}`
+        : `fails the quality SLO (${judged.text})${cost}`,
+  };
+}
+
+/**
  * How far the measurements pin capacity down: from the busiest phase that met the SLO with its
  * whole interval (certain), to the first rate above the deciding phase that did not meet it, as
  * offered (a passing top phase leaves the top open: capacity is at least that). Phases can say no finer than
@@ -347,16 +416,37 @@ function costFields(
   };
 }
 
-/** Feasible candidates on the cost/latency Pareto frontier: no other is at least as cheap and as fast, and better in one. */
-export function paretoFrontier<T extends { id: string; monthlyCostUsd?: number; sloLatencyMs?: number }>(items: readonly T[]): string[] {
+/** What the frontier compares: cost, latency and, where measured, quality (higher is better for a share, lower for an error). */
+interface FrontierPoint {
+  readonly id: string;
+  readonly monthlyCostUsd?: number;
+  readonly sloLatencyMs?: number;
+  readonly quality?: { readonly metric: QualityMetric; readonly value?: number };
+}
+
+/**
+ * Feasible candidates on the Pareto frontier of cost × latency × quality: no other is at least as
+ * cheap, as fast and as good, and better in one. Without quality, the cost/latency frontier.
+ */
+export function paretoFrontier<T extends FrontierPoint>(items: readonly T[]): string[] {
   return items.filter((a) => !items.some((b) => b !== a && dominates(b, a))).map((a) => a.id);
 }
 
-function dominates(b: { monthlyCostUsd?: number; sloLatencyMs?: number }, a: { monthlyCostUsd?: number; sloLatencyMs?: number }): boolean {
+/** How much better `b`'s quality is than `a`'s (0 where either has none): positive when better. */
+function qualityAdvantage(b: FrontierPoint, a: FrontierPoint): number {
+  const qb = b.quality?.value;
+  const qa = a.quality?.value;
+  if (qb === undefined || qa === undefined) return 0;
+  return isProportion(b.quality!.metric) ? qb - qa : qa - qb;
+}
+
+function dominates(b: FrontierPoint, a: FrontierPoint): boolean {
+  const better = qualityAdvantage(b, a);
   return (
     b.monthlyCostUsd! <= a.monthlyCostUsd! &&
     b.sloLatencyMs! <= a.sloLatencyMs! &&
-    (b.monthlyCostUsd! < a.monthlyCostUsd! || b.sloLatencyMs! < a.sloLatencyMs!)
+    better >= 0 &&
+    (b.monthlyCostUsd! < a.monthlyCostUsd! || b.sloLatencyMs! < a.sloLatencyMs! || better > 0)
   );
 }
 
@@ -367,7 +457,7 @@ function dominates(b: { monthlyCostUsd?: number; sloLatencyMs?: number }, a: { m
  * selection says so. Every candidate gets a plain reason.
  */
 export function selectCandidate(input: SelectionInput): Selection {
-  const judged = input.candidates.map((c) => judge(c, input));
+  const judged = input.candidates.map((c) => withQuality(judge(c, input), c, input));
   const feasible = judged.filter((j) => j.feasible);
   const frontier = paretoFrontier(feasible);
   const { strategy, slo } = input;
@@ -455,12 +545,25 @@ function whyNoRecommendation(judged: readonly Judged[]): string {
   if (refused.length > 0) cases.push(`${named(refused)} ${were(refused)} over the budget (budget.maxUsd)`);
   const skipped = judged.filter((j) => j.status === 'skipped');
   if (skipped.length > 0) cases.push(`${named(skipped)} ${were(skipped)} not deployed (${skipped[0]!.failure})`);
+  const qualityClose = judged.filter((j) => j.qualityDecided === 'too-close');
+  if (qualityClose.length > 0)
+    cases.push(
+      `${named(qualityClose)} met the latency SLO but ${were(qualityClose)} too close to call against the quality SLO; more examples (quality.dataset) would settle it`,
+    );
+  const qualityUnknown = judged.filter((j) => j.qualityDecided === 'unknown');
+  if (qualityUnknown.length > 0)
+    cases.push(`${named(qualityUnknown)} met the latency SLO but ${qualityUnknown[0]!.quality!.text}; fix that and run again`);
+  const qualityMiss = judged.filter((j) => j.qualityDecided === 'misses');
+  if (qualityMiss.length > 0)
+    cases.push(`${named(qualityMiss)} met the latency SLO but ${qualityMiss.length > 1 ? 'fail' : 'fails'} the quality SLO`);
   const failing = judged.filter(
-    (j) => j.status === 'measured' && !j.feasible && !j.tooShortToSize && !j.tooCloseToCall && !j.unreachable && !j.inconclusive,
+    (j) => j.status === 'measured' && !j.feasible && !j.tooShortToSize && !j.tooCloseToCall && !j.unreachable && !j.inconclusive && !j.qualityDecided,
   );
   if (failing.length > 0) cases.push(`${named(failing)} ${failing.length > 1 ? 'fail' : 'fails'} the SLO`);
   if (cases.length === 0) return 'none: the sweep has no candidate';
   if (failing.length === judged.length) return `none of the candidates meets the SLO (${cases[0]})`;
+  if (qualityMiss.length + failing.length === judged.length && qualityMiss.length > 0)
+    return `none of the candidates meets both SLOs: ${cases.join('; ')}`;
   return `none: ${cases.join('; ')}`;
 }
 
@@ -487,7 +590,10 @@ function unmeasuredCheaper(judged: readonly Judged[], best: Judged | undefined, 
 /** Candidates too close to call at their lightest rate that would cost less than the recommended one at one instance. */
 function undecidedCheaper(judged: readonly Judged[], best: Judged | undefined, input: SelectionInput): string | undefined {
   if (!best) return undefined;
-  const mightBeCheaper = (j: Judged) => j.costPerHourUsd === undefined || j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!;
+  // At least one instance; a capacity known to be below some rate needs at least the peak over that rate.
+  const fewestInstances = (j: Judged) => (j.capacityBelowRps ? Math.max(1, Math.ceil(input.traffic.peakRps / j.capacityBelowRps)) : 1);
+  const mightBeCheaper = (j: Judged) =>
+    j.costPerHourUsd === undefined || fewestInstances(j) * j.costPerHourUsd * input.hoursPerMonth < best.monthlyCostUsd!;
   const close = judged.filter((j) => j.tooCloseToCall && mightBeCheaper(j));
   const short = judged.filter((j) => j.tooShortToSize && mightBeCheaper(j));
   const notes: string[] = [];
@@ -498,6 +604,13 @@ function undecidedCheaper(judged: readonly Judged[], best: Judged | undefined, i
   if (short.length > 0)
     notes.push(
       `${short.map((j) => j.id).join(', ')} met the SLO and might cost less than ${best.id}, but ${short.length > 1 ? 'were' : 'was'} measured too briefly to size; longer phases would settle it`,
+    );
+  const qualityClose = judged.filter(
+    (j) => j.qualityDecided === 'too-close' && j.monthlyCostUsd !== undefined && j.monthlyCostUsd < best.monthlyCostUsd!,
+  );
+  if (qualityClose.length > 0)
+    notes.push(
+      `${qualityClose.map((j) => j.id).join(', ')} might meet the quality SLO too and ${qualityClose.length > 1 ? 'cost' : 'costs'} less than ${best.id}: ${qualityClose.map((j) => j.quality!.text).join('; ')}`,
     );
   return notes.length > 0 ? notes.join('; ') : undefined;
 }
@@ -560,8 +673,11 @@ function reasonFor(
   if (dominator)
     return `dominated by ${dominator.id}: it costs ${formatUsd(dominator.monthlyCostUsd!)} and has ${percentileLabel(slo.percentile)} ${formatMs(dominator.sloLatencyMs!)} (this: ${summary})`;
   if (onFrontier && best) {
+    const more = `${formatUsd(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more`;
+    if (qualityAdvantage(j, best) > 0 && j.monthlyCostUsd! >= best.monthlyCostUsd!)
+      return `on the frontier, not chosen: better ${j.quality!.metric} than ${best.id} (${formatQuality(j.quality!.value!)} against ${formatQuality(best.quality!.value!)}) but ${more} (${summary})`;
     const faster = j.sloLatencyMs! < best.sloLatencyMs!;
-    return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${formatUsd(j.monthlyCostUsd! - best.monthlyCostUsd!)}/month more` : `cheaper than ${best.id} but slower`} (${summary})`;
+    return `on the frontier, not chosen: ${faster ? `faster than ${best.id} but ${more}` : `cheaper than ${best.id} but slower`} (${summary})`;
   }
   return `meets the SLO, not chosen (${summary})`;
 }

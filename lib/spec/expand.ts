@@ -9,6 +9,8 @@ interface CandidateBase {
   /** Index of the group in the spec's `candidates` list. */
   readonly group: number;
   readonly environment: Readonly<Record<string, string>>;
+  /** The model variant it serves, where its group lists `models`. */
+  readonly variant?: string;
 }
 
 /** One concrete configuration to deploy and measure. */
@@ -108,8 +110,24 @@ const slug = (text: string) =>
     .replace(/[^a-z0-9.]+/g, '-')
     .replace(/^-+|-+$/g, '');
 
-/** The concrete candidates of one group of the spec. */
+/**
+ * The concrete candidates of one group of the spec: its configurations, each once per model variant
+ * where it lists `models` (the variant's name ends the id, and its artifact replaces the group's).
+ */
 export function expandGroup(group: CandidateGroup, index: number): Candidate[] {
+  const configurations = expandConfigurations(group, index);
+  const variants = 'models' in group ? group.models : undefined;
+  if (!variants) return configurations;
+  return configurations.flatMap((c) =>
+    variants.map(({ name, ...artifact }): Candidate => {
+      // A local variant's `path` is the candidate's `modelPath`; the others keep their field's name.
+      const { path, ...others } = artifact as { path?: string };
+      return { ...c, id: `${c.id}-${name}`, variant: name, ...others, ...(path !== undefined ? { modelPath: path } : {}) } as Candidate;
+    }),
+  );
+}
+
+function expandConfigurations(group: CandidateGroup, index: number): Candidate[] {
   const base = (suffix: string) => ({ id: `${group.name ?? group.kind}-${suffix}`, group: index, environment: group.environment ?? {} });
   switch (group.kind) {
     case 'sagemaker-realtime':

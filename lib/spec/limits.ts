@@ -51,6 +51,10 @@ export const LIMITS = {
   promptTokens: 1_000_000,
   /** Prompts in one prompt file (one per line of a .jsonl file). */
   promptsPerFile: 10_000,
+  /** Examples in a quality dataset (one per line); enough for an interval of ±1% on accuracy. */
+  qualityExamples: 10_000,
+  /** A quality dataset file. */
+  qualityDatasetBytes: 64 * 1024 * 1024,
   /** Weight of one payload in the mix. */
   payloadWeight: 1_000_000,
   /** Nesting of maps and lists in a spec file. */

@@ -16,6 +16,7 @@ import { type Candidate, expandGroup, plannedLoadMs, stairCount } from './expand
 import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
 import { promptPayloads } from './prompt-sets';
+import { parseQualityDataset, type QualityExample } from './quality-dataset';
 import { type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
@@ -65,6 +66,8 @@ export interface LoadedSpec {
   readonly warnings: SpecIssue[];
   /** The payloads' bodies, each file read once; empty when parsed with `checkFiles: false`. */
   readonly payloads: readonly Payload[];
+  /** The quality dataset's examples (`quality.dataset`, cut to `quality.examples`); empty without one or with `checkFiles: false`. */
+  readonly qualityExamples: readonly QualityExample[];
   /** The file's directory: relative paths in the spec are resolved from it. */
   readonly baseDir: string;
   /** What was parsed, so a workflow can validate the very same spec again. */
@@ -191,6 +194,18 @@ export function parseSpec(
     }
   });
 
+  const qualityExamples: QualityExample[] = [];
+  if (spec.quality && checkFiles) {
+    try {
+      const text = readBoundedFile(resolve(baseDir, spec.quality.dataset), LIMITS.qualityDatasetBytes, 'dataset').toString('utf8');
+      const { examples, problems } = parseQualityDataset(text);
+      for (const problem of problems) issues.push(at(['quality', 'dataset'], problem));
+      qualityExamples.push(...examples.slice(0, spec.quality.examples ?? examples.length));
+    } catch (error) {
+      issues.push(at(['quality', 'dataset'], (error as Error).message.replace(/^dataset: /, '')));
+    }
+  }
+
   if (spec.prompts) {
     const prompted = promptPayloads(spec.prompts, spec.model.name, baseDir, checkFiles);
     for (const issue of prompted.issues) issues.push(at(issue.path, issue.message));
@@ -227,7 +242,12 @@ export function parseSpec(
   const candidates: Candidate[] = [];
   const seen = new Map<string, number>();
   spec.candidates.forEach((group, g) => {
-    if (group.kind === 'local' && checkFiles) {
+    if (group.kind === 'local' && checkFiles && group.models) {
+      group.models.forEach((variant, v) => {
+        if (!existsSync(resolve(baseDir, variant.path)))
+          issues.push(at(['candidates', g, 'models', v, 'path'], `no such model file: ${resolve(baseDir, variant.path)}`));
+      });
+    } else if (group.kind === 'local' && checkFiles) {
       const modelPath = group.modelPath ?? spec.model.path;
       if (!modelPath) issues.push(at(['candidates', g], 'a local candidate needs a model: set modelPath here or model.path'));
       else if (!existsSync(resolve(baseDir, modelPath)))
@@ -283,7 +303,7 @@ export function parseSpec(
     );
   }
   if (issues.length > 0) throw new SpecError(file, issues);
-  return { spec, candidates, selections, warnings, payloads, baseDir, source: { text, file } };
+  return { spec, candidates, selections, warnings, payloads, qualityExamples, baseDir, source: { text, file } };
 }
 
 /** A YAML syntax error as a spec issue with its line and column; a duplicate key names the key. */

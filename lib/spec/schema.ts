@@ -4,6 +4,8 @@ import { COMMITMENTS, priceLayerSchema } from '../catalog/price-catalog';
 import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
 import { formatDurationMs } from '../format/format';
 import { OPENAI_APIS } from '../load/streaming-apis';
+import { isProportion, QUALITY_METRICS } from '../quality/metrics';
+import { parseResponsePath } from '../quality/response-path';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
 import { contentTypeProblem, headerProblem } from './http-fields';
 import { LIMITS } from './limits';
@@ -142,6 +144,30 @@ export type InstanceSelection = z.output<typeof instanceSelectionSchema>;
 export const skuSelectionSchema = strict(hardwareConstraints);
 export type SkuSelection = z.output<typeof skuSelectionSchema>;
 
+/**
+ * Model variants a group sweeps (an int8 or fp16 copy, a smaller model): every configuration of the
+ * group once per variant, its id ending in the variant's name. Each variant gives the artifact the
+ * kind serves (`artifact`'s fields).
+ */
+function modelVariants<T extends z.core.$ZodLooseShape>(artifact: T) {
+  return z
+    .array(
+      strict({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,30}$/, 'a variant name is 1 to 31 lowercase letters, digits and hyphens'), ...artifact }),
+    )
+    .min(1, 'needs at least one variant, or leave models out')
+    .max(LIMITS.listValues, `at most ${LIMITS.listValues} variants`)
+    .superRefine((variants, ctx) => {
+      const seen = new Set<string>();
+      variants.forEach((v, i) => {
+        const { name } = v as { name: string };
+        if (seen.has(name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `variant "${name}" is named twice` });
+        seen.add(name);
+      });
+    })
+    .optional();
+}
+const s3Url = z.string().regex(/^s3:\/\//, 'must be an s3:// URL');
+
 const common = {
   /** Prefix of the candidates' ids. */
   name: name.optional(),
@@ -164,10 +190,9 @@ const sagemakerModel = {
       /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[^\s:@]+([:@][^\s]+)?$/,
       'must be an ECR image URI like 123456789012.dkr.ecr.us-east-1.amazonaws.com/repo:tag',
     ),
-  modelDataUrl: z
-    .string()
-    .regex(/^s3:\/\//, 'must be an s3:// URL')
-    .optional(),
+  modelDataUrl: s3Url.optional(),
+  /** Model variants, each with its model data (replacing `modelDataUrl`). */
+  models: modelVariants({ modelDataUrl: s3Url }),
   /** The IAM role SageMaker assumes to pull the image and the model data. */
   executionRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'must be an IAM role ARN like arn:aws:iam::123456789012:role/name'),
   /** Accept header of InvokeEndpoint. @default 'application/json' */
@@ -236,6 +261,8 @@ const candidateSchemas = [
     endpointName: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{1,30}[a-zA-Z0-9]$/, 'must be 3-32 letters, digits and hyphens, starting with a letter'),
     /** The registered model, e.g. azureml:resnet:3 or its ARM id. */
     model: z.string().min(1, 'model is needed: a registered model such as azureml:resnet:3'),
+    /** Model variants, each a registered model (replacing `model`). */
+    models: modelVariants({ model: z.string().min(1, 'model is a registered model such as azureml:resnet-int8:1') }),
     /** Environment (image) to serve it with, e.g. azureml:onnx-env:1; not needed for MLflow models. */
     environmentId: z.string().min(1).optional(),
     /** Scoring code, as a registered code asset and the script in it; not needed for MLflow models. */
@@ -284,6 +311,8 @@ const candidateSchemas = [
     batchDelay: durationUpTo(LIMITS.batchDelayMs).optional(),
     /** The .onnx file; default: the spec's model.path. */
     modelPath: z.string().min(1).optional(),
+    /** Model variants, each an .onnx file (replacing `modelPath`). */
+    models: modelVariants({ path: z.string().min(1, "path is the variant's .onnx file") }),
     /** What running this configuration costs. @default 0 */
     costPerHour: costPerHour.default(0),
   }),
@@ -457,6 +486,51 @@ const trafficSchema = strict({
     ctx.addIssue({ code: 'custom', path: [peak], message: `${peak} must be at least ${average}` });
 });
 
+/**
+ * What a candidate's answers are worth: a labelled dataset sent through each deployed candidate (its
+ * requests apart from the load phases), each answer read from the response and scored, and a bound
+ * the metric's 95% interval must clear.
+ */
+const qualitySchema = strict({
+  /** A JSONL file: one `{"input": <request body>, "expected": <right answer>}` per line. */
+  dataset: z.string().min(1, 'dataset is a .jsonl file of examples'),
+  /** Where the answer is in a JSON response: a JSON pointer such as `/outputs/probabilities/data`. @default '' (the whole response) */
+  responsePath: z
+    .string()
+    .superRefine((pointer, ctx) => {
+      const parsed = parseResponsePath(pointer);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+    })
+    .default(''),
+  /** Reduce a list of scores to the index of the highest (a class), before comparing. @default false */
+  argmax: z.boolean().default(false),
+  metric: z.enum(QUALITY_METRICS, { error: `metric is one of ${QUALITY_METRICS.join(', ')}` }),
+  /** top-k: the expected class must be among this many highest scores. @default 5 */
+  k: positiveInt('k', 1000).default(5),
+  /** Content type of the examples' request bodies. @default 'application/json' */
+  contentType,
+  /** Send only the first this many examples. @default all of them */
+  examples: positiveInt('examples', LIMITS.qualityExamples).optional(),
+  /** The quality SLO: `min` for a share of right answers (accuracy, top-k, exact-match), `max` for an error. */
+  slo: strict({
+    min: z.number().min(0, 'min is a share from 0 to 1').max(1, 'min is a share from 0 to 1').optional(),
+    max: z.number().min(0, 'max is 0 or more').max(1e12, 'max is at most 1e12').optional(),
+  }),
+}).superRefine((q, ctx) => {
+  const proportion = isProportion(q.metric);
+  const wanted = proportion ? 'min' : 'max';
+  const other = proportion ? 'max' : 'min';
+  if (q.slo[other] !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['slo', other],
+      message: `${q.metric} is ${proportion ? 'a share of right answers: bound it with min' : 'an error: bound it with max'}`,
+    });
+  else if (q.slo[wanted] === undefined)
+    ctx.addIssue({ code: 'custom', path: ['slo', wanted], message: `${wanted} is needed: the bound ${q.metric} must clear` });
+});
+export type QualitySpec = z.output<typeof qualitySchema>;
+
 /** How the candidates of a grid are searched (see `candidateSearch`). */
 export const SEARCH_MODES = ['prune', 'exhaustive', 'guided'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -502,6 +576,8 @@ export const sweepSpecSchema = strict({
     .max(LIMITS.listValues, `at most ${LIMITS.listValues} candidate groups`),
   load: loadSchema,
   slo: sloSchema,
+  /** Measure each candidate's answers against a labelled dataset, and keep only those that meet `quality.slo`. */
+  quality: qualitySchema.optional(),
   traffic: trafficSchema,
   strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
   /**

@@ -12,6 +12,7 @@ import {
 import type { RecordedPrices } from '../cost/price-book';
 import { ModelsweepError } from '../errors';
 import type { PhaseResult } from '../load/phase';
+import type { QualityResult } from '../quality/measure-quality';
 import type { Selection } from '../select/select';
 import type { Candidate } from '../spec/expand';
 import type { DeploymentHandle } from '../targets/adapter';
@@ -41,6 +42,8 @@ export interface SweepRecord {
   readonly expiresAt?: string;
   /** Where the workflow staged the spec's payloads (blob keys), for the load steps. */
   readonly payloads?: PayloadRef[];
+  /** Where the workflow staged the quality dataset, for the quality step. */
+  readonly qualityDataset?: PayloadRef;
   /** The spec file's folder, resolving its relative paths (local sweeps). */
   readonly baseDir?: string;
   /** The prices the sweep is priced with, read at its start (see PriceBook.subset). */
@@ -74,6 +77,8 @@ export interface CandidateRecord {
   readonly measurementCostUsd?: number;
   /** Where its deployment was (the adapter's handle), for removing what candidates shared. */
   readonly deployment?: DeploymentHandle;
+  /** Its answers scored against the quality dataset (sweeps with `quality`). */
+  readonly quality?: QualityResult;
   readonly recordedAt: string;
 }
 

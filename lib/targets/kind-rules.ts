@@ -64,6 +64,9 @@ export function withSizes<V extends { readonly id: string }>(
 /** Accelerators where the type has them, else vCPUs: what serving capacity grows with inside a family. */
 const unitsOf = (facts: HardwareFacts | undefined) => (facts ? (facts.accelerator?.count ?? facts.vcpus) : undefined);
 
+/** Another model variant is another model: its capacity says nothing of the others'. */
+const variantOf = (c: Candidate) => (c.variant !== undefined ? `/${c.variant}` : '');
+
 const ownLane = (candidate: Candidate) => `candidate:${candidate.id}`;
 const afterDeployOnly = (afterDeploy: boolean) => () => ({ afterDeploy });
 
@@ -77,7 +80,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     laneKey: () => 'local',
     coldStartProbes: afterDeployOnly(false),
     // Threads 0 means one per core: its size depends on the machine, so it has no siblings.
-    sizeOf: (c) => (c.kind === 'local' && c.threads > 0 ? { family: `local/batch${c.maxBatchSize}`, units: c.threads } : undefined),
+    sizeOf: (c) => (c.kind === 'local' && c.threads > 0 ? { family: `local/batch${c.maxBatchSize}${variantOf(c)}`, units: c.threads } : undefined),
   },
   // SageMaker takes minutes to create and delete an endpoint, billed throughout.
   'sagemaker-realtime': {
@@ -89,7 +92,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     sizeOf: (c) => {
       if (c.kind !== 'sagemaker-realtime') return undefined;
       const units = unitsOf(findSageMakerInstance(c.instanceType));
-      return units ? { family: `${c.region ?? ''}/${processorFamily(c.instanceType)}/x${c.instanceCount}`, units } : undefined;
+      return units ? { family: `${c.region ?? ''}/${processorFamily(c.instanceType)}/x${c.instanceCount}${variantOf(c)}`, units } : undefined;
     },
   },
   'sagemaker-serverless': {
@@ -120,7 +123,9 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
       if (c.kind !== 'azureml') return undefined;
       const units = unitsOf(findAzureSku(c.sku));
       // Standard_NC4as_T4_v3 and Standard_NC8as_T4_v3 are one series: the SKU without its size.
-      return units ? { family: `${c.location ?? ''}/${c.sku.replace(/^(Standard_[A-Za-z]+)\d+/, '$1')}/x${c.instanceCount}`, units } : undefined;
+      return units
+        ? { family: `${c.location ?? ''}/${c.sku.replace(/^(Standard_[A-Za-z]+)\d+/, '$1')}/x${c.instanceCount}${variantOf(c)}`, units }
+        : undefined;
     },
   },
 };

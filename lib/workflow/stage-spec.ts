@@ -12,6 +12,8 @@ export interface StagedSpec {
   /** The spec file's folder, for local candidates' model paths. */
   readonly baseDir: string;
   readonly payloads: PayloadRef[];
+  /** The quality dataset's examples, as JSON lines of `{ body, expected }`. */
+  readonly qualityDataset?: PayloadRef;
 }
 
 export interface StagedFile {
@@ -26,7 +28,7 @@ export interface StagingOptions {
 }
 
 /**
- * The files that stage a spec under `prefix`: each payload's body, and the spec with where its
+ * The files that stage a spec under `prefix`: each payload's body, the quality dataset, and the spec with where its
  * payloads are, so the workflow needs neither the spec file nor its folder. The spec's key is
  * `<prefix>/spec.json`. For the cloud, `where: 'cloud'` leaves out where the spec lives on this
  * machine (the workflow there cannot read it anyway): the staged files, and the asset hash of a
@@ -43,11 +45,21 @@ export function stagedSpecFiles(
     files.push({ key, body: p.body, contentType: p.contentType });
     return { key, name: p.name ?? `payloads[${i}]`, contentType: p.contentType, ...(p.weight !== undefined ? { weight: p.weight } : {}) };
   });
+  let qualityDataset: PayloadRef | undefined;
+  if (loaded.qualityExamples.length > 0) {
+    qualityDataset = { key: `${prefix}/quality.jsonl`, name: 'quality.dataset', contentType: 'application/jsonl' };
+    files.push({
+      key: qualityDataset.key,
+      body: loaded.qualityExamples.map((e) => JSON.stringify(e)).join('\n'),
+      contentType: qualityDataset.contentType,
+    });
+  }
   const specKey = `${prefix}/spec.json`;
+  const refsOf = { payloads: refs, ...(qualityDataset ? { qualityDataset } : {}) };
   const staged: StagedSpec =
     where === 'cloud'
-      ? { text: loaded.source.text, file: basename(loaded.source.file), baseDir: '.', payloads: refs }
-      : { ...loaded.source, baseDir: loaded.baseDir, payloads: refs };
+      ? { text: loaded.source.text, file: basename(loaded.source.file), baseDir: '.', ...refsOf }
+      : { ...loaded.source, baseDir: loaded.baseDir, ...refsOf };
   files.push({ key: specKey, body: JSON.stringify(staged), contentType: 'application/json' });
   return { specKey, files };
 }

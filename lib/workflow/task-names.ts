@@ -10,6 +10,7 @@ export const SWEEP_TASKS = {
   deploy: 'Deploy candidate',
   checkReady: 'Check ready',
   warmup: 'Warm up',
+  quality: 'Measure quality',
   generate: 'Generate load',
   recordPhase: 'Record phase',
   search: 'Search rate',

@@ -35,6 +35,8 @@ const shared = {
   big: join(root, 'big.bin'),
   fifo: join(root, 'pipe'),
   typo: join(root, 'typo-prices.json'),
+  dataset: join(root, 'labelled.jsonl'),
+  empty: join(root, 'empty.jsonl'),
   digits: '9'.repeat(400),
 };
 beforeAll(() => {
@@ -43,6 +45,8 @@ beforeAll(() => {
   truncateSync(shared.big, 2 * 1024 ** 3); // sparse: 2 GiB that take no disk
   execFileSync('mkfifo', [shared.fifo]);
   writeFileSync(shared.typo, JSON.stringify({ lambda: { 'us-east-1': { requestsPerMilion: 1 } } }));
+  writeFileSync(shared.dataset, '{"input": {"x": 1}, "expected": 1}\n');
+  writeFileSync(shared.empty, '');
 });
 
 /** A valid spec: each case breaks one thing in it. */

@@ -149,6 +149,7 @@ describe('BenchmarkSweep', () => {
         'Deploy candidate',
         'Check ready',
         'Warm up',
+        'Measure quality',
         'Run phases',
         'Search rate',
         'Record result',

@@ -1,7 +1,7 @@
 /** Invoking a Lambda candidate: through its alias, at most its concurrency at once, with Lambda's billed duration from the log tail. */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 
-import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../../load/invoker';
+import { type AnswerOutcome, type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../../load/invoker';
 import { Semaphore } from '../../util/semaphore';
 import { CandidateError, type TargetAdapter } from '../adapter';
 import { lambdaStreamInvoker } from '../aws-streaming-invokers';
@@ -57,9 +57,14 @@ export function lambdaInvoker(
 ): Invoker {
   return {
     invoke: (payload: Payload): Promise<InvokeOutcome> => limit(() => invokeOnce(payload)),
+    answer: (payload: Payload): Promise<AnswerOutcome> =>
+      limit(async () => {
+        const outcome = await invokeOnce(payload);
+        return outcome.ok ? { ok: true, body: outcome.body ?? new Uint8Array() } : { ok: false, failure: outcome.failure };
+      }),
   };
 
-  async function invokeOnce(payload: Payload): Promise<InvokeOutcome> {
+  async function invokeOnce(payload: Payload): Promise<InvokeOutcome & { body?: Uint8Array }> {
     try {
       const response = await client.send(
         new InvokeCommand({
@@ -75,7 +80,7 @@ export function lambdaInvoker(
       );
       if (response.FunctionError)
         return { ok: false, failure: { kind: 'target', code: functionErrorCode(response.FunctionError, response.Payload) } };
-      return { ok: true, ...platformFieldsOfLogTail(response.LogResult) };
+      return { ok: true, body: response.Payload ?? new Uint8Array(), ...platformFieldsOfLogTail(response.LogResult) };
     } catch (error) {
       const e = error as Error;
       if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;

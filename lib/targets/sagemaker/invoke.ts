@@ -2,7 +2,7 @@
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import { type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../../load/invoker';
+import { type AnswerOutcome, type InvokeOutcome, type Invoker, type Payload, payloadBytes } from '../../load/invoker';
 import type { PhaseResult, ServerMetric } from '../../load/phase';
 import type { TargetAdapter } from '../adapter';
 import { sageMakerStreamInvoker } from '../aws-streaming-invokers';
@@ -51,24 +51,29 @@ const OK: InvokeOutcome = { ok: true };
 
 /** InvokeEndpoint per request; a model's own error (ModelError) and SageMaker's refusals count by name. */
 export function sageMakerInvoker(runtime: SageMakerRuntimeClient, endpointName: string, accept: string, timeoutMs: number): Invoker {
+  const send = async (payload: Payload): Promise<AnswerOutcome> => {
+    try {
+      const response = await runtime.send(
+        new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: payloadBytes(payload) }),
+        {
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        },
+      );
+      return { ok: true, body: response.Body ?? new Uint8Array() };
+    } catch (error) {
+      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT as AnswerOutcome;
+      if (e.$metadata?.httpStatusCode === undefined && (e as { code?: string }).code)
+        return { ok: false, failure: { kind: 'connection', code: (e as { code?: string }).code! } };
+      return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
+    }
+  };
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
-      try {
-        await runtime.send(
-          new InvokeEndpointCommand({ EndpointName: endpointName, ContentType: payload.contentType, Accept: accept, Body: payloadBytes(payload) }),
-          {
-            abortSignal: AbortSignal.timeout(timeoutMs),
-          },
-        );
-        return OK;
-      } catch (error) {
-        const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-        if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT;
-        if (e.$metadata?.httpStatusCode === undefined && (e as { code?: string }).code)
-          return { ok: false, failure: { kind: 'connection', code: (e as { code?: string }).code! } };
-        return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
-      }
+      const outcome = await send(payload);
+      return outcome.ok ? OK : outcome;
     },
+    answer: send,
   };
 }
 

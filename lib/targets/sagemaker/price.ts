@@ -48,11 +48,11 @@ export const sageMakerPricing: Pick<
   perRequestMonthlyFloor(candidate, traffic, prices, measured) {
     const c = asSageMaker(candidate);
     if (c.kind !== 'sagemaker-serverless') throw new ModelsweepError('invalid-input', 'only serverless candidates are billed per request');
-    // Siblings of its group serve the same model: their model latency (CloudWatch's, never the client's) bounds its own.
+    // Siblings of its group and variant serve the same model: their model latency (CloudWatch's, never the client's) bounds its own.
     const learnt = durationFloorFromSiblings(
       c.memorySizeMb,
       measured.flatMap((m) =>
-        m.candidate.kind === 'sagemaker-serverless' && m.candidate.group === c.group && m.candidate.id !== c.id
+        m.candidate.kind === 'sagemaker-serverless' && m.candidate.group === c.group && m.candidate.variant === c.variant && m.candidate.id !== c.id
           ? [
               {
                 id: m.candidate.id,

@@ -2,6 +2,7 @@ import { PriceBook } from '../../cost/price-book';
 import type { Invoker, Payload } from '../../load/invoker';
 import type { PhaseResult } from '../../load/phase';
 import type { Candidate } from '../../spec/expand';
+import type { QualityExample } from '../../spec/quality-dataset';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ColdStart, SweepRecord } from '../../store/results-store';
 import {
@@ -22,6 +23,8 @@ export interface SweepRun {
   readonly record: SweepRecord;
   readonly spec: SweepSpec;
   readonly payloads: Payload[];
+  /** The quality dataset's examples (none without `quality`). */
+  readonly qualityExamples: readonly QualityExample[];
   readonly context: AdapterContext;
 }
 
@@ -127,7 +130,14 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
     env,
     prices,
   );
-  return { record, spec, payloads, context };
+  const qualityExamples = record.qualityDataset
+    ? (await env.blobs.get(record.qualityDataset.key))
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as QualityExample)
+    : [];
+  return { record, spec, payloads, qualityExamples, context };
 }
 
 export function adapterContext(
@@ -179,6 +189,7 @@ export function candidateRecord(
     teardownError?: string;
     deployment?: DeploymentHandle;
     notSpent?: CandidateRecord['notSpent'];
+    quality?: CandidateRecord['quality'];
   },
 ): CandidateRecord {
   return {
@@ -192,6 +203,7 @@ export function candidateRecord(
     ...(extra.teardownError ? { teardownError: extra.teardownError } : {}),
     ...(extra.deployment && Object.keys(extra.deployment).length > 0 ? { deployment: extra.deployment } : {}),
     ...(extra.notSpent ? { notSpent: extra.notSpent } : {}),
+    ...(extra.quality ? { quality: extra.quality } : {}),
     recordedAt: now().toISOString(),
   };
 }

@@ -11,6 +11,7 @@ import { nameForStepFunctions } from './failures';
 import { generateLoad, generateLoadInput, generateLoadOutput } from './generate-load';
 import { notifySweep } from './notify';
 import { planNextWave, planWaveInput, planWaveOutput } from './plan-wave';
+import { measureCandidateQuality, qualityOutput } from './quality';
 import { checkReady, readyOutput } from './ready';
 import { recordInput, recordOutput, recordResult } from './record';
 import { recordPhase, recordPhaseInput, recordPhaseOutput } from './record-phase';
@@ -49,6 +50,7 @@ export const STEPS = {
   deploy: step(candidateEvent, deploymentOutput, deployCandidate),
   checkReady: step(deployedEvent, readyOutput, checkReady),
   warmup: step(deployedEvent, warmUpOutput, warmUp),
+  quality: step(deployedEvent, qualityOutput, measureCandidateQuality),
   generate: step(generateLoadInput, generateLoadOutput, generateLoad),
   recordPhase: step(recordPhaseInput, recordPhaseOutput, recordPhase),
   search: step(searchRateInput, searchRateOutput, searchRate),

@@ -8,9 +8,11 @@ import { deployedEvent } from '../events';
 import { INTERRUPTED_WHILE_MEASURING } from './budget';
 import { probeColdStart } from './cold-start';
 import { candidateRecord, measurementCostOf, type StepContext, withInvoker } from './context';
+import { qualityOutput } from './quality';
 
 export const recordInput = deployedEvent.extend({
   warm: z.object({ coldStarts: z.array(z.looseObject({ after: z.string() })) }),
+  quality: qualityOutput.default({}),
 });
 
 export const recordOutput = z.object({ status: z.enum(['measured', 'failed', 'unavailable', 'over-budget', 'skipped']) });
@@ -36,7 +38,7 @@ export async function recordResult(e: z.output<typeof recordInput>, ctx: StepCon
     phases = phases.map((phase, i) => (metrics[i] ? { ...phase, serverMetrics: metrics[i] } : phase));
   }
   const measurementCostUsd = measurementCostOf(adapter, e.candidate, run).usd;
-  const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle };
+  const extra = { coldStarts, measurementCostUsd, deployment: e.deployment.handle, ...(e.quality.result ? { quality: e.quality.result } : {}) };
   const failedAll = everyRequestFailed(phases);
   const record = env.signal?.aborted
     ? candidateRecord(e, 'failed', phases, INTERRUPTED_WHILE_MEASURING, now, extra)

@@ -119,6 +119,7 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
   const recordOf = (outcome: { id: string }) => records.find((r) => r.candidate.id === outcome.id)!;
   return selectCandidate({
     slo: spec.slo,
+    ...(spec.quality ? { quality: { metric: spec.quality.metric, slo: spec.quality.slo } } : {}),
     traffic: spec.traffic,
     strategy: spec.strategy,
     candidates: records.map((r): CandidateOutcome => ({
@@ -128,6 +129,7 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
       phases: r.phases,
       scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
       instancesPerUnit: adapters[r.candidate.kind]?.instancesPerUnit?.(r.candidate) ?? 1,
+      ...(r.quality ? { quality: r.quality } : {}),
     })),
     price: (outcome) => {
       const { candidate } = recordOf(outcome);

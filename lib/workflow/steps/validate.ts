@@ -41,6 +41,10 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
     catalogPrices: (spec) => specPrices(spec, env.prices),
   });
   checkLimits(env, staged.file, spec, candidates);
+  if (spec.quality && !staged.qualityDataset)
+    throw new SpecError(staged.file, [
+      { path: 'quality.dataset', message: 'was not staged with the spec: stage the spec with its dataset (modelsweep sweep does)' },
+    ]);
   const sweepId = request.sweepId ?? newSweepId(spec.name, now());
   const existing = await env.store.getSweep(sweepId);
   const createdAt = existing ? new Date(existing.createdAt) : now();
@@ -65,6 +69,7 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
     spec,
     expiresAt: expiresAt.toISOString(),
     payloads: staged.payloads,
+    ...(staged.qualityDataset ? { qualityDataset: staged.qualityDataset } : {}),
     baseDir: staged.baseDir,
     prices: prices.toJSON(),
     ...(priceWarnings.length ? { priceWarnings } : {}),

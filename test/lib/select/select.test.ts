@@ -86,6 +86,60 @@ describe('selection', () => {
     expect(selection.confidenceNote).toMatch(/small met the SLO and might cost less than large, but was measured too briefly to size/);
   });
 
+  it('leaves no doubt about one too briefly measured when a phase it failed already puts it above the best', () => {
+    // small passed 20 rps too briefly to size, and failed 24 rps: under 24 rps an instance, the
+    // 100 rps peak takes at least 5 of them ($730/month), more than large's $584 whatever it measures.
+    const selection = selectCandidate(
+      input([measured('small', 'instances', [phase(20, 50, { n: 20 }), phase(24, 400)]), measured('large', 'instances', [phase(200, 50)])]),
+    );
+    expect(selection.candidates.find((c) => c.id === 'small')).toMatchObject({ tooShortToSize: true });
+    expect(selection.recommended).toBe('large');
+    expect(selection.confidenceNote).toBeUndefined();
+  });
+
+  it('keeps only those that meet the quality SLO too, and puts quality on the frontier', () => {
+    const accuracy = (value: number, interval: [number, number]) => ({
+      metric: 'accuracy' as const,
+      examples: 1000,
+      scored: 1000,
+      failedRequests: {},
+      value,
+      interval,
+    });
+    const withQuality = (id: string, quality: CandidateOutcome['quality']) => ({ ...measured(id, 'instances', [phase(200, 50)]), quality });
+    const quality = { metric: 'accuracy' as const, slo: { min: 0.95 } };
+    const selection = selectCandidate(
+      input(
+        [
+          withQuality('small', accuracy(0.9, [0.88, 0.917])),
+          withQuality('large', accuracy(0.97, [0.958, 0.979])),
+          withQuality('gpu', accuracy(0.99, [0.982, 0.995])),
+          withQuality('twin', {
+            metric: 'accuracy',
+            examples: 3,
+            scored: 2,
+            failedRequests: {},
+            problem: 'example 3: the response is not JSON: "oops"',
+          }),
+          measured('twin2', 'instances', [phase(200, 50)]),
+        ],
+        { quality },
+      ),
+    );
+    const verdict = (id: string) => selection.candidates.find((c) => c.id === id)!;
+    expect(selection.recommended).toBe('large');
+    expect(verdict('small').reason).toBe('fails the quality SLO (accuracy 0.900 (95% interval 0.880–0.917) < 0.950); it would cost $146.00/month');
+    expect(verdict('twin').reason).toBe(
+      'fails the quality SLO (accuracy could not be measured: example 3: the response is not JSON: "oops"); it would cost $365.00/month',
+    );
+    expect(verdict('twin2').reason).toMatch(/accuracy could not be measured: no quality measurement was recorded for it/);
+    // gpu is dearer and slower than large, yet more accurate: on the cost × latency × quality frontier.
+    expect(selection.frontier).toEqual(['large', 'gpu']);
+    expect(verdict('gpu').reason).toMatch(/^on the frontier, not chosen: better accuracy than large \(0\.990 against 0\.970\)/);
+    const none = selectCandidate(input([withQuality('small', accuracy(0.9, [0.88, 0.917]))], { quality }));
+    expect(none.noRecommendationNote).toBe('none of the candidates meets both SLOs: small met the latency SLO but fails the quality SLO');
+  });
+
   it('says which case it is when nothing is recommended, each with what would settle it', () => {
     const noteOf = (candidates: CandidateOutcome[]) => {
       const selection = selectCandidate(input(candidates));

@@ -99,6 +99,25 @@ describe('sweep spec', () => {
     expect(candidates.map((c) => c.id)).toContain('azureml-standard-ds3-v2-x1');
   });
 
+  it('sweeps model variants as a dimension, each candidate named by its variant and serving its artifact', () => {
+    const spec = validSpec();
+    spec.candidates[0].models = [
+      { name: 'fp32', path: '../demo-model/build/model.onnx' },
+      { name: 'int8', path: '../demo-model/build/model.onnx' },
+    ];
+    spec.candidates[2].models = [{ name: 'fp16', modelDataUrl: 's3://bucket/fp16.tar.gz' }];
+    const { candidates } = parseSpec(stringify(spec), 'spec.yaml', EXAMPLES);
+    const local = candidates.filter((c) => c.kind === 'local');
+    expect(local.map((c) => [c.id, c.variant])).toEqual([
+      ['local-threads1-fp32', 'fp32'],
+      ['local-threads1-int8', 'int8'],
+      ['local-threads2-fp32', 'fp32'],
+      ['local-threads2-int8', 'int8'],
+    ]);
+    expect(local[0]).toMatchObject({ modelPath: '../demo-model/build/model.onnx' });
+    expect(candidates.find((c) => c.id === 'sagemaker-realtime-ml.g5.xlarge-x1-fp16')).toMatchObject({ modelDataUrl: 's3://bucket/fp16.tar.gz' });
+  });
+
   it('gives the same ids whatever the order of the groups', () => {
     const spec = parseSpec(stringify(validSpec()), 'spec.yaml', EXAMPLES).spec;
     const reversed = { ...spec, candidates: [...spec.candidates].reverse() };
@@ -317,6 +336,29 @@ describe('sweep spec', () => {
     ['a balanced weight over 1', (s) => (s.strategy = { type: 'balanced', weight: 2 }), 'strategy.weight', /weight is 0 to 1, got 2/],
     ['a zero budget', (s) => (s.budget = { maxUsd: 0 }), 'budget.maxUsd', /maxUsd must be above 0/],
     ['a fractional seed', (s) => (s.seed = 1.5), 'seed', /seed must be a whole number/],
+    [
+      'a model variant named twice',
+      (s) =>
+        (s.candidates[0].models = [
+          { name: 'fp32', path: '../demo-model/build/model.onnx' },
+          { name: 'fp32', path: '../demo-model/build/model.onnx' },
+        ]),
+      'candidates[0].models[1].name',
+      /variant "fp32" is named twice/,
+    ],
+    [
+      'a local variant with no such model file',
+      (s) => (s.candidates[0].models = [{ name: 'int8', path: 'missing.onnx' }]),
+      'candidates[0].models[0].path',
+      /no such model file: .*missing\.onnx/,
+    ],
+    [
+      'model variants on a Lambda group',
+      (s) => (s.candidates[4].models = [{ name: 'a' }]),
+      'candidates[4].models',
+      /unknown field; allowed: kind, name/,
+    ],
+    ['a SageMaker variant without model data', (s) => (s.candidates[2].models = [{ name: 'int8' }]), 'candidates[2].models[0].modelDataUrl', /./],
   ];
 
   it(`has a corpus of at least 30 invalid specs (${cases.length})`, () => {
