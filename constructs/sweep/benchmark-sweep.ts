@@ -80,8 +80,8 @@ export interface BenchmarkSweepProps {
   readonly removalPolicy?: RemovalPolicy;
 }
 
-/** The steps that run load and so need the generator's memory (CPU). */
-const LOAD_STEPS: ReadonlySet<SweepTask> = new Set(['warmup', 'generate', 'search']);
+/** The steps that run load, or hold the quality dataset (up to 64 MiB) and its answers, and so need the generator's memory (CPU). */
+const LOAD_STEPS: ReadonlySet<SweepTask> = new Set(['warmup', 'quality', 'generate', 'search']);
 /** The longest phase one load step may run: Lambda's 15 minutes, less time for setup and recording. */
 const MAX_PHASE_SECONDS = 600;
 

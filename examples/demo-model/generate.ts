@@ -5,6 +5,9 @@
  * - `build/model.tar.gz`: `model.onnx` at the root, for SageMaker with modelsweep's model server
  * - `build/triton/model.tar.gz`: a Triton model repository (`demo/config.pbtxt`, `demo/1/model.onnx`)
  * - `payloads/batch-{1,8,32}.json`: request bodies in the model server's format (committed)
+ * - `build/classifier-{fp32,fp16,int8,small}.onnx`: the demo classifier's variants, trained here
+ *   (see classifier.ts), with `build/classifier-eval.jsonl`, its labelled evaluation set, and
+ *   `build/classifier-payload.json`, a request body of the same task
  *
  * Run with `npm run build:model`. Nothing is downloaded.
  */
@@ -13,6 +16,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { writeDeterministicTarGz } from '../../lib/build/deterministic-tar';
+import { CLASSIFIER, classifierEvaluationSet, classifierExamples, classifierPayload, classifierVariants } from './classifier';
 import { DEMO_MODEL, demoPayload, encodeDemoModel, tritonConfig } from './demo-model';
 
 export const DEMO_DIR = __dirname;
@@ -31,6 +35,11 @@ export async function generateDemoModel(outDir: string = DEMO_BUILD_DIR): Promis
   writeFileSync(join(triton, DEMO_MODEL.name, 'config.pbtxt'), tritonConfig());
   writeFileSync(join(triton, DEMO_MODEL.name, '1', 'model.onnx'), model);
   await writeDeterministicTarGz(join(triton, 'model.tar.gz'), triton, [DEMO_MODEL.name]);
+
+  for (const [variant, bytes] of Object.entries(await classifierVariants())) writeFileSync(join(outDir, `classifier-${variant}.onnx`), bytes);
+  writeFileSync(join(outDir, 'classifier-eval.jsonl'), classifierEvaluationSet());
+  const sample = classifierExamples(1, CLASSIFIER.seed + 7).inputs;
+  writeFileSync(join(outDir, 'classifier-payload.json'), `${JSON.stringify(classifierPayload(sample))}\n`);
 
   return { modelSha256: createHash('sha256').update(model).digest('hex') };
 }

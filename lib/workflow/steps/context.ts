@@ -2,7 +2,6 @@ import { PriceBook } from '../../cost/price-book';
 import type { Invoker, Payload } from '../../load/invoker';
 import type { PhaseResult } from '../../load/phase';
 import type { Candidate } from '../../spec/expand';
-import type { QualityExample } from '../../spec/quality-dataset';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ColdStart, SweepRecord } from '../../store/results-store';
 import {
@@ -23,8 +22,6 @@ export interface SweepRun {
   readonly record: SweepRecord;
   readonly spec: SweepSpec;
   readonly payloads: Payload[];
-  /** The quality dataset's examples (none without `quality`). */
-  readonly qualityExamples: readonly QualityExample[];
   readonly context: AdapterContext;
 }
 
@@ -130,14 +127,7 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
     env,
     prices,
   );
-  const qualityExamples = record.qualityDataset
-    ? (await env.blobs.get(record.qualityDataset.key))
-        .toString('utf8')
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line) as QualityExample)
-    : [];
-  return { record, spec, payloads, qualityExamples, context };
+  return { record, spec, payloads, context };
 }
 
 export function adapterContext(

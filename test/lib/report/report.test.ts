@@ -191,4 +191,50 @@ describe('HTML report in Chromium', () => {
     expect(await page.locator('#tokens tbody tr').count()).toBeGreaterThan(0);
     await page.close();
   });
+
+  it('draws cost against quality with each interval and the bound, and lists every score', async () => {
+    const accuracy: Record<string, [number, number, number, 'meets' | 'misses']> = {
+      fast: [0.99, 0.982, 0.995, 'meets'],
+      cheap: [0.9, 0.88, 0.917, 'misses'],
+      slow: [0.97, 0.958, 0.979, 'meets'],
+    };
+    const scored = {
+      ...results,
+      quality: { metric: 'accuracy' as const, min: 0.95 },
+      candidates: results.candidates.map((c) => {
+        const a = accuracy[c.id];
+        return a
+          ? {
+              ...c,
+              quality: {
+                metric: 'accuracy' as const,
+                value: a[0],
+                interval: [a[1], a[2]] as const,
+                examples: 1000,
+                call: a[3],
+                text: `accuracy ${a[0]}`,
+              },
+            }
+          : c;
+      }),
+    };
+    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
+    writeFileSync(file, htmlReport(scored));
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    await page.goto(`file://${file}`);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    expect(errors).toEqual([]);
+    const plotted = await page.evaluate(() =>
+      (globalThis as any).Chart.getChart('quality-cost').data.datasets.map((d: any) => d.data.map((p: any) => [p.id, p.x, p.low, p.high])),
+    );
+    // Meeting it, and not: the cheap one is plotted among the misses, with its interval.
+    expect(plotted[1]).toEqual([['cheap', 0.9, 0.88, 0.917]]);
+    expect(plotted[0].map((p: unknown[]) => p[0]).sort()).toEqual(['fast', 'slow']);
+    expect(await page.locator('#quality tbody tr').count()).toBe(3);
+    expect(await page.textContent('#quality')).toContain('0.880–0.917');
+    await page.close();
+  });
 });
