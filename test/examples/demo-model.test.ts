@@ -5,8 +5,8 @@ import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { demoModelWeights } from '../../examples/demo-model/demo-model';
 import { accuracyInProcess, CLASSIFIER_VARIANTS } from '../../examples/demo-model/classifier';
+import { demoModelWeights } from '../../examples/demo-model/demo-model';
 import { DEMO_DIR, demoPayloadFiles, generateDemoModel } from '../../examples/demo-model/generate';
 
 const CLASSIFIER_FILES = CLASSIFIER_VARIANTS.map((v) => `classifier-${v}.onnx`);

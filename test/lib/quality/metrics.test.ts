@@ -6,6 +6,7 @@ import { judgeQuality } from '../../../lib/quality/quality-verdict';
 import { parseResponsePath, readAnswer } from '../../../lib/quality/response-path';
 import { LIMITS } from '../../../lib/spec/limits';
 import { parseQualityDataset } from '../../../lib/spec/quality-dataset';
+import { accuracyResult } from '../../helpers/quality-results';
 
 describe('quality metrics', () => {
   it('scores each metric as computed by hand', () => {
@@ -47,14 +48,7 @@ describe('quality metrics', () => {
   });
 
   it('judges the interval, not the estimate, and says how many examples would settle a close call', () => {
-    const result = (value: number, interval: [number, number]) => ({
-      metric: 'accuracy' as const,
-      examples: 1000,
-      scored: 1000,
-      failedRequests: {},
-      value,
-      interval,
-    });
+    const result = accuracyResult;
     expect(judgeQuality(result(0.9, [0.88, 0.917]), { min: 0.95 })).toEqual({
       status: 'misses',
       text: 'accuracy 0.900 (95% interval 0.880–0.917) < 0.950',

@@ -46,6 +46,20 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
 
+/** The report of `shown` in Chromium, every chart drawn, with no error logged. */
+async function openReport(shown: SweepResults) {
+  const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
+  writeFileSync(file, htmlReport(shown));
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  await page.goto(`file://${file}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+  expect(errors).toEqual([]);
+  return page;
+}
+
 describe('sweep results', () => {
   it('joins verdicts and records: one entry per candidate, phases with the SLO percentile', () => {
     expect(results.candidates.map((c) => [c.id, c.status, c.feasible])).toEqual([
@@ -171,15 +185,7 @@ describe('HTML report in Chromium', () => {
           : c,
       ),
     };
-    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
-    writeFileSync(file, htmlReport(streamed));
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`file://${file}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-    expect(errors).toEqual([]);
+    const page = await openReport(streamed);
     const points = await page.evaluate(() => (globalThis as any).Chart.getChart('tokens-cost').data.datasets[0].data.map((p: any) => [p.id, p.y]));
     expect(points).toEqual(
       expect.arrayContaining([
@@ -218,15 +224,7 @@ describe('HTML report in Chromium', () => {
           : c;
       }),
     };
-    const file = join(mkdtempSync(join(tmpdir(), 'report-')), 'report.html');
-    writeFileSync(file, htmlReport(scored));
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    await page.goto(`file://${file}`);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
-    expect(errors).toEqual([]);
+    const page = await openReport(scored);
     const plotted = await page.evaluate(() =>
       (globalThis as any).Chart.getChart('quality-cost').data.datasets.map((d: any) => d.data.map((p: any) => [p.id, p.x, p.low, p.high])),
     );

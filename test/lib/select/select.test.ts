@@ -5,6 +5,7 @@ import type { PhaseResult, TokenResults } from '../../../lib/load/phase';
 import { phaseMeetsSlo } from '../../../lib/load/phase-verdict';
 import { type CandidateOutcome, paretoFrontier, selectCandidate, type SelectionInput } from '../../../lib/select/select';
 import { seededRandom } from '../../../lib/util/seeded-random';
+import { accuracyResult } from '../../helpers/quality-results';
 
 /** A measured open-loop phase whose latencies are drawn around `centreMs` (±spread). */
 function phase(rps: number, centreMs: number, options: { spread?: number; n?: number; errorRate?: number; seed?: number } = {}): PhaseResult {
@@ -98,14 +99,7 @@ describe('selection', () => {
   });
 
   it('keeps only those that meet the quality SLO too, and puts quality on the frontier', () => {
-    const accuracy = (value: number, interval: [number, number]) => ({
-      metric: 'accuracy' as const,
-      examples: 1000,
-      scored: 1000,
-      failedRequests: {},
-      value,
-      interval,
-    });
+    const accuracy = accuracyResult;
     const withQuality = (id: string, quality: CandidateOutcome['quality']) => ({ ...measured(id, 'instances', [phase(200, 50)]), quality });
     const quality = { metric: 'accuracy' as const, slo: { min: 0.95 } };
     const selection = selectCandidate(
