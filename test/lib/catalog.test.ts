@@ -22,7 +22,13 @@ describe('SageMaker instance catalog', () => {
     const family = (names: string[]) => names.map(processorFamily);
     expect(family(['ml.c5.large', 'ml.m5.4xlarge', 'ml.r5.xlarge', 'ml.m5d.large', 'ml.c5d.2xlarge'])).toEqual(['5', '5', '5', '5', '5']);
     expect(family(['ml.c6i.large', 'ml.m6i.xlarge', 'ml.c7i.large', 'ml.c6g.large', 'ml.c7g.xlarge'])).toEqual(['6i', '6i', '7i', '6g', '7g']);
-    expect(family(['ml.g5.xlarge', 'ml.g5.12xlarge', 'ml.g4dn.xlarge', 'ml.inf2.xlarge', 'ml.t2.medium'])).toEqual(['g5', 'g5', 'g4dn', 'inf2', 't2']);
+    expect(family(['ml.g5.xlarge', 'ml.g5.12xlarge', 'ml.g4dn.xlarge', 'ml.inf2.xlarge', 'ml.t2.medium'])).toEqual([
+      'g5',
+      'g5',
+      'g4dn',
+      'inf2',
+      't2',
+    ]);
   });
 
   it('names only well-formed instance types', () => {
