@@ -2,8 +2,10 @@ import { resolve } from 'node:path';
 
 import { Command } from 'commander';
 
+import { formatQuality } from '../../lib/format/format';
 import { textTable } from '../../lib/format/text-table';
 import { resultsText } from '../../lib/report/results-text';
+import { driftText, sweepHistory } from '../../lib/report/sweep-history';
 import { resultsCsv, type SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import type { ResultsStore } from '../../lib/store/results-store';
@@ -70,34 +72,34 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
     .option('--json', 'print them as JSON')
     .addHelpText('after', '\nExamples:\n  $ modelsweep history demo\n  $ modelsweep history demo --stack ModelsweepSweep --json')
     .action(async (model: string, flags: StoreFlags & { json?: boolean }) => {
-      const sweeps = await withStore(flags, cloud, async (store) =>
-        Promise.all(
-          (await store.history(model)).map(async (s) => {
-            const selection = (await store.getSelection(s.sweepId))?.selection;
-            const grid = selection?.candidates.length ?? 0;
-            const skipped = selection?.candidates.filter((c) => c.status === 'skipped').length ?? 0;
-            return { ...s, recommended: selection?.recommended, ...(selection ? { deployed: grid - skipped, grid } : {}) };
-          }),
-        ),
-      );
+      const sweeps = await withStore(flags, cloud, (store) => sweepHistory(store, model));
       if (sweeps.length === 0) throw new CliError(`no sweeps of model ${model} in the results`, 1);
       if (flags.json) {
-        console.log(
-          JSON.stringify(
-            sweeps.map(({ spec: _spec, payloads: _payloads, ...s }) => s),
-            null,
-            2,
-          ),
-        );
+        console.log(JSON.stringify(sweeps, null, 2));
         return;
       }
+      const withQuality = sweeps.some((s) => s.quality || s.qualityDrift.length > 0);
       const rows = sweeps.map((s) => [
         s.sweepId,
         s.status,
         s.createdAt,
         s.grid !== undefined ? `${s.deployed} of ${s.grid}` : '-',
         s.recommended ?? '-',
+        ...(withQuality
+          ? [
+              s.quality?.value !== undefined ? `${s.quality.metric} ${formatQuality(s.quality.value)}` : '-',
+              s.qualityDrift.map(driftText).join('; ') || '-',
+            ]
+          : []),
       ]);
-      console.log(textTable([['sweep', 'status', 'started', 'deployed', 'recommended'], ...rows]).join('\n'));
+      const header = [
+        'sweep',
+        'status',
+        'started',
+        'deployed',
+        'recommended',
+        ...(withQuality ? ['quality', 'quality moved since the last sweep'] : []),
+      ];
+      console.log(textTable([header, ...rows]).join('\n'));
     });
 }

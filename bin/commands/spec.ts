@@ -6,6 +6,7 @@ import { PriceBook, specPrices } from '../../lib/cost/price-book';
 import { localPriceBook } from '../../lib/cost/price-cache';
 import { formatUsd } from '../../lib/format/format';
 import { textTable } from '../../lib/format/text-table';
+import { qualitySloText } from '../../lib/quality/quality-verdict';
 import type { Candidate } from '../../lib/spec/expand';
 import { formatIssue, type LoadedSpec, loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { sweepSpecSchema } from '../../lib/spec/schema';
@@ -78,10 +79,9 @@ export function validateCommand(): Command {
         console.log(`candidates[${s.group}].${s.field}: ${s.types.length} selected from the catalog in ${s.region}${unknown}`);
       }
       if (spec.quality) {
-        const { metric, slo, dataset } = spec.quality;
-        const bound = slo.min !== undefined ? `at least ${slo.min}` : `at most ${slo.max}`;
+        const { dataset } = spec.quality;
         console.log(
-          `quality: ${metric} ${bound} (its whole 95% interval), on ${loaded.qualityExamples.length.toLocaleString('en-US')} examples of ${dataset}, sent through each candidate`,
+          `quality: ${qualitySloText({ ...spec.quality, ...spec.quality.slo })} (its whole 95% interval), on ${loaded.qualityExamples.length.toLocaleString('en-US')} examples of ${dataset}, sent through each candidate`,
         );
       }
       const rows = priced.map(({ candidate, price }) => [candidate.id, candidate.kind, price.text]);

@@ -1,7 +1,7 @@
 import { createParser } from 'eventsource-parser';
 
 import { ModelsweepError } from '../errors';
-import { type InvokeFailure, type InvokeOutcome, type Payload, payloadBytes } from './invoker';
+import { type InvokeFailure, type InvokeOutcome, MAX_ANSWER_BYTES, type Payload, payloadBytes } from './invoker';
 import { type OpenAiApi, openAiBodyProblem } from './streaming-apis';
 import { tokenStreamOf } from './token-stream';
 
@@ -31,11 +31,20 @@ export class OpenAiEventStream {
   finished = false;
   failure: InvokeFailure | undefined;
 
-  /** `onFirstToken` is called once, when the first chunk with text arrives (to stop a first-token timer). */
+  /** The text generated so far, where it is kept (an answer to read, not a request to time). */
+  private readonly pieces: string[] | undefined;
+  private keptBytes = 0;
+
+  /**
+   * `onFirstToken` is called once, when the first chunk with text arrives (to stop a first-token
+   * timer); with `keepText`, the generated text is kept, up to MAX_ANSWER_BYTES.
+   */
   constructor(
     private readonly api: OpenAiApi,
     private readonly onFirstToken?: () => void,
+    keepText = false,
   ) {
+    this.pieces = keepText ? [] : undefined;
     this.parser = createParser({
       // A line that never ends cannot grow memory without bound.
       maxBufferSize: MAX_EVENT_BYTES,
@@ -49,6 +58,11 @@ export class OpenAiEventStream {
   /** The next bytes of the stream. */
   feed(bytes: Uint8Array): void {
     this.parser.feed(this.decoder.decode(bytes, { stream: true }));
+  }
+
+  /** The generated text, as one answer body to read: `{"text": "…"}` (so a quality spec reads it at responsePath `/text`). */
+  answerBody(): Uint8Array {
+    return Buffer.from(JSON.stringify({ text: (this.pieces ?? []).join('') }));
   }
 
   /** Whether any chunk with text has arrived. */
@@ -84,6 +98,11 @@ export class OpenAiEventStream {
     if (typeof text === 'string' && text.length > 0) {
       if (this.arrivals.length === 0) this.onFirstToken?.();
       this.arrivals.push(performance.now());
+      if (this.pieces) {
+        this.keptBytes += Buffer.byteLength(text);
+        if (this.keptBytes > MAX_ANSWER_BYTES) this.failure = { kind: 'target', code: 'AnswerTooLarge' };
+        else this.pieces.push(text);
+      }
     }
     if (choice?.finish_reason) this.finished = true;
     const count = parsed.usage?.completion_tokens;
@@ -119,7 +138,7 @@ export function openAiStreamingBody(payload: Payload, api: OpenAiApi): Uint8Arra
 }
 
 /** A payload that cannot be a streaming request body, should one slip past the spec's checks: a failure, never a throw. */
-export const INVALID_BODY: InvokeOutcome = { ok: false, failure: { kind: 'target', code: 'invalid_request_body' } };
+export const INVALID_BODY = { ok: false, failure: { kind: 'target', code: 'invalid_request_body' } } as const satisfies InvokeOutcome;
 
 /** Each payload's streaming request body for `api` (see {@link openAiStreamingBody}), made once; undefined for a payload that cannot be one. */
 export function streamingBodies(api: OpenAiApi): (payload: Payload) => Uint8Array | undefined {

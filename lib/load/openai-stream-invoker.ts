@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 
-import type { InvokeOutcome, Invoker, Payload } from './invoker';
+import type { AnswerOutcome, InvokeOutcome, Invoker, Payload } from './invoker';
 import { INVALID_BODY, OpenAiEventStream, streamingBodies } from './openai-event-stream';
 import type { OpenAiApi } from './streaming-apis';
 
@@ -37,53 +37,64 @@ export function openAiStreamInvoker(options: OpenAiStreamInvokerOptions): Invoke
   const bodyOf = streamingBodies(options.api);
   const headers = { ...options.headers, 'content-type': 'application/json', accept: 'text/event-stream' };
 
+  /** One streamed request to its end, and what its stream said. */
+  async function stream(payload: Payload, keepText: boolean): Promise<{ outcome: InvokeOutcome; events: OpenAiEventStream }> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const giveUp = () => {
+      timedOut = true;
+      controller.abort();
+    };
+    const whole = setTimeout(giveUp, timeoutMs);
+    let firstToken: NodeJS.Timeout | undefined = setTimeout(giveUp, firstTokenTimeoutMs);
+    const events = new OpenAiEventStream(options.api, () => (firstToken = void clearTimeout(firstToken)), keepText);
+    const ended = (outcome: InvokeOutcome) => ({ outcome, events });
+    try {
+      const body = bodyOf(payload);
+      if (!body) return ended(INVALID_BODY);
+      const response = await request(options.url, { method: 'POST', headers, body, signal: controller.signal, dispatcher });
+      if (response.statusCode >= 400) {
+        await response.body.dump();
+        return ended({ ok: false, failure: { kind: 'http', status: response.statusCode } });
+      }
+      // A whole JSON answer to a streaming request is the server's choice, not a cut stream: named as such.
+      const contentType = String(response.headers['content-type'] ?? '')
+        .split(';')[0]!
+        .trim()
+        .toLowerCase();
+      if (contentType && contentType !== 'text/event-stream') {
+        await response.body.dump();
+        return ended({ ok: false, failure: { kind: 'target', code: `not_event_stream (content-type ${contentType})` } });
+      }
+      for await (const chunk of response.body) {
+        events.feed(chunk as Buffer);
+        if (events.failure) {
+          controller.abort();
+          break;
+        }
+      }
+      return ended(events.outcome());
+    } catch (error) {
+      if (events.failure) return ended({ ok: false, failure: events.failure });
+      if (timedOut) return ended({ ok: false, failure: { kind: 'timeout' } });
+      // A stream that had ended properly may still see its socket reset afterwards.
+      if (events.finished) return ended(events.succeeded());
+      const code = (error as { code?: string }).code;
+      return ended({ ok: false, failure: { kind: 'connection', code: events.started ? 'STREAM_CUT' : (code ?? 'UNKNOWN') } });
+    } finally {
+      clearTimeout(whole);
+      clearTimeout(firstToken);
+    }
+  }
+
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
-      const controller = new AbortController();
-      let timedOut = false;
-      const giveUp = () => {
-        timedOut = true;
-        controller.abort();
-      };
-      const whole = setTimeout(giveUp, timeoutMs);
-      let firstToken: NodeJS.Timeout | undefined = setTimeout(giveUp, firstTokenTimeoutMs);
-      const events = new OpenAiEventStream(options.api, () => (firstToken = void clearTimeout(firstToken)));
-      try {
-        const body = bodyOf(payload);
-        if (!body) return INVALID_BODY;
-        const response = await request(options.url, { method: 'POST', headers, body, signal: controller.signal, dispatcher });
-        if (response.statusCode >= 400) {
-          await response.body.dump();
-          return { ok: false, failure: { kind: 'http', status: response.statusCode } };
-        }
-        // A whole JSON answer to a streaming request is the server's choice, not a cut stream: named as such.
-        const contentType = String(response.headers['content-type'] ?? '')
-          .split(';')[0]!
-          .trim()
-          .toLowerCase();
-        if (contentType && contentType !== 'text/event-stream') {
-          await response.body.dump();
-          return { ok: false, failure: { kind: 'target', code: `not_event_stream (content-type ${contentType})` } };
-        }
-        for await (const chunk of response.body) {
-          events.feed(chunk as Buffer);
-          if (events.failure) {
-            controller.abort();
-            break;
-          }
-        }
-        return events.outcome();
-      } catch (error) {
-        if (events.failure) return { ok: false, failure: events.failure };
-        if (timedOut) return { ok: false, failure: { kind: 'timeout' } };
-        // A stream that had ended properly may still see its socket reset afterwards.
-        if (events.finished) return events.succeeded();
-        const code = (error as { code?: string }).code;
-        return { ok: false, failure: { kind: 'connection', code: events.started ? 'STREAM_CUT' : (code ?? 'UNKNOWN') } };
-      } finally {
-        clearTimeout(whole);
-        clearTimeout(firstToken);
-      }
+      return (await stream(payload, false)).outcome;
+    },
+    // The generated text, kept whole, as `{"text": …}`: what a quality example's answer is read from.
+    async answer(payload: Payload): Promise<AnswerOutcome> {
+      const { outcome, events } = await stream(payload, true);
+      return outcome.ok ? { ok: true, body: events.answerBody() } : outcome;
     },
     close: () => dispatcher.close(),
   };

@@ -6,13 +6,14 @@ import { seededRandom } from '../util/seeded-random';
  * - `top-k`: the expected class index is among the prediction's k highest scores;
  * - `exact-match`: the predicted text equals the expected text, outer whitespace aside;
  * - `mean-absolute-error`: the mean |prediction − expected| over the values of an answer, then over answers;
- * - `max-absolute-difference`: the largest |prediction − expected| of any value of any answer.
+ * - `max-absolute-difference`: the largest |prediction − expected| of any value of any answer;
+ * - `agreement`: the answer equals the reference variant's answer to the same input (no labels needed).
  */
-export const QUALITY_METRICS = ['accuracy', 'top-k', 'exact-match', 'mean-absolute-error', 'max-absolute-difference'] as const;
+export const QUALITY_METRICS = ['accuracy', 'top-k', 'exact-match', 'mean-absolute-error', 'max-absolute-difference', 'agreement'] as const;
 export type QualityMetric = (typeof QUALITY_METRICS)[number];
 
 /** Metrics that are a share of answers (higher is better, bounded by `min`); the others are errors (lower is better, bounded by `max`). */
-export const PROPORTION_METRICS: ReadonlySet<QualityMetric> = new Set(['accuracy', 'top-k', 'exact-match']);
+export const PROPORTION_METRICS: ReadonlySet<QualityMetric> = new Set(['accuracy', 'top-k', 'exact-match', 'agreement']);
 
 export const isProportion = (metric: QualityMetric): boolean => PROPORTION_METRICS.has(metric);
 
@@ -20,7 +21,7 @@ export const isProportion = (metric: QualityMetric): boolean => PROPORTION_METRI
 export const QUALITY_CONFIDENCE = 0.95;
 
 /** The standard normal's 97.5th percentile, for 95% intervals (simple-statistics' probit gives 1.9572, 0.14% short). */
-const Z_95 = 1.959963984540054;
+export const Z_95 = 1.959963984540054;
 
 /** One answer's score: 1 or 0 for a proportion, an absolute error otherwise; or why it cannot be scored. */
 export type ExampleScore = { readonly ok: true; readonly score: number } | { readonly ok: false; readonly problem: string };
@@ -32,6 +33,7 @@ export type ExampleScore = { readonly ok: true; readonly score: number } | { rea
 export function scoreExample(metric: QualityMetric, prediction: unknown, expected: unknown, k = 1): ExampleScore {
   switch (metric) {
     case 'accuracy':
+    case 'agreement':
       return { ok: true, score: sameValue(prediction, expected) ? 1 : 0 };
     case 'exact-match':
       if (typeof prediction !== 'string') return { ok: false, problem: `exact-match needs a text answer, got ${describe(prediction)}` };
@@ -103,17 +105,35 @@ const RESAMPLES = 2000;
 
 /** A percentile bootstrap interval of the mean. */
 export function bootstrapMeanInterval(values: readonly number[], seed = 1, confidence = QUALITY_CONFIDENCE): [number, number] {
+  return bootstrapInterval(
+    values.length,
+    (pick) => {
+      let sum = 0;
+      for (let i = 0; i < values.length; i++) sum += values[pick()]!;
+      return sum / values.length;
+    },
+    seed,
+    confidence,
+  );
+}
+
+/**
+ * A percentile bootstrap interval of a statistic of n items: `statistic` is given `pick`, which
+ * draws an item's index with replacement, and computes the statistic over n draws. Resamples
+ * whose statistic is not finite are left out.
+ */
+export function bootstrapInterval(n: number, statistic: (pick: () => number) => number, seed = 1, confidence = QUALITY_CONFIDENCE): [number, number] {
   const random = seededRandom(seed);
-  const n = values.length;
-  const means = new Float64Array(RESAMPLES);
+  const pick = () => Math.floor(random() * n);
+  const values: number[] = [];
   for (let r = 0; r < RESAMPLES; r++) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += values[Math.floor(random() * n)]!;
-    means[r] = sum / n;
+    const value = statistic(pick);
+    if (Number.isFinite(value)) values.push(value);
   }
-  means.sort();
+  if (values.length === 0) return [Number.NaN, Number.NaN];
+  const sorted = Float64Array.from(values).sort();
   const tail = (1 - confidence) / 2;
-  return [means[Math.floor(tail * (RESAMPLES - 1))]!, means[Math.ceil((1 - tail) * (RESAMPLES - 1))]!];
+  return [sorted[Math.floor(tail * (sorted.length - 1))]!, sorted[Math.ceil((1 - tail) * (sorted.length - 1))]!];
 }
 
 /**
@@ -138,7 +158,8 @@ function numbers(value: unknown): number[] | undefined {
   return flat.length > 0 && flat.every((v) => typeof v === 'number' && Number.isFinite(v)) ? (flat as number[]) : undefined;
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
+/** Whether two answers are the same: texts outer whitespace aside, anything else by its JSON. */
+export function sameValue(a: unknown, b: unknown): boolean {
   if (typeof a === 'string' && typeof b === 'string') return a.trim() === b.trim();
   return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { describeSource } from '../cost/price-book';
 import { errorKinds, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
+import { qualitySloText } from '../quality/quality-verdict';
 import { pricingLines, searchLine } from './results-text';
 import type { CandidateResult, SweepResults } from './sweep-results';
 
@@ -69,7 +70,7 @@ export function chartData(results: SweepResults) {
       .map((c) => ({ id: c.id, monthlyCostUsd: c.monthlyCostUsd!, instances: c.instances ?? 1 })),
     quality: {
       metric: results.quality?.metric,
-      bound: results.quality?.min ?? results.quality?.max,
+      bound: qualityBound(results),
       points: results.candidates
         .filter((c) => c.quality?.value !== undefined && (c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd) !== undefined)
         .map((c) => ({
@@ -162,10 +163,9 @@ function qualitySection(results: SweepResults): string {
       return `<tr class="${v.call === 'meets' ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${v.value === undefined ? '–' : formatQuality(v.value)}</td><td class="num">${interval}</td><td class="num">${v.examples}</td><td>${escapeHtml(v.call)}</td><td class="num">${usd(c.monthlyCostUsd ?? c.oneInstanceMonthlyUsd)}</td><td>${escapeHtml(v.text)}</td></tr>`;
     })
     .join('\n');
-  const bound = q.min !== undefined ? `at least ${formatQuality(q.min)}` : `at most ${formatQuality(q.max!)}`;
   return `
 <h2>Quality</h2>
-<p class="meta">Each candidate's answers to the quality dataset, sent through its endpoint apart from the load phases and scored by ${escapeHtml(q.metric)}, which must be ${bound} with its whole 95% interval; an interval astride the bound is too close to call.</p>
+<p class="meta">Each candidate's answers to the quality dataset, sent through its endpoint apart from the load phases and scored: ${escapeHtml(qualitySloText(q))}, with its whole 95% interval; an interval astride the bound is too close to call.</p>
 <h3>Cost against ${escapeHtml(q.metric)}</h3>
 <div class="chart"><canvas id="quality-cost" role="img" aria-label="Monthly cost against ${escapeHtml(q.metric)}"></canvas></div>
 <table id="quality"><thead><tr><th>candidate</th><th class="num">${escapeHtml(q.metric)}</th><th class="num">95% interval</th><th class="num">examples</th><th>call</th><th class="num">$/month</th><th>in words</th></tr></thead>
@@ -363,4 +363,15 @@ ${qualitySection(results)}${tokenSection(results)}
 </body>
 </html>
 `;
+}
+
+/**
+ * Where the quality chart draws its bound: `min` or `max`, or for `maxDropFromReference` that share
+ * of the reference's measured score (the reference's own interval aside).
+ */
+function qualityBound(results: SweepResults): number | undefined {
+  const q = results.quality;
+  if (q?.maxDropFromReference === undefined) return q?.min ?? q?.max;
+  const referenceValue = results.candidates.find((c) => c.quality?.relative)?.quality?.relative?.referenceValue;
+  return referenceValue === undefined ? undefined : (1 - q.maxDropFromReference) * referenceValue;
 }

@@ -137,8 +137,14 @@ export interface SweepResults {
   readonly createdAt: string;
   readonly finishedAt: string;
   readonly slo: PhaseSlo;
-  /** The quality SLO, where the sweep had one: the metric, its bound and the dataset's size. */
-  readonly quality?: { readonly metric: QualityMetric; readonly min?: number; readonly max?: number };
+  /** The quality SLO, where the sweep had one: the metric and its bound, and the reference variant answers are compared with. */
+  readonly quality?: {
+    readonly metric: QualityMetric;
+    readonly min?: number;
+    readonly max?: number;
+    readonly maxDropFromReference?: number;
+    readonly reference?: string;
+  };
   readonly traffic: {
     readonly averageRps: number;
     readonly peakRps: number;
@@ -164,7 +170,7 @@ export interface SweepResults {
 
 interface SpecShape {
   slo: SweepResults['slo'];
-  quality?: { metric: QualityMetric; slo: { min?: number; max?: number } };
+  quality?: { metric: QualityMetric; reference?: string; slo: { min?: number; max?: number; maxDropFromReference?: number } };
   traffic: SweepResults['traffic'];
 }
 
@@ -249,7 +255,15 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
       ...(spec.slo.timeToFirstToken ? { timeToFirstToken: spec.slo.timeToFirstToken } : {}),
       ...(spec.slo.interTokenLatency ? { interTokenLatency: spec.slo.interTokenLatency } : {}),
     },
-    ...(spec.quality ? { quality: { metric: spec.quality.metric, ...spec.quality.slo } } : {}),
+    ...(spec.quality
+      ? {
+          quality: {
+            metric: spec.quality.metric,
+            ...spec.quality.slo,
+            ...(spec.quality.reference !== undefined ? { reference: spec.quality.reference } : {}),
+          },
+        }
+      : {}),
     traffic: {
       averageRps: spec.traffic.averageRps,
       peakRps: spec.traffic.peakRps,

@@ -134,6 +134,11 @@ export function planWave(input: {
   readonly waveSize: number;
   /** The lane a candidate is measured in: a wave takes one candidate per lane (those of a lane take turns). */
   readonly laneOf?: (id: string) => string;
+  /**
+   * Candidates the others' verdicts wait on (the reference variant's, whose answers the others'
+   * quality is compared with): the cheapest of them goes first, ahead of the search order.
+   */
+  readonly needed?: ReadonlySet<string>;
 }): WavePlan {
   const { settings, strategy } = input;
   const best = bestUpperBound(input.selection);
@@ -142,7 +147,9 @@ export function planWave(input: {
   const wave: string[] = [];
   const lanes = new Set<string>();
   const skipped: SkipDecision[] = [];
-  for (const item of searchOrder(input.pending, settings.mode)) {
+  const ordered = searchOrder(input.pending, settings.mode);
+  const neededFirst = ordered.find((item) => input.needed?.has(item.id));
+  for (const item of neededFirst ? [neededFirst, ...ordered.filter((i) => i !== neededFirst)] : ordered) {
     if (prunes && item.floor.usd > best!.usd) {
       skipped.push({
         id: item.id,

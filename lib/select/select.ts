@@ -16,9 +16,9 @@ import {
   tokenBounds,
   type TokenMetric,
 } from '../load/slo-bounds';
-import type { QualityResult } from '../quality/measure-quality';
+import type { QualityResult, RelativeQuality } from '../quality/measure-quality';
 import { isProportion, type QualityMetric } from '../quality/metrics';
-import { judgeQuality, type QualitySlo } from '../quality/quality-verdict';
+import { judgeQuality, type QualityCall, type QualitySlo } from '../quality/quality-verdict';
 
 /** The SLO candidates are judged by: the phase SLO's latency bounds and error rate, and (per-request kinds) a lowest rate. */
 export interface SelectionSlo extends PhaseSlo {
@@ -117,9 +117,13 @@ export interface CandidateQuality {
   readonly value?: number;
   readonly interval?: readonly [number, number];
   readonly examples: number;
-  readonly call: 'meets' | 'misses' | 'too-close' | 'unknown';
+  readonly call: QualityCall;
   /** The figures in words: "accuracy 0.912 (95% interval 0.897–0.925) < 0.950". */
   readonly text: string;
+  /** The reference candidate its answers were compared with (`quality.reference`). */
+  readonly reference?: string;
+  /** Its score as a share of the reference's (`slo.maxDropFromReference`). */
+  readonly relative?: RelativeQuality;
 }
 
 export interface Selection {
@@ -352,6 +356,8 @@ function withQuality(j: Judged, candidate: CandidateOutcome, input: SelectionInp
     examples: result.scored,
     call: judged.status,
     text: judged.text,
+    ...(result.reference !== undefined ? { reference: result.reference } : {}),
+    ...(result.relative ? { relative: result.relative } : {}),
   };
   if (judged.status === 'meets') return { ...j, quality };
   if (!j.feasible) return { ...j, quality, failure: `${j.failure}; quality: ${judged.text}` };
@@ -667,7 +673,8 @@ function reasonFor(
   if (recommended) {
     const by =
       strategy.type === 'cost' ? 'the cheapest' : strategy.type === 'speed' ? 'the fastest' : `the best balance (cost weight ${strategy.weight})`;
-    return `recommended: ${by} that meets ${sloBounds(slo).map(boundText).join(', ')} at ${+input.traffic.peakRps.toFixed(2)} rps peak: ${summary}`;
+    const quality = j.quality ? `; quality: ${j.quality.text}` : '';
+    return `recommended: ${by} that meets ${sloBounds(slo).map(boundText).join(', ')} at ${+input.traffic.peakRps.toFixed(2)} rps peak: ${summary}${quality}`;
   }
   const dominator = feasible.find((other) => other !== j && dominates(other, j));
   if (dominator)

@@ -198,7 +198,7 @@ export function parseSpec(
   if (spec.quality && checkFiles) {
     try {
       const text = readBoundedFile(resolve(baseDir, spec.quality.dataset), LIMITS.qualityDatasetBytes, 'dataset').toString('utf8');
-      const { examples, problems } = parseQualityDataset(text);
+      const { examples, problems } = parseQualityDataset(text, spec.quality.metric !== 'agreement');
       for (const problem of problems) issues.push(at(['quality', 'dataset'], problem));
       qualityExamples.push(...examples.slice(0, spec.quality.examples ?? examples.length));
     } catch (error) {
@@ -280,6 +280,18 @@ export function parseSpec(
       candidates.push(candidate);
     }
   });
+  const reference = spec.quality?.reference;
+  if (reference !== undefined && !candidates.some((c) => c.variant === reference)) {
+    const variants = [...new Set(candidates.flatMap((c) => (c.variant === undefined ? [] : [c.variant])))];
+    issues.push(
+      at(
+        ['quality', 'reference'],
+        `no candidate serves a model variant named "${reference}"; ${
+          variants.length > 0 ? `the variants are ${variants.join(', ')}` : "list the variants in a candidate group's models"
+        }`,
+      ),
+    );
+  }
   if (candidates.length > MAX_CANDIDATES) {
     issues.push(
       at(

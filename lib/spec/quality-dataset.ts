@@ -1,10 +1,10 @@
 import { LIMITS } from './limits';
 
-/** One labelled example: the request body it is sent as, and the answer expected. */
+/** One example: the request body it is sent as, and the answer expected (absent where answers are compared with a reference variant's). */
 export interface QualityExample {
   /** The request body: `input` as JSON, or as it is when `input` is a string. */
   readonly body: string;
-  readonly expected: unknown;
+  readonly expected?: unknown;
 }
 
 /** At most this many bad lines are named in an error; the count says how many there were. */
@@ -14,9 +14,10 @@ const NAMED_PROBLEMS = 5;
  * The examples of a quality dataset: a JSONL text, one `{"input": <request body>, "expected":
  * <value>}` per line (blank lines skipped). Every bad line is a problem naming its line number and
  * what is wrong; the limits (`LIMITS.qualityExamples`, `payloadBytes` per input) are checked as it
- * reads, so a huge file stops at the first line past them.
+ * reads, so a huge file stops at the first line past them. With `labelled: false` (answers are
+ * compared with a reference variant's), `expected` may be left out.
  */
-export function parseQualityDataset(text: string): { examples: QualityExample[]; problems: string[] } {
+export function parseQualityDataset(text: string, labelled = true): { examples: QualityExample[]; problems: string[] } {
   const examples: QualityExample[] = [];
   const problems: string[] = [];
   let bad = 0;
@@ -44,7 +45,7 @@ export function parseQualityDataset(text: string): { examples: QualityExample[];
       continue;
     }
     const { input, expected } = parsed as { input: unknown; expected?: unknown };
-    if (expected === undefined) {
+    if (expected === undefined && labelled) {
       problem(i + 1, 'has no "expected": the right answer to score the response against');
       continue;
     }
@@ -53,7 +54,7 @@ export function parseQualityDataset(text: string): { examples: QualityExample[];
       problem(i + 1, `its input is over ${LIMITS.payloadBytes / 1024 / 1024} MiB, more than one request may carry`);
       continue;
     }
-    examples.push({ body, expected });
+    examples.push(expected === undefined ? { body } : { body, expected });
   }
   if (bad > problems.length) problems.push(`and ${bad - problems.length} more bad lines`);
   if (examples.length === 0 && problems.length === 0) problems.push('has no examples: give one JSON object per line');

@@ -167,6 +167,8 @@ function modelVariants<T extends z.core.$ZodLooseShape>(artifact: T) {
     .optional();
 }
 const s3Url = z.string().regex(/^s3:\/\//, 'must be an s3:// URL');
+const httpUrl = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
+const lambdaFunctionName = z.string().min(1, 'functionName is needed: the function to measure');
 
 const common = {
   /** Prefix of the candidates' ids. */
@@ -237,7 +239,9 @@ const candidateSchemas = [
     kind: z.literal('lambda'),
     ...common,
     /** An existing function to reconfigure per candidate (its original configuration is restored). */
-    functionName: z.string().min(1, 'functionName is needed: the function to measure'),
+    functionName: lambdaFunctionName,
+    /** Model variants, each a function deployed from its own code asset (replacing `functionName`), e.g. by `LambdaModelFunction`. */
+    models: modelVariants({ functionName: lambdaFunctionName }),
     memorySizesMb: memorySizes(lambdaMemory, 1),
     architectures: oneOrMany(z.enum(['arm64', 'x86_64'], { error: 'must be arm64 or x86_64' })).default(['arm64']),
     region: awsRegion,
@@ -285,7 +289,9 @@ const candidateSchemas = [
   strict({
     kind: z.literal('http'),
     ...common,
-    url: z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL'),
+    url: httpUrl,
+    /** Model variants, each served at its own URL (replacing `url`). */
+    models: modelVariants({ url: httpUrl }),
     api,
     /** What the endpoint costs to run. */
     costPerHour,
@@ -492,7 +498,7 @@ const trafficSchema = strict({
  * the metric's 95% interval must clear.
  */
 const qualitySchema = strict({
-  /** A JSONL file: one `{"input": <request body>, "expected": <right answer>}` per line. */
+  /** A JSONL file: one `{"input": <request body>, "expected": <right answer>}` per line (`expected` may be left out with `metric: agreement`). */
   dataset: z.string().min(1, 'dataset is a .jsonl file of examples'),
   /** Where the answer is in a JSON response: a JSON pointer such as `/outputs/probabilities/data`. @default '' (the whole response) */
   responsePath: z
@@ -511,24 +517,64 @@ const qualitySchema = strict({
   contentType,
   /** Send only the first this many examples. @default all of them */
   examples: positiveInt('examples', LIMITS.qualityExamples).optional(),
-  /** The quality SLO: `min` for a share of right answers (accuracy, top-k, exact-match), `max` for an error. */
+  /**
+   * The model variant (a name in a group's `models`) the others are compared with: its answers are
+   * the right ones for `metric: agreement`, and its score the base of `slo.maxDropFromReference`.
+   */
+  reference: z.string().min(1, 'reference is the name of a model variant').optional(),
+  /**
+   * The quality SLO: `min` for a share of right answers (accuracy, top-k, exact-match, agreement),
+   * `max` for an error, or `maxDropFromReference` (a share such as 0.01: at least 99% of the
+   * reference variant's score, MLPerf's rule) with `reference`.
+   */
   slo: strict({
     min: z.number().min(0, 'min is a share from 0 to 1').max(1, 'min is a share from 0 to 1').optional(),
     max: z.number().min(0, 'max is 0 or more').max(1e12, 'max is at most 1e12').optional(),
+    maxDropFromReference: z
+      .number()
+      .min(0, 'maxDropFromReference is a share from 0 to 1, such as 0.01 for at least 99% of the reference')
+      .lt(1, 'maxDropFromReference is a share from 0 to 1, such as 0.01 for at least 99% of the reference')
+      .optional(),
   }),
 }).superRefine((q, ctx) => {
-  const proportion = isProportion(q.metric);
+  for (const problem of qualitySpecProblems(q)) ctx.addIssue({ code: 'custom', ...problem });
+});
+
+/** What is wrong with how a quality section's metric, reference and bounds go together. */
+function qualitySpecProblems(q: {
+  metric: (typeof QUALITY_METRICS)[number];
+  reference?: string;
+  slo: { min?: number; max?: number; maxDropFromReference?: number };
+}): Array<{ path: string[]; message: string }> {
+  const { metric, slo } = q;
+  if (metric === 'agreement' && q.reference === undefined)
+    return [{ path: ['reference'], message: 'agreement needs a reference: the model variant whose answers the others should give' }];
+  if (slo.maxDropFromReference !== undefined) {
+    if (q.reference === undefined)
+      return [{ path: ['reference'], message: 'slo.maxDropFromReference needs a reference: the model variant whose score is the base' }];
+    if (!isProportion(metric) || metric === 'agreement')
+      return [
+        {
+          path: ['slo', 'maxDropFromReference'],
+          message: `bounds a share of right answers against labels (accuracy, top-k or exact-match), not ${metric}`,
+        },
+      ];
+    const other = (['min', 'max'] as const).find((b) => slo[b] !== undefined);
+    return other ? [{ path: ['slo', other], message: 'give one bound: maxDropFromReference, or min/max, not both' }] : [];
+  }
+  const proportion = isProportion(metric);
   const wanted = proportion ? 'min' : 'max';
   const other = proportion ? 'max' : 'min';
-  if (q.slo[other] !== undefined)
-    ctx.addIssue({
-      code: 'custom',
-      path: ['slo', other],
-      message: `${q.metric} is ${proportion ? 'a share of right answers: bound it with min' : 'an error: bound it with max'}`,
-    });
-  else if (q.slo[wanted] === undefined)
-    ctx.addIssue({ code: 'custom', path: ['slo', wanted], message: `${wanted} is needed: the bound ${q.metric} must clear` });
-});
+  if (slo[other] !== undefined)
+    return [
+      {
+        path: ['slo', other],
+        message: `${metric} is ${proportion ? 'a share of right answers: bound it with min' : 'an error: bound it with max'}`,
+      },
+    ];
+  if (slo[wanted] === undefined) return [{ path: ['slo', wanted], message: `${wanted} is needed: the bound ${metric} must clear` }];
+  return [];
+}
 export type QualitySpec = z.output<typeof qualitySchema>;
 
 /** How the candidates of a grid are searched (see `candidateSearch`). */

@@ -1,7 +1,7 @@
 import { InvokeWithResponseStreamCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { InvokeEndpointWithResponseStreamCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import type { InvokeOutcome, Invoker, Payload } from '../load/invoker';
+import type { AnswerOutcome, InvokeOutcome, Invoker, Payload } from '../load/invoker';
 import { INVALID_BODY, OpenAiEventStream, streamingBodies } from '../load/openai-event-stream';
 import type { OpenAiApi } from '../load/streaming-apis';
 import { platformFieldsOfLogTail } from './lambda-log-metrics';
@@ -19,14 +19,13 @@ type Part = { readonly bytes: Uint8Array } | { readonly end: { readonly billedMs
  * that end before the model's stream does, as `connection_STREAM_CUT`.
  */
 async function readStream(
-  api: OpenAiApi,
+  events: OpenAiEventStream,
   timeoutMs: number,
   body: Uint8Array,
   open: (body: Uint8Array, signal: AbortSignal) => Promise<AsyncIterable<Part>>,
 ): Promise<InvokeOutcome> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const events = new OpenAiEventStream(api);
   let platform: { billedMs?: number; initMs?: number } = {};
   try {
     for await (const part of abortable(await open(body, controller.signal), controller.signal)) {
@@ -73,13 +72,23 @@ async function* abortable<T>(parts: AsyncIterable<T>, signal: AbortSignal): Asyn
   }
 }
 
-/** Streams each payload as an OpenAI request body (see `openAiStreamingBody`), through `read`. */
-function streamingInvoker(api: OpenAiApi, read: (body: Uint8Array) => Promise<InvokeOutcome>): Invoker {
+/**
+ * Streams each payload as an OpenAI request body (see `openAiStreamingBody`), through `read`; an
+ * answer keeps the generated text, as `{"text": …}`.
+ */
+function streamingInvoker(api: OpenAiApi, read: (body: Uint8Array, events: OpenAiEventStream) => Promise<InvokeOutcome>): Invoker {
   const bodyOf = streamingBodies(api);
   return {
     async invoke(payload: Payload): Promise<InvokeOutcome> {
       const body = bodyOf(payload);
-      return body ? read(body) : INVALID_BODY;
+      return body ? read(body, new OpenAiEventStream(api)) : INVALID_BODY;
+    },
+    async answer(payload: Payload): Promise<AnswerOutcome> {
+      const body = bodyOf(payload);
+      if (!body) return INVALID_BODY;
+      const events = new OpenAiEventStream(api, undefined, true);
+      const outcome = await read(body, events);
+      return outcome.ok ? { ok: true, body: events.answerBody() } : outcome;
     },
   };
 }
@@ -90,8 +99,8 @@ function streamingInvoker(api: OpenAiApi, read: (body: Uint8Array) => Promise<In
  * as they arrive; a ModelStreamError or InternalStreamFailure fails the request under its name.
  */
 export function sageMakerStreamInvoker(runtime: SageMakerRuntimeClient, endpointName: string, api: OpenAiApi, timeoutMs: number): Invoker {
-  return streamingInvoker(api, (body) =>
-    readStream(api, timeoutMs, body, async (Body, abortSignal) => {
+  return streamingInvoker(api, (body, events) =>
+    readStream(events, timeoutMs, body, async (Body, abortSignal) => {
       const response = await runtime.send(
         new InvokeEndpointWithResponseStreamCommand({
           EndpointName: endpointName,
@@ -127,9 +136,9 @@ export function lambdaStreamInvoker(
   limit: <T>(fn: () => Promise<T>) => Promise<T>,
   timeoutMs: number,
 ): Invoker {
-  return streamingInvoker(api, (body) =>
+  return streamingInvoker(api, (body, events) =>
     limit(() =>
-      readStream(api, timeoutMs, body, async (Payload, abortSignal) => {
+      readStream(events, timeoutMs, body, async (Payload, abortSignal) => {
         const response = await client.send(
           new InvokeWithResponseStreamCommand({
             FunctionName: functionName,

@@ -27,6 +27,16 @@ describe('modelsweep validate', () => {
     expect(stdout).toMatch(/^ {2}local-threads1 +local +\$0\.10\/hour; at least \$73\.00\/month even on one instance$/m);
   });
 
+  it('prints the quality plan: the metric, its bound, and the examples', async () => {
+    const labelled = await modelsweep(['validate', 'examples/sweeps/demo-quality.yaml']);
+    expect(labelled.stdout).toMatch(
+      /^quality: accuracy at least 0\.950 \(its whole 95% interval\), on 1,000 examples of \.\.\/demo-model\/build\/classifier-eval\.jsonl/m,
+    );
+    const relative = await modelsweep(['validate', 'examples/sweeps/demo-quality-reference.yaml']);
+    expect(relative.status).toBe(0);
+    expect(relative.stdout).toMatch(/^quality: accuracy at least 99\.0% of the reference fp32's \(its whole 95% interval\)/m);
+  });
+
   it('expands a catalog selection and prints each candidate with its price', async () => {
     const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-catalog.yaml']);
     expect(status).toBe(0);

@@ -3,10 +3,12 @@ import { z } from 'zod';
 import { costFloor } from '../../cost/candidate-cost';
 import { planWave, predictFromSiblings, type SearchItem } from '../../select/candidate-search';
 import { type Candidate, expandCandidates } from '../../spec/expand';
+import type { CandidateRecord } from '../../store/results-store';
 import { KIND_RULES, withSizes } from '../../targets/kind-rules';
 import { loadOf } from '../load-plans';
 import { INTERRUPTED_BEFORE_IT_STARTED } from './budget';
 import { candidateRecord, measurementCostOf, type StepContext } from './context';
+import { withReferenceQuality } from './quality';
 import { inSpecOrder, selectFromRecords } from './select-and-report';
 
 export const planWaveInput = z.object({
@@ -50,7 +52,7 @@ export async function planNextWave(e: z.output<typeof planWaveInput>, ctx: StepC
   }
   const byId = new Map(pending.map((c) => [c.id, c]));
   const selection = records.some((r) => r.status === 'measured')
-    ? selectFromRecords(spec, inSpecOrder(records, spec), env.adapters, run.context.prices)
+    ? selectFromRecords(spec, await withReferenceQuality(spec, inSpecOrder(records, spec), env.blobs), env.adapters, run.context.prices)
     : undefined;
   const measured = records.filter((r) => r.status === 'measured');
   const siblings = withSizes(selection?.candidates ?? [], records);
@@ -70,6 +72,7 @@ export async function planNextWave(e: z.output<typeof planWaveInput>, ctx: StepC
     deployed: records.filter((r) => r.status !== 'skipped').length,
     waveSize: e.maxConcurrency,
     laneOf: (id) => KIND_RULES[byId.get(id)!.kind].laneKey(byId.get(id)!),
+    needed: referenceCandidatesNeeded(spec.quality?.reference, pending, records),
   });
   const { loadSeconds } = loadOf(spec);
   for (const skip of plan.skipped) {
@@ -86,4 +89,18 @@ export async function planNextWave(e: z.output<typeof planWaveInput>, ctx: StepC
     candidates: [{ sweepId: e.sweepId, candidate: byId.get(id)!, position: { index: first + k, total: grid.length } }],
   }));
   return { done: lanes.length === 0, lanes };
+}
+
+/**
+ * The pending candidates of the reference variant, while none of that variant has been measured
+ * with answers: every other candidate's quality waits on one of them.
+ */
+function referenceCandidatesNeeded(
+  variant: string | undefined,
+  pending: readonly Candidate[],
+  records: readonly CandidateRecord[],
+): ReadonlySet<string> | undefined {
+  if (variant === undefined) return undefined;
+  const answered = records.some((r) => r.candidate.variant === variant && r.quality?.answersKey !== undefined && r.quality.problem === undefined);
+  return answered ? undefined : new Set(pending.filter((c) => c.variant === variant).map((c) => c.id));
 }

@@ -11,6 +11,7 @@ import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
 import { INTERRUPTED_BEFORE_IT_STARTED, INTERRUPTED_WHILE_MEASURING } from './budget';
 import type { StepContext, SweepRun } from './context';
+import { withReferenceQuality } from './quality';
 
 /** Everything the end of a sweep needs from the store, read once. */
 interface SweepEnd {
@@ -36,7 +37,8 @@ export async function selectAndReport(e: SweepEvent, ctx: StepContext): Promise<
   await releaseSharedResources(env.adapters, run, end.records);
 
   const outcome = sweepOutcome(end.records, env.signal?.aborted === true);
-  const judged = end.recorded ?? selectFromRecords(run.spec, end.records, env.adapters, run.context.prices);
+  const judged =
+    end.recorded ?? selectFromRecords(run.spec, await withReferenceQuality(run.spec, end.records, env.blobs), env.adapters, run.context.prices);
   // Judged from part of the spec: say which candidates it never saw.
   const selection = outcome.status === 'interrupted' && !end.recorded ? { ...judged, incompleteNote: outcome.reason } : judged;
   await env.store.putSelection({ sweepId, selection, recordedAt: now().toISOString() });

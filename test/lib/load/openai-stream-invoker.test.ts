@@ -9,6 +9,7 @@ import { openAiStreamingBody } from '../../../lib/load/openai-event-stream';
 import { openAiStreamInvoker } from '../../../lib/load/openai-stream-invoker';
 import { runPhase } from '../../../lib/load/phase';
 import { startTokenServer, type TokenServer, type TokenServerOptions } from '../../../lib/model-server/token-server';
+import { measureQuality } from '../../../lib/quality/measure-quality';
 
 const chat = (maxTokens: number): Payload => ({
   body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }], max_tokens: maxTokens }),
@@ -137,6 +138,30 @@ describe('streaming an OpenAI-compatible endpoint', () => {
     expect(errorEvent).toEqual({ ok: false, failure: { kind: 'target', code: 'overloaded_error' } });
     const garbage = await invokerFor(await rawSseServer(['data: {not json\n\n', 'data: [DONE]\n\n'])).invoke(chat(1));
     expect(garbage).toEqual({ ok: false, failure: { kind: 'target', code: 'bad_event' } });
+  });
+
+  it('keeps the streamed text as an answer, so exact-match scores generated text', async () => {
+    const server = await tokenServer({ firstTokenMs: 1, interTokenMs: 1, tokensPerChunk: 2 });
+    const invoker = invokerFor(`${server.url}/v1/chat/completions`);
+    const answer = await invoker.answer!(chat(5));
+    expect(answer.ok && JSON.parse(Buffer.from(answer.body).toString())).toEqual({ text: 'tok0 tok1 tok2 tok3 tok4 ' });
+    // Through a quality measurement: two answers of 3 tokens are right, one expected 4 is not.
+    const examples = [3, 3, 3].map((maxTokens, i) => ({
+      body: chat(maxTokens).body as string,
+      expected: i < 2 ? 'tok0 tok1 tok2' : 'tok0 tok1 tok2 tok3',
+    }));
+    const { result } = await measureQuality(invoker, {
+      metric: 'exact-match',
+      responsePath: '/text',
+      argmax: false,
+      k: 1,
+      contentType: 'application/json',
+      examples,
+    });
+    expect(result).toMatchObject({ metric: 'exact-match', scored: 3, value: 2 / 3 });
+    // A failed stream is a failed answer, not an empty text.
+    const refused = await invokerFor(await rawSseServer(['data: {"error": {"type": "overloaded"}}\n\n'])).answer!(chat(3));
+    expect(refused).toEqual({ ok: false, failure: { kind: 'target', code: 'overloaded' } });
   });
 
   it('turns a payload into a streaming request, and refuses one that is not a JSON object, naming it', () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { measureQuality } from '../../../lib/quality/measure-quality';
 import { bootstrapMeanInterval, examplesToSettle, scoreExample, summarize, wilsonInterval } from '../../../lib/quality/metrics';
 import { judgeQuality } from '../../../lib/quality/quality-verdict';
+import { compareWithReference } from '../../../lib/quality/reference-quality';
 import { parseResponsePath, readAnswer } from '../../../lib/quality/response-path';
 import { LIMITS } from '../../../lib/spec/limits';
 import { parseQualityDataset } from '../../../lib/spec/quality-dataset';
@@ -116,7 +117,7 @@ describe('reading an answer from a response', () => {
     };
     const examples = [0, 1, 2, 3].map((x) => ({ body: JSON.stringify({ x }), expected: 1 }));
     const plan = { metric: 'accuracy' as const, responsePath: '/label', argmax: false, k: 5, contentType: 'application/json', examples };
-    const result = await measureQuality(invoker, plan);
+    const { result } = await measureQuality(invoker, plan);
     expect(result.problem).toBe('example 3: responsePath /label: / has no member "label"; the response was {"oops":1}');
     expect(result.value).toBeUndefined();
     // Failed requests are wrong answers for a share metric, counted by error.
@@ -124,7 +125,8 @@ describe('reading an answer from a response', () => {
       invoke: invoker.invoke,
       answer: () => Promise.resolve({ ok: false as const, failure: { kind: 'http' as const, status: 500 } }),
     };
-    const failed = await measureQuality(failing, { ...plan, examples: examples.slice(0, 2) });
+    const { result: failed, kept } = await measureQuality(failing, { ...plan, examples: examples.slice(0, 2) });
+    expect(kept).toEqual({ answers: [null, null], scores: [0, 0] });
     expect(failed).toMatchObject({ value: 0, scored: 2, failedRequests: { http_500: 2 } });
   });
 });
@@ -138,6 +140,11 @@ describe('the quality dataset', () => {
       ],
       problems: [],
     });
+    // Answers compared with a reference variant's need no labels.
+    expect(parseQualityDataset('{"input": {"x": 1}}\n{"input": 2, "expected": 0}', false)).toEqual({
+      examples: [{ body: '{"x":1}' }, { body: '2', expected: 0 }],
+      problems: [],
+    });
     const { examples, problems } = parseQualityDataset('{"input": 1}\nnot json\n[1]\n{"input": {}, "expected": 0}');
     expect(examples).toEqual([]);
     expect(problems).toEqual([
@@ -148,5 +155,61 @@ describe('the quality dataset', () => {
     expect(parseQualityDataset('\n\n').problems).toEqual(['has no examples: give one JSON object per line']);
     const many = Array.from({ length: LIMITS.qualityExamples + 1 }, () => '{"input":1,"expected":1}').join('\n');
     expect(parseQualityDataset(many).problems).toEqual(['has more than 10,000 examples; use a sample of them']);
+  });
+});
+
+describe('quality compared with a reference variant', () => {
+  const kept = (answers: unknown[], scores: Array<number | null> = answers.map(() => null)) => ({ answers, scores });
+  const measured = (metric: 'agreement' | 'accuracy', n: number) => ({ metric, examples: n, scored: n, failedRequests: {} });
+
+  it('scores agreement as the share of answers equal to the reference, leaving out what the reference failed', () => {
+    const reference = { id: 'local-fp32', result: measured('agreement', 5), kept: kept([0, 1, 2, null, 4]) };
+    // Compared on 4 examples (the reference failed the 4th): the 1st and 2nd agree, the 3rd differs, the candidate failed the 5th.
+    const own = compareWithReference({ result: measured('agreement', 5), kept: kept([0, 1, 3, 3, null]) }, reference);
+    expect(own).toMatchObject({ reference: 'local-fp32', scored: 4, value: 0.5, interval: wilsonInterval(2, 4) });
+    expect(judgeQuality(own, { min: 0.99 }).text).toBe('agreement with local-fp32 0.500 (95% interval 0.150–0.850) < 0.990');
+    // The reference agrees with itself on everything it answered.
+    expect(compareWithReference(reference, reference)).toMatchObject({ value: 1, scored: 4 });
+    expect(compareWithReference(reference, { ...reference, result: { ...reference.result, problem: 'example 1: boom' } }).problem).toBe(
+      'the reference, local-fp32, has no answers to compare with: example 1: boom',
+    );
+  });
+
+  it("takes a score as a share of the reference's with a paired interval, and judges it against maxDropFromReference", () => {
+    // The reference is right on examples 0–979 of 1000; the candidate on 0–969 and 985–989: 975 against 980.
+    const referenceScores = Array.from({ length: 1000 }, (_, i) => (i < 980 ? 1 : 0));
+    const ownScores = Array.from({ length: 1000 }, (_, i) => (i < 970 || (i >= 985 && i < 990) ? 1 : 0));
+    const reference = { id: 'local-fp32', result: { ...measured('accuracy', 1000), value: 0.98 }, kept: kept([], referenceScores) };
+    const own = compareWithReference(
+      { result: { ...measured('accuracy', 1000), value: 0.975, interval: [0.964, 0.983] }, kept: kept([], ownScores) },
+      reference,
+    );
+    const { relative } = own;
+    expect(relative?.referenceValue).toBe(0.98);
+    expect(relative?.ratio).toBeCloseTo(975 / 980, 12);
+    const [low, high] = relative!.interval;
+    expect(low).toBeLessThan(975 / 980);
+    expect(high).toBeGreaterThan(975 / 980);
+    // Paired: only the 15 examples they differ on move it, so it is far narrower than two separate Wilson intervals (each about ±0.009).
+    expect(high - low).toBeLessThan(0.02);
+    expect(judgeQuality(own, { maxDropFromReference: 0.05 }).status).toBe('meets');
+    expect(judgeQuality(own, { maxDropFromReference: 0.001 }).status).toBe('too-close');
+    const worse = compareWithReference(
+      {
+        result: { ...measured('accuracy', 1000), value: 0.88, interval: [0.859, 0.898] },
+        kept: kept(
+          [],
+          referenceScores.map((s, i) => (i < 880 ? s : 0)),
+        ),
+      },
+      reference,
+    );
+    expect(judgeQuality(worse, { maxDropFromReference: 0.01 })).toEqual({
+      status: 'misses',
+      text: expect.stringMatching(
+        /^accuracy 0\.880 \(95% interval 0\.859–0\.898\), 89\.8% of the reference local-fp32's 0\.980 \(95% interval 8\d\.\d%–9\d\.\d%\) < 99\.0%$/,
+      ),
+    });
+    expect(judgeQuality({ ...measured('accuracy', 10), value: 0.9, interval: [0.6, 0.98] }, { maxDropFromReference: 0.01 }).status).toBe('unknown');
   });
 });

@@ -119,6 +119,24 @@ describe('the candidate search', () => {
     expect(plan).toEqual({ wave: ['a', 'c', 'd'], skipped: [] });
   });
 
+  it("deploys the cheapest candidate others' verdicts wait on first, ahead of the cheaper ones and of the cap", () => {
+    const plan = planWave({
+      pending: [item('int8', 10), item('fp32-big', 90), item('fp32', 50), item('small', 5)],
+      selection: undefined,
+      strategy: COST,
+      settings: { ...PRUNE, maxDeployments: 2 },
+      deployed: 0,
+      waveSize: 4,
+      needed: new Set(['fp32', 'fp32-big']),
+    });
+    // The cap counts the reference: one more may join it, the cheapest.
+    expect(plan.wave).toEqual(['fp32', 'small']);
+    expect(plan.skipped.map((s) => [s.id, s.why])).toEqual([
+      ['int8', 'cap'],
+      ['fp32-big', 'cap'],
+    ]);
+  });
+
   describe('guided prediction from siblings', () => {
     const measured = (id: string, units: number, range?: [number, number]) => ({
       size: { family: 'c6i', units },

@@ -158,7 +158,7 @@ describe('sweep spec', () => {
       'a typo in a candidate field',
       (s) => (s.candidates[4].memorySize = 1024),
       'candidates[4].memorySize',
-      /unknown field; allowed: kind, name, environment, functionName, memorySizesMb, architectures/,
+      /unknown field; allowed: kind, name, environment, functionName, models, memorySizesMb, architectures/,
     ],
     [
       'Lambda memory below 128 MB',
@@ -352,12 +352,7 @@ describe('sweep spec', () => {
       'candidates[0].models[0].path',
       /no such model file: .*missing\.onnx/,
     ],
-    [
-      'model variants on a Lambda group',
-      (s) => (s.candidates[4].models = [{ name: 'a' }]),
-      'candidates[4].models',
-      /unknown field; allowed: kind, name/,
-    ],
+    ['a Lambda variant without its function', (s) => (s.candidates[4].models = [{ name: 'a' }]), 'candidates[4].models[0].functionName', /./],
     ['a SageMaker variant without model data', (s) => (s.candidates[2].models = [{ name: 'int8' }]), 'candidates[2].models[0].modelDataUrl', /./],
   ];
 

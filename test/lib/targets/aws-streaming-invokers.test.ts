@@ -57,6 +57,16 @@ describe('SageMaker InvokeEndpointWithResponseStream', () => {
     });
   });
 
+  it('keeps the generated text as an answer to read (`{"text": …}`), for exact-match', async () => {
+    runtime.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({ Body: pieces(THREE_TOKENS, 5, 0, sageMakerPart) }));
+    const answer = await invoker().answer!(chat);
+    expect(answer.ok && JSON.parse(Buffer.from(answer.body).toString())).toEqual({ text: 'abc' });
+    lambda.on(InvokeWithResponseStreamCommand).callsFake(() => ({ EventStream: pieces(THREE_TOKENS, 5, 0, lambdaChunk) }));
+    const fromLambda = await lambdaStreamInvoker(new LambdaClient({ region: 'us-east-1' }), 'fn', 'q', 'openai-chat', concurrencyLimit(1), 5_000)
+      .answer!(chat);
+    expect(fromLambda.ok && Buffer.from(fromLambda.body).toString()).toBe('{"text":"abc"}');
+  });
+
   it('fails a stream that carries a ModelStreamError under its code, one cut short as STREAM_CUT, and a model error under its name', async () => {
     runtime.on(InvokeEndpointWithResponseStreamCommand).callsFake(() => ({
       Body: (async function* () {
