@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 const TIMED = [
   'test/bin/{generative-sweep,load-command,sweep-command}.test.ts',
   'test/lib/load/**/*.test.ts',
-  'test/lib/local/{known-capacity-sweep,known-quality-sweep,run-sweep}.test.ts',
+  'test/lib/local/{known-capacity-sweep,known-quality-sweep,known-offline-sweep,run-sweep}.test.ts',
   'test/lib/model-server/**/*.test.ts',
   'test/lib/targets/**/*.test.ts',
 ];

@@ -92,15 +92,17 @@ export function validateCommand(): Command {
 /** A candidate's price as `validate` shows it: by the hour where it is billed so, and the least it could cost a month at the forecast. */
 function gridPrice(
   candidate: Candidate,
-  traffic: TrafficForecast,
+  traffic: TrafficForecast | undefined,
   prices: PriceBook,
   adapters: AdapterSet,
 ): { usdPerHour?: number; floorUsd?: number; text: string } {
   const adapter = adapters[candidate.kind]!;
   try {
     const usdPerHour = adapter.costPerInstanceHour(candidate, prices);
-    const floor = costFloor(adapter, candidate, traffic, prices);
     const hourly = usdPerHour !== undefined ? `${formatUsd(usdPerHour)}/hour` : 'per request';
+    // An offline job is priced by its time, once its throughput is measured.
+    if (!traffic) return { ...(usdPerHour !== undefined ? { usdPerHour } : {}), text: hourly };
+    const floor = costFloor(adapter, candidate, traffic, prices);
     return {
       ...(usdPerHour !== undefined ? { usdPerHour } : {}),
       floorUsd: floor.usd,

@@ -1,5 +1,7 @@
 /** How selections and reports write money, latencies and percentiles, so they read the same everywhere. */
 export const formatUsd = (usd: number) => `$${usd.toFixed(2)}`;
+/** Money that may be cents or less (a batch job's cost): two significant digits below a dollar. */
+export const formatUsdPrecise = (usd: number) => (Math.abs(usd) >= 1 || usd === 0 ? formatUsd(usd) : `$${+usd.toPrecision(2)}`);
 export const formatMs = (v: number) => `${v >= 100 ? v.toFixed(0) : v.toFixed(1)} ms`;
 export const percentileLabel = (p: number) => `p${String(p).replace(/\.0$/, '')}`;
 
@@ -14,13 +16,16 @@ export const errorKinds = (errors: Readonly<Record<string, number>>): string =>
 export function formatDurationMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${+(ms / 1000).toFixed(1)}s`;
-  if (ms < 3_600_000) {
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
+  // Rounded before it is split, so 479.6 s is 8m, not 7m 60s.
+  const totalSeconds = Math.round(ms / 1000);
+  if (totalSeconds < 3600) {
+    const minutes = Math.floor(totalSeconds / 60);
+    const seconds = totalSeconds % 60;
     return seconds ? `${minutes}m ${seconds}s` : `${minutes}m`;
   }
-  const hours = Math.floor(ms / 3_600_000);
-  const minutes = Math.round((ms % 3_600_000) / 60_000);
+  const totalMinutes = Math.round(ms / 60_000);
+  const hours = Math.floor(totalMinutes / 60);
+  const minutes = totalMinutes % 60;
   return minutes ? `${hours}h ${minutes}m` : `${hours}h`;
 }
 

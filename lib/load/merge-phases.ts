@@ -48,6 +48,7 @@ export function mergePhaseResults(shards: readonly PhaseResult[]): PhaseResult {
     ...(stopped ? { stoppedEarly: stopped } : {}),
     ...(shards.some((s) => s.extended) ? { extended: true } : {}),
     ...optional('sloWindowsMs', mergedWindows(shards.map((s) => s.sloWindowsMs))),
+    ...optional('windowSuccesses', summedWindows(shards.map((s) => s.windowSuccesses))),
     latencyMs: histogram.summary(),
     histogram: histogram.encode(),
     ...(coldShards.length > 0
@@ -79,6 +80,13 @@ function mergedWindows(perShard: readonly (readonly number[] | undefined)[]): nu
   if (windowed.length === perShard.length && windowed.every((w) => w.length === length))
     return windowed[0]!.map((_, i) => windowed.reduce((sum, w) => sum + w[i]!, 0) / windowed.length);
   return [...windowed.reduce((a, b) => (b.length > a.length ? b : a))];
+}
+
+/** Side by side, the generators' successes in one window add up (over the windows all of them have whole). */
+function summedWindows(perShard: readonly (readonly number[] | undefined)[]): number[] | undefined {
+  if (perShard.some((w) => w === undefined)) return undefined;
+  const length = Math.min(...perShard.map((w) => w!.length));
+  return Array.from({ length }, (_, i) => perShard.reduce((sum, w) => sum + w![i]!, 0));
 }
 
 const optional = <K extends string, V>(key: K, value: V | undefined) => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));

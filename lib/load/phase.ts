@@ -123,6 +123,12 @@ export interface PhaseResult {
    * so that it holds for correlated latencies (see `robustPercentileInterval`).
    */
   readonly sloWindowsMs?: number[];
+  /**
+   * A closed-loop phase's successes in each whole time window of it (a tenth of its planned
+   * duration, see {@link PHASE_WINDOWS}), the window that takes completions after its end left
+   * out: what a throughput's interval is made from (see lib/offline/throughput).
+   */
+  readonly windowSuccesses?: number[];
   /** How well the generator kept up while it ran (see {@link GeneratorHealth}). */
   readonly health?: GeneratorHealth;
   /** Measured with an SLO: whether a failure of this phase can be charged to the target. */
@@ -240,6 +246,12 @@ class PhaseRecorder {
     } else platform.warm.recordMs(latencyMs);
   }
 
+  /** Successes in each window wholly inside the phase's `durationMs`, before the one that takes late completions. */
+  private wholeWindowSuccesses(durationMs: number): number[] {
+    const whole = Math.min(this.lastWindow, Math.floor(durationMs / this.windowMs + 1e-9));
+    return Array.from({ length: whole }, (_, w) => this.windows.latency[w]?.count ?? 0);
+  }
+
   private windowOf(at: number): number {
     return Math.min(this.lastWindow, Math.max(0, Math.floor((at - this.start) / this.windowMs)));
   }
@@ -323,6 +335,7 @@ class PhaseRecorder {
       errorCount: this.errorCount,
       errorRate: this.completed === 0 ? 0 : this.errorCount / this.completed,
       achievedRps: durationMs > 0 ? (this.completed * 1000) / durationMs : 0,
+      ...(plan.mode === 'closed' ? { windowSuccesses: this.wholeWindowSuccesses(durationMs) } : {}),
       lateSends: this.late,
       maxLatenessMs: this.maxLatenessMs,
       generatorLimited: plan.mode === 'open' && requests > 0 && this.late / requests > GENERATOR_LIMIT_FRACTION,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { describeSource } from '../cost/price-book';
-import { errorKinds, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatDurationMs, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
 import { qualitySloText } from '../quality/quality-verdict';
 import { pricingLines, searchLine } from './results-text';
@@ -22,6 +22,10 @@ const msText = (n: number | undefined) => (n === undefined ? '–' : formatMs(n)
 
 /** The forecast as sized, and as given when it was in output tokens. */
 function forecast(results: SweepResults): string {
+  if (!results.traffic) {
+    const job = results.offline!;
+    return `an offline job of ${job.rows.toLocaleString('en-US')} rows within ${formatDurationMs(job.deadlineMs)}, on at most ${job.maxInstances} instances`;
+  }
   const { averageRps, peakRps, outputTokens } = results.traffic;
   const rps = `${+averageRps.toFixed(2)} rps average, ${+peakRps.toFixed(2)} rps peak`;
   return outputTokens
@@ -256,7 +260,7 @@ export function htmlReport(results: SweepResults): string {
 <body>
 <h1>${escapeHtml(results.name)}</h1>
 <p class="meta">Sweep ${escapeHtml(results.sweepId)} of model ${escapeHtml(results.model)}, ${escapeHtml(results.status)}; ${escapeHtml(results.createdAt)} – ${escapeHtml(results.finishedAt)}.
-SLO: ${escapeHtml(slo)}. Traffic forecast: ${forecast(results)}.</p>
+SLO: ${escapeHtml(slo)}. ${results.traffic ? 'Traffic forecast' : 'Sized for'}: ${forecast(results)}.</p>
 <section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}${search}</section>
 
 <h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>

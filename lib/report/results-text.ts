@@ -1,5 +1,5 @@
 import { describeSource } from '../cost/price-book';
-import { formatDurationMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
+import { formatDurationMs, formatQuality, formatUsd, formatUsdPrecise, percentileLabel } from '../format/format';
 import { type Align, textTable } from '../format/text-table';
 import { tokenBounds } from '../load/slo-bounds';
 import type { CandidateQuality } from '../select/select';
@@ -19,8 +19,31 @@ const qualityCell = (q: CandidateQuality | undefined) =>
       ? `${formatQuality(q.value)} (${formatQuality(q.interval[0])}–${formatQuality(q.interval[1])})`
       : formatQuality(q.value);
 
+/** An offline sweep's table: each candidate's throughput at saturation, and the job on it. */
+function offlineTable(results: SweepResults): { header: string[]; rows: string[][] } {
+  const seconds = (s: number) => formatDurationMs(s * 1000);
+  const header = ['candidate', 'kind', 'status', 'rows/s (95% interval)', 'knee', 'instances', 'job time', 'job $', '$/M rows'];
+  const rows = results.candidates.map((c) => {
+    const sat = c.job?.saturation;
+    const job = c.job?.estimate;
+    return [
+      `${c.recommended ? '* ' : '  '}${c.id}`,
+      c.kind,
+      c.status,
+      sat ? `${sat.rowsPerSecond.toFixed(0)} (${range(sat.interval, 0)})` : '-',
+      sat ? String(sat.knee) : '-',
+      c.instances !== undefined ? String(c.instances) : '-',
+      job ? `${seconds(job.seconds)} (${seconds(job.secondsRange[0])}–${seconds(job.secondsRange[1])})` : '-',
+      job ? `${formatUsdPrecise(job.usdRange[0])}–${formatUsdPrecise(job.usdRange[1])}` : '-',
+      fixed(job?.usdPerMillionRows, 3),
+    ];
+  });
+  return { header, rows };
+}
+
 /** A sweep's results as the CLI prints them: one row per candidate, then the recommendation. */
 export function resultsText(results: SweepResults): string {
+  if (results.offline) return withVerdicts(results, offlineTable(results));
   // Token columns where the SLO bounds tokens or something streamed them.
   const bounded = tokenBounds(results.slo).map((b) => ({
     metric: b.metric,
@@ -41,7 +64,6 @@ export function resultsText(results: SweepResults): string {
     '$/M inferences',
     ...(streamed ? ['tokens/s', '$/M out tokens'] : []),
     ...(qualityMetric ? [`${qualityMetric} (95% interval)`] : []),
-    'verdict',
   ];
   const rows = results.candidates.map((c) => [
     `${c.recommended ? '* ' : '  '}${c.id}`,
@@ -56,8 +78,17 @@ export function resultsText(results: SweepResults): string {
     fixed(c.costPerMillionInferencesUsd, 3),
     ...(streamed ? [fixed(c.outputTokensPerSecond, 0), fixed(c.costPerMillionOutputTokensUsd, 3)] : []),
     ...(qualityMetric ? [qualityCell(c.quality)] : []),
-    c.reason + (c.teardownError ? ` (teardown left something behind: ${c.teardownError})` : ''),
   ]);
+  return withVerdicts(results, { header, rows });
+}
+
+/** The table, each row ending in its verdict, then the recommendation and the notes. */
+function withVerdicts(results: SweepResults, table: { header: string[]; rows: string[][] }): string {
+  const header = [...table.header, 'verdict'];
+  const rows = table.rows.map((row, i) => {
+    const c = results.candidates[i]!;
+    return [...row, c.reason + (c.teardownError ? ` (teardown left something behind: ${c.teardownError})` : '')];
+  });
   const align = header.map((_, i): Align => (i < 3 || i === header.length - 1 ? 'left' : 'right'));
   const out = [`sweep ${results.sweepId} (model ${results.model}): ${results.status}`, '', ...textTable([header, ...rows], { align }), ''];
   const best = results.candidates.find((c) => c.recommended);
@@ -107,8 +138,8 @@ export function pricingLines(results: SweepResults): string[] {
  * forecast is higher than it was sized for, and the results say so.
  */
 function forecastTokensNote(results: SweepResults): string | undefined {
-  const tokens = results.traffic.outputTokens;
-  if (!tokens) return undefined;
+  const tokens = results.traffic?.outputTokens;
+  if (!tokens || !results.traffic) return undefined;
   const off = results.candidates.flatMap((c) => {
     const streamed = c.phases.reduce((n, p) => n + (p.tokens?.outputTokens ?? 0), 0);
     const answered = c.phases.reduce((n, p) => n + (p.tokens ? p.requests - Object.values(p.errors).reduce((a, b) => a + b, 0) : 0), 0);

@@ -145,7 +145,10 @@ export interface SweepResults {
     readonly maxDropFromReference?: number;
     readonly reference?: string;
   };
-  readonly traffic: {
+  /** An offline sweep's job: its rows, deadline, rows a request and instance cap. */
+  readonly offline?: { readonly rows: number; readonly deadlineMs: number; readonly rowsPerRequest: number; readonly maxInstances: number };
+  /** A real-time sweep's forecast (absent for an offline one). */
+  readonly traffic?: {
     readonly averageRps: number;
     readonly peakRps: number;
     /** Set when the forecast was given in output tokens per second (see `TrafficForecastSpec`). */
@@ -171,7 +174,8 @@ export interface SweepResults {
 interface SpecShape {
   slo: SweepResults['slo'];
   quality?: { metric: QualityMetric; reference?: string; slo: { min?: number; max?: number; maxDropFromReference?: number } };
-  traffic: SweepResults['traffic'];
+  traffic?: SweepResults['traffic'];
+  offline?: { rows: number; deadline: number; rowsPerRequest: number; maxInstances: number };
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -264,11 +268,25 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
           },
         }
       : {}),
-    traffic: {
-      averageRps: spec.traffic.averageRps,
-      peakRps: spec.traffic.peakRps,
-      ...(spec.traffic.outputTokens ? { outputTokens: spec.traffic.outputTokens } : {}),
-    },
+    ...(spec.traffic
+      ? {
+          traffic: {
+            averageRps: spec.traffic.averageRps,
+            peakRps: spec.traffic.peakRps,
+            ...(spec.traffic.outputTokens ? { outputTokens: spec.traffic.outputTokens } : {}),
+          },
+        }
+      : {}),
+    ...(spec.offline
+      ? {
+          offline: {
+            rows: spec.offline.rows,
+            deadlineMs: spec.offline.deadline,
+            rowsPerRequest: spec.offline.rowsPerRequest,
+            maxInstances: spec.offline.maxInstances,
+          },
+        }
+      : {}),
     ...(input.selection.recommended ? { recommended: input.selection.recommended } : {}),
     ...(input.selection.confidenceNote ? { confidenceNote: input.selection.confidenceNote } : {}),
     ...(input.selection.measurementNote ? { measurementNote: input.selection.measurementNote } : {}),
@@ -317,6 +335,13 @@ const CSV_COLUMNS = [
   'quality_low',
   'quality_high',
   'quality_call',
+  'job_rows_per_second',
+  'job_rows_per_second_low',
+  'job_rows_per_second_high',
+  'job_knee_concurrency',
+  'job_seconds',
+  'job_usd',
+  'job_usd_per_million_rows',
   'phase',
   'phase_mode',
   'phase_rate',
@@ -364,6 +389,13 @@ export function resultsCsv(results: SweepResults): string {
       c.quality?.interval?.[0],
       c.quality?.interval?.[1],
       c.quality?.call,
+      c.job?.saturation.rowsPerSecond,
+      c.job?.saturation.interval[0],
+      c.job?.saturation.interval[1],
+      c.job?.saturation.knee,
+      c.job?.estimate?.seconds,
+      c.job?.estimate?.usd,
+      c.job?.estimate?.usdPerMillionRows,
     ];
     const phases = c.phases.length > 0 ? c.phases : [undefined];
     return phases.map((p) => [

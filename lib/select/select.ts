@@ -16,6 +16,7 @@ import {
   tokenBounds,
   type TokenMetric,
 } from '../load/slo-bounds';
+import type { OfflineJobVerdict } from '../offline/job-estimate';
 import type { QualityResult, RelativeQuality } from '../quality/measure-quality';
 import { isProportion, type QualityMetric } from '../quality/metrics';
 import { judgeQuality, type QualityCall, type QualitySlo } from '../quality/quality-verdict';
@@ -106,6 +107,8 @@ export interface CandidateVerdict {
   readonly tooShortToSize?: boolean;
   /** Its quality against the quality SLO: the metric, its value with the 95% interval, and the call. */
   readonly quality?: CandidateQuality;
+  /** Offline sweeps: its throughput at saturation, and the job it would run (see lib/offline/select-offline). */
+  readonly job?: OfflineJobVerdict;
 }
 
 /**

@@ -222,12 +222,17 @@ export function stairRates(phase: Stairs): number[] {
   return Array.from({ length: Math.min(stairCount(phase), LIMITS.stairSteps) }, (_, k) => phase.from + k * phase.step);
 }
 
+/** The most probes an offline sweep's saturation search runs: concurrency from `from`, doubling, to `to`. */
+export const maxSaturationProbes = (ladder: { readonly from: number; readonly to: number }): number =>
+  1 + Math.ceil(Math.log2(Math.max(1, ladder.to / ladder.from)));
+
 /**
  * Milliseconds of load one candidate is planned to receive: the warm-up, the phases with every
- * stair step, and the rate search at its most probes.
+ * stair step, and the rate search (or an offline sweep's saturation search) at its most probes.
  */
-export function plannedLoadMs(spec: Pick<SweepSpec, 'load'>): number {
+export function plannedLoadMs(spec: Pick<SweepSpec, 'load' | 'offline'>): number {
   const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
   const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
-  return (spec.load.warmup?.duration ?? 0) + phases + search;
+  const saturation = spec.offline ? maxSaturationProbes(spec.offline.saturation) * spec.offline.saturation.stepDuration : 0;
+  return (spec.load.warmup?.duration ?? 0) + phases + search + saturation;
 }

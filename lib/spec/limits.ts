@@ -51,6 +51,12 @@ export const LIMITS = {
   promptTokens: 1_000_000,
   /** Prompts in one prompt file (one per line of a .jsonl file). */
   promptsPerFile: 10_000,
+  /** Rows of an offline job. */
+  offlineRows: 1e12,
+  /** An offline job's deadline: a week. */
+  offlineDeadlineMs: 7 * 24 * 3_600_000,
+  /** Instances an offline job may run on. */
+  offlineInstances: 10_000,
   /** Examples in a quality dataset (one per line); enough for an interval of ±1% on accuracy. */
   qualityExamples: 10_000,
   /** A quality dataset file. */

@@ -17,7 +17,7 @@ import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
 import { promptPayloads } from './prompt-sets';
 import { parseQualityDataset, type QualityExample } from './quality-dataset';
-import { type SweepSpec, sweepSpecSchema } from './schema';
+import { PER_REQUEST_KINDS, type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
 export const MAX_CANDIDATES = 200;
@@ -280,6 +280,17 @@ export function parseSpec(
       candidates.push(candidate);
     }
   });
+  if (spec.offline) {
+    spec.candidates.forEach((group, g) => {
+      if (PER_REQUEST_KINDS.has(group.kind))
+        issues.push(
+          at(
+            ['candidates', g, 'kind'],
+            `an offline job is priced by instance-hours, but ${group.kind} is billed per request, which offline sweeps do not price yet; sweep it with a traffic forecast, or use an instance-based kind`,
+          ),
+        );
+    });
+  }
   const reference = spec.quality?.reference;
   if (reference !== undefined && !candidates.some((c) => c.variant === reference)) {
     const variants = [...new Set(candidates.flatMap((c) => (c.variant === undefined ? [] : [c.variant])))];

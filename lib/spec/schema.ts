@@ -13,6 +13,8 @@ import { LIMITS } from './limits';
 /** The candidate kinds a sweep can measure. */
 export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'] as const;
 export type CandidateKind = (typeof CANDIDATE_KINDS)[number];
+/** Kinds the platform scales and bills per request (the others by the instance-hour): see KIND_RULES' `scaling`. */
+export const PER_REQUEST_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-serverless', 'lambda']);
 
 /**
  * A strict object whose unknown-key error names the allowed keys, so a typo such as
@@ -409,7 +411,8 @@ const phaseSchema = z.discriminatedUnion('mode', [openPhase, closedPhase, stairs
 
 const loadSchema = strict({
   warmup: z.union([openPhase, closedPhase]).optional(),
-  phases: z.array(phaseSchema).min(1, 'needs at least one phase').max(LIMITS.phases, `at most ${LIMITS.phases} phases`),
+  /** Needed for a real-time sweep; an offline one may leave them out (its saturation search is its load). */
+  phases: z.array(phaseSchema).max(LIMITS.phases, `at most ${LIMITS.phases} phases`).default([]),
   /** Find the highest open-loop rate that still meets the SLO, by bisection between two rates. */
   search: strict({
     from: rate('from'),
@@ -433,20 +436,17 @@ const tokenBound = strict({
 });
 
 const sloSchema = strict({
-  percentile,
-  /** End-to-end: from the intended send to the last byte (or token). */
-  latencyMs: positive('latencyMs', LIMITS.sloLatencyMs),
+  /** Needed for a real-time sweep; an offline one bounds errors only, unless it gives one. */
+  percentile: percentile.optional(),
+  /** End-to-end: from the intended send to the last byte (or token). Needed for a real-time sweep. */
+  latencyMs: positive('latencyMs', LIMITS.sloLatencyMs).optional(),
   maxErrorRate: z.number().min(0, 'maxErrorRate is a fraction from 0 to 1').max(1, 'maxErrorRate is a fraction from 0 to 1').default(0.01),
   minThroughput: rate('minThroughput').optional(),
   /** Streaming candidates: from the intended send to the first token. */
   timeToFirstToken: tokenBound.optional(),
   /** Streaming candidates: between consecutive tokens. */
   interTokenLatency: tokenBound.optional(),
-}).transform(({ timeToFirstToken, interTokenLatency, ...slo }) => ({
-  ...slo,
-  ...(timeToFirstToken ? { timeToFirstToken: { percentile: timeToFirstToken.percentile ?? slo.percentile, ms: timeToFirstToken.ms } } : {}),
-  ...(interTokenLatency ? { interTokenLatency: { percentile: interTokenLatency.percentile ?? slo.percentile, ms: interTokenLatency.ms } } : {}),
-}));
+});
 
 const trafficAmount = (field: string) =>
   z
@@ -577,6 +577,36 @@ function qualitySpecProblems(q: {
 }
 export type QualitySpec = z.output<typeof qualitySchema>;
 
+/**
+ * An offline (batch) job instead of a traffic forecast: each candidate is measured at saturation,
+ * closed-loop at a concurrency that doubles until throughput stops growing, and the job is priced
+ * from that throughput: the cheapest candidate (with its instance count) that ends by the deadline.
+ */
+const offlineSchema = strict({
+  /** Rows the job scores. */
+  rows: positiveInt('rows', LIMITS.offlineRows),
+  /** How long the job may take, start-up included: 6h. */
+  deadline: durationUpTo(LIMITS.offlineDeadlineMs),
+  /** Rows each request carries: the payloads' batch. @default 1 */
+  rowsPerRequest: positiveInt('rowsPerRequest', 1_000_000).default(1),
+  /** The most instances of a candidate the job may run on. @default 100 */
+  maxInstances: positiveInt('maxInstances', LIMITS.offlineInstances).default(100),
+  /** The saturation search: concurrency from `from`, doubling, to `to`, each step `stepDuration` long. */
+  saturation: strict({
+    /** @default 1 */
+    from: positiveInt('from', LIMITS.concurrency).default(1),
+    /** @default 64 */
+    to: positiveInt('to', LIMITS.concurrency).default(64),
+    /** @default 5s */
+    stepDuration: duration.default(5000),
+    /** A doubling of concurrency that adds less than this share of throughput means saturated. @default 0.1 */
+    minGain: z.number().min(0.01, 'minGain is 0.01 to 1').max(1, 'minGain is 0.01 to 1').default(0.1),
+  })
+    .refine((s) => s.to >= s.from, { message: 'to must be at least from', path: ['to'] })
+    .default({ from: 1, to: 64, stepDuration: 5000, minGain: 0.1 }),
+});
+export type OfflineSpec = z.output<typeof offlineSchema>;
+
 /** How the candidates of a grid are searched (see `candidateSearch`). */
 export const SEARCH_MODES = ['prune', 'exhaustive', 'guided'] as const;
 export type SearchMode = (typeof SEARCH_MODES)[number];
@@ -620,11 +650,15 @@ export const sweepSpecSchema = strict({
     .array(candidateGroupSchema)
     .min(1, 'needs at least one candidate')
     .max(LIMITS.listValues, `at most ${LIMITS.listValues} candidate groups`),
-  load: loadSchema,
+  /** How each candidate is loaded; an offline sweep may leave it out (its saturation search is its load). */
+  load: loadSchema.default({ phases: [], timeout: 30_000 }),
   slo: sloSchema,
   /** Measure each candidate's answers against a labelled dataset, and keep only those that meet `quality.slo`. */
   quality: qualitySchema.optional(),
-  traffic: trafficSchema,
+  /** The traffic a real-time endpoint must serve; or give `offline`. */
+  traffic: trafficSchema.optional(),
+  /** A batch job to size instead of an endpoint: its rows and deadline (see docs/offline.md). */
+  offline: offlineSchema.optional(),
   strategy: strategySchema.default({ type: 'cost', weight: 0.5 }),
   /**
    * Which candidates are deployed: `prune` (the default) measures them cheapest-possible first and
@@ -657,7 +691,37 @@ export const sweepSpecSchema = strict({
     .min(0, 'seed is 0 or more')
     .max(2 ** 31 - 1, 'seed is at most 2147483647')
     .default(1),
-}).transform(({ traffic, ...spec }, ctx) => ({ ...spec, traffic: trafficInRequests(traffic, spec, ctx) }));
+}).transform(({ traffic, slo, ...spec }, ctx) => {
+  if (spec.offline) {
+    for (const [field, why] of [
+      [traffic, 'traffic is for an endpoint; an offline job gives offline instead (not both)'],
+      [spec.load.search, 'the rate search is for an endpoint; an offline job is measured by offline.saturation'],
+    ] as const)
+      if (field !== undefined) ctx.addIssue({ code: 'custom', path: why.startsWith('traffic') ? ['traffic'] : ['load', 'search'], message: why });
+    // Without a latency bound, a request is bounded by its timeout only; errors still count.
+    return { ...spec, slo: filledSlo(slo, slo.percentile ?? 99, slo.latencyMs ?? spec.load.timeout), traffic: undefined };
+  }
+  if (traffic === undefined)
+    ctx.addIssue({ code: 'custom', path: ['traffic'], message: 'traffic is needed: the forecast to size for (or offline, for a batch job)' });
+  if (slo.percentile === undefined)
+    ctx.addIssue({ code: 'custom', path: ['slo', 'percentile'], message: 'percentile is needed: the latency percentile the SLO bounds' });
+  if (slo.latencyMs === undefined)
+    ctx.addIssue({ code: 'custom', path: ['slo', 'latencyMs'], message: 'latencyMs is needed: the bound on that percentile' });
+  if (spec.load.phases.length === 0) ctx.addIssue({ code: 'custom', path: ['load', 'phases'], message: 'needs at least one phase' });
+  if (traffic === undefined || slo.percentile === undefined || slo.latencyMs === undefined) return z.NEVER;
+  return { ...spec, slo: filledSlo(slo, slo.percentile, slo.latencyMs), traffic: trafficInRequests(traffic, spec, ctx) };
+});
+
+/** The SLO with its percentile and latency bound set, and each token bound's percentile (the SLO's own by default). */
+function filledSlo({ timeToFirstToken, interTokenLatency, ...slo }: z.output<typeof sloSchema>, percentile: number, latencyMs: number) {
+  return {
+    ...slo,
+    percentile,
+    latencyMs,
+    ...(timeToFirstToken ? { timeToFirstToken: { percentile: timeToFirstToken.percentile ?? percentile, ms: timeToFirstToken.ms } } : {}),
+    ...(interTokenLatency ? { interTokenLatency: { percentile: interTokenLatency.percentile ?? percentile, ms: interTokenLatency.ms } } : {}),
+  };
+}
 
 /** The traffic forecast in requests per second (what capacity and cost are sized for), and in output tokens when it was given so. */
 export interface TrafficForecastSpec {

@@ -1,6 +1,7 @@
 import { findAzureSku } from '../catalog/azure-skus';
 import { findSageMakerInstance, type HardwareFacts, processorFamily } from '../catalog/sagemaker-instances';
 import type { Candidate } from '../spec/expand';
+import { PER_REQUEST_KINDS } from '../spec/schema';
 
 type Kind = Candidate['kind'];
 
@@ -67,14 +68,16 @@ const unitsOf = (facts: HardwareFacts | undefined) => (facts ? (facts.accelerato
 /** Another model variant is another model: its capacity says nothing of the others'. */
 const variantOf = (c: Candidate) => (c.variant !== undefined ? `/${c.variant}` : '');
 
+const scalingOf = (kind: Kind): KindRules['scaling'] => (PER_REQUEST_KINDS.has(kind) ? 'per-request' : 'instances');
+
 const ownLane = (candidate: Candidate) => `candidate:${candidate.id}`;
 const afterDeployOnly = (afterDeploy: boolean) => () => ({ afterDeploy });
 
 /** The rules of each kind, spread into its adapter. */
 export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
-  http: { scaling: 'instances', provisioningSeconds: 0, laneKey: ownLane, coldStartProbes: afterDeployOnly(false) },
+  http: { scaling: scalingOf('http'), provisioningSeconds: 0, laneKey: ownLane, coldStartProbes: afterDeployOnly(false) },
   local: {
-    scaling: 'instances',
+    scaling: scalingOf('local'),
     provisioningSeconds: 0,
     notInCloud: 'local candidates start model servers on the machine that runs the sweep: run them with `modelsweep sweep --local`',
     laneKey: () => 'local',
@@ -84,7 +87,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
   },
   // SageMaker takes minutes to create and delete an endpoint, billed throughout.
   'sagemaker-realtime': {
-    scaling: 'instances',
+    scaling: scalingOf('sagemaker-realtime'),
     provisioningSeconds: 15 * 60,
     laneKey: ownLane,
     coldStartProbes: afterDeployOnly(false),
@@ -96,7 +99,7 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     },
   },
   'sagemaker-serverless': {
-    scaling: 'per-request',
+    scaling: scalingOf('sagemaker-serverless'),
     provisioningSeconds: 15 * 60,
     laneKey: ownLane,
     coldStartProbes: (c) => ({
@@ -105,14 +108,14 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     }),
   },
   lambda: {
-    scaling: 'per-request',
+    scaling: scalingOf('lambda'),
     // Publishing a version and waiting for its alias: minutes, not the quarter hour of an endpoint.
     provisioningSeconds: 5 * 60,
     laneKey: (c) => (c.kind === 'lambda' ? `lambda:${c.region ?? ''}:${c.functionName}` : ownLane(c)),
     coldStartProbes: afterDeployOnly(true),
   },
   azureml: {
-    scaling: 'instances',
+    scaling: scalingOf('azureml'),
     // Azure ML takes 10-20 minutes to create a managed deployment and a few to delete it, billed throughout.
     provisioningSeconds: 20 * 60,
     notInCloud: 'the cloud workflow has no Azure credentials: run Azure ML candidates with `modelsweep sweep --local` where `az login` works',

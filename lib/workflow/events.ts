@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { ModelsweepError } from '../errors';
 import type { CapacitySearchState } from '../load/capacity-search';
+import type { SaturationState } from '../offline/saturation';
 import type { Candidate } from '../spec/expand';
 import type { DeploymentHandle } from '../targets/adapter';
 
@@ -49,7 +50,9 @@ export const searchState = z.object({
   probes: z.number().int().min(0),
   confirming: z.enum(['low', 'high']).optional(),
   unconfirmed: z.array(z.enum(['low', 'high'])).optional(),
-}) satisfies z.ZodType<CapacitySearchState>;
+  /** An offline sweep's saturation search, which runs in the rate search's place (see lib/offline/saturation). */
+  saturation: z.custom<SaturationState>((s) => typeof s === 'object' && s !== null).optional(),
+}) satisfies z.ZodType<CapacitySearchState & { saturation?: SaturationState }>;
 
 /** A step about the whole sweep. */
 export const sweepEvent = z.object({ sweepId });

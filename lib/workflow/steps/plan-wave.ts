@@ -59,9 +59,13 @@ export async function planNextWave(e: z.output<typeof planWaveInput>, ctx: StepC
   const items: SearchItem[] = pending.map((c) => {
     const adapter = env.adapters[c.kind];
     // A kind without an adapter is deployed (and recorded unavailable) rather than guessed at.
-    const floor = adapter ? costFloor(adapter, c, spec.traffic, run.context.prices, measured) : { usd: 0, basis: 'unpriced' };
-    const size = spec.candidateSearch.mode === 'guided' ? KIND_RULES[c.kind].sizeOf?.(c) : undefined;
-    const predicted = size ? predictFromSiblings({ size, floor }, siblings, spec.traffic.peakRps, spec.candidateSearch.margin) : undefined;
+    // An offline job has no monthly floor to prune by: each candidate is measured, in the spec's order.
+    const floor =
+      adapter && spec.traffic
+        ? costFloor(adapter, c, spec.traffic, run.context.prices, measured)
+        : { usd: 0, basis: spec.offline ? 'an offline job' : 'unpriced' };
+    const size = spec.candidateSearch.mode === 'guided' && spec.traffic ? KIND_RULES[c.kind].sizeOf?.(c) : undefined;
+    const predicted = size ? predictFromSiblings({ size, floor }, siblings, spec.traffic!.peakRps, spec.candidateSearch.margin) : undefined;
     return { id: c.id, floor, ...(predicted ? { predicted } : {}) };
   });
   const plan = planWave({

@@ -1,7 +1,10 @@
 import type { z } from 'zod';
 
-import { type CapacitySearchState, nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
+import { nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
 import { phaseMeetsSlo } from '../../load/phase-verdict';
+import { afterSaturationProbe, firstSaturationState, nextConcurrency } from '../../offline/saturation';
+import { throughputOf } from '../../offline/throughput';
+import { saturationPhaseName } from '../../select/select-offline';
 import { deployedEvent, searchState } from '../events';
 import type { StepContext } from './context';
 import { measurePhase } from './measure-phase';
@@ -9,10 +12,26 @@ import { measurePhase } from './measure-phase';
 export const searchRateInput = deployedEvent.extend({ search: searchState });
 export const searchRateOutput = searchState;
 
-/** Runs one probe of the rate search (see lib/load/capacity-search), records it as a phase, and says where the search stands. */
-export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepContext): Promise<CapacitySearchState> {
+/**
+ * Runs one probe of the rate search (see lib/load/capacity-search), or of an offline sweep's
+ * saturation search (lib/offline/saturation), records it as a phase, and says where the search stands.
+ */
+export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepContext): Promise<z.output<typeof searchRateOutput>> {
   const { env } = ctx;
   const run = await ctx.runOf(e.sweepId);
+  const { offline } = run.spec;
+  if (offline) {
+    const state = e.search.saturation ?? firstSaturationState();
+    if (state.done || env.signal?.aborted) return { ...e.search, done: true, saturation: { ...state, done: true } };
+    const concurrency = nextConcurrency(offline.saturation, state);
+    const index = probePhaseIndex(e.search);
+    const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs: offline.saturation.stepDuration } as const;
+    const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
+    await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
+    const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, offline.rowsPerRequest) };
+    const next = afterSaturationProbe(offline.saturation, state, probe, run.spec.slo.maxErrorRate);
+    return { ...e.search, probes: e.search.probes + 1, done: next.done, saturation: next };
+  }
   const range = run.spec.load.search;
   const state = e.search;
   if (!range || state.done || env.signal?.aborted) return { ...state, done: true };

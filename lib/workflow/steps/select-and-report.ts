@@ -3,9 +3,11 @@ import type { PriceBook } from '../../cost/price-book';
 import { sweepResults } from '../../report/sweep-results';
 import { reportFiles } from '../../report/write-report';
 import { type CandidateOutcome, selectCandidate, type Selection } from '../../select/select';
+import { selectOffline } from '../../select/select-offline';
 import { expandCandidates } from '../../spec/expand';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord, ResultsStore, SweepRecord } from '../../store/results-store';
+import { KIND_RULES } from '../../targets/kind-rules';
 import type { AdapterSet } from '../default-adapters';
 import type { SweepEvent } from '../events';
 import { reportKeys, type SweepSummary } from '../sweep-summary';
@@ -116,27 +118,51 @@ export function inSpecOrder(records: readonly CandidateRecord[], spec: SweepSpec
   return [...records].sort((a, b) => (order.get(a.candidate.id) ?? 0) - (order.get(b.candidate.id) ?? 0));
 }
 
-/** The selection over a sweep's records, each candidate priced by its kind's adapter (see lib/cost/candidate-cost). */
+/**
+ * The selection over a sweep's records, each candidate priced by its kind's adapter (see
+ * lib/cost/candidate-cost); an offline sweep's by the job (see lib/select/select-offline).
+ */
 export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRecord[], adapters: AdapterSet, prices: PriceBook): Selection {
   const recordOf = (outcome: { id: string }) => records.find((r) => r.candidate.id === outcome.id)!;
+  const candidates = records.map((r): CandidateOutcome => ({
+    id: r.candidate.id,
+    status: r.status,
+    reason: r.reason,
+    phases: r.phases,
+    scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
+    instancesPerUnit: adapters[r.candidate.kind]?.instancesPerUnit?.(r.candidate) ?? 1,
+    ...(r.quality ? { quality: r.quality } : {}),
+  }));
+  if (spec.offline) {
+    const { offline } = spec;
+    return selectOffline({
+      job: { rows: offline.rows, deadlineSeconds: offline.deadline / 1000, maxInstances: offline.maxInstances },
+      rowsPerRequest: offline.rowsPerRequest,
+      saturation: offline.saturation,
+      maxErrorRate: spec.slo.maxErrorRate,
+      strategy: spec.strategy,
+      candidates,
+      billing: (outcome) => {
+        const { candidate } = recordOf(outcome);
+        const adapter = adapters[candidate.kind];
+        const hourly = adapter?.scaling === 'instances' ? adapter.costPerInstanceHour(candidate, prices) : undefined;
+        // A job starts as a deployment does, and is billed from the start.
+        const startupSeconds = KIND_RULES[candidate.kind].provisioningSeconds;
+        return hourly === undefined ? undefined : { usdPerInstanceHour: hourly, startupSeconds, billedStartupSeconds: startupSeconds };
+      },
+    });
+  }
+  const traffic = spec.traffic!;
   return selectCandidate({
     slo: spec.slo,
     ...(spec.quality ? { quality: { metric: spec.quality.metric, slo: spec.quality.slo } } : {}),
-    traffic: spec.traffic,
+    traffic,
     strategy: spec.strategy,
-    candidates: records.map((r): CandidateOutcome => ({
-      id: r.candidate.id,
-      status: r.status,
-      reason: r.reason,
-      phases: r.phases,
-      scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
-      instancesPerUnit: adapters[r.candidate.kind]?.instancesPerUnit?.(r.candidate) ?? 1,
-      ...(r.quality ? { quality: r.quality } : {}),
-    })),
+    candidates,
     price: (outcome) => {
       const { candidate } = recordOf(outcome);
       const adapter = adapters[candidate.kind];
-      return adapter ? priceOfCandidate(adapter, candidate, spec.traffic, prices) : {};
+      return adapter ? priceOfCandidate(adapter, candidate, traffic, prices) : {};
     },
     hoursPerMonth: prices.hoursPerMonth,
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { firstProbe } from '../../load/capacity-search';
 import { weightedPayloadPicker } from '../../load/invoker';
 import { runPhase } from '../../load/phase';
+import { firstSaturationState } from '../../offline/saturation';
 import type { ColdStart } from '../../store/results-store';
 import { type DeployedEvent, searchState } from '../events';
 import { warmupOf } from '../load-plans';
@@ -39,5 +40,9 @@ export async function warmUp(e: DeployedEvent, ctx: StepContext): Promise<z.outp
       });
     }
   });
-  return { coldStarts, phases: phaseShardsOf(run.spec, env.maxRatePerGenerator), search: firstProbe(run.spec.load.search) };
+  return {
+    coldStarts,
+    phases: phaseShardsOf(run.spec, env.maxRatePerGenerator),
+    search: run.spec.offline ? { ...firstProbe(undefined), done: false, saturation: firstSaturationState() } : firstProbe(run.spec.load.search),
+  };
 }

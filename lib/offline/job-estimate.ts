@@ -1,0 +1,97 @@
+import { formatDurationMs } from '../format/format';
+import type { Saturation } from './saturation';
+import type { Throughput } from './throughput';
+
+/** The job: how many rows, by when, and the most instances it may run on. */
+export interface OfflineJob {
+  readonly rows: number;
+  readonly deadlineSeconds: number;
+  readonly maxInstances: number;
+}
+
+/** How a candidate is started and billed for a job: per instance-hour, with a start-up before rows flow. */
+export interface InstanceBilling {
+  readonly usdPerInstanceHour: number;
+  /** From the job's start to its first row (provisioning, model load): part of the job's time. */
+  readonly startupSeconds: number;
+  /** Of that start-up, what the platform bills (SageMaker bills a transform job's instances from their start). */
+  readonly billedStartupSeconds: number;
+}
+
+/** What running the job on a candidate comes to, at the low and the high end of its throughput's interval. */
+export type JobEstimate =
+  | {
+      readonly fits: true;
+      /** Sized so that the job ends by the deadline even at the low end of the throughput's interval. */
+      readonly instances: number;
+      /** The job's time in seconds: at the measured throughput, and its range over the interval (high throughput first). */
+      readonly seconds: number;
+      readonly secondsRange: readonly [number, number];
+      readonly usd: number;
+      readonly usdRange: readonly [number, number];
+      readonly usdPerMillionRows: number;
+    }
+  | {
+      readonly fits: false;
+      /** Why no instance count within the cap ends it by the deadline. */
+      readonly reason: string;
+      /** The instances it would take (at the low end of the interval), where some number would. */
+      readonly instancesNeeded?: number;
+    };
+
+/**
+ * The job on `instances` instances of a candidate of throughput `rowsPerSecond` per instance:
+ * time = start-up + rows / (throughput × instances); cost = instances × price × (billed start-up +
+ * the rows' time). Work is assumed to split evenly among instances (a transform job splits its
+ * input by file or by record).
+ */
+export function jobAt(job: OfflineJob, billing: InstanceBilling, rowsPerSecond: number, instances: number): { seconds: number; usd: number } {
+  const working = job.rows / (rowsPerSecond * instances);
+  return {
+    seconds: billing.startupSeconds + working,
+    usd: (instances * billing.usdPerInstanceHour * (billing.billedStartupSeconds + working)) / 3600,
+  };
+}
+
+/**
+ * The fewest instances that end the job by its deadline even at the low end of the throughput's
+ * interval (fewer instances cost less: each pays its own start-up), and what the job then takes
+ * and costs, with ranges over the interval.
+ */
+export function estimateJob(job: OfflineJob, billing: InstanceBilling, throughput: Throughput): JobEstimate {
+  const [low, high] = throughput.interval;
+  const working = job.deadlineSeconds - billing.startupSeconds;
+  if (working <= 0)
+    return {
+      fits: false,
+      reason: `its start-up (${formatDurationMs(billing.startupSeconds * 1000)}) alone takes the deadline (${formatDurationMs(job.deadlineSeconds * 1000)})`,
+    };
+  if (!(low > 0)) return { fits: false, reason: 'its throughput may be 0 (the low end of its interval)' };
+  const instances = Math.max(1, Math.ceil(job.rows / (low * working) - 1e-9));
+  if (instances > job.maxInstances)
+    return {
+      fits: false,
+      instancesNeeded: instances,
+      reason: `it would take ${instances} instances to end by the deadline (at ${formatRate(low)}, the low end of its interval), more than offline.maxInstances (${job.maxInstances})`,
+    };
+  const at = (rate: number) => jobAt(job, billing, rate, instances);
+  const [fast, measured, slow] = [at(high), at(throughput.rowsPerSecond), at(low)];
+  return {
+    fits: true,
+    instances,
+    seconds: measured.seconds,
+    secondsRange: [fast.seconds, slow.seconds],
+    usd: measured.usd,
+    usdRange: [fast.usd, slow.usd],
+    usdPerMillionRows: (measured.usd / job.rows) * 1e6,
+  };
+}
+
+const formatRate = (rowsPerSecond: number) => `${+rowsPerSecond.toPrecision(3)} rows/s`;
+
+/** An offline candidate's verdict: its throughput at saturation, and the job it would run. */
+export interface OfflineJobVerdict {
+  readonly saturation: Saturation;
+  /** The job on the fewest instances that end it by the deadline; absent where none within the cap do. */
+  readonly estimate?: Extract<JobEstimate, { fits: true }>;
+}

@@ -1,0 +1,122 @@
+import { formatDurationMs, formatUsdPrecise } from '../format/format';
+import type { PhaseResult } from '../load/phase';
+import { estimateJob, type InstanceBilling, type OfflineJob } from '../offline/job-estimate';
+import { afterSaturationProbe, firstSaturationState, saturationOf, type SaturationProbe, type SaturationSettings } from '../offline/saturation';
+import { throughputOf } from '../offline/throughput';
+import type { CandidateOutcome, CandidateVerdict, Selection, SelectionStrategy } from './select';
+
+/** The name of a saturation probe's phase: `saturation-c16`. */
+export const saturationPhaseName = (concurrency: number): string => `saturation-c${concurrency}`;
+const SATURATION_PHASE = /^saturation-c\d+$/;
+
+export interface OfflineSelectionInput {
+  readonly job: OfflineJob;
+  readonly rowsPerRequest: number;
+  readonly saturation: SaturationSettings;
+  readonly maxErrorRate: number;
+  readonly strategy: SelectionStrategy;
+  readonly candidates: readonly CandidateOutcome[];
+  /** A candidate's billing for the job, or undefined where it is not priced per instance-hour. */
+  readonly billing: (candidate: CandidateOutcome) => InstanceBilling | undefined;
+}
+
+/** A measured candidate's saturation search, replayed from its recorded probes. */
+export function saturationFromPhases(settings: SaturationSettings, phases: readonly PhaseResult[], rowsPerRequest: number, maxErrorRate: number) {
+  let state = firstSaturationState();
+  for (const phase of phases.filter((p) => SATURATION_PHASE.test(p.name) && p.concurrency !== undefined)) {
+    const probe: SaturationProbe = { concurrency: phase.concurrency!, errorRate: phase.errorRate, ...throughputOf(phase, rowsPerRequest) };
+    state = afterSaturationProbe(settings, state, probe, maxErrorRate);
+  }
+  return saturationOf(settings, state, maxErrorRate);
+}
+
+/**
+ * The offline selection: each measured candidate's throughput at saturation extrapolated to the
+ * job (see job-estimate), and the cheapest that ends by the deadline recommended, with its
+ * instance count. Where the next cheapest's cost range reaches into the best's, the two cannot be
+ * told apart, and the note says so. The frontier is job cost × job time.
+ */
+export function selectOffline(input: OfflineSelectionInput): Selection {
+  const { job } = input;
+  const within = `${job.rows.toLocaleString('en-US')} rows within ${formatDurationMs(job.deadlineSeconds * 1000)}`;
+  const judged = input.candidates.map((c): { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string } => {
+    const base = { id: c.id, status: c.status, feasible: false };
+    if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
+    const saturation = saturationFromPhases(input.saturation, c.phases, input.rowsPerRequest, input.maxErrorRate);
+    if (!saturation)
+      return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
+    const perUnit = c.instancesPerUnit ?? 1;
+    const billing = input.billing(c);
+    if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
+    const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
+    const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
+    const costPerHourUsd = billing.usdPerInstanceHour;
+    if (!estimate.fits) return { verdict: { ...base, costPerHourUsd, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}` };
+    return {
+      verdict: { ...base, feasible: true, costPerHourUsd, instances: estimate.instances * perUnit, job: { saturation, estimate } },
+    };
+  });
+  const feasible = judged.filter((j) => j.verdict.feasible).sort((a, b) => a.verdict.job!.estimate!.usd - b.verdict.job!.estimate!.usd);
+  const best = feasible[0]?.verdict;
+  const frontier = feasible
+    .filter((j) => !feasible.some((o) => o !== j && dominates(o.verdict.job!.estimate!, j.verdict.job!.estimate!)))
+    .map((j) => j.verdict.id);
+  const candidates = judged.map(({ verdict, why }): CandidateVerdict => {
+    const onFrontier = frontier.includes(verdict.id);
+    const recommended = verdict.id === best?.id;
+    return { ...verdict, onFrontier, recommended, reason: why ?? reasonOf(verdict, best!, recommended, onFrontier, within) };
+  });
+  const runnerUp = feasible[1]?.verdict;
+  const close =
+    best && runnerUp && runnerUp.job!.estimate!.usdRange[0] <= best.job!.estimate!.usdRange[1]
+      ? `${best.id} and ${runnerUp.id} cannot be told apart by the job's cost: ${usdRange(best)} against ${usdRange(runnerUp)}, over their throughputs' intervals; longer saturation steps (offline.saturation.stepDuration) would narrow them`
+      : undefined;
+  return {
+    ...(best ? { recommended: best.id } : {}),
+    strategy: input.strategy,
+    frontier,
+    ...(close ? { confidenceNote: close } : {}),
+    ...(best
+      ? {}
+      : {
+          noRecommendationNote: `none of the candidates can end ${within}: ${candidates.map((c) => `${c.id} ${c.reason}`).join('; ')}`,
+        }),
+    candidates,
+  };
+}
+
+const dominates = (a: { usd: number; seconds: number }, b: { usd: number; seconds: number }) =>
+  a.usd <= b.usd && a.seconds <= b.seconds && (a.usd < b.usd || a.seconds < b.seconds);
+
+const usdRange = (v: Pick<CandidateVerdict, 'job'>) =>
+  `${formatUsdPrecise(v.job!.estimate!.usdRange[0])}–${formatUsdPrecise(v.job!.estimate!.usdRange[1])}`;
+
+function summary(v: Pick<CandidateVerdict, 'job' | 'instances'>): string {
+  const { estimate, saturation } = v.job!;
+  const [fast, slow] = estimate!.secondsRange;
+  const time = (s: number) => formatDurationMs(s * 1000);
+  return (
+    `${formatUsdPrecise(estimate!.usd)} on ${v.instances} instance${v.instances === 1 ? '' : 's'}, ${time(estimate!.seconds)} (${time(fast)}–${time(slow)}); ` +
+    `${+saturation.rowsPerSecond.toPrecision(3)} rows/s an instance (${+saturation.interval[0].toPrecision(3)}–${+saturation.interval[1].toPrecision(3)}) at concurrency ${saturation.knee}`
+  );
+}
+
+function reasonOf(
+  v: Pick<CandidateVerdict, 'job' | 'instances'>,
+  best: Pick<CandidateVerdict, 'job' | 'id'>,
+  recommended: boolean,
+  onFrontier: boolean,
+  within: string,
+): string {
+  if (recommended) return `recommended: the cheapest that ends ${within}: ${summary(v)}`;
+  const more = `${formatUsdPrecise(v.job!.estimate!.usd - best.job!.estimate!.usd)} more`;
+  if (onFrontier) return `on the frontier, not chosen: ends sooner than ${best.id} but costs ${more} (${summary(v)})`;
+  return `ends in time, but costs ${more} than ${best.id} (${summary(v)})`;
+}
+
+function errorsOf(phases: readonly PhaseResult[]): string {
+  return phases
+    .filter((p) => SATURATION_PHASE.test(p.name))
+    .map((p) => `${Math.round(p.errorRate * 100)}% at concurrency ${p.concurrency}`)
+    .join(', ');
+}

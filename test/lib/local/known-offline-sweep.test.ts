@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+
+import { PriceBook } from '../../../lib/cost/price-book';
+import { runSweep } from '../../../lib/local/run-sweep';
+import { parseSpec } from '../../../lib/spec/load-spec';
+import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
+import { ResultsStore } from '../../../lib/store/results-store';
+import { httpTarget } from '../../../lib/targets/http-target';
+import { knownCapacityServer, type TestServer } from '../../helpers/test-servers';
+
+/**
+ * An offline job on servers of exactly known capacity (bench/servers/known-capacity.js: slots ×
+ * 1000 / hold ms requests a second, the rest queued), each priced so that the one cheapest per
+ * row is too slow alone: 100,000 rows within 10 minutes.
+ *
+ * | server | slots × hold | capacity | $/hour | 100,000 rows take | job cost |
+ * |---|---|---|---|---|---|
+ * | wide   | 8 × 10 ms | 800 rows/s | 0.40 | 125 s on 1 | $0.0139 |
+ * | medium | 4 × 10 ms | 400 rows/s | 0.10 | 250 s on 1 | $0.0069 |
+ * | narrow | 2 × 20 ms | 100 rows/s | 0.01 | 1,000 s on 1: 500 s on 2 | $0.0028 |
+ */
+describe('an offline sweep of servers whose capacity is known', () => {
+  let dynamo: LocalDynamo;
+  const servers: Record<string, Pick<TestServer, 'url' | 'close'>> = {};
+  const truth = { wide: 800, medium: 400, narrow: 100 };
+  const dir = mkdtempSync(join(tmpdir(), 'offline-'));
+  beforeAll(async () => {
+    dynamo = await startLocalDynamo({ tableName: 'offline' });
+    servers.wide = await knownCapacityServer(8, 10);
+    servers.medium = await knownCapacityServer(4, 10);
+    servers.narrow = await knownCapacityServer(2, 20);
+  });
+  afterAll(async () => {
+    await Promise.all([...Object.values(servers).map((s) => s.close()), dynamo.close()]);
+  });
+
+  const sweep = (maxInstances: number) =>
+    runSweep(
+      parseSpec(
+        stringify({
+          name: 'known-offline',
+          model: { name: 'scorer' },
+          payloads: [{ body: '{"x": 1}' }],
+          candidates: Object.entries({ wide: 0.4, medium: 0.1, narrow: 0.01 }).map(([name, costPerHour]) => ({
+            kind: 'http',
+            name,
+            url: servers[name]!.url,
+            costPerHour,
+          })),
+          slo: { maxErrorRate: 0.01 },
+          offline: { rows: 100_000, deadline: '10m', maxInstances, saturation: { from: 1, to: 32, stepDuration: '1s' } },
+        }),
+        join(dir, 'spec.yaml'),
+        dir,
+      ),
+      { store: new ResultsStore(dynamo.client, 'offline'), prices: PriceBook.snapshot(), adapters: { http: httpTarget } },
+    );
+
+  it('measures each at saturation within 10% of its capacity, and recommends the cheapest per row that ends in time, on 2 instances', async () => {
+    const outcome = await sweep(100);
+    const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
+    for (const [id, capacity] of Object.entries(truth)) {
+      const { saturation } = verdicts[id]!.job!;
+      expect(saturation.rowsPerSecond).toBeGreaterThan(0.9 * capacity);
+      expect(saturation.rowsPerSecond).toBeLessThan(1.1 * capacity);
+      // Doubling past its slots adds nothing: the search stops one probe past the knee, at its slots.
+      expect(saturation.stoppedBecause).toMatch(/^throughput grew -?\d+% from concurrency \d+ to \d+, under 10%$/);
+    }
+    expect(verdicts.narrow!.job!.saturation.knee).toBe(2);
+    expect(verdicts.medium!.job!.saturation.knee).toBe(4);
+    expect(verdicts.wide!.job!.saturation.knee).toBe(8);
+    expect(outcome.selection.recommended).toBe('narrow');
+    expect(verdicts.narrow!.instances).toBe(2);
+    const job = verdicts.narrow!.job!.estimate!;
+    // About 500 s of rows on 2 instances; $0.01 × 2 × that.
+    expect(job.seconds).toBeGreaterThan(450);
+    expect(job.seconds).toBeLessThan(600);
+    expect(job.usd).toBeCloseTo((2 * 0.01 * (100_000 / (2 * verdicts.narrow!.job!.saturation.rowsPerSecond))) / 3600, 10);
+    expect(verdicts.narrow!.reason).toMatch(/^recommended: the cheapest that ends 100,000 rows within 10m: \$0\.00\d+ on 2 instances, /);
+    expect(verdicts.medium!.reason).toMatch(/^on the frontier, not chosen: ends sooner than narrow but costs \$0\.00\d+ more/);
+  }, 180_000);
+
+  it('passes over the cheapest per row when no instance count within maxInstances ends in time', async () => {
+    const outcome = await sweep(1);
+    const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
+    expect(verdicts.narrow!.feasible).toBe(false);
+    expect(verdicts.narrow!.reason).toMatch(
+      /^cannot end 100,000 rows within 10m: it would take 2 instances to end by the deadline \(at [\d.]+ rows\/s, the low end of its interval\), more than offline\.maxInstances \(1\)$/,
+    );
+    expect(outcome.selection.recommended).toBe('medium');
+    expect(verdicts.medium!.instances).toBe(1);
+  }, 180_000);
+});
