@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { costFloor, type TrafficForecast } from '../../lib/cost/candidate-cost';
 import { PriceBook, specPrices } from '../../lib/cost/price-book';
 import { localPriceBook } from '../../lib/cost/price-cache';
-import { formatUsd } from '../../lib/format/format';
+import { formatDurationMs, formatUsd } from '../../lib/format/format';
 import { textTable } from '../../lib/format/text-table';
 import { qualitySloText } from '../../lib/quality/quality-verdict';
 import type { Candidate } from '../../lib/spec/expand';
@@ -77,6 +77,13 @@ export function validateCommand(): Command {
       for (const s of selections) {
         const unknown = s.unknown.length > 0 ? `; ${s.unknown.length} more priced there have no hardware facts in the catalog and were left out` : '';
         console.log(`candidates[${s.group}].${s.field}: ${s.types.length} selected from the catalog in ${s.region}${unknown}`);
+      }
+      if (spec.offline) {
+        const { rows, deadline, maxInstances, rowsPerRequest, saturation } = spec.offline;
+        console.log(
+          `offline: ${rows.toLocaleString('en-US')} rows (${rowsPerRequest} a request) within ${formatDurationMs(deadline)}, on at most ${maxInstances} instances of a candidate; ` +
+            `each measured at saturation, concurrency ${saturation.from} to ${saturation.to} doubling, ${formatDurationMs(saturation.stepDuration)} a step`,
+        );
       }
       if (spec.quality) {
         const { dataset } = spec.quality;

@@ -1,6 +1,7 @@
 /**
  * The saturation search of an offline (batch) sweep: closed-loop probes at rising concurrency,
- * doubling from `from`, until throughput stops growing (the knee), errors pass the SLO's rate, or
+ * doubling from `from`, until throughput stops growing (two doublings in a row add less than
+ * `minGain` to the best so far: one noisy probe cannot end it), errors pass the SLO's rate, or
  * `to` is reached. Pure functions over plain JSON: the workflow's search step runs each probe and
  * records it, as it does the rate search's (see lib/load/capacity-search).
  */
@@ -30,7 +31,12 @@ export interface SaturationState {
   readonly stoppedBecause?: string;
   /** It stopped at `to`, still growing: the throughput is a lower bound on what the target can do. */
   readonly unsaturated?: boolean;
+  /** Probes in a row, up to the last, that added less than `minGain` to the best before them. */
+  readonly flat?: number;
 }
+
+/** Doublings in a row that must add less than `minGain` before the search calls the target saturated. */
+const FLAT_PROBES_TO_STOP = 2;
 
 export const firstSaturationState = (): SaturationState => ({ done: false, probes: [] });
 
@@ -42,8 +48,8 @@ export function nextConcurrency(settings: SaturationSettings, state: SaturationS
 
 /**
  * The state after a probe. It stops when the probe's errors pass `maxErrorRate` (the target is
- * overloaded there: its throughput does not count), when doubling the concurrency added less than
- * `minGain` of throughput, or at `to`.
+ * overloaded there: its throughput does not count), when two doublings in a row each added less
+ * than `minGain` to the best throughput before them, or at `to`.
  */
 export function afterSaturationProbe(
   settings: SaturationSettings,
@@ -52,7 +58,6 @@ export function afterSaturationProbe(
   maxErrorRate: number,
 ): SaturationState {
   const probes = [...state.probes, probe];
-  const previous = state.probes.at(-1);
   const pct = (share: number) => `${Math.round(share * 100)}%`;
   if (probe.errorRate > maxErrorRate)
     return {
@@ -60,18 +65,28 @@ export function afterSaturationProbe(
       probes,
       stoppedBecause: `error rate ${pct(probe.errorRate)} at concurrency ${probe.concurrency}, above ${pct(maxErrorRate)}`,
     };
-  if (previous && previous.rowsPerSecond > 0) {
-    const gain = probe.rowsPerSecond / previous.rowsPerSecond - 1;
-    if (gain < settings.minGain)
-      return {
-        done: true,
-        probes,
-        stoppedBecause: `throughput grew ${pct(gain)} from concurrency ${previous.concurrency} to ${probe.concurrency}, under ${pct(settings.minGain)}`,
-      };
-  }
+  const best = state.probes
+    .filter((p) => p.errorRate <= maxErrorRate)
+    .reduce<SaturationProbe | undefined>((a, b) => (a && a.rowsPerSecond >= b.rowsPerSecond ? a : b), undefined);
+  const grew = !best || probe.rowsPerSecond >= (1 + settings.minGain) * best.rowsPerSecond;
+  const flat = grew ? 0 : (state.flat ?? 0) + 1;
+  if (flat >= FLAT_PROBES_TO_STOP)
+    return {
+      done: true,
+      probes,
+      flat,
+      stoppedBecause: `throughput stopped growing: ${flat} doublings past concurrency ${probes[probes.length - flat - 1]!.concurrency} each added under ${pct(settings.minGain)}`,
+    };
   if (probe.concurrency >= settings.to)
-    return { done: true, probes, unsaturated: true, stoppedBecause: `still growing at concurrency ${settings.to}, the most probed` };
-  return { done: false, probes };
+    return {
+      done: true,
+      probes,
+      flat,
+      ...(grew
+        ? { unsaturated: true, stoppedBecause: `still growing at concurrency ${settings.to}, the most probed` }
+        : { stoppedBecause: `reached concurrency ${settings.to}, the most probed` }),
+    };
+  return { done: false, probes, flat };
 }
 
 /** What the search found: the throughput at saturation and its interval, the knee, and the curve. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { describeSource } from '../cost/price-book';
-import { errorKinds, formatDurationMs, formatMs, formatQuality, formatUsd, percentileLabel } from '../format/format';
+import { errorKinds, formatDurationMs, formatMs, formatQuality, formatUsd, formatUsdPrecise, percentileLabel } from '../format/format';
 import { boundText, sloCall, tokenBounds } from '../load/slo-bounds';
 import { qualitySloText } from '../quality/quality-verdict';
 import { pricingLines, searchLine } from './results-text';
@@ -87,6 +87,18 @@ export function chartData(results: SweepResults) {
           recommended: c.recommended,
         })),
     },
+    offline: {
+      deadlineMinutes: results.offline ? results.offline.deadlineMs / 60_000 : undefined,
+      curves: results.candidates
+        .filter((c) => c.job)
+        .map((c) => ({
+          id: c.id,
+          points: c.job!.saturation.curve.map((p) => ({ x: p.concurrency, y: p.rowsPerSecond, low: p.interval[0], high: p.interval[1] })),
+        })),
+      jobs: results.candidates
+        .filter((c) => c.job?.estimate)
+        .map((c) => ({ id: c.id, x: c.job!.estimate!.seconds / 60, y: c.job!.estimate!.usd, instances: c.instances, recommended: c.recommended })),
+    },
     tokens: results.candidates
       .filter((c) => c.outputTokensPerSecond !== undefined && c.costPerMillionOutputTokensUsd !== undefined)
       .map((c) => ({ id: c.id, x: c.outputTokensPerSecond!, y: c.costPerMillionOutputTokensUsd!, recommended: c.recommended })),
@@ -155,6 +167,48 @@ function pricingNotes(results: SweepResults): string {
 }
 
 /** Streamed phases (generative endpoints): time to first token, inter-token latency and tokens; nothing when no phase streamed. */
+/** A real-time sweep's charts and cost table: cost against latency, percentiles, throughput against latency. */
+function realtimeSections(results: SweepResults): string {
+  return `<h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>
+<p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>
+<div class="chart"><canvas id="pareto" role="img" aria-label="Pareto chart of monthly cost against SLO latency"></canvas></div>
+<p id="not-plotted" class="meta"></p>
+
+<h2>Latency percentiles</h2>
+<div class="chart"><canvas id="percentiles" role="img" aria-label="Latency percentiles per candidate"></canvas></div>
+
+<h2>Throughput against ${percentileLabel(results.slo.percentile)} latency, across phases</h2>
+<div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
+
+<h2>Cost</h2>
+<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month${results.pricing && results.pricing.commitment !== 'on-demand' ? ` (${escapeHtml(results.pricing.commitment)})</th><th class="num">$/month on demand` : ''}</th><th class="num">$/M inferences</th><th class="num">$/M output tokens</th><th>prices from</th></tr></thead>
+<tbody>${costRows(results)}</tbody></table>${pricingNotes(results)}
+`;
+}
+
+/** An offline sweep's section: throughput against concurrency, the job's cost against its time, and a table. */
+function offlineSection(results: SweepResults): string {
+  const job = results.offline!;
+  const time = (seconds: number) => formatDurationMs(seconds * 1000);
+  const rows = results.candidates
+    .filter((c) => c.job)
+    .map((c) => {
+      const { saturation, estimate } = c.job!;
+      const rate = (r: number) => r.toFixed(0);
+      return `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${rate(saturation.rowsPerSecond)}</td><td class="num">${rate(saturation.interval[0])}–${rate(saturation.interval[1])}</td><td class="num">${saturation.knee}</td><td>${escapeHtml(saturation.stoppedBecause)}</td><td class="num">${c.instances ?? '–'}</td><td class="num">${estimate ? `${time(estimate.seconds)} (${time(estimate.secondsRange[0])}–${time(estimate.secondsRange[1])})` : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usd) : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usdPerMillionRows) : '–'}</td></tr>`;
+    })
+    .join('\n');
+  return `<h2>Throughput against concurrency</h2>
+<p class="meta">Each candidate closed-loop at doubling concurrency, ${job.rowsPerRequest} row${job.rowsPerRequest === 1 ? '' : 's'} a request, until doubling added under its minimum gain: the knee is where throughput stops growing. Bars are 95% intervals (batch means over each step's time windows).</p>
+<div class="chart"><canvas id="offline-throughput" role="img" aria-label="Rows per second against concurrency"></canvas></div>
+<h2>The job's cost against its time</h2>
+<p class="meta">${job.rows.toLocaleString('en-US')} rows on the fewest instances that end by the deadline (the dashed line) at the low end of the throughput's interval, start-up included.</p>
+<div class="chart"><canvas id="offline-jobs" role="img" aria-label="Job cost against job time"></canvas></div>
+<table id="offline"><thead><tr><th>candidate</th><th class="num">rows/s</th><th class="num">95% interval</th><th class="num">knee</th><th>stopped because</th><th class="num">instances</th><th class="num">job time</th><th class="num">job $</th><th class="num">$/M rows</th></tr></thead>
+<tbody>${rows}</tbody></table>
+`;
+}
+
 /** The quality section: each candidate's score with its interval against the bound, and cost against quality. */
 function qualitySection(results: SweepResults): string {
   const q = results.quality;
@@ -263,21 +317,7 @@ export function htmlReport(results: SweepResults): string {
 SLO: ${escapeHtml(slo)}. ${results.traffic ? 'Traffic forecast' : 'Sized for'}: ${forecast(results)}.</p>
 <section id="recommendation">${headline}${results.confidenceNote ? `<p class="note">${escapeHtml(results.confidenceNote)}</p>` : ''}${incomplete}${search}</section>
 
-<h2>Monthly cost against ${percentileLabel(results.slo.percentile)} latency</h2>
-<p class="meta">Each candidate at the load each instance carries at the forecast peak. The line is the cost/latency frontier; crosses miss the SLO (placed at one instance for a month); the dashed line is the SLO.</p>
-<div class="chart"><canvas id="pareto" role="img" aria-label="Pareto chart of monthly cost against SLO latency"></canvas></div>
-<p id="not-plotted" class="meta"></p>
-
-<h2>Latency percentiles</h2>
-<div class="chart"><canvas id="percentiles" role="img" aria-label="Latency percentiles per candidate"></canvas></div>
-
-<h2>Throughput against ${percentileLabel(results.slo.percentile)} latency, across phases</h2>
-<div class="chart"><canvas id="throughput" role="img" aria-label="Throughput against latency"></canvas></div>
-
-<h2>Cost</h2>
-<table><thead><tr><th>candidate</th><th class="num">instances at peak</th><th class="num">$/instance-hour</th><th class="num">$/month${results.pricing && results.pricing.commitment !== 'on-demand' ? ` (${escapeHtml(results.pricing.commitment)})</th><th class="num">$/month on demand` : ''}</th><th class="num">$/M inferences</th><th class="num">$/M output tokens</th><th>prices from</th></tr></thead>
-<tbody>${costRows(results)}</tbody></table>${pricingNotes(results)}
-
+${results.offline ? offlineSection(results) : realtimeSections(results)}
 <h2>All candidates</h2>
 <table id="candidates"><thead><tr><th>candidate</th><th>kind</th><th>status</th><th class="num">${percentileLabel(results.slo.percentile)}</th><th class="num">rps within SLO</th><th class="num">instances</th><th class="num">$/month</th><th class="num">$/M inferences</th>${results.quality ? `<th class="num">${escapeHtml(results.quality.metric)}</th>` : ''}<th>verdict</th></tr></thead>
 <tbody>${candidateRows(results)}</tbody></table>
@@ -298,6 +338,7 @@ ${qualitySection(results)}${tokenSection(results)}
   var palette = ['#0969da', '#1a7f37', '#8250df', '#bf3989', '#b35900', '#0a7f8f', '#57606a', '#cf222e'];
   var label = function (ctx) { var p = ctx.raw; return p.id + ': ' + p.x.toFixed(1) + ' ms, $' + p.y.toFixed(2) + '/month'; };
   var p = data.pareto;
+  if (document.getElementById('pareto')) {
   new Chart(document.getElementById('pareto'), {
     type: 'scatter',
     data: { datasets: [
@@ -330,6 +371,36 @@ ${qualitySection(results)}${tokenSection(results)}
       scales: { x: { title: { display: true, text: 'achieved rps' } }, y: { title: { display: true, text: 'p' + data.percentile + ' latency (ms)' }, beginAtZero: true } },
       plugins: { tooltip: { callbacks: { label: function (ctx) { return ctx.dataset.label + ' ' + ctx.raw.phase + ': ' + ctx.raw.x + ' rps, ' + ctx.raw.y.toFixed(1) + ' ms'; } } } } }
   });
+  }
+  var o = data.offline;
+  var offlineCanvas = document.getElementById('offline-throughput');
+  if (offlineCanvas) {
+    new Chart(offlineCanvas, {
+      type: 'scatter',
+      data: { datasets: o.curves.map(function (c, i) { return { label: c.id, data: c.points, showLine: true, borderColor: palette[i % palette.length], backgroundColor: palette[i % palette.length] }; }) },
+      options: { maintainAspectRatio: false, animation: false,
+        scales: { x: { type: 'logarithmic', title: { display: true, text: 'concurrency' } }, y: { title: { display: true, text: 'rows/s' }, beginAtZero: true } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) { var d = ctx.raw; return ctx.dataset.label + ' at ' + d.x + ': ' + d.y.toFixed(0) + ' rows/s (' + d.low.toFixed(0) + '–' + d.high.toFixed(0) + ')'; } } } } },
+      plugins: [{ id: 'intervals', afterDatasetsDraw: function (chart) {
+        var x = chart.scales.x, y = chart.scales.y, ctx = chart.ctx;
+        ctx.save(); ctx.strokeStyle = '#57606a';
+        o.curves.forEach(function (c) { c.points.forEach(function (d) { var px = x.getPixelForValue(d.x); ctx.beginPath(); ctx.moveTo(px, y.getPixelForValue(d.low)); ctx.lineTo(px, y.getPixelForValue(d.high)); ctx.stroke(); }); });
+        ctx.restore();
+      } }]
+    });
+    new Chart(document.getElementById('offline-jobs'), {
+      type: 'scatter',
+      data: { datasets: [{ label: 'ends by the deadline', data: o.jobs, backgroundColor: '#1a7f37', pointRadius: o.jobs.map(function (d) { return d.recommended ? 10 : 6; }), pointStyle: o.jobs.map(function (d) { return d.recommended ? 'star' : 'circle'; }) }] },
+      options: { maintainAspectRatio: false, animation: false,
+        scales: { x: { title: { display: true, text: 'job time (minutes)' }, beginAtZero: true, suggestedMax: o.deadlineMinutes * 1.1 }, y: { title: { display: true, text: 'job cost ($)' }, beginAtZero: true } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) { var d = ctx.raw; return d.id + ': ' + d.x.toFixed(1) + ' min on ' + d.instances + ', $' + d.y.toPrecision(2); } } } } },
+      plugins: [{ id: 'deadline', afterDraw: function (chart) {
+        var x = chart.scales.x.getPixelForValue(o.deadlineMinutes), area = chart.chartArea, ctx = chart.ctx;
+        if (x < area.left || x > area.right) return;
+        ctx.save(); ctx.setLineDash([6, 4]); ctx.strokeStyle = '#b35900'; ctx.beginPath(); ctx.moveTo(x, area.top); ctx.lineTo(x, area.bottom); ctx.stroke(); ctx.restore();
+      } }]
+    });
+  }
   var tokensCanvas = document.getElementById('tokens-cost');
   if (tokensCanvas) new Chart(tokensCanvas, {
     type: 'scatter',

@@ -35,7 +35,7 @@ function offlineTable(results: SweepResults): { header: string[]; rows: string[]
       c.instances !== undefined ? String(c.instances) : '-',
       job ? `${seconds(job.seconds)} (${seconds(job.secondsRange[0])}–${seconds(job.secondsRange[1])})` : '-',
       job ? `${formatUsdPrecise(job.usdRange[0])}–${formatUsdPrecise(job.usdRange[1])}` : '-',
-      fixed(job?.usdPerMillionRows, 3),
+      job ? formatUsdPrecise(job.usdPerMillionRows) : '-',
     ];
   });
   return { header, rows };

@@ -37,6 +37,15 @@ describe('modelsweep validate', () => {
     expect(relative.stdout).toMatch(/^quality: accuracy at least 99\.0% of the reference fp32's \(its whole 95% interval\)/m);
   });
 
+  it('prints the plan of an offline job', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/demo-offline.yaml']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(
+      /^offline: 20,000,000 rows \(1 a request\) within 1h, on at most 4 instances of a candidate; each measured at saturation, concurrency 1 to 32 doubling, 2s a step$/m,
+    );
+    expect(stdout).toMatch(/^ {2}local-threads1-int8 +local +\$0\.05\/hour$/m);
+  });
+
   it('expands a catalog selection and prints each candidate with its price', async () => {
     const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-catalog.yaml']);
     expect(status).toBe(0);

@@ -68,8 +68,8 @@ describe('an offline sweep of servers whose capacity is known', () => {
       const { saturation } = verdicts[id]!.job!;
       expect(saturation.rowsPerSecond).toBeGreaterThan(0.9 * capacity);
       expect(saturation.rowsPerSecond).toBeLessThan(1.1 * capacity);
-      // Doubling past its slots adds nothing: the search stops one probe past the knee, at its slots.
-      expect(saturation.stoppedBecause).toMatch(/^throughput grew -?\d+% from concurrency \d+ to \d+, under 10%$/);
+      // Doubling past its slots adds nothing: the search stops two probes past the knee.
+      expect(saturation.stoppedBecause).toMatch(/^throughput stopped growing: 2 doublings past concurrency \d+ each added under 10%$/);
     }
     expect(verdicts.narrow!.job!.saturation.knee).toBe(2);
     expect(verdicts.medium!.job!.saturation.knee).toBe(4);

@@ -50,12 +50,16 @@ describe('the saturation search', () => {
     return state;
   };
 
-  it('doubles the concurrency until a doubling adds less than minGain, and finds the knee below it', () => {
-    const state = run([[100], [200], [400], [800], [810]]);
-    expect(state.probes.map((p) => p.concurrency)).toEqual([1, 2, 4, 8, 16]);
-    expect(state).toMatchObject({ done: true, stoppedBecause: 'throughput grew 1% from concurrency 8 to 16, under 10%' });
+  it('doubles the concurrency until two doublings in a row add less than minGain, and finds the knee below them', () => {
+    const state = run([[100], [200], [400], [800], [810], [805]]);
+    expect(state.probes.map((p) => p.concurrency)).toEqual([1, 2, 4, 8, 16, 32]);
+    expect(state).toMatchObject({ done: true, stoppedBecause: 'throughput stopped growing: 2 doublings past concurrency 8 each added under 10%' });
     // Past the knee the target's queue keeps it busy: its capacity is the highest throughput, 810 at 16; the knee is 8 (800 ≥ 90% of it).
     expect(saturationOf(settings, state, 0.01)).toMatchObject({ rowsPerSecond: 810, concurrency: 16, knee: 8 });
+    // One low probe does not end it: 2 dips, then the search goes on growing.
+    const noisy = run([[100], [95], [400], [800], [790], [780]]);
+    expect(noisy.probes.map((p) => p.concurrency)).toEqual([1, 2, 4, 8, 16, 32]);
+    expect(saturationOf(settings, noisy, 0.01)).toMatchObject({ rowsPerSecond: 800, knee: 8 });
     expect(maxSaturationProbes(settings)).toBe(7);
   });
 

@@ -236,3 +236,84 @@ describe('HTML report in Chromium', () => {
     await page.close();
   });
 });
+
+describe('an offline sweep in the report', () => {
+  /** Two candidates at saturation: one ending the job on 2 instances (recommended), one unable to. */
+  const offline = (): SweepResults => {
+    const curve = (rates: number[]) =>
+      rates.map((r, i) => ({ concurrency: 2 ** i, rowsPerSecond: r, interval: [r * 0.95, r * 1.05] as const, errorRate: 0 }));
+    const { traffic: _traffic, ...rest } = results;
+    return {
+      ...rest,
+      offline: { rows: 1_000_000, deadlineMs: 600_000, rowsPerRequest: 8, maxInstances: 4 },
+      candidates: results.candidates.slice(0, 2).map((c, i) => ({
+        ...c,
+        recommended: i === 0,
+        feasible: i === 0,
+        ...(i === 0 ? { instances: 2 } : { instances: undefined }),
+        job: {
+          saturation: {
+            rowsPerSecond: i === 0 ? 1000 : 200,
+            interval: i === 0 ? ([950, 1050] as const) : ([190, 210] as const),
+            knee: 4,
+            concurrency: 8,
+            curve: curve(i === 0 ? [300, 600, 1000, 1000] : [100, 200, 200]),
+            stoppedBecause: 'throughput grew 0% from concurrency 4 to 8, under 10%',
+          },
+          ...(i === 0
+            ? {
+                estimate: {
+                  fits: true as const,
+                  instances: 2,
+                  seconds: 500,
+                  secondsRange: [476, 526] as const,
+                  usd: 0.0139,
+                  usdRange: [0.0132, 0.0146] as const,
+                  usdPerMillionRows: 0.0139,
+                },
+              }
+            : {}),
+        },
+      })),
+    };
+  };
+
+  it('draws throughput against concurrency with intervals and the job cost against its time, in place of the real-time charts', async () => {
+    const shown = offline();
+    const page = await openReport(shown);
+    const curves = await page.evaluate(() =>
+      (globalThis as any).Chart.getChart('offline-throughput').data.datasets.map((d: any) => [d.label, d.data.map((p: any) => [p.x, p.y])]),
+    );
+    expect(curves).toEqual([
+      [
+        shown.candidates[0]!.id,
+        [
+          [1, 300],
+          [2, 600],
+          [4, 1000],
+          [8, 1000],
+        ],
+      ],
+      [
+        shown.candidates[1]!.id,
+        [
+          [1, 100],
+          [2, 200],
+          [4, 200],
+        ],
+      ],
+    ]);
+    const jobs = await page.evaluate(() =>
+      (globalThis as any).Chart.getChart('offline-jobs').data.datasets[0].data.map((p: any) => [p.id, p.x, p.y]),
+    );
+    expect(jobs).toEqual([[shown.candidates[0]!.id, 500 / 60, 0.0139]]);
+    expect(await page.locator('#pareto').count()).toBe(0);
+    expect(await page.textContent('.meta')).toContain('Sized for: an offline job of 1,000,000 rows within 10m, on at most 4 instances');
+    expect(await page.locator('#offline tbody tr').count()).toBe(2);
+    await page.close();
+    // The text table has the job's columns.
+    const text = resultsText(shown);
+    expect(text).toMatch(/rows\/s \(95% interval\)\s+knee\s+instances\s+job time\s+job \$\s+\$\/M rows\s+verdict/);
+    expect(text).toMatch(/1000 \(950–1050\)\s+4\s+2\s+8m 20s \(7m 56s–8m 46s\)\s+\$0\.013–\$0\.015/);
+  });
+});
