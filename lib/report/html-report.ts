@@ -270,9 +270,11 @@ ${
  */
 export function htmlReport(results: SweepResults): string {
   const best = results.candidates.find((c) => c.recommended);
+  // An offline job's requests are bounded by their timeout only: its SLO is its error rate.
   const slo = [
-    `${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms`,
-    ...tokenBounds(results.slo).map(boundText),
+    ...(results.offline
+      ? []
+      : [`${percentileLabel(results.slo.percentile)} ≤ ${results.slo.latencyMs} ms`, ...tokenBounds(results.slo).map(boundText)]),
     `errors ≤ ${(results.slo.maxErrorRate * 100).toFixed(2)}%`,
   ].join(', ');
   const headline = best
