@@ -15,6 +15,13 @@ export interface SaturationSettings {
   readonly to: number;
   /** A doubling that adds less than this share of throughput means saturated (0.1: under 10% more). */
   readonly minGain: number;
+  /** A probe's own length. */
+  readonly stepDuration: number;
+  /**
+   * A probe whose 95% interval's half-width is more than this share of its throughput is measured
+   * again, twice as long (at most {@link MAX_LONGER_PROBES} times).
+   */
+  readonly precision: number;
 }
 
 /** One probe: its concurrency, its throughput and interval, and its error rate. */
@@ -33,21 +40,31 @@ export interface SaturationState {
   readonly unsaturated?: boolean;
   /** Probes in a row, up to the last, that added less than `minGain` to the best before them. */
   readonly flat?: number;
+  /** The last probe's interval was too wide: it is measured again, this many times longer. */
+  readonly longer?: number;
+  /** How many times a probe was measured again, longer, for its interval was too wide. */
+  readonly remeasured?: number;
 }
+
+/** How many times one concurrency is measured again, each twice as long: 1×, 2×, then 4× the step. */
+export const MAX_LONGER_PROBES = 2;
 
 /** Doublings in a row that must add less than `minGain` before the search calls the target saturated. */
 const FLAT_PROBES_TO_STOP = 2;
 
 export const firstSaturationState = (): SaturationState => ({ done: false, probes: [] });
 
-/** The concurrency of the next probe: `from`, then double the last, never past `to`. */
-export function nextConcurrency(settings: SaturationSettings, state: SaturationState): number {
+/** The next probe: `from`, then double the last, never past `to`; or the last again, longer, where its interval was too wide. */
+export function nextSaturationProbe(settings: SaturationSettings, state: SaturationState): { concurrency: number; durationMs: number } {
   const last = state.probes.at(-1);
-  return last ? Math.min(settings.to, last.concurrency * 2) : settings.from;
+  if (state.longer && last) return { concurrency: last.concurrency, durationMs: settings.stepDuration * state.longer };
+  return { concurrency: last ? Math.min(settings.to, last.concurrency * 2) : settings.from, durationMs: settings.stepDuration };
 }
 
 /**
- * The state after a probe. It stops when the probe's errors pass `maxErrorRate` (the target is
+ * The state after a probe. A probe whose interval is wider than `precision` allows is measured
+ * again, twice as long (up to four times the step), and the longer measurement takes its place.
+ * The search stops when the probe's errors pass `maxErrorRate` (the target is
  * overloaded there: its throughput does not count), when two doublings in a row each added less
  * than `minGain` to the best throughput before them, or at `to`.
  */
@@ -57,6 +74,20 @@ export function afterSaturationProbe(
   probe: SaturationProbe,
   maxErrorRate: number,
 ): SaturationState {
+  // A probe measured again, longer, takes its first measurement's place.
+  const remeasure = state.longer !== undefined;
+  const earlier = remeasure ? state.probes.slice(0, -1) : state.probes;
+  const before = { ...state, probes: earlier };
+  const probes = [...earlier, probe];
+  const half = (probe.interval[1] - probe.interval[0]) / 2;
+  const times = remeasure ? state.longer! : 1;
+  const remeasured = (state.remeasured ?? 0) + (remeasure ? 1 : 0);
+  if (probe.errorRate <= maxErrorRate && half > settings.precision * probe.rowsPerSecond && times < 2 ** MAX_LONGER_PROBES)
+    return { done: false, probes, flat: state.flat ?? 0, longer: times * 2, remeasured };
+  return { ...judgeProbe(settings, before, probe, maxErrorRate), remeasured };
+}
+
+function judgeProbe(settings: SaturationSettings, state: SaturationState, probe: SaturationProbe, maxErrorRate: number): SaturationState {
   const probes = [...state.probes, probe];
   const pct = (share: number) => `${Math.round(share * 100)}%`;
   if (probe.errorRate > maxErrorRate)
@@ -98,6 +129,8 @@ export interface Saturation extends Throughput {
   readonly curve: readonly SaturationProbe[];
   readonly stoppedBecause: string;
   readonly unsaturated?: boolean;
+  /** How many times a probe was measured again, longer, for its interval was too wide. */
+  readonly remeasured?: number;
 }
 
 /**
@@ -118,5 +151,6 @@ export function saturationOf(settings: SaturationSettings, state: SaturationStat
     curve: state.probes,
     stoppedBecause: state.stoppedBecause ?? 'not finished',
     ...(state.unsaturated ? { unsaturated: true } : {}),
+    ...(state.remeasured ? { remeasured: state.remeasured } : {}),
   };
 }

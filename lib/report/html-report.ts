@@ -195,7 +195,7 @@ function offlineSection(results: SweepResults): string {
     .map((c) => {
       const { saturation, estimate } = c.job!;
       const rate = (r: number) => r.toFixed(0);
-      return `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${rate(saturation.rowsPerSecond)}</td><td class="num">${rate(saturation.interval[0])}–${rate(saturation.interval[1])}</td><td class="num">${saturation.knee}</td><td>${escapeHtml(saturation.stoppedBecause)}</td><td class="num">${c.instances ?? '–'}</td><td class="num">${estimate ? `${time(estimate.seconds)} (${time(estimate.secondsRange[0])}–${time(estimate.secondsRange[1])})` : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usd) : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usdPerMillionRows) : '–'}</td></tr>`;
+      return `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${rate(saturation.rowsPerSecond)}</td><td class="num">${rate(saturation.interval[0])}–${rate(saturation.interval[1])}</td><td class="num">${saturation.knee}</td><td>${escapeHtml(saturation.stoppedBecause)}${saturation.remeasured ? ` (${saturation.remeasured} measured again, longer, for a narrower interval)` : ''}</td><td class="num">${c.instances ?? '–'}</td><td class="num">${estimate ? `${time(estimate.seconds)} (${time(estimate.secondsRange[0])}–${time(estimate.secondsRange[1])})` : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usd) : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usdPerMillionRows) : '–'}</td></tr>`;
     })
     .join('\n');
   return `<h2>Throughput against concurrency</h2>

@@ -39,32 +39,42 @@ export function saturationFromPhases(settings: SaturationSettings, phases: reado
 export function selectOffline(input: OfflineSelectionInput): Selection {
   const { job } = input;
   const within = `${job.rows.toLocaleString('en-US')} rows within ${formatDurationMs(job.deadlineSeconds * 1000)}`;
-  const judged = input.candidates.map((c): { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string } => {
-    const base = { id: c.id, status: c.status, feasible: false };
-    if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
-    const saturation = saturationFromPhases(input.saturation, c.phases, input.rowsPerRequest, input.maxErrorRate);
-    if (!saturation)
-      return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
-    const perUnit = c.instancesPerUnit ?? 1;
-    const billing = input.billing(c);
-    if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
-    const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
-    const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
-    const costPerHourUsd = billing.usdPerInstanceHour;
-    if (!estimate.fits) return { verdict: { ...base, costPerHourUsd, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}` };
-    return {
-      verdict: { ...base, feasible: true, costPerHourUsd, instances: estimate.instances * perUnit, job: { saturation, estimate } },
-    };
-  });
+  const judged = input.candidates.map(
+    (c): { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string; doubt?: string } => {
+      const base = { id: c.id, status: c.status, feasible: false };
+      if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
+      const saturation = saturationFromPhases(input.saturation, c.phases, input.rowsPerRequest, input.maxErrorRate);
+      if (!saturation)
+        return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
+      // A probe the machine's own noise may have slowed (see generator-health) understates the target: said, never hidden.
+      const doubted = c.phases.filter((p) => SATURATION_PHASE.test(p.name) && p.validity && !p.validity.valid);
+      const doubt =
+        doubted.length > 0
+          ? `; measured on a busy machine (${doubted[0]!.validity!.reason ?? 'inconclusive'}), so its throughput may be understated`
+          : '';
+      const perUnit = c.instancesPerUnit ?? 1;
+      const billing = input.billing(c);
+      if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
+      const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
+      const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
+      const costPerHourUsd = billing.usdPerInstanceHour;
+      if (!estimate.fits)
+        return { verdict: { ...base, costPerHourUsd, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
+      return {
+        verdict: { ...base, feasible: true, costPerHourUsd, instances: estimate.instances * perUnit, job: { saturation, estimate } },
+        ...(doubt ? { doubt } : {}),
+      };
+    },
+  );
   const feasible = judged.filter((j) => j.verdict.feasible).sort((a, b) => a.verdict.job!.estimate!.usd - b.verdict.job!.estimate!.usd);
   const best = feasible[0]?.verdict;
   const frontier = feasible
     .filter((j) => !feasible.some((o) => o !== j && dominates(o.verdict.job!.estimate!, j.verdict.job!.estimate!)))
     .map((j) => j.verdict.id);
-  const candidates = judged.map(({ verdict, why }): CandidateVerdict => {
+  const candidates = judged.map(({ verdict, why, doubt }): CandidateVerdict => {
     const onFrontier = frontier.includes(verdict.id);
     const recommended = verdict.id === best?.id;
-    return { ...verdict, onFrontier, recommended, reason: why ?? reasonOf(verdict, best!, recommended, onFrontier, within) };
+    return { ...verdict, onFrontier, recommended, reason: why ?? `${reasonOf(verdict, best!, recommended, onFrontier, within)}${doubt ?? ''}` };
   });
   const runnerUp = feasible[1]?.verdict;
   const close =

@@ -222,9 +222,12 @@ export function stairRates(phase: Stairs): number[] {
   return Array.from({ length: Math.min(stairCount(phase), LIMITS.stairSteps) }, (_, k) => phase.from + k * phase.step);
 }
 
-/** The most probes an offline sweep's saturation search runs: concurrency from `from`, doubling, to `to`. */
+/** The most concurrencies an offline sweep's saturation search probes: from `from`, doubling, to `to`. */
 export const maxSaturationProbes = (ladder: { readonly from: number; readonly to: number }): number =>
   1 + Math.ceil(Math.log2(Math.max(1, ladder.to / ladder.from)));
+
+/** A saturation probe at its longest: measured once, then again at twice and four times the step (see offline/saturation). */
+const SATURATION_STEPS_AT_MOST = 1 + 2 + 4;
 
 /**
  * Milliseconds of load one candidate is planned to receive: the warm-up, the phases with every
@@ -233,6 +236,8 @@ export const maxSaturationProbes = (ladder: { readonly from: number; readonly to
 export function plannedLoadMs(spec: Pick<SweepSpec, 'load' | 'offline'>): number {
   const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
   const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
-  const saturation = spec.offline ? maxSaturationProbes(spec.offline.saturation) * spec.offline.saturation.stepDuration : 0;
+  const saturation = spec.offline
+    ? maxSaturationProbes(spec.offline.saturation) * SATURATION_STEPS_AT_MOST * spec.offline.saturation.stepDuration
+    : 0;
   return (spec.load.warmup?.duration ?? 0) + phases + search + saturation;
 }

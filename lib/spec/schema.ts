@@ -601,9 +601,14 @@ const offlineSchema = strict({
     stepDuration: duration.default(5000),
     /** A doubling of concurrency that adds less than this share of throughput means saturated. @default 0.1 */
     minGain: z.number().min(0.01, 'minGain is 0.01 to 1').max(1, 'minGain is 0.01 to 1').default(0.1),
+    /**
+     * A step whose throughput's 95% interval is wider than ± this share is measured again, twice
+     * as long, up to four times `stepDuration`. @default 0.05
+     */
+    precision: z.number().min(0.001, 'precision is 0.001 to 1').max(1, 'precision is 0.001 to 1').default(0.05),
   })
     .refine((s) => s.to >= s.from, { message: 'to must be at least from', path: ['to'] })
-    .default({ from: 1, to: 64, stepDuration: 5000, minGain: 0.1 }),
+    .default({ from: 1, to: 64, stepDuration: 5000, minGain: 0.1, precision: 0.05 }),
 });
 export type OfflineSpec = z.output<typeof offlineSchema>;
 

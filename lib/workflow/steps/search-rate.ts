@@ -2,7 +2,7 @@ import type { z } from 'zod';
 
 import { nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
 import { phaseMeetsSlo } from '../../load/phase-verdict';
-import { afterSaturationProbe, firstSaturationState, nextConcurrency } from '../../offline/saturation';
+import { afterSaturationProbe, firstSaturationState, nextSaturationProbe } from '../../offline/saturation';
 import { throughputOf } from '../../offline/throughput';
 import { saturationPhaseName } from '../../select/select-offline';
 import { deployedEvent, searchState } from '../events';
@@ -23,9 +23,9 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   if (offline) {
     const state = e.search.saturation ?? firstSaturationState();
     if (state.done || env.signal?.aborted) return { ...e.search, done: true, saturation: { ...state, done: true } };
-    const concurrency = nextConcurrency(offline.saturation, state);
+    const { concurrency, durationMs } = nextSaturationProbe(offline.saturation, state);
     const index = probePhaseIndex(e.search);
-    const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs: offline.saturation.stepDuration } as const;
+    const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs } as const;
     const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
     await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
     const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, offline.rowsPerRequest) };

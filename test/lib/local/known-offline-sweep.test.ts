@@ -20,20 +20,23 @@ import { knownCapacityServer, type TestServer } from '../../helpers/test-servers
  *
  * | server | slots × hold | capacity | $/hour | 100,000 rows take | job cost |
  * |---|---|---|---|---|---|
- * | wide   | 8 × 10 ms | 800 rows/s | 0.40 | 125 s on 1 | $0.0139 |
- * | medium | 4 × 10 ms | 400 rows/s | 0.10 | 250 s on 1 | $0.0069 |
- * | narrow | 2 × 20 ms | 100 rows/s | 0.01 | 1,000 s on 1: 500 s on 2 | $0.0028 |
+ * | wide   | 8 × 20 ms | 400 rows/s | 0.40 | 250 s on 1 | $0.028 |
+ * | medium | 4 × 20 ms | 200 rows/s | 0.10 | 500 s on 1 | $0.014 |
+ * | narrow | 2 × 40 ms |  50 rows/s | 0.01 | 2,000 s on 1: 500 s on 4 | $0.0056 |
+ *
+ * Holds of 20 ms and more keep a timer's lateness (a millisecond on a busy machine) a small share
+ * of the truth.
  */
 describe('an offline sweep of servers whose capacity is known', () => {
   let dynamo: LocalDynamo;
   const servers: Record<string, Pick<TestServer, 'url' | 'close'>> = {};
-  const truth = { wide: 800, medium: 400, narrow: 100 };
+  const truth = { wide: 400, medium: 200, narrow: 50 };
   const dir = mkdtempSync(join(tmpdir(), 'offline-'));
   beforeAll(async () => {
     dynamo = await startLocalDynamo({ tableName: 'offline' });
-    servers.wide = await knownCapacityServer(8, 10);
-    servers.medium = await knownCapacityServer(4, 10);
-    servers.narrow = await knownCapacityServer(2, 20);
+    servers.wide = await knownCapacityServer(8, 20);
+    servers.medium = await knownCapacityServer(4, 20);
+    servers.narrow = await knownCapacityServer(2, 40);
   });
   afterAll(async () => {
     await Promise.all([...Object.values(servers).map((s) => s.close()), dynamo.close()]);
@@ -61,7 +64,7 @@ describe('an offline sweep of servers whose capacity is known', () => {
       { store: new ResultsStore(dynamo.client, 'offline'), prices: PriceBook.snapshot(), adapters: { http: httpTarget } },
     );
 
-  it('measures each at saturation within 10% of its capacity, and recommends the cheapest per row that ends in time, on 2 instances', async () => {
+  it('measures each at saturation within 10% of its capacity, and recommends the cheapest per row that ends in time, on 4 instances', async () => {
     const outcome = await sweep(100);
     const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
     for (const [id, capacity] of Object.entries(truth)) {
@@ -71,18 +74,20 @@ describe('an offline sweep of servers whose capacity is known', () => {
       // Doubling past its slots adds nothing: the search stops two probes past the knee.
       expect(saturation.stoppedBecause).toMatch(/^throughput stopped growing: 2 doublings past concurrency \d+ each added under 10%$/);
     }
-    expect(verdicts.narrow!.job!.saturation.knee).toBe(2);
-    expect(verdicts.medium!.job!.saturation.knee).toBe(4);
-    expect(verdicts.wide!.job!.saturation.knee).toBe(8);
+    // The knee is at the slots; at exactly that many in flight, each request's round trip leaves a slot idle a moment,
+    // so on a busy machine that probe may fall under 90% of capacity and the knee read one doubling later.
+    for (const [id, slots] of Object.entries({ wide: 8, medium: 4, narrow: 2 }))
+      expect([slots, 2 * slots]).toContain(verdicts[id]!.job!.saturation.knee);
     expect(outcome.selection.recommended).toBe('narrow');
-    expect(verdicts.narrow!.instances).toBe(2);
+    expect(verdicts.narrow!.instances).toBe(4);
     const job = verdicts.narrow!.job!.estimate!;
-    // About 500 s of rows on 2 instances; $0.01 × 2 × that.
+    // About 500 s of rows on 4 instances; $0.01 × 4 × that.
     expect(job.seconds).toBeGreaterThan(450);
     expect(job.seconds).toBeLessThan(600);
-    expect(job.usd).toBeCloseTo((2 * 0.01 * (100_000 / (2 * verdicts.narrow!.job!.saturation.rowsPerSecond))) / 3600, 10);
-    expect(verdicts.narrow!.reason).toMatch(/^recommended: the cheapest that ends 100,000 rows within 10m: \$0\.00\d+ on 2 instances, /);
-    expect(verdicts.medium!.reason).toMatch(/^on the frontier, not chosen: ends sooner than narrow but costs \$0\.00\d+ more/);
+    expect(job.usd).toBeCloseTo((4 * 0.01 * (100_000 / (4 * verdicts.narrow!.job!.saturation.rowsPerSecond))) / 3600, 10);
+    expect(verdicts.narrow!.reason).toMatch(/^recommended: the cheapest that ends 100,000 rows within 10m: \$0\.00\d+ on 4 instances, /);
+    // The wide one ends in half the time, for more: on the job's cost/time frontier.
+    expect(verdicts.wide!.reason).toMatch(/^on the frontier, not chosen: ends sooner than narrow but costs \$0\.0\d+ more/);
   }, 180_000);
 
   it('passes over the cheapest per row when no instance count within maxInstances ends in time', async () => {
@@ -90,7 +95,7 @@ describe('an offline sweep of servers whose capacity is known', () => {
     const verdicts = Object.fromEntries(outcome.selection.candidates.map((c) => [c.id, c]));
     expect(verdicts.narrow!.feasible).toBe(false);
     expect(verdicts.narrow!.reason).toMatch(
-      /^cannot end 100,000 rows within 10m: it would take 2 instances to end by the deadline \(at [\d.]+ rows\/s, the low end of its interval\), more than offline\.maxInstances \(1\)$/,
+      /^cannot end 100,000 rows within 10m: it would take 4 instances to end by the deadline \(at [\d.]+ rows\/s, the low end of its interval\), more than offline\.maxInstances \(1\)$/,
     );
     expect(outcome.selection.recommended).toBe('medium');
     expect(verdicts.medium!.instances).toBe(1);

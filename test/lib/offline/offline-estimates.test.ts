@@ -5,7 +5,7 @@ import { estimateJob } from '../../../lib/offline/job-estimate';
 import {
   afterSaturationProbe,
   firstSaturationState,
-  nextConcurrency,
+  nextSaturationProbe,
   saturationOf,
   type SaturationProbe,
   type SaturationState,
@@ -34,7 +34,7 @@ describe('an offline throughput', () => {
 });
 
 describe('the saturation search', () => {
-  const settings = { from: 1, to: 64, minGain: 0.1 };
+  const settings = { from: 1, to: 64, minGain: 0.1, stepDuration: 1000, precision: 0.05 };
   const probe = (concurrency: number, rowsPerSecond: number, errorRate = 0): SaturationProbe => ({
     concurrency,
     rowsPerSecond,
@@ -45,7 +45,7 @@ describe('the saturation search', () => {
     let state = firstSaturationState();
     for (const [rate, errorRate] of throughputs) {
       expect(state.done).toBe(false);
-      state = afterSaturationProbe(s, state, probe(nextConcurrency(s, state), rate, errorRate), 0.01);
+      state = afterSaturationProbe(s, state, probe(nextSaturationProbe(s, state).concurrency, rate, errorRate), 0.01);
     }
     return state;
   };
@@ -61,6 +61,28 @@ describe('the saturation search', () => {
     expect(noisy.probes.map((p) => p.concurrency)).toEqual([1, 2, 4, 8, 16, 32]);
     expect(saturationOf(settings, noisy, 0.01)).toMatchObject({ rowsPerSecond: 800, knee: 8 });
     expect(maxSaturationProbes(settings)).toBe(7);
+  });
+
+  it('measures a probe again, twice and four times as long, while its interval is wider than precision allows', () => {
+    const wide = (concurrency: number, rowsPerSecond: number, half: number): SaturationProbe => ({
+      concurrency,
+      rowsPerSecond,
+      interval: [rowsPerSecond - half, rowsPerSecond + half],
+      errorRate: 0,
+    });
+    let state = afterSaturationProbe(settings, firstSaturationState(), wide(1, 100, 2), 0.01);
+    // ±10% at concurrency 2: measured again for 2 s, then (±7%) for 4 s, whose figure stands however wide.
+    state = afterSaturationProbe(settings, state, wide(2, 200, 20), 0.01);
+    expect(nextSaturationProbe(settings, state)).toEqual({ concurrency: 2, durationMs: 2000 });
+    state = afterSaturationProbe(settings, state, wide(2, 190, 14), 0.01);
+    expect(nextSaturationProbe(settings, state)).toEqual({ concurrency: 2, durationMs: 4000 });
+    state = afterSaturationProbe(settings, state, wide(2, 195, 12), 0.01);
+    expect(state.probes.map((p) => [p.concurrency, p.rowsPerSecond])).toEqual([
+      [1, 100],
+      [2, 195],
+    ]);
+    expect(nextSaturationProbe(settings, state)).toEqual({ concurrency: 4, durationMs: 1000 });
+    expect(saturationOf(settings, state, 0.01)).toMatchObject({ rowsPerSecond: 195, remeasured: 2 });
   });
 
   it('stops at errors above the SLO, leaving that probe out, and says when it never saturated', () => {

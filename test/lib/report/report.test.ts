@@ -308,7 +308,9 @@ describe('an offline sweep in the report', () => {
     );
     expect(jobs).toEqual([[shown.candidates[0]!.id, 500 / 60, 0.0139]]);
     expect(await page.locator('#pareto').count()).toBe(0);
-    expect(await page.textContent('.meta')).toContain('SLO: errors ≤ 5.00%. Sized for: an offline job of 1,000,000 rows within 10m, on at most 4 instances');
+    expect(await page.textContent('.meta')).toContain(
+      'SLO: errors ≤ 5.00%. Sized for: an offline job of 1,000,000 rows within 10m, on at most 4 instances',
+    );
     expect(await page.locator('#offline tbody tr').count()).toBe(2);
     await page.close();
     // The text table has the job's columns.
