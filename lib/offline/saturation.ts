@@ -5,6 +5,7 @@
  * `to` is reached. Pure functions over plain JSON: the workflow's search step runs each probe and
  * records it, as it does the rate search's (see lib/load/capacity-search).
  */
+import { MAX_LONGER_PROBES } from '../spec/expand';
 import type { Throughput } from './throughput';
 
 /** The ladder, as the spec gives it. */
@@ -34,7 +35,7 @@ export interface SaturationProbe extends Throughput {
 export interface SaturationState {
   readonly done: boolean;
   readonly probes: readonly SaturationProbe[];
-  /** Why it stopped, in words: "throughput grew 2% from concurrency 8 to 16". */
+  /** Why it stopped, in words: "throughput stopped growing: 2 doublings past concurrency 8 each added under 10%". */
   readonly stoppedBecause?: string;
   /** It stopped at `to`, still growing: the throughput is a lower bound on what the target can do. */
   readonly unsaturated?: boolean;
@@ -45,9 +46,6 @@ export interface SaturationState {
   /** How many times a probe was measured again, longer, for its interval was too wide. */
   readonly remeasured?: number;
 }
-
-/** How many times one concurrency is measured again, each twice as long: 1×, 2×, then 4× the step. */
-export const MAX_LONGER_PROBES = 2;
 
 /** Doublings in a row that must add less than `minGain` before the search calls the target saturated. */
 const FLAT_PROBES_TO_STOP = 2;
@@ -96,9 +94,7 @@ function judgeProbe(settings: SaturationSettings, state: SaturationState, probe:
       probes,
       stoppedBecause: `error rate ${pct(probe.errorRate)} at concurrency ${probe.concurrency}, above ${pct(maxErrorRate)}`,
     };
-  const best = state.probes
-    .filter((p) => p.errorRate <= maxErrorRate)
-    .reduce<SaturationProbe | undefined>((a, b) => (a && a.rowsPerSecond >= b.rowsPerSecond ? a : b), undefined);
+  const best = bestProbe(state.probes, maxErrorRate);
   const grew = !best || probe.rowsPerSecond >= (1 + settings.minGain) * best.rowsPerSecond;
   const flat = grew ? 0 : (state.flat ?? 0) + 1;
   if (flat >= FLAT_PROBES_TO_STOP)
@@ -139,10 +135,9 @@ export interface Saturation extends Throughput {
  * probe kept its errors within the SLO.
  */
 export function saturationOf(settings: SaturationSettings, state: SaturationState, maxErrorRate: number): Saturation | undefined {
-  const within = state.probes.filter((p) => p.errorRate <= maxErrorRate);
-  if (within.length === 0) return undefined;
-  const best = within.reduce((a, b) => (b.rowsPerSecond > a.rowsPerSecond ? b : a));
-  const knee = within.find((p) => p.rowsPerSecond >= (1 - settings.minGain) * best.rowsPerSecond)!;
+  const best = bestProbe(state.probes, maxErrorRate);
+  if (!best) return undefined;
+  const knee = state.probes.find((p) => p.errorRate <= maxErrorRate && p.rowsPerSecond >= (1 - settings.minGain) * best.rowsPerSecond)!;
   return {
     rowsPerSecond: best.rowsPerSecond,
     interval: best.interval,
@@ -153,4 +148,12 @@ export function saturationOf(settings: SaturationSettings, state: SaturationStat
     ...(state.unsaturated ? { unsaturated: true } : {}),
     ...(state.remeasured ? { remeasured: state.remeasured } : {}),
   };
+}
+
+/** The probe of highest throughput among those within the error SLO, the first of equals. */
+function bestProbe(probes: readonly SaturationProbe[], maxErrorRate: number): SaturationProbe | undefined {
+  return probes.reduce<SaturationProbe | undefined>(
+    (best, p) => (p.errorRate <= maxErrorRate && (!best || p.rowsPerSecond > best.rowsPerSecond) ? p : best),
+    undefined,
+  );
 }

@@ -226,8 +226,11 @@ export function stairRates(phase: Stairs): number[] {
 export const maxSaturationProbes = (ladder: { readonly from: number; readonly to: number }): number =>
   1 + Math.ceil(Math.log2(Math.max(1, ladder.to / ladder.from)));
 
-/** A saturation probe at its longest: measured once, then again at twice and four times the step (see offline/saturation). */
-const SATURATION_STEPS_AT_MOST = 1 + 2 + 4;
+/** How many times one saturation probe is measured again, each twice as long: 1×, 2×, then 4× the step (see offline/saturation). */
+export const MAX_LONGER_PROBES = 2;
+
+/** A saturation probe at its longest, in steps: once, then each longer measurement (1 + 2 + 4). */
+const SATURATION_STEPS_AT_MOST = 2 ** (MAX_LONGER_PROBES + 1) - 1;
 
 /**
  * Milliseconds of load one candidate is planned to receive: the warm-up, the phases with every
