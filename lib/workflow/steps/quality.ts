@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
 import { type KeptAnswers, measureQuality, type QualityResult } from '../../quality/measure-quality';
-import { compareWithReference } from '../../quality/reference-quality';
+import { compareWithReference, type ReferenceAnswers } from '../../quality/reference-quality';
 import type { QualityExample } from '../../spec/quality-dataset';
 import type { SweepSpec } from '../../spec/schema';
 import type { CandidateRecord } from '../../store/results-store';
-import type { BlobStore } from '../blob-store';
+import { BlobNotFound, type BlobStore } from '../blob-store';
 import type { DeployedEvent } from '../events';
 import { type StepContext, withInvoker } from './context';
 
@@ -14,8 +14,15 @@ export const qualityOutput = z.object({
   result: z.custom<QualityResult>((q) => typeof q === 'object' && q !== null).optional(),
 });
 
-/** Where a candidate's answers are kept, for a comparison with the reference variant's. */
-export const answersKey = (sweepId: string, candidateId: string): string => `sweeps/${sweepId}/answers/${candidateId}.json`;
+/**
+ * Where a candidate's answers are kept, for a comparison with the reference variant's: one key per
+ * measurement, so a candidate measured again (a resumed sweep) cannot be judged by an old comparison.
+ */
+const answersKey = (sweepId: string, candidateId: string, at: Date): string => `sweeps/${sweepId}/answers/${candidateId}-${at.getTime()}.json`;
+
+/** Where the comparison of one measurement's answers with one of the reference's is kept, once computed. */
+const comparisonKey = (answers: string, reference: string): string =>
+  `${answers.replace(/\.json$/, '')}.vs.${reference.slice(reference.lastIndexOf('/') + 1)}`;
 
 /**
  * Sends the quality dataset through the deployed candidate and scores its answers, apart from the
@@ -39,7 +46,7 @@ export async function measureCandidateQuality(e: DeployedEvent, ctx: StepContext
     measureQuality(invoker, { ...quality, examples }, { signal: ctx.env.signal, seed: run.spec.seed }),
   );
   if (quality.reference === undefined) return { result };
-  const key = answersKey(e.sweepId, e.candidate.id);
+  const key = answersKey(e.sweepId, e.candidate.id, ctx.now());
   await ctx.env.blobs.put(key, JSON.stringify(kept), 'application/json');
   return { result: { ...result, answersKey: key } };
 }
@@ -70,12 +77,29 @@ export async function withReferenceQuality(
             .join('; ')}`;
     return records.map((r) => (r.quality && r.quality.problem === undefined ? { ...r, quality: { ...r.quality, problem: why } } : r));
   }
-  const reference = { id: chosen.candidate.id, result: chosen.quality!, kept: await keptOf(chosen) };
+  // Each comparison is kept beside the answers, so later waves read one small result, not thousands of answers twice.
+  let reference: ReferenceAnswers | undefined;
   const compared: CandidateRecord[] = [];
   // One candidate's answers at a time: each may be thousands of them.
   for (const r of records) {
-    if (!r.quality?.answersKey || r.quality.problem !== undefined) compared.push(r);
-    else compared.push({ ...r, quality: compareWithReference({ result: r.quality, kept: await keptOf(r) }, reference, spec.seed) });
+    if (!r.quality?.answersKey || r.quality.problem !== undefined) {
+      compared.push(r);
+      continue;
+    }
+    const key = comparisonKey(r.quality.answersKey, chosen.quality!.answersKey!);
+    let quality = await blobs.get(key).then(
+      (body) => JSON.parse(body.toString('utf8')) as QualityResult,
+      (error: unknown) => {
+        if (error instanceof BlobNotFound) return undefined;
+        throw error;
+      },
+    );
+    if (!quality) {
+      reference ??= { id: chosen.candidate.id, result: chosen.quality!, kept: await keptOf(chosen) };
+      quality = compareWithReference({ result: r.quality, kept: r === chosen ? reference.kept : await keptOf(r) }, reference, spec.seed);
+      await blobs.put(key, JSON.stringify(quality), 'application/json');
+    }
+    compared.push({ ...r, quality });
   }
   return compared;
 }
