@@ -67,7 +67,14 @@ export type InstancePrices = z.infer<typeof instanceBlockSchema>;
 export type ServerlessPrices = z.infer<typeof serverlessBlockSchema>;
 
 /** The services a catalog prices, each by region. */
-export const CATALOG_SERVICES = ['lambda', 'sagemakerRealtime', 'sagemakerServerless', 'azureml'] as const;
+export const CATALOG_SERVICES = [
+  'lambda',
+  'sagemakerRealtime',
+  'sagemakerAsync',
+  'sagemakerBatchTransform',
+  'sagemakerServerless',
+  'azureml',
+] as const;
 export type CatalogService = (typeof CATALOG_SERVICES)[number];
 
 const region = z.string().min(1).max(64);
@@ -79,6 +86,10 @@ export const priceCatalogSchema = z.strictObject({
   note: z.string().optional(),
   lambda: z.record(region, lambdaBlockSchema),
   sagemakerRealtime: z.record(region, instanceBlockSchema),
+  /** Asynchronous Inference endpoints' instance-hours (the price lists' `AsyncInf` SKUs); none bundled. */
+  sagemakerAsync: z.record(region, instanceBlockSchema).default({}),
+  /** Batch Transform jobs' instance-hours (the price lists' `BatchTransform` SKUs); none bundled. */
+  sagemakerBatchTransform: z.record(region, instanceBlockSchema).default({}),
   sagemakerServerless: z.record(region, serverlessBlockSchema),
   azureml: z.record(region, instanceBlockSchema),
 });
@@ -94,6 +105,8 @@ export const priceLayerSchema = z.strictObject({
   note: z.string().max(10_000).optional(),
   lambda: z.record(region, lambdaBlockSchema.partial()).optional(),
   sagemakerRealtime: z.record(region, instanceBlockSchema.partial()).optional(),
+  sagemakerAsync: z.record(region, instanceBlockSchema.partial()).optional(),
+  sagemakerBatchTransform: z.record(region, instanceBlockSchema.partial()).optional(),
   sagemakerServerless: z.record(region, serverlessBlockSchema.partial()).optional(),
   azureml: z.record(region, instanceBlockSchema.partial()).optional(),
 });

@@ -31,7 +31,10 @@ export interface PriceLayer {
 }
 
 /** The catalogs a figure can come from, named as the cost lines name them. */
-export type PricedCatalog = 'lambda' | 'sagemaker-realtime' | 'sagemaker-serverless' | 'azureml';
+export type PricedCatalog = 'lambda' | InstanceCatalog | 'sagemaker-serverless';
+
+/** The catalogs billed by the instance-hour, each rate per instance type or SKU. */
+export type InstanceCatalog = 'sagemaker-realtime' | 'sagemaker-async' | 'sagemaker-batch-transform' | 'azureml';
 
 /** Where a figure came from: printed beside every cost line, kept with every priced candidate. */
 export interface PriceSource {
@@ -54,17 +57,22 @@ export interface PriceSource {
 /** One price a candidate needs: a whole block (per-request kinds), or one instance type's rate. */
 export type PriceKey =
   | { readonly catalog: 'lambda' | 'sagemaker-serverless'; readonly region: string }
-  | { readonly catalog: 'sagemaker-realtime' | 'azureml'; readonly region: string; readonly type: string };
+  | { readonly catalog: InstanceCatalog; readonly region: string; readonly type: string };
 
-const SERVICE: Record<PricedCatalog, CatalogService> = {
+/** The catalog block each priced catalog reads. */
+export const CATALOG_SERVICE: Record<PricedCatalog, CatalogService> = {
   lambda: 'lambda',
   'sagemaker-realtime': 'sagemakerRealtime',
+  'sagemaker-async': 'sagemakerAsync',
+  'sagemaker-batch-transform': 'sagemakerBatchTransform',
   'sagemaker-serverless': 'sagemakerServerless',
   azureml: 'azureml',
 };
 const NAME: Record<PricedCatalog, string> = {
   lambda: 'Lambda',
   'sagemaker-realtime': 'SageMaker real-time',
+  'sagemaker-async': 'SageMaker asynchronous inference',
+  'sagemaker-batch-transform': 'SageMaker Batch Transform',
   'sagemaker-serverless': 'SageMaker serverless',
   azureml: 'Azure ML',
 };
@@ -72,9 +80,14 @@ const NAME: Record<PricedCatalog, string> = {
 export const UPDATE_SERVICE: Record<PricedCatalog, 'lambda' | 'sagemaker' | 'azure'> = {
   lambda: 'lambda',
   'sagemaker-realtime': 'sagemaker',
+  'sagemaker-async': 'sagemaker',
+  'sagemaker-batch-transform': 'sagemaker',
   'sagemaker-serverless': 'sagemaker',
   azureml: 'azure',
 };
+
+/** The instance catalogs whose committed rates `prices update` reads (Savings Plans for hosting, Azure reservations). */
+const COMMITTED_RATES_READ: ReadonlySet<PricedCatalog> = new Set(['sagemaker-realtime', 'azureml']);
 
 /** A price older than this warns (an override never does: its figures are the user's own). */
 export const STALE_AFTER_DAYS = 30;
@@ -130,7 +143,7 @@ export class PriceBook {
 
   /** One instance-hour of `type` at the book's commitment, with the on-demand rate beside it. */
   instanceHour(
-    catalog: 'sagemaker-realtime' | 'azureml',
+    catalog: InstanceCatalog,
     region: string,
     type: string,
   ): { readonly usd: number; readonly onDemandUsd: number; readonly source: PriceSource } {
@@ -139,6 +152,13 @@ export class PriceBook {
     if (this.commitment === 'on-demand') return { usd: onDemand.usd, onDemandUsd: onDemand.usd, source: onDemand.source };
     const term = this.commitment;
     const committed = this.firstRate(catalog, region, (b) => b.committedPerInstanceHour?.[term]?.[type]);
+    // The price lists' Savings Plans rates are read for hosting only: asynchronous and batch hours are priced on demand unless overridden.
+    if (!committed && !COMMITTED_RATES_READ.has(catalog))
+      return {
+        usd: onDemand.usd,
+        onDemandUsd: onDemand.usd,
+        source: { ...onDemand.source, note: `priced on demand (no ${term} rates read for ${NAME[catalog]})` },
+      };
     if (!committed)
       throw new ModelsweepError(
         'not-found',
@@ -164,7 +184,7 @@ export class PriceBook {
   }
 
   /** Every instance type or SKU with an on-demand rate in `region`, across the layers (what a catalog selection picks from). */
-  typesPricedIn(catalog: 'sagemaker-realtime' | 'azureml', region: string): string[] {
+  typesPricedIn(catalog: InstanceCatalog, region: string): string[] {
     return [...new Set(this.blocksOf(catalog, region).flatMap(({ block }) => Object.keys((block as Partial<InstancePrices>).perInstanceHour ?? {})))];
   }
 
@@ -202,7 +222,7 @@ export class PriceBook {
     const layers = this.layers.flatMap((layer): PriceLayer[] => {
       const prices: Record<string, Record<string, Record<string, unknown>>> = {};
       for (const key of keys) {
-        const service = SERVICE[key.catalog];
+        const service = CATALOG_SERVICE[key.catalog];
         const block = layer.prices[service]?.[key.region] as (Provenanced & Partial<InstancePrices>) | undefined;
         if (!block) continue;
         const regions = (prices[service] ??= {});
@@ -270,7 +290,7 @@ export class PriceBook {
   }
 
   private blocksOf(catalog: PricedCatalog, region: string): Array<{ layer: PriceLayer; block: Record<string, unknown> & Provenanced }> {
-    const service = SERVICE[catalog];
+    const service = CATALOG_SERVICE[catalog];
     return this.layers.flatMap((layer) => {
       const block = layer.prices[service]?.[region];
       return block ? [{ layer, block: block as Record<string, unknown> & Provenanced }] : [];
@@ -278,7 +298,7 @@ export class PriceBook {
   }
 
   private firstRate(
-    catalog: 'sagemaker-realtime' | 'azureml',
+    catalog: InstanceCatalog,
     region: string,
     rateOf: (block: Partial<InstancePrices>) => number | undefined,
   ): { usd: number; source: PriceSource } | undefined {
@@ -311,7 +331,7 @@ export class PriceBook {
   }
 
   private knownRegions(catalog: PricedCatalog): string[] {
-    return [...new Set(this.layers.flatMap((l) => Object.keys(l.prices[SERVICE[catalog]] ?? {})))].sort();
+    return [...new Set(this.layers.flatMap((l) => Object.keys(l.prices[CATALOG_SERVICE[catalog]] ?? {})))].sort();
   }
 
   private missingRegion(catalog: PricedCatalog, region: string): string {
@@ -319,7 +339,7 @@ export class PriceBook {
     return `no ${NAME[catalog]} prices for region ${region}${known.length ? ` (prices at hand: ${known.join(', ')})` : ''}; fetch them with ${updateHint(catalog, region)}, or give them with --prices`;
   }
 
-  private missingType(catalog: 'sagemaker-realtime' | 'azureml', region: string, type: string): string {
+  private missingType(catalog: InstanceCatalog, region: string, type: string): string {
     const inRegion = this.typesPricedIn(catalog, region);
     if (inRegion.length === 0) return this.missingRegion(catalog, region);
     const nearest = nearestTypes(type, inRegion);

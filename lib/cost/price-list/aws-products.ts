@@ -3,16 +3,17 @@ import type { CommittedTerm, PriceLayerCatalog } from '../../catalog/price-catal
 /**
  * How AWS Price List products map to what modelsweep bills, in one place. Checked against public
  * parsers of the offer files: SageMaker hosting is productFamily "ML Instance" with
- * `platoinstancetype` (or `component`) "Hosting" and the type in `instanceName`; Training,
- * Notebook, AsyncInf, BatchTransform and the rest are other values of the same attribute and are
- * never taken for a real-time endpoint. Serverless on demand is usagetype `…ServerlessInf:Mem-4GB`
+ * `platoinstancetype` (or `component`) "Hosting" and the type in `instanceName`; "AsyncInf"
+ * (asynchronous endpoints) and "BatchTransform" (transform jobs) are priced apart in the same
+ * way; Training, Notebook and the rest are other values of the same attribute and are never taken
+ * for any of them. Serverless on demand is usagetype `…ServerlessInf:Mem-4GB`
  * per second. Lambda's products are told apart by `group` (`AWS-Lambda-Duration`,
  * `AWS-Lambda-Requests`, `…-ARM`, `AWS-Lambda-Provisioned-Concurrency`, `AWS-Lambda-Duration-Provisioned`).
  * Serverless provisioned concurrency and data processing follow the same usagetype pattern and
  * are taken where present; a region without them keeps what the layers under it have.
  */
 export type ProductCharge =
-  | { readonly service: 'sagemaker'; readonly charge: 'hosting'; readonly instanceType: string }
+  | { readonly service: 'sagemaker'; readonly charge: InstanceUse; readonly instanceType: string }
   | {
       readonly service: 'sagemaker';
       readonly charge: 'serverless-compute' | 'serverless-provisioned' | 'serverless-provisioned-duration';
@@ -24,6 +25,12 @@ export type ProductCharge =
       readonly charge: 'duration' | 'requests' | 'provisioned' | 'provisioned-duration' | 'storage';
       readonly architecture: 'x86_64' | 'arm64';
     };
+
+/** What a SageMaker ML instance is billed for: an endpoint's hours, an asynchronous endpoint's, or a transform job's. */
+export type InstanceUse = 'hosting' | 'async' | 'batch-transform';
+const INSTANCE_USE: Readonly<Record<string, InstanceUse>> = { Hosting: 'hosting', AsyncInf: 'async', BatchTransform: 'batch-transform' };
+/** The catalog block each use's rates go to. */
+const BLOCK_OF_USE = { hosting: 'sagemakerRealtime', async: 'sagemakerAsync', 'batch-transform': 'sagemakerBatchTransform' } as const;
 
 export interface OfferProduct {
   readonly sku: string;
@@ -62,9 +69,11 @@ export function chargeOf(offerCode: 'AmazonSageMaker' | 'AWSLambda', product: Of
   }
   const usage = a.usagetype ?? '';
   if (product.productFamily === 'ML Instance') {
-    if ((a.platoinstancetype ?? a.component) !== 'Hosting') return undefined;
-    const instanceType = (a.instanceName ?? a.instanceType ?? '').replace(/-Hosting$/, '');
-    return instanceType.startsWith('ml.') ? { service: 'sagemaker', charge: 'hosting', instanceType } : undefined;
+    const use = INSTANCE_USE[a.platoinstancetype ?? a.component ?? ''];
+    if (!use) return undefined;
+    // `instanceType` carries the use as a suffix (`ml.m5.large-AsyncInf`); `instanceName` does not.
+    const instanceType = (a.instanceName ?? a.instanceType ?? '').replace(/-[A-Za-z]+$/, '');
+    return instanceType.startsWith('ml.') ? { service: 'sagemaker', charge: use, instanceType } : undefined;
   }
   if (product.productFamily === 'ML Serverless' || /ServerlessInf/.test(usage)) {
     const memory = /Mem-(\d+)GB$/.exec(usage);
@@ -158,22 +167,22 @@ export class OfferAccumulator {
         if (lambda[field] === undefined) missing.push(`Lambda ${field}`);
       return { prices: { lambda: { [meta.region]: lambda } }, missing };
     }
-    const perInstanceHour: Record<string, number> = {};
+    const perInstanceHour: Record<InstanceUse, Record<string, number>> = { hosting: {}, async: {}, 'batch-transform': {} };
     const serverless: Record<string, Record<string, number> | number> = {};
     const byMemory = (field: string, memoryMb: number, usd: number) =>
       (((serverless[field] ??= {}) as Record<string, number>)[String(memoryMb)] = usd);
     for (const { charge, dims } of priced) {
       if (charge.service !== 'sagemaker') continue;
-      if (charge.charge === 'hosting') perInstanceHour[charge.instanceType] = rate(dims);
+      if ('instanceType' in charge) perInstanceHour[charge.charge][charge.instanceType] = rate(dims);
       else if (charge.charge === 'serverless-compute') byMemory('computePerSecondByMemoryMb', charge.memoryMb, rate(dims));
       else if (charge.charge === 'serverless-provisioned') byMemory('provisionedConcurrencyPerSecondByMemoryMb', charge.memoryMb, rate(dims));
       else if (charge.charge === 'serverless-provisioned-duration') byMemory('provisionedDurationPerSecondByMemoryMb', charge.memoryMb, rate(dims));
       else serverless.dataProcessingPerGb = rate(dims);
     }
     const prices: PriceLayerCatalog = {};
-    if (Object.keys(perInstanceHour).length > 0)
-      prices.sagemakerRealtime = { [meta.region]: { ...provenance, perInstanceHour: sorted(perInstanceHour) } };
-    else missing.push('SageMaker hosting instances');
+    for (const [use, byType] of Object.entries(perInstanceHour) as Array<[InstanceUse, Record<string, number>]>)
+      if (Object.keys(byType).length > 0) prices[BLOCK_OF_USE[use]] = { [meta.region]: { ...provenance, perInstanceHour: sorted(byType) } };
+    if (!prices.sagemakerRealtime) missing.push('SageMaker hosting instances');
     if (serverless.computePerSecondByMemoryMb) prices.sagemakerServerless = { [meta.region]: { ...provenance, ...serverless } };
     else missing.push('SageMaker serverless inference');
     return { prices, missing };

@@ -32,8 +32,9 @@ export async function queryAwsPrices(
         region: key.region,
         filters: [region, { Type: 'TERM_MATCH', Field: 'productFamily', Value: 'ML Serverless' }],
       });
-    else if (key.catalog === 'sagemaker-realtime')
-      queries.set(`hosting/${key.region}/${key.type}`, {
+    // One query finds a type's hosting, asynchronous and batch transform rates alike.
+    else if (key.catalog !== 'azureml' && 'type' in key)
+      queries.set(`instance/${key.region}/${key.type}`, {
         offer: 'AmazonSageMaker',
         region: key.region,
         filters: [region, { Type: 'TERM_MATCH', Field: 'instanceName', Value: key.type }],
@@ -68,9 +69,13 @@ export async function queryAwsPrices(
       version,
       fetchedAt: now.toISOString(),
     });
-    // Only what was asked: a hosting query finds no serverless prices, and should not.
-    if (name.startsWith('hosting/')) delete found.sagemakerServerless;
-    if (name.startsWith('serverless/')) delete found.sagemakerRealtime;
+    // Only what was asked: an instance type's query finds no serverless prices, and should not.
+    if (name.startsWith('instance/')) delete found.sagemakerServerless;
+    if (name.startsWith('serverless/')) {
+      delete found.sagemakerRealtime;
+      delete found.sagemakerAsync;
+      delete found.sagemakerBatchTransform;
+    }
     if (Object.keys(found).length === 0) warnings.push(`the Price List Query API returned no ${name} prices`);
     merge(prices, found);
   }

@@ -4,6 +4,8 @@ import { instanceBlockSchema, lambdaBlockSchema, serverlessBlockSchema } from '.
 const WHOLE = {
   lambda: lambdaBlockSchema,
   sagemakerRealtime: instanceBlockSchema,
+  sagemakerAsync: instanceBlockSchema,
+  sagemakerBatchTransform: instanceBlockSchema,
   sagemakerServerless: serverlessBlockSchema,
   azureml: instanceBlockSchema,
 };

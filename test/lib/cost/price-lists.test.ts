@@ -29,7 +29,7 @@ beforeEach(() => {
 const layerOf = (prices: PriceLayer['prices']): PriceLayer => ({ origin: 'price-list', label: 'price list (cached)', prices });
 
 describe('reading the AWS Price List', () => {
-  it('prices a real-time candidate from its Hosting SKU, never Training, Notebook, AsyncInf, BatchTransform or Outposts', async () => {
+  it('prices a real-time candidate from its Hosting SKU, never Training, Notebook, AsyncInf, BatchTransform or Outposts; asynchronous and batch hours from their own SKUs', async () => {
     const { prices, fetches } = await fetchPriceLists(
       { services: ['sagemaker'], regions: ['eu-central-1'], commitments: false, limits, now },
       urls(),
@@ -42,6 +42,15 @@ describe('reading the AWS Price List', () => {
     expect(fetches).toEqual([
       expect.objectContaining({ service: 'sagemaker', region: 'eu-central-1', what: 'on-demand', publicationDate: FAKE.publicationDate }),
     ]);
+    const everyType = (usd: number) => Object.fromEntries(Object.keys(FAKE.hosting).map((type) => [type, usd]));
+    expect(prices.sagemakerAsync!['eu-central-1']!.perInstanceHour).toEqual(everyType(FAKE.otherComponents.AsyncInf));
+    expect(prices.sagemakerBatchTransform!['eu-central-1']!.perInstanceHour).toEqual(everyType(FAKE.otherComponents.BatchTransform));
+    // No Savings Plans rates are read for asynchronous hours: under a commitment they are priced on demand, saying so.
+    const committed = new PriceBook([layerOf(prices)], '1y-no-upfront').instanceHour('sagemaker-async', 'eu-central-1', 'ml.g5.xlarge');
+    expect(committed).toMatchObject({ usd: FAKE.otherComponents.AsyncInf, source: { note: expect.stringMatching(/priced on demand/) } });
+    expect(() => new PriceBook([layerOf(prices)]).instanceHour('sagemaker-batch-transform', 'eu-central-1', 'ml.m5.large')).toThrow(
+      /no price for ml\.m5\.large \(SageMaker Batch Transform\) in eu-central-1.*nearest priced: /,
+    );
   });
 
   it('prices serverless inference per second by memory size, and the data processed', async () => {
@@ -173,7 +182,7 @@ describe('modelsweep prices update', () => {
 
     expect(update.code).toBe(0);
     expect(update.stdout).toMatch(
-      /^updated .* from 4 files in [\d.]+ s: Lambda in 1 region, SageMaker real-time in 1 region, SageMaker serverless in 1 region$/m,
+      /^updated .* from 4 files in [\d.]+ s: Lambda in 1 region, SageMaker real-time in 1 region, SageMaker asynchronous inference in 1 region, SageMaker Batch Transform in 1 region, SageMaker serverless in 1 region$/m,
     );
     expect(cost.code).toBe(0);
     expect(cost.stdout).toMatch(/ml\.g6e\.xlarge instance-hours\s+730 instance-hours\s+× \$2\.6432\s+\$1929\.54/);
@@ -232,11 +241,13 @@ describe('modelsweep prices update', () => {
     await cli(['prices', 'update', '--region', 'eu-central-1', '--service', 'sagemaker', '--no-commitments'], dir);
 
     const show = await cli(['prices', 'show', 'ml.g6e.xlarge', '--region', 'eu-central-1'], dir);
+    const showAsync = await cli(['prices', 'show', 'ml.g6e.xlarge', '--region', 'eu-central-1', '--use', 'async'], dir);
     const diff = await cli(['prices', 'diff'], dir);
 
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/ml\.g6e\.xlarge in eu-central-1: \$2\.9075 per hour on demand/);
     expect(show.stdout).toMatch(/source: price list \(cached\), http:.*published 2026-12-01/);
+    expect(showAsync.stdout).toMatch(/ml\.g6e\.xlarge \(async\) in eu-central-1: \$2\.97 per hour on demand/);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/3 changed, 0 added, 0 removed/);
     expect(diff.stdout).toMatch(/changed sagemakerRealtime eu-central-1 perInstanceHour ml\.g6e\.xlarge: 2\.6432 → 2\.9075 \(10\.0%\)/);
