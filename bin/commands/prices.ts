@@ -206,7 +206,9 @@ function showCommand(): Command {
           const committed = Object.fromEntries(
             COMMITMENTS.filter((c) => c !== 'on-demand').flatMap((c) => {
               try {
-                return [[c, book.with({ commitment: c }).instanceHour(catalog, region, what).usd]];
+                // A rate priced on demand for want of a committed one is not a committed rate.
+                const rate = book.with({ commitment: c }).instanceHour(catalog, region, what);
+                return rate.source.commitment ? [[c, rate.usd]] : [];
               } catch {
                 return [];
               }

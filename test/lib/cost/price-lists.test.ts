@@ -247,7 +247,7 @@ describe('modelsweep prices update', () => {
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/ml\.g6e\.xlarge in eu-central-1: \$2\.9075 per hour on demand/);
     expect(show.stdout).toMatch(/source: price list \(cached\), http:.*published 2026-12-01/);
-    expect(showAsync.stdout).toMatch(/ml\.g6e\.xlarge \(async\) in eu-central-1: \$2\.97 per hour on demand/);
+    expect(showAsync.stdout).toMatch(/ml\.g6e\.xlarge \(async\) in eu-central-1: \$2\.7 per hour on demand\nsource: /);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/3 changed, 0 added, 0 removed/);
     expect(diff.stdout).toMatch(/changed sagemakerRealtime eu-central-1 perInstanceHour ml\.g6e\.xlarge: 2\.6432 → 2\.9075 \(10\.0%\)/);
