@@ -3,6 +3,7 @@ export * from './endpoints/lambda-model-function';
 export * from './endpoints/model-data';
 export * from './endpoints/model-endpoint';
 export * from './endpoints/model-image';
+export * from './endpoints/sagemaker-async-endpoint';
 export * from './endpoints/sagemaker-endpoint';
 export { SageMakerEndpointBase } from './endpoints/sagemaker-endpoint-base';
 export type { SageMakerModelOptions } from './endpoints/sagemaker-model';

@@ -78,6 +78,25 @@ export class ModelRecommendation {
     };
   }
 
+  /**
+   * `instanceType`, the instances an offline job needs by its deadline (for `scaleToZero.maxCapacity`)
+   * and `maxConcurrentInvocationsPerInstance` for a SageMakerAsyncEndpoint.
+   */
+  asyncProps(defaults: { instanceType: string; instances: number; maxConcurrentInvocationsPerInstance?: number }): {
+    instanceType: string;
+    instances: number;
+    maxConcurrentInvocationsPerInstance?: number;
+  } {
+    const c = this.configurationFor('sagemaker-async');
+    if (!c) return defaults;
+    const concurrency = c.maxConcurrentInvocationsPerInstance as number | undefined;
+    return {
+      instanceType: c.instanceType as string,
+      instances: this.recommendation!.instances ?? (c.instanceCount as number),
+      ...(concurrency !== undefined ? { maxConcurrentInvocationsPerInstance: concurrency } : {}),
+    };
+  }
+
   private configurationFor(kind: Recommendation['kind']): Record<string, unknown> | undefined {
     const r = this.recommendation;
     if (!r) {

@@ -6,17 +6,27 @@ import { Command } from 'commander';
 
 import { NotDeployable, recommendationOf, updateContextFile, writeRecommendationToContext } from '../../lib/apply/apply-recommendation';
 import { type Recommendation, recommendationParameterName } from '../../lib/apply/recommendation';
+import { formatDurationMs, formatUsdPrecise } from '../../lib/format/format';
 import { CliError } from './cli-error';
 import { type CloudDependencies, defaultCloud, REGION_OPTION, STACK_OPTION, STORE_DIR_OPTION, type StoreFlags, withStore } from './cloud';
 import { resultsOf } from './results';
 
 /** How a recommendation reads in one line: `lambda-2048mb-arm64 (lambda: memorySizeMb 2048, architecture arm64)`. */
 function describe(r: Recommendation): string {
-  const fields = ['memorySizeMb', 'architecture', 'instanceType', 'maxConcurrency', 'provisionedConcurrency'].filter(
-    (k) => r.configuration[k] !== undefined,
-  );
-  const instances = r.instances !== undefined && r.kind === 'sagemaker-realtime' ? `, ${r.instances} instance${r.instances === 1 ? '' : 's'}` : '';
-  return `${r.candidate} (${r.kind}: ${fields.map((k) => `${k} ${String(r.configuration[k])}`).join(', ')}${instances})`;
+  const fields = [
+    'memorySizeMb',
+    'architecture',
+    'instanceType',
+    'maxConcurrency',
+    'provisionedConcurrency',
+    'maxConcurrentInvocationsPerInstance',
+  ].filter((k) => r.configuration[k] !== undefined);
+  const instances =
+    r.instances !== undefined && (r.kind === 'sagemaker-realtime' || r.kind === 'sagemaker-async')
+      ? `, ${r.instances} instance${r.instances === 1 ? '' : 's'}`
+      : '';
+  const job = r.job ? `; the job: ${formatUsdPrecise(r.job.usd)} in ${formatDurationMs(r.job.seconds * 1000)}` : '';
+  return `${r.candidate} (${r.kind}: ${fields.map((k) => `${k} ${String(r.configuration[k])}`).join(', ')}${instances}${job})`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { HttpClient } from '@azure/core-rest-pipeline';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
@@ -98,7 +99,7 @@ async function awsFinders(regions: readonly string[]): Promise<LeftoverFinder[]>
   const finders: LeftoverFinder[] = [];
   for (const { client, what } of clients) {
     const region = await checkAwsAccess(client, what, 'pass --region, or set AWS_REGION');
-    finders.push(sageMakerLeftovers(client, region), lambdaLeftovers(new LambdaClient({ region }), region));
+    finders.push(sageMakerLeftovers(client, region, {}, new S3Client({ region })), lambdaLeftovers(new LambdaClient({ region }), region));
   }
   return finders;
 }

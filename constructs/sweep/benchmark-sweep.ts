@@ -22,7 +22,13 @@ import { builtAssets, requireBuiltAsset } from '../../lib/build/asset-paths';
 import { PriceBook, specPrices } from '../../lib/cost/price-book';
 import { loadSpecFile, SpecError } from '../../lib/spec/load-spec';
 import { RESULTS_TABLE } from '../../lib/store/table';
-import { type IamStatement, lambdaIamStatements, priceListIamStatements, sageMakerIamStatements } from '../../lib/targets/cloud/iam';
+import {
+  type IamStatement,
+  lambdaIamStatements,
+  priceListIamStatements,
+  sageMakerAsyncIamStatements,
+  sageMakerIamStatements,
+} from '../../lib/targets/cloud/iam';
 import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { CLOUD_ENV } from '../../lib/workflow/cloud-names';
 import { stagedSpecFiles } from '../../lib/workflow/stage-spec';
@@ -55,6 +61,13 @@ export interface BenchmarkSweepProps {
    * @default false
    */
   readonly sageMaker?: boolean;
+  /**
+   * Where `sagemaker-async` candidates may keep their requests and answers (their specs' `s3Path`,
+   * as s3://bucket/prefix): sweeps may write, read, list and delete objects there and nowhere
+   * else. Needs `sageMaker`.
+   * @default - none: sagemaker-async candidates are refused
+   */
+  readonly sageMakerAsyncPaths?: readonly string[];
   /**
    * Names of Lambda functions that sweeps may measure (a sweep publishes a version and an alias of
    * each candidate, changing $LATEST only briefly and restoring it).
@@ -120,6 +133,13 @@ export class BenchmarkSweep extends Construct {
           `must be a function name (letters, digits, - and _; at most 64), got ${JSON.stringify(name)}`,
         );
     });
+    const asyncPaths = props.sageMakerAsyncPaths ?? [];
+    asyncPaths.forEach((path, i) => {
+      if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s*]*)?$/.test(path))
+        throw new InvalidPropError(this, `sageMakerAsyncPaths[${i}]`, `must be an s3://bucket/prefix URL, got ${JSON.stringify(path)}`);
+    });
+    if (asyncPaths.length > 0 && !props.sageMaker)
+      throw new InvalidPropError(this, 'sageMakerAsyncPaths', 'needs sageMaker: true (asynchronous candidates are SageMaker endpoints)');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.table = new dynamodb.Table(this, 'Results', {
@@ -181,6 +201,7 @@ export class BenchmarkSweep extends Construct {
     const { account, region } = Stack.of(this);
     const statements: IamStatement[] = [
       ...(props.sageMaker ? sageMakerIamStatements(account, region) : []),
+      ...(asyncPaths.length > 0 ? sageMakerAsyncIamStatements(asyncPaths) : []),
       ...(lambdaFunctions.length > 0 ? lambdaIamStatements(lambdaFunctions, account, region) : []),
       // Candidates priced by AWS are priced from the Price List at each sweep's start.
       ...(props.sageMaker || lambdaFunctions.length > 0 ? priceListIamStatements() : []),
@@ -189,6 +210,7 @@ export class BenchmarkSweep extends Construct {
     const kinds = [
       'http',
       ...(props.sageMaker ? ['sagemaker-realtime', 'sagemaker-serverless'] : []),
+      ...(asyncPaths.length > 0 ? ['sagemaker-async'] : []),
       ...(lambdaFunctions.length > 0 ? ['lambda'] : []),
     ];
 
@@ -281,7 +303,7 @@ export class BenchmarkSweep extends Construct {
       acknowledge(
         role,
         `Resource::${this.asNagShowsIt(resource)}`,
-        'Scoped to what sweeps create (SageMaker resources named ms-*) or to the versions and aliases of the Lambda functions named in lambdaFunctions.',
+        'Scoped to what sweeps create (SageMaker resources named ms-*), to the versions and aliases of the Lambda functions named in lambdaFunctions, or to the objects under the S3 folders named in sageMakerAsyncPaths.',
       );
     }
     Validations.of(this.stateMachine).acknowledge({

@@ -33,6 +33,16 @@ export function recommendationOf(results: SweepResults, now: Date = new Date()):
     ...(winner.instances !== undefined ? { instances: winner.instances } : {}),
     ...(winner.monthlyCostUsd !== undefined ? { monthlyCostUsd: winner.monthlyCostUsd } : {}),
     ...(winner.sloLatencyMs !== undefined ? { sloLatencyMs: winner.sloLatencyMs } : {}),
+    ...(results.offline && winner.job?.estimate?.fits
+      ? {
+          job: {
+            rows: results.offline.rows,
+            deadlineSeconds: results.offline.deadlineMs / 1000,
+            usd: winner.job.estimate.usd,
+            seconds: winner.job.estimate.seconds,
+          },
+        }
+      : {}),
     appliedAt: now.toISOString(),
   });
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ModelsweepError } from '../errors';
 
 /** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs). */
-export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless'] as const;
+export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless', 'sagemaker-async'] as const;
 export type DeployableKind = (typeof DEPLOYABLE_KINDS)[number];
 
 export const recommendationSchema = z.object({
@@ -13,8 +13,12 @@ export const recommendationSchema = z.object({
   kind: z.enum(DEPLOYABLE_KINDS),
   /** The candidate's configuration as the spec expanded it (memorySizeMb, architecture, instanceType…). */
   configuration: z.record(z.string(), z.unknown()),
-  /** Instances the traffic forecast needs (instance-based kinds). */
+  /** Instances the traffic forecast needs (instance-based kinds), or that end an offline job by its deadline. */
   instances: z.number().int().positive().optional(),
+  /** An offline job's estimate: its cost and time on `instances`, and the job it was sized for. */
+  job: z
+    .object({ rows: z.number().positive(), deadlineSeconds: z.number().positive(), usd: z.number().nonnegative(), seconds: z.number().nonnegative() })
+    .optional(),
   monthlyCostUsd: z.number().optional(),
   sloLatencyMs: z.number().optional(),
   appliedAt: z.string(),

@@ -1,7 +1,9 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
+  DescribeEndpointConfigCommand,
   ListTagsCommand,
   paginateListEndpointConfigs,
   paginateListEndpoints,
@@ -11,6 +13,8 @@ import {
 
 import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { removeIdempotently, retrying, type RetryOptions } from '../targets/cloud/retry';
+import { type S3Folder, s3Url } from '../targets/sagemaker/common';
+import { emptyFolder } from '../targets/sagemaker/teardown';
 import type { Leftover, LeftoverFinder } from './janitor';
 
 /** Every name the SageMaker adapter gives starts with this. */
@@ -18,9 +22,10 @@ const NAME_PREFIX = 'ms-';
 
 /**
  * SageMaker endpoints, endpoint configs and models a sweep left in one region (found by the
- * adapter's name prefix, claimed only by their tags), endpoints first.
+ * adapter's name prefix, claimed only by their tags), endpoints first; and, given an S3 client,
+ * the S3 folder of an asynchronous endpoint whose config was left (its requests and answers).
  */
-export function sageMakerLeftovers(client: SageMakerClient, region: string, retry: RetryOptions = {}): LeftoverFinder {
+export function sageMakerLeftovers(client: SageMakerClient, region: string, retry: RetryOptions = {}, s3?: S3Client): LeftoverFinder {
   const call = retrying(retry);
   const tagsOf = async (arn: string) => {
     const { Tags = [] } = await call(() => client.send(new ListTagsCommand({ ResourceArn: arn })));
@@ -45,16 +50,19 @@ export function sageMakerLeftovers(client: SageMakerClient, region: string, retr
           );
         }
       }
+      const folders: Array<Leftover | undefined> = [];
       for await (const page of paginateListEndpointConfigs({ client }, { NameContains: NAME_PREFIX })) {
         for (const c of page.EndpointConfigs ?? []) {
           if (!c.EndpointConfigName?.startsWith(NAME_PREFIX)) continue;
-          found.push(
-            await claim('SageMaker endpoint config', c.EndpointConfigName, c.EndpointConfigArn!, () =>
-              client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName })),
-            ),
+          const config = await claim('SageMaker endpoint config', c.EndpointConfigName, c.EndpointConfigArn!, () =>
+            client.send(new DeleteEndpointConfigCommand({ EndpointConfigName: c.EndpointConfigName })),
           );
+          found.push(config);
+          if (config && s3) folders.push(await asyncFolderOf(c.EndpointConfigName, config));
         }
       }
+      // After the configs: what they point to goes once nothing can write there.
+      found.push(...folders);
       for await (const page of paginateListModels({ client }, { NameContains: NAME_PREFIX })) {
         for (const m of page.Models ?? []) {
           if (!m.ModelName?.startsWith(NAME_PREFIX)) continue;
@@ -64,4 +72,20 @@ export function sageMakerLeftovers(client: SageMakerClient, region: string, retr
       return found.filter((l): l is Leftover => l !== undefined);
     },
   };
+
+  /** An asynchronous config's folder (`…/<sweep>/<candidate>/`, the parent of its `out`), claimed with the config's owner. */
+  async function asyncFolderOf(name: string, config: Leftover): Promise<Leftover | undefined> {
+    const described = await call(() => client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })));
+    const output = described?.AsyncInferenceConfig?.OutputConfig?.S3OutputPath;
+    const match = output ? /^s3:\/\/([^/]+)\/(.+\/)out\/?$/.exec(output) : null;
+    if (!match) return undefined;
+    const folder: S3Folder = { bucket: match[1]!, prefix: match[2]! };
+    return {
+      kind: 'S3 folder of an asynchronous endpoint',
+      name: s3Url(folder),
+      owner: config.owner,
+      action: 'delete',
+      remove: () => removeIdempotently(() => emptyFolder(s3!, folder), retry),
+    };
+  }
 }

@@ -1,3 +1,4 @@
+import type { PriceSource } from '../cost/price-book';
 import { formatDurationMs, formatUsdPrecise } from '../format/format';
 import type { PhaseResult } from '../load/phase';
 import { estimateJob, type InstanceBilling, type OfflineJob } from '../offline/job-estimate';
@@ -17,7 +18,7 @@ export interface OfflineSelectionInput {
   readonly strategy: SelectionStrategy;
   readonly candidates: readonly CandidateOutcome[];
   /** A candidate's billing for the job, or undefined where it is not priced per instance-hour. */
-  readonly billing: (candidate: CandidateOutcome) => InstanceBilling | undefined;
+  readonly billing: (candidate: CandidateOutcome) => (InstanceBilling & { readonly sources?: readonly PriceSource[] }) | undefined;
 }
 
 /** A measured candidate's saturation search, replayed from its recorded probes. */
@@ -57,11 +58,10 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
       if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
       const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
       const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
-      const costPerHourUsd = billing.usdPerInstanceHour;
-      if (!estimate.fits)
-        return { verdict: { ...base, costPerHourUsd, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
+      const priced = { costPerHourUsd: billing.usdPerInstanceHour, ...(billing.sources?.length ? { priceSources: billing.sources } : {}) };
+      if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
       return {
-        verdict: { ...base, feasible: true, costPerHourUsd, instances: estimate.instances * perUnit, job: { saturation, estimate } },
+        verdict: { ...base, feasible: true, ...priced, instances: estimate.instances * perUnit, job: { saturation, estimate } },
         ...(doubt ? { doubt } : {}),
       };
     },

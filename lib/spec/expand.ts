@@ -25,6 +25,13 @@ export type Candidate = CandidateBase &
         readonly coldStartAfterIdleMs?: number;
       } & SageMakerModelFields)
     | ({
+        readonly kind: 'sagemaker-async';
+        readonly instanceType: string;
+        readonly instanceCount: number;
+        readonly maxConcurrentInvocationsPerInstance?: number;
+        readonly s3Path: string;
+      } & SageMakerModelFields)
+    | ({
         readonly kind: 'lambda';
         readonly functionName: string;
         readonly memorySizeMb: number;
@@ -149,6 +156,19 @@ function expandConfigurations(group: CandidateGroup, index: number): Candidate[]
         ...c,
         ...sagemakerModelOf(group),
         ...defined({ coldStartAfterIdleMs: group.coldStartAfterIdle }),
+      }));
+    case 'sagemaker-async':
+      return grid({
+        instanceType: group.instanceTypes,
+        instanceCount: group.instanceCounts,
+        maxConcurrentInvocationsPerInstance: group.maxConcurrentInvocationsPerInstance ?? [undefined],
+      }).map(({ maxConcurrentInvocationsPerInstance, ...c }) => ({
+        ...base(`${c.instanceType}-x${c.instanceCount}${maxConcurrentInvocationsPerInstance ? `-c${maxConcurrentInvocationsPerInstance}` : ''}`),
+        kind: group.kind,
+        ...c,
+        ...defined({ maxConcurrentInvocationsPerInstance }),
+        s3Path: group.s3Path,
+        ...sagemakerModelOf(group),
       }));
     case 'lambda':
       return grid({ memorySizeMb: group.memorySizesMb, architecture: group.architectures }).map((c) => ({

@@ -17,7 +17,7 @@ import { isJsonContentType, jsonProblem } from './http-fields';
 import { LIMITS } from './limits';
 import { promptPayloads } from './prompt-sets';
 import { parseQualityDataset, type QualityExample } from './quality-dataset';
-import { PER_REQUEST_KINDS, type SweepSpec, sweepSpecSchema } from './schema';
+import { OFFLINE_ONLY_KINDS, PER_REQUEST_KINDS, type SweepSpec, sweepSpecSchema } from './schema';
 
 /** Most candidates one sweep may expand to: a grid typo should not deploy a thousand endpoints. */
 export const MAX_CANDIDATES = 200;
@@ -280,6 +280,17 @@ export function parseSpec(
       candidates.push(candidate);
     }
   });
+  if (!spec.offline) {
+    spec.candidates.forEach((group, g) => {
+      if (OFFLINE_ONLY_KINDS.has(group.kind))
+        issues.push(
+          at(
+            ['candidates', g, 'kind'],
+            `${group.kind} answers through a queue, not within a latency SLO: it is sized for an offline job; give offline (rows and a deadline) instead of traffic, or use sagemaker-realtime`,
+          ),
+        );
+    });
+  }
   if (spec.offline) {
     spec.candidates.forEach((group, g) => {
       if (PER_REQUEST_KINDS.has(group.kind))

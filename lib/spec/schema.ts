@@ -11,10 +11,12 @@ import { contentTypeProblem, headerProblem } from './http-fields';
 import { LIMITS } from './limits';
 
 /** The candidate kinds a sweep can measure. */
-export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'lambda', 'azureml', 'http', 'local'] as const;
+export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'sagemaker-async', 'lambda', 'azureml', 'http', 'local'] as const;
 export type CandidateKind = (typeof CANDIDATE_KINDS)[number];
 /** Kinds the platform scales and bills per request (the others by the instance-hour): see KIND_RULES' `scaling`. */
 export const PER_REQUEST_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-serverless', 'lambda']);
+/** Kinds that answer through a queue, minutes later at worst: sized for an offline job, never for a latency SLO. */
+export const OFFLINE_ONLY_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-async']);
 
 /**
  * A strict object whose unknown-key error names the allowed keys, so a typo such as
@@ -168,6 +170,8 @@ function modelVariants<T extends z.core.$ZodLooseShape>(artifact: T) {
     })
     .optional();
 }
+/** An S3 folder: a well-formed bucket name, then any key prefix. */
+const S3_FOLDER = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/\S*)?$/;
 const s3Url = z.string().regex(/^s3:\/\//, 'must be an s3:// URL');
 const httpUrl = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
 const lambdaFunctionName = z.string().min(1, 'functionName is needed: the function to measure');
@@ -236,6 +240,26 @@ const candidateSchemas = [
     ...sagemakerModel,
     /** Also measure a cold start after this long without requests (the first request after deploy is always measured). */
     coldStartAfterIdle: durationUpTo(LIMITS.coldStartIdleMs).optional(),
+  }),
+  strict({
+    kind: z.literal('sagemaker-async'),
+    ...common,
+    instanceTypes: oneOrMany(instanceType),
+    instanceCounts: oneOrMany(positiveInt('an instance count', LIMITS.instances)).default([1]),
+    /** Requests one instance takes from the queue at once; a list sweeps it. @default SageMaker's own */
+    maxConcurrentInvocationsPerInstance: oneOrMany(positiveInt('maxConcurrentInvocationsPerInstance', 1000)).optional(),
+    /**
+     * Where requests and answers go: each candidate's inputs, outputs and failures under
+     * `<s3Path>/<sweep id>/<candidate id>/`, deleted with it. The execution role must be able to
+     * read and write there.
+     */
+    s3Path: z
+      .string()
+      .refine(
+        (url) => S3_FOLDER.test(url),
+        'must be an s3://bucket/prefix URL (a bucket name is 3-63 lowercase letters, digits, dots and hyphens)',
+      ),
+    ...sagemakerModel,
   }),
   strict({
     kind: z.literal('lambda'),

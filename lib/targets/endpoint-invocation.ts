@@ -16,6 +16,15 @@ export type ModelEndpointInvocation =
       readonly region: string;
     }
   | {
+      readonly kind: 'sagemaker-async';
+      readonly endpointName: string;
+      readonly region: string;
+      /** Where a caller writes each request (an s3:// prefix ending in `/`); InvokeEndpointAsync names the object. */
+      readonly inputLocation: string;
+      /** Where SageMaker writes the answers (an s3:// prefix). */
+      readonly outputLocation: string;
+    }
+  | {
       readonly kind: 'lambda';
       /** The function ARN, qualified with the alias when the function has one. */
       readonly functionArn: string;

@@ -98,6 +98,14 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
       return units ? { family: `${c.region ?? ''}/${processorFamily(c.instanceType)}/x${c.instanceCount}${variantOf(c)}`, units } : undefined;
     },
   },
+  // An asynchronous endpoint is a real-time one behind a queue: created, billed and deleted alike.
+  'sagemaker-async': {
+    scaling: scalingOf('sagemaker-async'),
+    provisioningSeconds: 15 * 60,
+    laneKey: ownLane,
+    coldStartProbes: afterDeployOnly(false),
+    instancesPerUnit: instanceCountOf,
+  },
   'sagemaker-serverless': {
     scaling: scalingOf('sagemaker-serverless'),
     provisioningSeconds: 15 * 60,

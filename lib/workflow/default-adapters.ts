@@ -4,7 +4,7 @@ import { azureMlAdapter } from '../targets/azureml-target';
 import { httpTarget } from '../targets/http-target';
 import { lambdaAdapter } from '../targets/lambda/adapter';
 import { localTarget } from '../targets/local-target';
-import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../targets/sagemaker/adapter';
+import { sageMakerAsyncAdapter, sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../targets/sagemaker/adapter';
 
 export type AdapterSet = Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
 
@@ -21,6 +21,7 @@ export function defaultAdapters(options: DefaultAdapterOptions = {}): AdapterSet
     local: localTarget,
     'sagemaker-realtime': sageMakerRealtimeAdapter(poll),
     'sagemaker-serverless': sageMakerServerlessAdapter(poll),
+    'sagemaker-async': sageMakerAsyncAdapter(poll),
     lambda: lambdaAdapter(),
     azureml: azureMlAdapter(poll),
   };

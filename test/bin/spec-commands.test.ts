@@ -46,6 +46,15 @@ describe('modelsweep validate', () => {
     expect(stdout).toMatch(/^ {2}local-threads1-int8 +local +\$0\.05\/hour$/m);
   });
 
+  it('expands asynchronous endpoints for an offline job, and says where their prices are missing', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-async-offline.yaml']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/valid; a grid of 4 candidates \(sagemaker-async ×4\)/);
+    expect(stdout).toMatch(
+      /^ {2}sagemaker-async-ml\.g5\.xlarge-x1-c16 +sagemaker-async +not priced \(no SageMaker asynchronous inference prices for region eu-west-1\)$/m,
+    );
+  });
+
   it('expands a catalog selection and prints each candidate with its price', async () => {
     const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-catalog.yaml']);
     expect(status).toBe(0);

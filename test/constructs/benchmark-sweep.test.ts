@@ -198,6 +198,35 @@ describe('BenchmarkSweep', () => {
     });
   });
 
+  it('lets asynchronous candidates use the S3 folders it names, and nothing else in S3', () => {
+    const { template } = sweepTemplate({ sageMaker: true, sageMakerAsyncPaths: ['s3://jobs-bucket/async', 's3://other-bucket'] });
+    const statements = policyStatements(template);
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'ModelsweepAsyncObjects',
+        Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        Resource: ['arn:aws:s3:::jobs-bucket/async/*', 'arn:aws:s3:::other-bucket/*'],
+      }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Sid: 'ModelsweepAsyncList0',
+        Action: 's3:ListBucket',
+        Resource: 'arn:aws:s3:::jobs-bucket',
+        Condition: { StringLike: { 's3:prefix': ['async/*'] } },
+      }),
+    );
+    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sagemaker:InvokeEndpointAsync']) }));
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.validate',
+      Environment: { Variables: Match.objectLike({ MODELSWEEP_CANDIDATE_KINDS: 'http,sagemaker-realtime,sagemaker-serverless,sagemaker-async' }) },
+    });
+    expect(() => sweepTemplate({ sageMakerAsyncPaths: ['s3://jobs-bucket/async'] })).toThrow(/^sageMakerAsyncPaths needs sageMaker: true/);
+    expect(() => sweepTemplate({ sageMaker: true, sageMakerAsyncPaths: ['jobs-bucket/async'] })).toThrow(
+      /^sageMakerAsyncPaths\[0\] must be an s3:\/\/bucket\/prefix URL/,
+    );
+  });
+
   it('re-runs a stored spec on an EventBridge Scheduler schedule', () => {
     const specFile = scheduledSpecFile(
       cloudSpec([{ kind: 'http', name: 'existing', url: 'http://127.0.0.1:1/', costPerHour: 1 }], { name: 'weekly' }),
@@ -262,6 +291,7 @@ describe('BenchmarkSweep', () => {
         const stack = new Stack(app, 'Sweep', { env });
         new BenchmarkSweep(stack, 'Sweep', {
           sageMaker: true,
+          sageMakerAsyncPaths: ['s3://jobs-bucket/async'],
           lambdaFunctions: ['a', 'b'],
           schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }],
         });

@@ -1,3 +1,5 @@
+import { s3Location } from './s3-location';
+
 // The statements live apart from the adapters so that the BenchmarkSweep construct can attach them
 // without loading the AWS SDK at synth.
 
@@ -30,10 +32,12 @@ export function sageMakerIamStatements(account = '*', region = '*'): IamStatemen
         'sagemaker:DeleteModel',
         'sagemaker:CreateEndpointConfig',
         'sagemaker:DeleteEndpointConfig',
+        'sagemaker:DescribeEndpointConfig',
         'sagemaker:CreateEndpoint',
         'sagemaker:DeleteEndpoint',
         'sagemaker:DescribeEndpoint',
         'sagemaker:InvokeEndpoint',
+        'sagemaker:InvokeEndpointAsync',
         'sagemaker:AddTags',
         'sagemaker:ListTags',
       ],
@@ -55,6 +59,33 @@ export function sageMakerIamStatements(account = '*', region = '*'): IamStatemen
       Resource: ['*'],
       Condition: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
     },
+  ];
+}
+
+/**
+ * What asynchronous candidates need in S3: writing requests, reading answers and emptying each
+ * candidate's folder, under the `s3Path`s given (s3://bucket/prefix) and nowhere else.
+ */
+export function sageMakerAsyncIamStatements(s3Paths: readonly string[]): IamStatement[] {
+  const places = s3Paths.map((path) => {
+    const { bucket, key } = s3Location(path);
+    return { bucket, prefix: key };
+  });
+  const under = (prefix: string) => (prefix ? `${prefix}/*` : '*');
+  return [
+    {
+      Sid: 'ModelsweepAsyncObjects',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+      Resource: places.map((p) => `arn:aws:s3:::${p.bucket}/${under(p.prefix)}`),
+    },
+    ...places.map((p, i) => ({
+      Sid: `ModelsweepAsyncList${i}`,
+      Effect: 'Allow' as const,
+      Action: ['s3:ListBucket'],
+      Resource: [`arn:aws:s3:::${p.bucket}`],
+      ...(p.prefix ? { Condition: { StringLike: { 's3:prefix': [`${p.prefix}/*`] } } } : {}),
+    })),
   ];
 }
 

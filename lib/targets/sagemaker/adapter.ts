@@ -7,9 +7,10 @@ import { sweepModels } from './models';
 import { sageMakerPricing } from './price';
 
 /**
- * SageMaker endpoints, real-time or serverless: one model per distinct model definition per
+ * SageMaker endpoints, real-time, serverless or asynchronous: one model per distinct model definition per
  * sweep (deleted when the sweep ends), and per candidate an endpoint config and an endpoint,
- * deleted at teardown. Every resource is tagged with the sweep, the candidate and an expiry.
+ * deleted at teardown (with an asynchronous endpoint's S3 folder). Every resource is tagged with the
+ * sweep, the candidate and an expiry.
  */
 function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAdapterOptions = {}): TargetAdapter<SageMakerDeployment> {
   const api = sageMakerApi(options);
@@ -26,3 +27,5 @@ function sageMakerAdapter(kind: SageMakerCandidate['kind'], options: SageMakerAd
 
 export const sageMakerRealtimeAdapter = (options?: SageMakerAdapterOptions) => sageMakerAdapter('sagemaker-realtime', options);
 export const sageMakerServerlessAdapter = (options?: SageMakerAdapterOptions) => sageMakerAdapter('sagemaker-serverless', options);
+/** Asynchronous endpoints, for offline jobs: measured by how fast their queue drains at saturation. */
+export const sageMakerAsyncAdapter = (options?: SageMakerAdapterOptions) => sageMakerAdapter('sagemaker-async', options);

@@ -1,5 +1,6 @@
 /** What every part of the SageMaker adapter shares: the candidates, the deployment, the options and the clients. */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
@@ -8,15 +9,19 @@ import type { Candidate } from '../../spec/expand';
 import type { Deployment } from '../adapter';
 import { type AdapterApi, adapterApi, perKey } from '../cloud/adapter-api';
 import type { RetryOptions } from '../cloud/retry';
+import { s3Location } from '../cloud/s3-location';
 
 export type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' }>;
 export type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
-export type SageMakerCandidate = RealtimeCandidate | ServerlessCandidate;
+export type AsyncCandidate = Extract<Candidate, { kind: 'sagemaker-async' }>;
+export type SageMakerCandidate = RealtimeCandidate | ServerlessCandidate | AsyncCandidate;
 
 export interface SageMakerClients {
   readonly sagemaker: SageMakerClient;
   readonly runtime: SageMakerRuntimeClient;
   readonly cloudwatch: CloudWatchClient;
+  /** An asynchronous endpoint's requests and answers. */
+  readonly s3: S3Client;
 }
 
 export interface SageMakerAdapterOptions {
@@ -30,6 +35,8 @@ export interface SageMakerAdapterOptions {
   readonly metricsSettleMs?: number;
   /** Throttling retries. */
   readonly retry?: RetryOptions;
+  /** Between looks for an asynchronous request's answer, at most (the first look is sooner). @default 1000 */
+  readonly answerPollMs?: number;
   /** Injected in tests. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -43,10 +50,26 @@ export interface SageMakerDeployment extends Deployment {
   readonly endpointConfigName: string;
   readonly modelName?: string;
   readonly candidate: SageMakerCandidate;
+  /** An asynchronous endpoint's own S3 folder: its requests, answers and failures, deleted at teardown. */
+  readonly s3Folder?: S3Folder;
 }
 
+/** An S3 bucket and a key prefix ending in `/`. */
+export interface S3Folder {
+  readonly bucket: string;
+  readonly prefix: string;
+}
+
+/** Where an asynchronous candidate's requests and answers go: `<s3Path>/<sweep>/<candidate>/`. */
+export function asyncFolder(c: AsyncCandidate, sweepId: string): S3Folder {
+  const { bucket, key } = s3Location(c.s3Path);
+  return { bucket, prefix: `${key ? `${key}/` : ''}${sweepId}/${c.id}/` };
+}
+
+export const s3Url = (folder: S3Folder, rest = ''): string => `s3://${folder.bucket}/${folder.prefix}${rest}`;
+
 export const asSageMaker = (c: Candidate): SageMakerCandidate => {
-  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless')
+  if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless' && c.kind !== 'sagemaker-async')
     throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);
   return c;
 };
@@ -62,5 +85,6 @@ export const sageMakerApi = (options: SageMakerAdapterOptions): SageMakerApi =>
         sagemaker: new SageMakerClient({ region }),
         runtime: new SageMakerRuntimeClient({ region }),
         cloudwatch: new CloudWatchClient({ region }),
+        s3: new S3Client({ region }),
       })),
   );

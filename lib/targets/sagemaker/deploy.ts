@@ -2,13 +2,29 @@
  * Deploying a SageMaker candidate: checking access, creating its endpoint config and endpoint,
  * waiting for InService, and attaching to one a past step made.
  */
-import { CreateEndpointCommand, CreateEndpointConfigCommand, DescribeEndpointCommand, type ProductionVariant } from '@aws-sdk/client-sagemaker';
+import {
+  type AsyncInferenceConfig,
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  DescribeEndpointCommand,
+  type ProductionVariant,
+} from '@aws-sdk/client-sagemaker';
 
 import { CandidateError, type TargetAdapter } from '../adapter';
 import { checkAwsAccess } from '../cloud/aws-access';
 import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
 import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
-import { asSageMaker, type SageMakerApi, type SageMakerCandidate, type SageMakerDeployment, VARIANT } from './common';
+import {
+  asSageMaker,
+  type AsyncCandidate,
+  asyncFolder,
+  type S3Folder,
+  s3Url,
+  type SageMakerApi,
+  type SageMakerCandidate,
+  type SageMakerDeployment,
+  VARIANT,
+} from './common';
 import type { SweepModels } from './models';
 import { deploymentOf } from './teardown';
 
@@ -39,7 +55,7 @@ export function sageMakerDeploySteps(
   };
 
   const variantOf = (c: SageMakerCandidate, modelName: string): ProductionVariant =>
-    c.kind === 'sagemaker-realtime'
+    c.kind !== 'sagemaker-serverless'
       ? {
           VariantName: VARIANT,
           ModelName: modelName,
@@ -68,13 +84,19 @@ export function sageMakerDeploySteps(
       const name = resourceName('ms', owner, 63);
       const { sagemaker } = clients(c.region);
       const created = { config: false, endpoint: false };
-      let deployment = deploymentOf(api, c, name, undefined, created);
+      const folder = c.kind === 'sagemaker-async' ? asyncFolder(c, context.sweepId) : undefined;
+      let deployment = deploymentOf(api, c, name, undefined, created, folder);
       try {
         const { name: modelName } = await modelFor(c, context);
-        deployment = deploymentOf(api, c, name, modelName, created);
+        deployment = deploymentOf(api, c, name, modelName, created, folder);
         await call(() =>
           sagemaker.send(
-            new CreateEndpointConfigCommand({ EndpointConfigName: name, ProductionVariants: [variantOf(c, modelName)], Tags: ownerTagList(owner) }),
+            new CreateEndpointConfigCommand({
+              EndpointConfigName: name,
+              ProductionVariants: [variantOf(c, modelName)],
+              ...(c.kind === 'sagemaker-async' ? { AsyncInferenceConfig: asyncConfigOf(c, folder!) } : {}),
+              Tags: ownerTagList(owner),
+            }),
           ),
         );
         created.config = true;
@@ -102,12 +124,27 @@ export function sageMakerDeploySteps(
 
     handleOf: (d) => ({ region: d.region ?? null, endpointName: d.endpointName, modelName: d.modelName ?? null }),
 
-    attach(candidate, handle) {
+    attach(candidate, handle, context) {
+      const c = asSageMaker(candidate);
       // Another step created both, and deleting what is already gone is fine.
-      return deploymentOf(api, asSageMaker(candidate), String(handle.endpointName), handle.modelName ? String(handle.modelName) : undefined, {
-        config: true,
-        endpoint: true,
-      });
+      return deploymentOf(
+        api,
+        c,
+        String(handle.endpointName),
+        handle.modelName ? String(handle.modelName) : undefined,
+        { config: true, endpoint: true },
+        c.kind === 'sagemaker-async' ? asyncFolder(c, context.sweepId) : undefined,
+      );
     },
+  };
+}
+
+/** An asynchronous endpoint's queue: answers and failures under the candidate's own folder, its concurrency where the spec sets it. */
+function asyncConfigOf(c: AsyncCandidate, folder: S3Folder): AsyncInferenceConfig {
+  return {
+    OutputConfig: { S3OutputPath: s3Url(folder, 'out'), S3FailurePath: s3Url(folder, 'failed') },
+    ...(c.maxConcurrentInvocationsPerInstance !== undefined
+      ? { ClientConfig: { MaxConcurrentInvocationsPerInstance: c.maxConcurrentInvocationsPerInstance } }
+      : {}),
   };
 }

@@ -1,4 +1,4 @@
-/** Invoking a SageMaker candidate (InvokeEndpoint, or its response stream), and what CloudWatch said about each phase. */
+/** Invoking a SageMaker candidate (InvokeEndpoint, its response stream, or an asynchronous queue), and what CloudWatch said of each phase. */
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { InvokeEndpointCommand, type SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
@@ -7,6 +7,7 @@ import type { PhaseResult, ServerMetric } from '../../load/phase';
 import type { TargetAdapter } from '../adapter';
 import { sageMakerStreamInvoker } from '../aws-streaming-invokers';
 import { realSleep } from '../cloud/retry';
+import { sageMakerAsyncInvoker, sdkFailure } from './async-invoker';
 import { type SageMakerApi, type SageMakerCandidate, type SageMakerDeployment, VARIANT } from './common';
 
 /** The metrics read after each phase: namespace, name, unit as published, and a scale to ms where it is a latency. */
@@ -27,8 +28,17 @@ export function sageMakerInvokeSteps(
 ): Pick<TargetAdapter<SageMakerDeployment>, 'invoker' | 'serverMetrics'> {
   return {
     invoker(deployment, context) {
-      const { runtime } = clients(deployment.region);
+      const { runtime, s3 } = clients(deployment.region);
       const { candidate } = deployment;
+      if (candidate.kind === 'sagemaker-async' && deployment.s3Folder)
+        return sageMakerAsyncInvoker(runtime, s3, {
+          endpointName: deployment.endpointName,
+          folder: deployment.s3Folder,
+          accept: candidate.accept,
+          timeoutMs: context.timeoutMs,
+          answerPollMs: options.answerPollMs ?? 1000,
+          sleep: options.sleep,
+        });
       return candidate.kind === 'sagemaker-realtime' && candidate.api
         ? sageMakerStreamInvoker(runtime, deployment.endpointName, candidate.api, context.timeoutMs)
         : sageMakerInvoker(runtime, deployment.endpointName, candidate.accept, context.timeoutMs);
@@ -46,7 +56,6 @@ export function sageMakerInvokeSteps(
   };
 }
 
-const TIMED_OUT: InvokeOutcome = { ok: false, failure: { kind: 'timeout' } };
 const OK: InvokeOutcome = { ok: true };
 
 /** InvokeEndpoint per request; a model's own error (ModelError) and SageMaker's refusals count by name. */
@@ -61,11 +70,7 @@ export function sageMakerInvoker(runtime: SageMakerRuntimeClient, endpointName: 
       );
       return { ok: true, body: response.Body ?? new Uint8Array() };
     } catch (error) {
-      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'AbortError' || e.name === 'TimeoutError') return TIMED_OUT as AnswerOutcome;
-      if (e.$metadata?.httpStatusCode === undefined && (e as { code?: string }).code)
-        return { ok: false, failure: { kind: 'connection', code: (e as { code?: string }).code! } };
-      return { ok: false, failure: { kind: 'target', code: e.name || 'Error' } };
+      return { ok: false, failure: sdkFailure(error) };
     }
   };
   return {

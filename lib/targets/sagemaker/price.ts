@@ -1,6 +1,7 @@
 /**
- * What a SageMaker candidate costs: real-time by the instance hour, serverless per request
- * (compute by memory, data, provisioned concurrency), and what measuring it costs.
+ * What a SageMaker candidate costs: real-time and asynchronous endpoints by the instance hour (each
+ * at its own rate), serverless per request (compute by memory, data, provisioned concurrency), and
+ * what measuring it costs.
  */
 import { durationFloorFromSiblings } from '../../cost/candidate-cost';
 import { requestsPerMonth, serverlessMonthlyCost } from '../../cost/estimate';
@@ -17,15 +18,15 @@ export const sageMakerPricing: Pick<
   priceKeys(candidate) {
     const c = asSageMaker(candidate);
     return [
-      c.kind === 'sagemaker-realtime'
-        ? { catalog: 'sagemaker-realtime', region: regionOf(c), type: c.instanceType }
-        : { catalog: 'sagemaker-serverless', region: regionOf(c) },
+      c.kind === 'sagemaker-serverless'
+        ? { catalog: 'sagemaker-serverless', region: regionOf(c) }
+        : { catalog: c.kind, region: regionOf(c), type: c.instanceType },
     ];
   },
 
   costPerInstanceHour(candidate, prices) {
     const c = asSageMaker(candidate);
-    return c.kind === 'sagemaker-realtime' ? prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd : undefined;
+    return c.kind === 'sagemaker-serverless' ? undefined : prices.instanceHour(c.kind, regionOf(c), c.instanceType).usd;
   },
 
   perRequestMonthlyCost(candidate, phase, traffic, prices) {
@@ -83,8 +84,8 @@ export const sageMakerPricing: Pick<
 
   estimateMeasurementCost(candidate, plan, prices) {
     const c = asSageMaker(candidate);
-    if (c.kind === 'sagemaker-realtime') {
-      const hourly = prices.instanceHour('sagemaker-realtime', regionOf(c), c.instanceType).usd * c.instanceCount;
+    if (c.kind !== 'sagemaker-serverless') {
+      const hourly = prices.instanceHour(c.kind, regionOf(c), c.instanceType).usd * c.instanceCount;
       return hourlyMeasurementCost(hourly, plan, KIND_RULES[c.kind].provisioningSeconds, `${c.instanceCount} × ${c.instanceType}`);
     }
     const p = prices.serverless(regionOf(c)).prices;

@@ -148,7 +148,9 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
         const hourly = adapter?.scaling === 'instances' ? adapter.costPerInstanceHour(candidate, prices) : undefined;
         // A job starts as a deployment does, and is billed from the start.
         const startupSeconds = KIND_RULES[candidate.kind].provisioningSeconds;
-        return hourly === undefined ? undefined : { usdPerInstanceHour: hourly, startupSeconds, billedStartupSeconds: startupSeconds };
+        if (hourly === undefined) return undefined;
+        const sources = (adapter!.priceKeys?.(candidate) ?? []).map((key) => prices.sourceOf(key));
+        return { usdPerInstanceHour: hourly, startupSeconds, billedStartupSeconds: startupSeconds, sources };
       },
     });
   }

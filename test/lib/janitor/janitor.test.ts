@@ -12,10 +12,12 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
+  DescribeEndpointConfigCommand,
   ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListModelsCommand,
@@ -200,6 +202,40 @@ describe('janitor on SageMaker', () => {
     const report = await runJanitor([sageMakerFinder()], { now: NOW });
     expect(report.failed.map((f) => [f.leftover.name, f.error])).toEqual([['us-east-1/ms-old', 'not allowed']]);
     expect(report.removed.map((l) => l.kind)).toEqual(['SageMaker endpoint config', 'SageMaker model']);
+  });
+});
+
+describe('janitor on an asynchronous endpoint a killed sweep left', () => {
+  beforeEach(sageMakerAccount);
+  const s3 = mockClient(S3Client);
+
+  it("empties the S3 folder its config points to, after the config, with the config's owner; and none for a real-time config", async () => {
+    s3.reset();
+    const objects = new Set(['async/sweep-old/c1/in/1', 'async/sweep-old/c1/out/1.out', 'async/sweep-old/c1/failed/2-error.out', 'async/other/keep']);
+    s3.on(ListObjectsV2Command).callsFake((i) => ({ Contents: [...objects].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key })) }));
+    s3.on(DeleteObjectsCommand).callsFake((i) => {
+      for (const { Key } of i.Delete.Objects) objects.delete(Key);
+      sent.push(`DeleteObjects ${i.Delete.Objects.length}`);
+      return {};
+    });
+    sagemaker
+      .on(DescribeEndpointConfigCommand)
+      .resolves({ AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://jobs/async/sweep-old/c1/out' } } });
+    const finder = sageMakerLeftovers(new SageMakerClient({ region: 'us-east-1' }), 'us-east-1', quick.retry, new S3Client({ region: 'us-east-1' }));
+
+    const report = await runJanitor([finder], { now: NOW });
+
+    expect(report.removed.map((l) => `${l.kind} ${l.name}`)).toEqual([
+      'SageMaker endpoint us-east-1/ms-old',
+      'SageMaker endpoint config us-east-1/ms-old',
+      'S3 folder of an asynchronous endpoint s3://jobs/async/sweep-old/c1/',
+      'SageMaker model us-east-1/ms-model-old',
+    ]);
+    expect([...objects]).toEqual(['async/other/keep']);
+
+    sagemaker.on(DescribeEndpointConfigCommand).resolves({});
+    const realtime = await runJanitor([finder], { now: NOW, dryRun: true });
+    expect(realtime.wouldRemove.map((l) => l.kind)).not.toContain('S3 folder of an asynchronous endpoint');
   });
 });
 

@@ -1,5 +1,6 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -335,6 +336,7 @@ describe('access check', () => {
         }),
         runtime: new SageMakerRuntimeClient({}),
         cloudwatch: new CloudWatchClient({}),
+        s3: new S3Client({}),
       }),
     });
     await expect(runCloudSweep(cloudSpec([realtime()]), { 'sagemaker-realtime': noCredentials })).rejects.toThrow(
