@@ -255,10 +255,7 @@ const candidateSchemas = [
      */
     s3Path: z
       .string()
-      .refine(
-        (url) => S3_FOLDER.test(url),
-        'must be an s3://bucket/prefix URL (a bucket name is 3-63 lowercase letters, digits, dots and hyphens)',
-      ),
+      .refine((url) => S3_FOLDER.test(url), 'must be an s3://bucket/prefix URL (a bucket name is 3-63 lowercase letters, digits, dots and hyphens)'),
     ...sagemakerModel,
   }),
   strict({
