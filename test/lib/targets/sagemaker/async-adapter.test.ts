@@ -132,6 +132,14 @@ const offlineSpec = (groups: unknown[], extra: Record<string, unknown> = {}) => 
   ...extra,
 });
 
+/** A candidate and an adapter context, to drive the adapter directly. */
+function outsideASweep(sweepId: string, timeoutMs: number) {
+  const [candidate] = parseSpec(stringify(offlineSpec([asyncGroup()])), 'spec.yaml', '/').candidates;
+  const now = new Date();
+  const context = { sweepId, baseDir: '/', timeoutMs, createdAt: now, expiresAt: new Date(now.getTime() + 3_600_000), prices: PriceBook.snapshot() };
+  return { candidate: candidate!, context };
+}
+
 describe('SageMaker asynchronous endpoints, in an offline sweep', () => {
   beforeEach(() => healthyAws());
 
@@ -187,16 +195,8 @@ describe('SageMaker asynchronous endpoints, in an offline sweep', () => {
   it('times out a request whose answer never appears, as a timeout and not as a measurement', async () => {
     healthyAws({ looksBeforeDone: Number.POSITIVE_INFINITY });
     const adapter = sageMakerAsyncAdapter({ ...options, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
-    const [candidate] = parseSpec(stringify(offlineSpec([asyncGroup()])), 'spec.yaml', '/').candidates;
-    const context = {
-      sweepId: 'sweep-1',
-      baseDir: '/',
-      timeoutMs: 300,
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + 3_600_000),
-      prices: PriceBook.snapshot(),
-    };
-    const deployment = await adapter.deploy(candidate!, context);
+    const { candidate, context } = outsideASweep('sweep-1', 300);
+    const deployment = await adapter.deploy(candidate, context);
 
     const outcome = await adapter.invoker(deployment, context).invoke({ body: '{}', contentType: 'application/json', weight: 1 } as never);
 
@@ -207,23 +207,15 @@ describe('SageMaker asynchronous endpoints, in an offline sweep', () => {
 
   it("reads a request's answer back from S3 (quality examples), and names a failure", async () => {
     const adapter = sageMakerAsyncAdapter(options);
-    const [candidate] = parseSpec(stringify(offlineSpec([asyncGroup()])), 'spec.yaml', '/').candidates;
-    const context = {
-      sweepId: 'sweep-2',
-      baseDir: '/',
-      timeoutMs: 2000,
-      createdAt: new Date(),
-      expiresAt: new Date(Date.now() + 3_600_000),
-      prices: PriceBook.snapshot(),
-    };
-    const deployment = await adapter.deploy(candidate!, context);
+    const { candidate, context } = outsideASweep('sweep-2', 2000);
+    const deployment = await adapter.deploy(candidate, context);
     const payload = { body: '{}', contentType: 'application/json', weight: 1 } as never;
 
     const answer = await adapter.invoker(deployment, context).answer!(payload);
 
     expect(answer.ok && new TextDecoder().decode(answer.body)).toBe('{"predictions":[[0.1,0.9]]}');
     healthyAws({ fail: true });
-    const failed = await adapter.invoker(await adapter.deploy(candidate!, context), context).answer!(payload);
+    const failed = await adapter.invoker(await adapter.deploy(candidate, context), context).answer!(payload);
     expect(failed).toEqual({ ok: false, failure: { kind: 'target', code: 'AsyncInferenceFailed' } });
   });
 
