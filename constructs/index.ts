@@ -1,4 +1,5 @@
 export { SWEEP_STACK_OUTPUTS } from '../lib/workflow/cloud-names';
+export * from './endpoints/batch-inference-job';
 export * from './endpoints/lambda-model-function';
 export * from './endpoints/model-data';
 export * from './endpoints/model-endpoint';

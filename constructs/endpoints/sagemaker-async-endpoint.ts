@@ -1,4 +1,4 @@
-import { Annotations, type CfnElement, type Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,12 +8,11 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-import { findSageMakerInstance, isWellFormedInstanceType } from '../../lib/catalog/sagemaker-instances';
 import type { ModelEndpointInvocation } from '../../lib/targets/endpoint-invocation';
 import { DEFAULT_INSTANCE_TYPE } from './sagemaker-endpoint';
 import { SageMakerEndpointBase, SageMakerEndpointMetrics } from './sagemaker-endpoint-base';
 import { SageMakerModel, type SageMakerModelOptions } from './sagemaker-model';
-import { checkInteger, checkSeconds, InvalidPropError } from './validation';
+import { checkInteger, checkSageMakerInstanceType, checkSeconds, InvalidPropError } from './validation';
 
 /** The single variant of an asynchronous endpoint. */
 const ASYNC_VARIANT = 'AllTraffic';
@@ -118,7 +117,7 @@ export class SageMakerAsyncEndpoint extends SageMakerEndpointBase {
   constructor(scope: Construct, id: string, props: SageMakerAsyncEndpointProps) {
     super(scope, id);
     this.instanceType = props.instanceType ?? DEFAULT_INSTANCE_TYPE;
-    this.checkInstanceType(this.instanceType);
+    checkSageMakerInstanceType(this, 'instanceType', this.instanceType);
     const initialInstanceCount = props.initialInstanceCount ?? 1;
     checkInteger(this, 'initialInstanceCount', initialInstanceCount, 1, 1000);
     checkInteger(this, 'maxConcurrentInvocationsPerInstance', props.maxConcurrentInvocationsPerInstance, 1, 1000);
@@ -255,21 +254,6 @@ export class SageMakerAsyncEndpoint extends SageMakerEndpointBase {
       'Action::kms:GenerateDataKey*',
       "aws-cdk-lib's grantPublish on the encrypted notification topics, and grantEncrypt on the answers' key: encrypting needs data keys of those keys alone.",
     );
-  }
-
-  private checkInstanceType(instanceType: string): void {
-    if (Token.isUnresolved(instanceType)) return;
-    if (!isWellFormedInstanceType(instanceType))
-      throw new InvalidPropError(
-        this,
-        'instanceType',
-        `must be a SageMaker instance type like ml.g5.xlarge (ml.<family>.<size>), got "${instanceType}"`,
-      );
-    if (!findSageMakerInstance(instanceType))
-      Annotations.of(this).addWarningV2(
-        'modelsweep:unknownInstanceType',
-        `instanceType ${instanceType} is not in modelsweep's instance catalog; it is used as given, without hardware checks`,
-      );
   }
 
   private addScaleToZero(options: AsyncScaleToZeroOptions, initialInstanceCount: number): void {

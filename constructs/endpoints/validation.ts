@@ -1,6 +1,7 @@
-import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
+import { findSageMakerInstance, isWellFormedInstanceType } from '../../lib/catalog/sagemaker-instances';
 import { ModelsweepError } from '../../lib/errors';
 
 /**
@@ -69,4 +70,16 @@ export function checkSize(
     throw new InvalidPropError(scope, prop, `must be a whole number of ${unit} from ${min} to ${max}${stepText}, got ${+amount.toFixed(3)} ${unit}`);
   }
   return amount;
+}
+
+/** Checks a SageMaker instance type prop is well formed, and warns when the catalog does not know it. */
+export function checkSageMakerInstanceType(scope: IConstruct, prop: string, instanceType: string): void {
+  if (Token.isUnresolved(instanceType)) return;
+  if (!isWellFormedInstanceType(instanceType))
+    throw new InvalidPropError(scope, prop, `must be a SageMaker instance type like ml.g5.xlarge (ml.<family>.<size>), got "${instanceType}"`);
+  if (!findSageMakerInstance(instanceType))
+    Annotations.of(scope).addWarningV2(
+      'modelsweep:unknownInstanceType',
+      `${prop} ${instanceType} is not in modelsweep's instance catalog; it is used as given, without hardware checks`,
+    );
 }
