@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { formatQuality } from '../../lib/format/format';
 import { textTable } from '../../lib/format/text-table';
 import { resultsText } from '../../lib/report/results-text';
-import { driftText, sweepHistory } from '../../lib/report/sweep-history';
+import { costText, driftText, sweepHistory } from '../../lib/report/sweep-history';
 import { resultsCsv, type SweepResults } from '../../lib/report/sweep-results';
 import { loadSweepResults, writeReportFiles } from '../../lib/report/write-report';
 import type { ResultsStore } from '../../lib/store/results-store';
@@ -85,6 +85,7 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
         s.createdAt,
         s.grid !== undefined ? `${s.deployed} of ${s.grid}` : '-',
         s.recommended ?? '-',
+        s.cost ? costText(s.cost) : '-',
         ...(withQuality
           ? [
               s.quality?.value !== undefined ? `${s.quality.metric} ${formatQuality(s.quality.value)}` : '-',
@@ -98,6 +99,7 @@ export function historyCommand(cloud: CloudDependencies = defaultCloud): Command
         'started',
         'deployed',
         'recommended',
+        'cost',
         ...(withQuality ? ['quality', 'quality moved since the last sweep'] : []),
       ];
       console.log(textTable([header, ...rows]).join('\n'));

@@ -1,4 +1,4 @@
-import { formatQuality } from '../format/format';
+import { formatDurationMs, formatQuality, formatUsd, formatUsdPrecise } from '../format/format';
 import { isProportion } from '../quality/metrics';
 import type { CandidateQuality, CandidateVerdict } from '../select/select';
 import type { ResultsStore, SweepRecord } from '../store/results-store';
@@ -15,12 +15,18 @@ export interface QualityDrift {
   readonly worse: boolean;
 }
 
+/** A recommendation's cost, as the sweep priced it. */
+export type RecommendedCost =
+  { readonly monthlyUsd: number; readonly instances?: number } | { readonly jobUsd: number; readonly jobSeconds: number; readonly instances: number };
+
 /** One sweep of a model as `history` lists it: its record, its recommendation and the quality of what it recommended. */
 export interface HistoryEntry extends Omit<SweepRecord, 'spec' | 'payloads'> {
   readonly recommended?: string;
   /** Candidates deployed (not skipped), of the grid. */
   readonly deployed?: number;
   readonly grid?: number;
+  /** What the recommended candidate costs: a month at the forecast (real-time), or the job on its instances (offline). */
+  readonly cost?: RecommendedCost;
   /** The recommended candidate's quality (sweeps with a quality SLO). */
   readonly quality?: CandidateQuality;
   /** Candidates whose quality moved since the last sweep that measured them; empty when none did. */
@@ -39,12 +45,15 @@ export async function sweepHistory(store: ResultsStore, model: string): Promise<
     const selection = verdicts[i];
     const grid = selection?.candidates.length ?? 0;
     const skipped = selection?.candidates.filter((c) => c.status === 'skipped').length ?? 0;
-    const quality = selection?.candidates.find((c) => c.id === selection.recommended)?.quality;
+    const winner = selection?.candidates.find((c) => c.id === selection.recommended);
+    const quality = winner?.quality;
+    const cost = winner ? costOf(winner) : undefined;
     const earlier = sweeps.slice(i + 1).map((e, k) => ({ sweepId: e.sweepId, candidates: verdicts[i + 1 + k]?.candidates ?? [] }));
     return {
       ...s,
       ...(selection?.recommended ? { recommended: selection.recommended } : {}),
       ...(selection ? { deployed: grid - skipped, grid } : {}),
+      ...(cost ? { cost } : {}),
       ...(quality ? { quality } : {}),
       qualityDrift: qualityDrift(selection?.candidates ?? [], earlier),
     };
@@ -89,3 +98,19 @@ export function qualityDrift(
 /** A drift in words: "cls-int8 accuracy 0.990 → 0.900 (worse)". */
 export const driftText = (d: QualityDrift): string =>
   `${d.id} ${d.metric} ${formatQuality(d.from)} → ${formatQuality(d.to)} (${d.worse ? 'worse' : 'better'})`;
+
+/** The cost a verdict was recommended at: its job's, for an offline sweep, else its month's. */
+function costOf(verdict: CandidateVerdict): RecommendedCost | undefined {
+  const job = verdict.job?.estimate;
+  if (job) return { jobUsd: job.usd, jobSeconds: job.seconds, instances: job.instances };
+  if (verdict.monthlyCostUsd === undefined) return undefined;
+  return { monthlyUsd: verdict.monthlyCostUsd, ...(verdict.instances !== undefined ? { instances: verdict.instances } : {}) };
+}
+
+/** A recommendation's cost in a few words: `$73.00/month on 2`, or `job $0.13 in 42m on 3`. */
+export function costText(cost: RecommendedCost): string {
+  const on = (n: number | undefined) => (n !== undefined ? ` on ${n}` : '');
+  return 'jobUsd' in cost
+    ? `job ${formatUsdPrecise(cost.jobUsd)} in ${formatDurationMs(cost.jobSeconds * 1000)}${on(cost.instances)}`
+    : `${formatUsd(cost.monthlyUsd)}/month${on(cost.instances)}`;
+}

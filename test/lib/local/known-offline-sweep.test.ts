@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 
 import { PriceBook } from '../../../lib/cost/price-book';
 import { runSweep } from '../../../lib/local/run-sweep';
+import { costText, sweepHistory } from '../../../lib/report/sweep-history';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
@@ -88,6 +89,14 @@ describe('an offline sweep of servers whose capacity is known', () => {
     expect(verdicts.narrow!.reason).toMatch(/^recommended: the cheapest that ends 100,000 rows within 10m: \$0\.00\d+ on 4 instances, /);
     // The wide one ends in half the time, for more: on the job's cost/time frontier.
     expect(verdicts.wide!.reason).toMatch(/^on the frontier, not chosen: ends sooner than narrow but costs \$0\.0\d+ more/);
+    // The model's history says what the job costs, not a month.
+    const [latest] = await sweepHistory(new ResultsStore(dynamo.client, 'offline'), 'scorer');
+    expect(latest).toMatchObject({
+      sweepId: outcome.sweepId,
+      recommended: 'narrow',
+      cost: { jobUsd: job.usd, jobSeconds: job.seconds, instances: 4 },
+    });
+    expect(costText(latest!.cost!)).toMatch(/^job \$0\.00\d+ in \dm \d+s on 4$/);
   }, 180_000);
 
   it('passes over the cheapest per row when no instance count within maxInstances ends in time', async () => {

@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 
 import { PriceBook } from '../../../lib/cost/price-book';
 import { runSweep } from '../../../lib/local/run-sweep';
-import { driftText, sweepHistory } from '../../../lib/report/sweep-history';
+import { costText, driftText, sweepHistory } from '../../../lib/report/sweep-history';
 import { parseSpec } from '../../../lib/spec/load-spec';
 import { type LocalDynamo, startLocalDynamo } from '../../../lib/store/local-dynamo';
 import { ResultsStore } from '../../../lib/store/results-store';
@@ -166,7 +166,12 @@ describe('a sweep of classifiers whose accuracy is known', () => {
     const second = await sweepOf([{ name: 'a90', costPerHour: 0.1, variant: 'v1' }], accuracyOf(0.5), undefined, 'drifting');
     const history = await sweepHistory(new ResultsStore(dynamo.client, 'quality'), 'drifting');
     expect(history.map((h) => h.sweepId)).toEqual([second.sweepId, first.sweepId]);
-    expect(history[0]).toMatchObject({ recommended: 'cls-v1', quality: { metric: 'accuracy', value: 0.9 } });
+    expect(history[0]).toMatchObject({
+      recommended: 'cls-v1',
+      quality: { metric: 'accuracy', value: 0.9 },
+      cost: { monthlyUsd: expect.any(Number) },
+    });
+    expect(costText(history[0]!.cost!)).toMatch(/^\$\d+\.\d\d\/month on \d+$/);
     expect(history[0]!.qualityDrift).toEqual([{ id: 'cls-v1', metric: 'accuracy', from: 0.99, to: 0.9, since: first.sweepId, worse: true }]);
     expect(driftText(history[0]!.qualityDrift[0]!)).toBe('cls-v1 accuracy 0.990 → 0.900 (worse)');
     expect(history[1]!.qualityDrift).toEqual([]);
