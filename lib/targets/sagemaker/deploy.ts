@@ -2,6 +2,7 @@
  * Deploying a SageMaker candidate: checking access, creating its endpoint config and endpoint,
  * waiting for InService, and attaching to one a past step made.
  */
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import {
   type AsyncInferenceConfig,
   CreateEndpointCommand,
@@ -10,10 +11,11 @@ import {
   type ProductionVariant,
 } from '@aws-sdk/client-sagemaker';
 
-import { CandidateError, type TargetAdapter } from '../adapter';
+import { CandidateError, SetupError, type TargetAdapter } from '../adapter';
 import { checkAwsAccess } from '../cloud/aws-access';
 import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
 import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
+import { s3Location } from '../cloud/s3-location';
 import {
   asSageMaker,
   type AsyncCandidate,
@@ -76,6 +78,20 @@ export function sageMakerDeploySteps(
     async checkAccess(candidates) {
       const regions = new Set(candidates.map((c) => asSageMaker(c).region));
       for (const region of regions) await checkAwsAccess(clients(region).sagemaker, `${kind} candidates`);
+      // An asynchronous candidate's requests go through its bucket: one that cannot be reached is found now, not after a deploy.
+      const buckets = new Map(candidates.flatMap((c) => (c.kind === 'sagemaker-async' ? [[s3Location(c.s3Path).bucket, c] as const] : [])));
+      for (const [bucket, c] of buckets) {
+        try {
+          await call(() => clients(c.region).s3.send(new HeadBucketCommand({ Bucket: bucket })));
+        } catch (error) {
+          const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+          const why = e.$metadata?.httpStatusCode === 404 ? 'no such bucket' : `${e.name}: ${e.message}`;
+          throw new SetupError(
+            `${kind} candidates: cannot reach s3Path's bucket ${bucket} (${why}); the sweep's credentials need s3:ListBucket, s3:PutObject, s3:GetObject and s3:DeleteObject there`,
+            { cause: error },
+          );
+        }
+      }
     },
 
     async deploy(candidate, context) {

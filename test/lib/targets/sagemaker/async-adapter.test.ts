@@ -1,4 +1,12 @@
-import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -229,6 +237,15 @@ describe('SageMaker asynchronous endpoints, in an offline sweep', () => {
     expect(outcome.records[0]).toMatchObject({ status: 'unavailable' });
     expect(log.map(([c]) => c)).toEqual(expect.arrayContaining(['DeleteEndpointConfig', 'DeleteModel']));
     expect(log.some(([c]) => c === 'DeleteEndpoint')).toBe(false);
+  });
+
+  it('stops before creating anything when the bucket of s3Path cannot be reached', async () => {
+    s3.on(HeadBucketCommand).rejects(awsError('AccessDenied', 'Access Denied', 403));
+
+    await expect(runCloudSweep(offlineSpec([asyncGroup()]), adapters())).rejects.toThrow(
+      /sagemaker-async candidates: cannot reach s3Path's bucket bucket \(AccessDenied: Access Denied\); the sweep's credentials need s3:ListBucket/,
+    );
+    expect(log.filter(([c]) => c.startsWith('Create'))).toEqual([]);
   });
 
   it('refuses a sweep whose prices have no asynchronous rate for a candidate, before anything is created', async () => {
