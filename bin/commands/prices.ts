@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CATALOG_SERVICES, type CatalogService, COMMITMENTS } from '../../lib/catalog/price-catalog';
 import { CATALOG_SERVICE, describeSource, type PricedCatalog, type PriceSource, stalenessOf } from '../../lib/cost/price-book';
 import { defaultPriceCacheDir, diffPrices, localPriceBook, readPriceCache, writePriceCache } from '../../lib/cost/price-cache';
+import { CATALOG_OF_USE, type InstanceUse } from '../../lib/cost/price-list/aws-products';
 import { DEFAULT_DOWNLOAD_LIMITS } from '../../lib/cost/price-list/download';
 import { fetchPriceLists, isAzureRegion, merge, PRICE_SERVICES, priceListUrls, type PriceService } from '../../lib/cost/price-list/update-prices';
 import { ModelsweepError } from '../../lib/errors';
@@ -22,7 +23,6 @@ const SERVICE_NAMES: Record<CatalogService, string> = {
   sagemakerServerless: 'SageMaker serverless',
   azureml: 'Azure VMs',
 };
-const SAGEMAKER_USE = { hosting: 'sagemaker-realtime', async: 'sagemaker-async', 'batch-transform': 'sagemaker-batch-transform' } as const;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /** `modelsweep prices`: fetch the providers' price lists into a dated cache, and show or compare what it holds. */
@@ -166,7 +166,7 @@ function showCommand(): Command {
         '--use <use>',
         "what a SageMaker instance type is billed for: a real-time endpoint's, an asynchronous endpoint's or a batch transform job's hours",
       )
-        .choices(['hosting', 'async', 'batch-transform'])
+        .choices(Object.keys(CATALOG_OF_USE))
         .default('hosting'),
     )
     .option('--prices <file>', 'a JSON file overriding any part of the price catalog')
@@ -176,69 +176,64 @@ function showCommand(): Command {
       'after',
       '\nExamples:\n  $ modelsweep prices show ml.g6e.xlarge --region eu-central-1\n  $ modelsweep prices show lambda --region eu-west-1',
     )
-    .action(
-      (
-        what: string,
-        flags: { region?: string; use: 'hosting' | 'async' | 'batch-transform'; prices?: string; priceCache?: string; json?: boolean },
-      ) => {
-        const catalog: PricedCatalog = what.startsWith('Standard_')
-          ? 'azureml'
-          : what === 'lambda'
-            ? 'lambda'
-            : what === 'serverless'
-              ? 'sagemaker-serverless'
-              : SAGEMAKER_USE[flags.use];
-        const region = flags.region ?? (catalog === 'azureml' ? 'eastus' : 'us-east-1');
-        const now = new Date();
-        try {
-          const book = localPriceBook({ pricesFile: flags.prices, cacheDir: flags.priceCache });
-          if (catalog === 'lambda' || catalog === 'sagemaker-serverless') {
-            const found = catalog === 'lambda' ? book.lambda(region) : book.serverless(region);
-            if (flags.json) console.log(JSON.stringify(found, null, 2));
-            else {
-              console.log(`${catalog} in ${region}:`);
-              console.log(JSON.stringify({ ...found.prices, source: undefined, asOf: undefined }, null, 2));
-              printSource(found.source, now);
-            }
-            return;
+    .action((what: string, flags: { region?: string; use: InstanceUse; prices?: string; priceCache?: string; json?: boolean }) => {
+      const catalog: PricedCatalog = what.startsWith('Standard_')
+        ? 'azureml'
+        : what === 'lambda'
+          ? 'lambda'
+          : what === 'serverless'
+            ? 'sagemaker-serverless'
+            : CATALOG_OF_USE[flags.use];
+      const region = flags.region ?? (catalog === 'azureml' ? 'eastus' : 'us-east-1');
+      const now = new Date();
+      try {
+        const book = localPriceBook({ pricesFile: flags.prices, cacheDir: flags.priceCache });
+        if (catalog === 'lambda' || catalog === 'sagemaker-serverless') {
+          const found = catalog === 'lambda' ? book.lambda(region) : book.serverless(region);
+          if (flags.json) console.log(JSON.stringify(found, null, 2));
+          else {
+            console.log(`${catalog} in ${region}:`);
+            console.log(JSON.stringify({ ...found.prices, source: undefined, asOf: undefined }, null, 2));
+            printSource(found.source, now);
           }
-          const chosen = book.instanceHour(catalog, region, what);
-          const committed = Object.fromEntries(
-            COMMITMENTS.filter((c) => c !== 'on-demand').flatMap((c) => {
-              try {
-                // A rate priced on demand for want of a committed one is not a committed rate.
-                const rate = book.with({ commitment: c }).instanceHour(catalog, region, what);
-                return rate.source.commitment ? [[c, rate.usd]] : [];
-              } catch {
-                return [];
-              }
-            }),
-          );
-          const alternatives = book.layers.flatMap((layer) => {
-            const block = layer.prices[CATALOG_SERVICE[catalog]]?.[region] as { perInstanceHour?: Record<string, number> } | undefined;
-            const usd = block?.perInstanceHour?.[what];
-            return usd === undefined ? [] : [{ label: layer.label, usd }];
-          });
-          if (flags.json) {
-            console.log(
-              JSON.stringify(
-                { type: what, region, usdPerHour: chosen.usd, committedUsdPerHour: committed, source: chosen.source, alternatives },
-                null,
-                2,
-              ),
-            );
-            return;
-          }
-          console.log(`${what}${flags.use === 'hosting' ? '' : ` (${flags.use})`} in ${region}: $${chosen.usd} per hour on demand`);
-          for (const [c, usd] of Object.entries(committed))
-            console.log(`  ${c}: $${usd.toFixed(4)} per hour (${((1 - usd / chosen.usd) * 100).toFixed(1)}% off)`);
-          printSource(chosen.source, now);
-          for (const a of alternatives.slice(1)) console.log(`  also at hand: $${a.usd} from ${a.label}`);
-        } catch (error) {
-          throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
+          return;
         }
-      },
-    );
+        const chosen = book.instanceHour(catalog, region, what);
+        const committed = Object.fromEntries(
+          COMMITMENTS.filter((c) => c !== 'on-demand').flatMap((c) => {
+            try {
+              // A rate priced on demand for want of a committed one is not a committed rate.
+              const rate = book.with({ commitment: c }).instanceHour(catalog, region, what);
+              return rate.source.commitment ? [[c, rate.usd]] : [];
+            } catch {
+              return [];
+            }
+          }),
+        );
+        const alternatives = book.layers.flatMap((layer) => {
+          const block = layer.prices[CATALOG_SERVICE[catalog]]?.[region] as { perInstanceHour?: Record<string, number> } | undefined;
+          const usd = block?.perInstanceHour?.[what];
+          return usd === undefined ? [] : [{ label: layer.label, usd }];
+        });
+        if (flags.json) {
+          console.log(
+            JSON.stringify(
+              { type: what, region, usdPerHour: chosen.usd, committedUsdPerHour: committed, source: chosen.source, alternatives },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        console.log(`${what}${flags.use === 'hosting' ? '' : ` (${flags.use})`} in ${region}: $${chosen.usd} per hour on demand`);
+        for (const [c, usd] of Object.entries(committed))
+          console.log(`  ${c}: $${usd.toFixed(4)} per hour (${((1 - usd / chosen.usd) * 100).toFixed(1)}% off)`);
+        printSource(chosen.source, now);
+        for (const a of alternatives.slice(1)) console.log(`  also at hand: $${a.usd} from ${a.label}`);
+      } catch (error) {
+        throw new CliError((error as Error).message, EXIT.badInput, { cause: error });
+      }
+    });
 }
 
 function printSource(source: PriceSource, now: Date): void {

@@ -13,7 +13,7 @@ import {
 
 import { ownerFromTags } from '../targets/cloud/resource-tags';
 import { removeIdempotently, retrying, type RetryOptions } from '../targets/cloud/retry';
-import { type S3Folder, s3Url } from '../targets/sagemaker/common';
+import { asyncFolderOfOutput, s3Url } from '../targets/sagemaker/common';
 import { emptyFolder } from '../targets/sagemaker/teardown';
 import type { Leftover, LeftoverFinder } from './janitor';
 
@@ -77,9 +77,8 @@ export function sageMakerLeftovers(client: SageMakerClient, region: string, retr
   async function asyncFolderOf(name: string, config: Leftover): Promise<Leftover | undefined> {
     const described = await call(() => client.send(new DescribeEndpointConfigCommand({ EndpointConfigName: name })));
     const output = described?.AsyncInferenceConfig?.OutputConfig?.S3OutputPath;
-    const match = output ? /^s3:\/\/([^/]+)\/(.+\/)out\/?$/.exec(output) : null;
-    if (!match) return undefined;
-    const folder: S3Folder = { bucket: match[1]!, prefix: match[2]! };
+    const folder = output ? asyncFolderOfOutput(output) : undefined;
+    if (!folder) return undefined;
     return {
       kind: 'S3 folder of an asynchronous endpoint',
       name: s3Url(folder),

@@ -1,4 +1,5 @@
 import type { CommittedTerm, PriceLayerCatalog } from '../../catalog/price-catalog';
+import { CATALOG_SERVICE, type InstanceCatalog } from '../price-book';
 
 /**
  * How AWS Price List products map to what modelsweep bills, in one place. Checked against public
@@ -29,8 +30,12 @@ export type ProductCharge =
 /** What a SageMaker ML instance is billed for: an endpoint's hours, an asynchronous endpoint's, or a transform job's. */
 export type InstanceUse = 'hosting' | 'async' | 'batch-transform';
 const INSTANCE_USE: Readonly<Record<string, InstanceUse>> = { Hosting: 'hosting', AsyncInf: 'async', BatchTransform: 'batch-transform' };
-/** The catalog block each use's rates go to. */
-const BLOCK_OF_USE = { hosting: 'sagemakerRealtime', async: 'sagemakerAsync', 'batch-transform': 'sagemakerBatchTransform' } as const;
+/** The catalog each use's rates go to. */
+export const CATALOG_OF_USE = {
+  hosting: 'sagemaker-realtime',
+  async: 'sagemaker-async',
+  'batch-transform': 'sagemaker-batch-transform',
+} as const satisfies Record<InstanceUse, InstanceCatalog>;
 
 export interface OfferProduct {
   readonly sku: string;
@@ -181,7 +186,8 @@ export class OfferAccumulator {
     }
     const prices: PriceLayerCatalog = {};
     for (const [use, byType] of Object.entries(perInstanceHour) as Array<[InstanceUse, Record<string, number>]>)
-      if (Object.keys(byType).length > 0) prices[BLOCK_OF_USE[use]] = { [meta.region]: { ...provenance, perInstanceHour: sorted(byType) } };
+      if (Object.keys(byType).length > 0)
+        prices[CATALOG_SERVICE[CATALOG_OF_USE[use]] as 'sagemakerRealtime'] = { [meta.region]: { ...provenance, perInstanceHour: sorted(byType) } };
     if (!prices.sagemakerRealtime) missing.push('SageMaker hosting instances');
     if (serverless.computePerSecondByMemoryMb) prices.sagemakerServerless = { [meta.region]: { ...provenance, ...serverless } };
     else missing.push('SageMaker serverless inference');

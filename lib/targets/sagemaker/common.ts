@@ -68,6 +68,17 @@ export function asyncFolder(c: AsyncCandidate, sweepId: string): S3Folder {
 
 export const s3Url = (folder: S3Folder, rest = ''): string => `s3://${folder.bucket}/${folder.prefix}${rest}`;
 
+/** An asynchronous candidate's folder's layout: requests under `in/`, answers under `out/`, failures under `failed/`. */
+export const ASYNC_LAYOUT = { requests: 'in/', answers: 'out', failures: 'failed' } as const;
+
+/** The folder whose answers go to `outputPath` (an endpoint config's S3OutputPath), if it is laid out as a sweep lays it out. */
+export function asyncFolderOfOutput(outputPath: string): S3Folder | undefined {
+  if (!outputPath.startsWith('s3://')) return undefined;
+  const { bucket, key } = s3Location(outputPath);
+  const suffix = `/${ASYNC_LAYOUT.answers}`;
+  return key.endsWith(suffix) ? { bucket, prefix: key.slice(0, -ASYNC_LAYOUT.answers.length) } : undefined;
+}
+
 export const asSageMaker = (c: Candidate): SageMakerCandidate => {
   if (c.kind !== 'sagemaker-realtime' && c.kind !== 'sagemaker-serverless' && c.kind !== 'sagemaker-async')
     throw new ModelsweepError('invalid-input', `the SageMaker adapter cannot run a ${c.kind} candidate`);

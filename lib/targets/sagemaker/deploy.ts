@@ -18,6 +18,7 @@ import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
 import { s3Location } from '../cloud/s3-location';
 import {
   asSageMaker,
+  ASYNC_LAYOUT,
   type AsyncCandidate,
   asyncFolder,
   type S3Folder,
@@ -158,7 +159,7 @@ export function sageMakerDeploySteps(
 /** An asynchronous endpoint's queue: answers and failures under the candidate's own folder, its concurrency where the spec sets it. */
 function asyncConfigOf(c: AsyncCandidate, folder: S3Folder): AsyncInferenceConfig {
   return {
-    OutputConfig: { S3OutputPath: s3Url(folder, 'out'), S3FailurePath: s3Url(folder, 'failed') },
+    OutputConfig: { S3OutputPath: s3Url(folder, ASYNC_LAYOUT.answers), S3FailurePath: s3Url(folder, ASYNC_LAYOUT.failures) },
     ...(c.maxConcurrentInvocationsPerInstance !== undefined
       ? { ClientConfig: { MaxConcurrentInvocationsPerInstance: c.maxConcurrentInvocationsPerInstance } }
       : {}),
