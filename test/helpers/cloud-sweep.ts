@@ -69,6 +69,19 @@ export class ForgetfulRegistry<V> extends Map<string, V> {
 /** Commands sent to mocked SDK clients, in order across clients: [name, input]. */
 export type CommandLog = Array<[string, Record<string, any>]>;
 
+/** An AWS SDK error as a service returns it: its name and HTTP status. */
+export const awsError = (name: string, message = name, status = 400) =>
+  Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+
+/** A mock's answer that first records the command in `log`: `client.on(Command).callsFake(loggedTo(log)('Command', answer))`. */
+export const loggedTo =
+  (log: CommandLog) =>
+  (name: string, answer: (input: any) => unknown = () => ({})) =>
+  (input: any) => {
+    log.push([name, input]);
+    return answer(input);
+  };
+
 /** Names of resources created and deleted, from a command log: every Create has its Delete. */
 export function createdAndDeleted(log: CommandLog, nameField: (input: Record<string, any>) => string | undefined) {
   const created = log.filter(([c]) => c.startsWith('Create')).map(([c, i]) => `${c.slice(6)}:${nameField(i)}`);

@@ -26,7 +26,17 @@ import { resultsCsv } from '../../../../lib/report/sweep-results';
 import { TAG_KEYS } from '../../../../lib/targets/cloud/resource-tags';
 import { sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../../../../lib/targets/sagemaker/adapter';
 import { cloudWorkflowEnv } from '../../../../lib/workflow/cloud-env';
-import { cloudSpec, type CommandLog, createdAndDeleted, ForgetfulRegistry, IMAGE, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
+import {
+  awsError,
+  cloudSpec,
+  type CommandLog,
+  createdAndDeleted,
+  ForgetfulRegistry,
+  IMAGE,
+  loggedTo,
+  ROLE,
+  runCloudSweep,
+} from '../../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -34,7 +44,6 @@ const cloudwatch = mockClient(CloudWatchClient);
 const pricing = mockClient(PricingClient);
 let log: CommandLog;
 
-const awsError = (name: string, message = name, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const throttle = () => awsError('ThrottlingException', 'Rate exceeded');
 
 /** A SageMaker that works: endpoints go Creating → InService; every command is logged in order. */
@@ -43,12 +52,7 @@ function healthySageMaker() {
   sagemaker.reset();
   runtime.reset();
   cloudwatch.reset();
-  const logged =
-    (name: string, answer: (input: any) => unknown = () => ({})) =>
-    (input: any) => {
-      log.push([name, input]);
-      return answer(input);
-    };
+  const logged = loggedTo(log);
   const describes = new Map<string, number>();
   sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
   sagemaker.on(CreateEndpointConfigCommand).callsFake(logged('CreateEndpointConfig'));

@@ -26,7 +26,7 @@ import { recommendationOf } from '../../../../lib/apply/apply-recommendation';
 import { PriceBook } from '../../../../lib/cost/price-book';
 import { parseSpec } from '../../../../lib/spec/load-spec';
 import { sageMakerAsyncAdapter } from '../../../../lib/targets/sagemaker/adapter';
-import { cloudSpec, type CommandLog, createdAndDeleted, IMAGE, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
+import { awsError, cloudSpec, type CommandLog, createdAndDeleted, IMAGE, loggedTo, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
@@ -36,7 +36,6 @@ let log: CommandLog;
 let objects: Map<string, Uint8Array>;
 
 const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-const awsError = (name: string, message = name, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 
 /**
  * SageMaker and S3 that work: each queued request's answer (or, with `fail`, its failure) is in
@@ -46,12 +45,7 @@ function healthyAws({ fail = false, looksBeforeDone = 1 } = {}) {
   log = [];
   objects = new Map();
   for (const client of [sagemaker, runtime, s3]) client.reset();
-  const logged =
-    (name: string, answer: (input: any) => unknown = () => ({})) =>
-    (input: any) => {
-      log.push([name, input]);
-      return answer(input);
-    };
+  const logged = loggedTo(log);
   sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
   sagemaker.on(CreateEndpointCommand).callsFake(logged('CreateEndpoint'));
   sagemaker.on(DescribeEndpointCommand).callsFake(logged('DescribeEndpoint', (i) => ({ EndpointName: i.EndpointName, EndpointStatus: 'InService' })));
