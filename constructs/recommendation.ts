@@ -1,6 +1,7 @@
 import { Annotations, Size } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 
 import { parseRecommendation, type Recommendation, recommendationContextKey, recommendationParameterName } from '../lib/apply/recommendation';
@@ -94,6 +95,29 @@ export class ModelRecommendation {
       instanceType: c.instanceType as string,
       instances: this.recommendation!.instances ?? (c.instanceCount as number),
       ...(concurrency !== undefined ? { maxConcurrentInvocationsPerInstance: concurrency } : {}),
+    };
+  }
+
+  /**
+   * `instanceType`, `instanceCount` (the instances that end the job by its deadline),
+   * `maxConcurrentTransforms`, `maxPayload` and `batchStrategy` for a BatchInferenceJob.
+   */
+  transformProps(defaults: {
+    instanceType: string;
+    instanceCount: number;
+    maxConcurrentTransforms?: number;
+    maxPayload?: Size;
+    batchStrategy?: tasks.BatchStrategy;
+  }): { instanceType: string; instanceCount: number; maxConcurrentTransforms?: number; maxPayload?: Size; batchStrategy?: tasks.BatchStrategy } {
+    const c = this.configurationFor('sagemaker-batch-transform');
+    if (!c) return defaults;
+    const concurrency = c.maxConcurrentTransforms as number | undefined;
+    return {
+      instanceType: c.instanceType as string,
+      instanceCount: this.recommendation!.instances ?? 1,
+      ...(concurrency !== undefined ? { maxConcurrentTransforms: concurrency } : {}),
+      maxPayload: Size.mebibytes(c.maxPayloadInMb as number),
+      batchStrategy: c.batchStrategy === 'SingleRecord' ? tasks.BatchStrategy.SINGLE_RECORD : tasks.BatchStrategy.MULTI_RECORD,
     };
   }
 

@@ -20,9 +20,12 @@ function describe(r: Recommendation): string {
     'maxConcurrency',
     'provisionedConcurrency',
     'maxConcurrentInvocationsPerInstance',
+    'maxConcurrentTransforms',
+    'maxPayloadInMb',
+    'batchStrategy',
   ].filter((k) => r.configuration[k] !== undefined);
   const instances =
-    r.instances !== undefined && (r.kind === 'sagemaker-realtime' || r.kind === 'sagemaker-async')
+    r.instances !== undefined && r.kind !== 'lambda' && r.kind !== 'sagemaker-serverless'
       ? `, ${r.instances} instance${r.instances === 1 ? '' : 's'}`
       : '';
   const job = r.job ? `; the job: ${formatUsdPrecise(r.job.usd)} in ${formatDurationMs(r.job.seconds * 1000)}` : '';

@@ -116,9 +116,9 @@ async function azureFinders(workspaces: readonly AzureWorkspaceRef[], dependenci
 }
 
 const VERBS = {
-  removed: { delete: 'deleted', restore: 'restored' },
-  'would-remove': { delete: 'would delete', restore: 'would restore' },
-  failed: { delete: 'FAILED to delete', restore: 'FAILED to restore' },
+  removed: { delete: 'deleted', restore: 'restored', stop: 'stopped' },
+  'would-remove': { delete: 'would delete', restore: 'would restore', stop: 'would stop' },
+  failed: { delete: 'FAILED to delete', restore: 'FAILED to restore', stop: 'FAILED to stop' },
 } as const;
 
 function formatLeftover(leftover: Leftover, outcome: keyof typeof VERBS, error?: Error): string {

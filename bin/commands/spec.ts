@@ -80,9 +80,24 @@ export function validateCommand(): Command {
       }
       if (spec.offline) {
         const { rows, deadline, maxInstances, rowsPerRequest, saturation } = spec.offline;
+        const jobs = candidates.filter((c) => c.kind === 'sagemaker-batch-transform');
+        const searched = jobs.length < candidates.length;
+        const how = [
+          ...(searched
+            ? [
+                `${jobs.length > 0 ? 'the others' : 'each'} measured at saturation, concurrency ${saturation.from} to ${saturation.to} doubling, ${formatDurationMs(saturation.stepDuration)} a step`,
+              ]
+            : []),
+          ...(jobs.length > 0
+            ? [
+                `${searched ? 'each transform candidate' : 'each'} measured by its own transform job on one instance, over a sample of ${[
+                  ...new Set(jobs.map((c) => (c.kind === 'sagemaker-batch-transform' ? c.sampleRows.toLocaleString('en-US') : ''))),
+                ].join(' or ')} rows`,
+              ]
+            : []),
+        ];
         console.log(
-          `offline: ${rows.toLocaleString('en-US')} rows (${rowsPerRequest} a request) within ${formatDurationMs(deadline)}, on at most ${maxInstances} instances of a candidate; ` +
-            `each measured at saturation, concurrency ${saturation.from} to ${saturation.to} doubling, ${formatDurationMs(saturation.stepDuration)} a step`,
+          `offline: ${rows.toLocaleString('en-US')} rows (${rowsPerRequest} a request) within ${formatDurationMs(deadline)}, on at most ${maxInstances} instances of a candidate; ${how.join('; ')}`,
         );
       }
       if (spec.quality) {

@@ -26,8 +26,8 @@ import {
   type IamStatement,
   lambdaIamStatements,
   priceListIamStatements,
-  sageMakerAsyncIamStatements,
   sageMakerIamStatements,
+  sageMakerS3IamStatements,
 } from '../../lib/targets/cloud/iam';
 import { firstNotInCloud } from '../../lib/targets/kind-rules';
 import { CLOUD_ENV } from '../../lib/workflow/cloud-names';
@@ -56,18 +56,19 @@ export interface BenchmarkSweepProps {
    */
   readonly maxConcurrency?: number;
   /**
-   * Let sweeps create SageMaker models, endpoint configs and endpoints named `ms-*`, invoke them,
-   * read their metrics, and pass execution roles to SageMaker.
+   * Let sweeps create SageMaker models, endpoint configs, endpoints and transform jobs named
+   * `ms-*`, invoke them, read their metrics, and pass execution roles to SageMaker.
    * @default false
    */
   readonly sageMaker?: boolean;
   /**
-   * Where `sagemaker-async` candidates may keep their requests and answers (their specs' `s3Path`,
-   * as s3://bucket/prefix): sweeps may write, read, list and delete objects there and nowhere
-   * else. Needs `sageMaker`.
-   * @default - none: sagemaker-async candidates are refused
+   * Where `sagemaker-async` candidates may keep their requests and answers, and
+   * `sagemaker-batch-transform` candidates their samples and outputs (their specs' `s3Path`, as
+   * s3://bucket/prefix): sweeps may write, read, list and delete objects there and nowhere else.
+   * Needs `sageMaker`.
+   * @default - none: sagemaker-async and sagemaker-batch-transform candidates are refused
    */
-  readonly sageMakerAsyncPaths?: readonly string[];
+  readonly sageMakerS3Paths?: readonly string[];
   /**
    * Names of Lambda functions that sweeps may measure (a sweep publishes a version and an alias of
    * each candidate, changing $LATEST only briefly and restoring it).
@@ -133,13 +134,17 @@ export class BenchmarkSweep extends Construct {
           `must be a function name (letters, digits, - and _; at most 64), got ${JSON.stringify(name)}`,
         );
     });
-    const asyncPaths = props.sageMakerAsyncPaths ?? [];
-    asyncPaths.forEach((path, i) => {
+    const s3Paths = props.sageMakerS3Paths ?? [];
+    s3Paths.forEach((path, i) => {
       if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s*]*)?$/.test(path))
-        throw new InvalidPropError(this, `sageMakerAsyncPaths[${i}]`, `must be an s3://bucket/prefix URL, got ${JSON.stringify(path)}`);
+        throw new InvalidPropError(this, `sageMakerS3Paths[${i}]`, `must be an s3://bucket/prefix URL, got ${JSON.stringify(path)}`);
     });
-    if (asyncPaths.length > 0 && !props.sageMaker)
-      throw new InvalidPropError(this, 'sageMakerAsyncPaths', 'needs sageMaker: true (asynchronous candidates are SageMaker endpoints)');
+    if (s3Paths.length > 0 && !props.sageMaker)
+      throw new InvalidPropError(
+        this,
+        'sageMakerS3Paths',
+        'needs sageMaker: true (asynchronous and batch transform candidates run SageMaker models)',
+      );
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.table = new dynamodb.Table(this, 'Results', {
@@ -201,7 +206,7 @@ export class BenchmarkSweep extends Construct {
     const { account, region } = Stack.of(this);
     const statements: IamStatement[] = [
       ...(props.sageMaker ? sageMakerIamStatements(account, region) : []),
-      ...(asyncPaths.length > 0 ? sageMakerAsyncIamStatements(asyncPaths) : []),
+      ...(s3Paths.length > 0 ? sageMakerS3IamStatements(s3Paths) : []),
       ...(lambdaFunctions.length > 0 ? lambdaIamStatements(lambdaFunctions, account, region) : []),
       // Candidates priced by AWS are priced from the Price List at each sweep's start.
       ...(props.sageMaker || lambdaFunctions.length > 0 ? priceListIamStatements() : []),
@@ -210,7 +215,7 @@ export class BenchmarkSweep extends Construct {
     const kinds = [
       'http',
       ...(props.sageMaker ? ['sagemaker-realtime', 'sagemaker-serverless'] : []),
-      ...(asyncPaths.length > 0 ? ['sagemaker-async'] : []),
+      ...(s3Paths.length > 0 ? ['sagemaker-async', 'sagemaker-batch-transform'] : []),
       ...(lambdaFunctions.length > 0 ? ['lambda'] : []),
     ];
 
@@ -303,7 +308,7 @@ export class BenchmarkSweep extends Construct {
       acknowledge(
         role,
         `Resource::${this.asNagShowsIt(resource)}`,
-        'Scoped to what sweeps create (SageMaker resources named ms-*), to the versions and aliases of the Lambda functions named in lambdaFunctions, or to the objects under the S3 folders named in sageMakerAsyncPaths.',
+        'Scoped to what sweeps create (SageMaker resources named ms-*), to the versions and aliases of the Lambda functions named in lambdaFunctions, or to the objects under the S3 folders named in sageMakerS3Paths.',
       );
     }
     Validations.of(this.stateMachine).acknowledge({

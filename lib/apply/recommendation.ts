@@ -2,8 +2,8 @@ import { z } from 'zod';
 
 import { ModelsweepError } from '../errors';
 
-/** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs). */
-export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless', 'sagemaker-async'] as const;
+/** Candidate kinds a CDK stack can deploy from a recommendation (the endpoint constructs and BatchInferenceJob). */
+export const DEPLOYABLE_KINDS = ['lambda', 'sagemaker-realtime', 'sagemaker-serverless', 'sagemaker-async', 'sagemaker-batch-transform'] as const;
 export type DeployableKind = (typeof DEPLOYABLE_KINDS)[number];
 
 export const recommendationSchema = z.object({

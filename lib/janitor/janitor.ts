@@ -7,8 +7,8 @@ export interface Leftover {
   /** Where and which, e.g. "us-east-1/ms-local-threads1-1a2b3c4d". */
   readonly name: string;
   readonly owner: ResourceOwner;
-  /** What removing it does. */
-  readonly action: 'delete' | 'restore';
+  /** What removing it does: a running transform job can only be stopped (SageMaker keeps its record). */
+  readonly action: 'delete' | 'restore' | 'stop';
   /** Deletes it (not-found counts as done) or restores it. */
   remove(): Promise<void>;
 }

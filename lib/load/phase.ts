@@ -69,6 +69,28 @@ export interface PhaseProgress {
 }
 
 /** What one phase measured. Latencies are from the intended send time in open-loop phases. */
+/**
+ * A job that timed itself (a transform job on a sample) in a load phase's place: its throughput on
+ * one instance, with a 95% interval, and what it spent apart from its rows (see lib/offline/job-timing).
+ */
+export interface JobTiming {
+  readonly rows: number;
+  readonly rowsPerSecond: number;
+  readonly interval: readonly [number, number];
+  /** From the request to billing's start: waiting for an instance. Part of a job's time, not of its cost. */
+  readonly unbilledStartupSeconds: number;
+  /** Billed, but not spent on rows: the container's start and the model's load before the first file, the wind-down after the last. */
+  readonly billedOverheadSeconds: number;
+  /**
+   * `files`: the throughput is the rows of the files after the first over the time between the
+   * first's end and the last's, and its interval the spread of the files' own times. `whole job`:
+   * the files ended too close together for that, so the whole billed time is taken as the rows'
+   * (start-up included: an overestimate of a longer job's time), and the interval holds the
+   * timestamps' resolution only.
+   */
+  readonly method: 'files' | 'whole job';
+}
+
 export interface PhaseResult {
   readonly name: string;
   readonly mode: 'open' | 'closed';
@@ -129,6 +151,8 @@ export interface PhaseResult {
    * out: what a throughput's interval is made from (see lib/offline/throughput).
    */
   readonly windowSuccesses?: number[];
+  /** Set where a job timed itself in the phase's place (a transform job): its throughput and start-up, not the generator's. */
+  readonly job?: JobTiming;
   /** How well the generator kept up while it ran (see {@link GeneratorHealth}). */
   readonly health?: GeneratorHealth;
   /** Measured with an SLO: whether a failure of this phase can be charged to the target. */

@@ -9,6 +9,8 @@ export interface Throughput {
 
 /** Student's t at 97.5% for 1 to 10 degrees of freedom (a phase has at most 10 windows: 9). */
 const T_975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+/** Student's t at 97.5% for `dof` degrees of freedom (1 or more); past 10, 2.228 (a little wide, never narrow). */
+export const studentT975 = (dof: number): number => T_975[Math.min(dof, T_975.length) - 1]!;
 
 /** Fewer whole windows than this, and the interval is the Poisson one of the whole count. */
 const MIN_WINDOWS = 4;
@@ -29,7 +31,7 @@ export function throughputOf(phase: PhaseResult, rowsPerRequest: number): Throug
     const rates = windows.map((n) => (n * rowsPerRequest) / windowSeconds);
     const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
     const variance = rates.reduce((a, r) => a + (r - mean) ** 2, 0) / (rates.length - 1);
-    const half = T_975[Math.min(rates.length - 1, T_975.length) - 1]! * Math.sqrt(variance / rates.length);
+    const half = studentT975(rates.length - 1) * Math.sqrt(variance / rates.length);
     return { rowsPerSecond, interval: [Math.max(0, rowsPerSecond - half), rowsPerSecond + half] };
   }
   const half = seconds > 0 ? (1.96 * Math.sqrt(phase.successes) * rowsPerRequest) / seconds : 0;

@@ -2,7 +2,15 @@ import type { PriceSource } from '../cost/price-book';
 import { formatDurationMs, formatUsdPrecise } from '../format/format';
 import type { PhaseResult } from '../load/phase';
 import { estimateJob, type InstanceBilling, type OfflineJob } from '../offline/job-estimate';
-import { afterSaturationProbe, firstSaturationState, saturationOf, type SaturationProbe, type SaturationSettings } from '../offline/saturation';
+import { describeJobTiming } from '../offline/job-timing';
+import {
+  afterSaturationProbe,
+  firstSaturationState,
+  type Saturation,
+  saturationOf,
+  type SaturationProbe,
+  type SaturationSettings,
+} from '../offline/saturation';
 import { throughputOf } from '../offline/throughput';
 import type { CandidateOutcome, CandidateVerdict, Selection, SelectionStrategy } from './select';
 
@@ -21,8 +29,29 @@ export interface OfflineSelectionInput {
   readonly billing: (candidate: CandidateOutcome) => (InstanceBilling & { readonly sources?: readonly PriceSource[] }) | undefined;
 }
 
-/** A measured candidate's saturation search, replayed from its recorded probes. */
-export function saturationFromPhases(settings: SaturationSettings, phases: readonly PhaseResult[], rowsPerRequest: number, maxErrorRate: number) {
+/**
+ * A measured candidate's saturation search, replayed from its recorded probes; or, for a job that
+ * timed itself (a transform job), its one measurement at the concurrency it ran at.
+ */
+export function saturationFromPhases(
+  settings: SaturationSettings,
+  phases: readonly PhaseResult[],
+  rowsPerRequest: number,
+  maxErrorRate: number,
+): Saturation | undefined {
+  const timed = phases.find((p) => p.job);
+  if (timed?.job) {
+    const { rowsPerSecond, interval } = timed.job;
+    const concurrency = timed.concurrency ?? 1;
+    return {
+      rowsPerSecond,
+      interval,
+      concurrency,
+      knee: concurrency,
+      curve: [{ concurrency, errorRate: 0, rowsPerSecond, interval }],
+      stoppedBecause: describeJobTiming(timed.job),
+    };
+  }
   let state = firstSaturationState();
   for (const phase of phases.filter((p) => SATURATION_PHASE.test(p.name) && p.concurrency !== undefined)) {
     const probe: SaturationProbe = { concurrency: phase.concurrency!, errorRate: phase.errorRate, ...throughputOf(phase, rowsPerRequest) };
@@ -49,12 +78,13 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
         return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
       // A probe the machine's own noise may have slowed (see generator-health) understates the target: said, never hidden.
       const doubted = c.phases.filter((p) => SATURATION_PHASE.test(p.name) && p.validity && !p.validity.valid);
+      const timed = c.phases.find((p) => p.job)?.job;
       const doubt =
-        doubted.length > 0
+        (doubted.length > 0
           ? `; measured on a busy machine (${doubted[0]!.validity!.reason ?? 'inconclusive'}), so its throughput may be understated`
-          : '';
+          : '') + (timed?.method === 'whole job' ? `; ${describeJobTiming(timed)}` : '');
       const perUnit = c.instancesPerUnit ?? 1;
-      const billing = input.billing(c);
+      const billing = withMeasuredStartup(input.billing(c), c.phases);
       if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
       const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
       const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
@@ -92,6 +122,20 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
           noRecommendationNote: `none of the candidates can end ${within}: ${candidates.map((c) => `${c.id} ${c.reason}`).join('; ')}`,
         }),
     candidates,
+  };
+}
+
+/**
+ * A job that timed itself says how long it took to start and what of that was billed; other kinds'
+ * start-up is their kind's assumed provisioning time (the caller's billing).
+ */
+function withMeasuredStartup<B extends InstanceBilling>(billing: B | undefined, phases: readonly PhaseResult[]): B | undefined {
+  const timed = phases.find((p) => p.job)?.job;
+  if (!billing || !timed) return billing;
+  return {
+    ...billing,
+    startupSeconds: timed.unbilledStartupSeconds + timed.billedOverheadSeconds,
+    billedStartupSeconds: timed.billedOverheadSeconds,
   };
 }
 

@@ -32,6 +32,15 @@ export type Candidate = CandidateBase &
         readonly s3Path: string;
       } & SageMakerModelFields)
     | ({
+        readonly kind: 'sagemaker-batch-transform';
+        readonly instanceType: string;
+        readonly maxConcurrentTransforms?: number;
+        readonly maxPayloadInMb: number;
+        readonly batchStrategy: 'MultiRecord' | 'SingleRecord';
+        readonly sampleRows: number;
+        readonly s3Path: string;
+      } & SageMakerModelFields)
+    | ({
         readonly kind: 'lambda';
         readonly functionName: string;
         readonly memorySizeMb: number;
@@ -167,6 +176,23 @@ function expandConfigurations(group: CandidateGroup, index: number): Candidate[]
         kind: group.kind,
         ...c,
         ...defined({ maxConcurrentInvocationsPerInstance }),
+        s3Path: group.s3Path,
+        ...sagemakerModelOf(group),
+      }));
+    case 'sagemaker-batch-transform':
+      return grid({
+        instanceType: group.instanceTypes,
+        maxConcurrentTransforms: group.maxConcurrentTransforms ?? [undefined],
+        maxPayloadInMb: group.maxPayloadInMb,
+        batchStrategy: group.batchStrategy,
+      }).map(({ maxConcurrentTransforms, ...c }) => ({
+        ...base(
+          `${c.instanceType}${maxConcurrentTransforms ? `-c${maxConcurrentTransforms}` : ''}-${c.maxPayloadInMb}mb-${c.batchStrategy === 'MultiRecord' ? 'multi' : 'single'}`,
+        ),
+        kind: group.kind,
+        ...c,
+        ...defined({ maxConcurrentTransforms }),
+        sampleRows: group.sampleRows,
         s3Path: group.s3Path,
         ...sagemakerModelOf(group),
       }));

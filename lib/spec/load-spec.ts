@@ -286,13 +286,28 @@ export function parseSpec(
         issues.push(
           at(
             ['candidates', g, 'kind'],
-            `${group.kind} answers through a queue, not within a latency SLO: it is sized for an offline job; give offline (rows and a deadline) instead of traffic, or use sagemaker-realtime`,
+            `${group.kind} answers through ${group.kind === 'sagemaker-async' ? 'a queue' : 'a batch job'}, not within a latency SLO: it is sized for an offline job; give offline (rows and a deadline) instead of traffic, or use sagemaker-realtime`,
           ),
         );
     });
   }
   if (spec.offline) {
     spec.candidates.forEach((group, g) => {
+      // A transform job scores its own sample: no requests of the sweep's reach it.
+      if (group.kind === 'sagemaker-batch-transform') {
+        const sent = [
+          spec.load.phases.length > 0 ? ['load', 'phases'] : undefined,
+          spec.load.warmup !== undefined ? ['load', 'warmup'] : undefined,
+          spec.quality !== undefined ? ['quality'] : undefined,
+        ].find((path) => path !== undefined);
+        if (sent)
+          issues.push(
+            at(
+              sent,
+              `candidates[${g}] (sagemaker-batch-transform) is measured by its own transform job on a sample, which takes no requests of the sweep: leave ${sent.join('.')} out, or sweep that group in a spec of its own`,
+            ),
+          );
+      }
       if (PER_REQUEST_KINDS.has(group.kind))
         issues.push(
           at(

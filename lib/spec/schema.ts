@@ -11,12 +11,21 @@ import { contentTypeProblem, headerProblem } from './http-fields';
 import { LIMITS } from './limits';
 
 /** The candidate kinds a sweep can measure. */
-export const CANDIDATE_KINDS = ['sagemaker-realtime', 'sagemaker-serverless', 'sagemaker-async', 'lambda', 'azureml', 'http', 'local'] as const;
+export const CANDIDATE_KINDS = [
+  'sagemaker-realtime',
+  'sagemaker-serverless',
+  'sagemaker-async',
+  'sagemaker-batch-transform',
+  'lambda',
+  'azureml',
+  'http',
+  'local',
+] as const;
 export type CandidateKind = (typeof CANDIDATE_KINDS)[number];
 /** Kinds the platform scales and bills per request (the others by the instance-hour): see KIND_RULES' `scaling`. */
 export const PER_REQUEST_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-serverless', 'lambda']);
-/** Kinds that answer through a queue, minutes later at worst: sized for an offline job, never for a latency SLO. */
-export const OFFLINE_ONLY_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-async']);
+/** Kinds that answer through a queue or a job, minutes later at worst: sized for an offline job, never for a latency SLO. */
+export const OFFLINE_ONLY_KINDS: ReadonlySet<CandidateKind> = new Set(['sagemaker-async', 'sagemaker-batch-transform']);
 
 /**
  * A strict object whose unknown-key error names the allowed keys, so a typo such as
@@ -173,6 +182,11 @@ function modelVariants<T extends z.core.$ZodLooseShape>(artifact: T) {
 /** An S3 folder: a well-formed bucket name, then any key prefix. */
 const S3_FOLDER = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](?:\/\S*)?$/;
 const s3Url = z.string().regex(/^s3:\/\//, 'must be an s3:// URL');
+const s3Folder = z
+  .string()
+  .refine((url) => S3_FOLDER.test(url), 'must be an s3://bucket/prefix URL (a bucket name is 3-63 lowercase letters, digits, dots and hyphens)');
+/** A transform job's sample is split into this many files: their finishing times are what its throughput's interval is made from. */
+export const TRANSFORM_SAMPLE_FILES = 8;
 const httpUrl = z.string().refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'must be an http:// or https:// URL');
 const lambdaFunctionName = z.string().min(1, 'functionName is needed: the function to measure');
 
@@ -253,9 +267,31 @@ const candidateSchemas = [
      * `<s3Path>/<sweep id>/<candidate id>/`, deleted with it. The execution role must be able to
      * read and write there.
      */
-    s3Path: z
-      .string()
-      .refine((url) => S3_FOLDER.test(url), 'must be an s3://bucket/prefix URL (a bucket name is 3-63 lowercase letters, digits, dots and hyphens)'),
+    s3Path: s3Folder,
+    ...sagemakerModel,
+  }),
+  strict({
+    kind: z.literal('sagemaker-batch-transform'),
+    ...common,
+    /** Each type's transform job runs on one instance; the recommendation sizes the job's instance count. */
+    instanceTypes: oneOrMany(instanceType),
+    /** Requests sent to one instance at once; a list sweeps it. @default SageMaker's own (the container's, else 1) */
+    maxConcurrentTransforms: oneOrMany(positiveInt('maxConcurrentTransforms', 1000)).optional(),
+    /** A request's largest body (MaxPayloadInMB), 1 to 100; a list sweeps it. @default 6 */
+    maxPayloadInMb: oneOrMany(z.number().int().min(1, 'maxPayloadInMb is 1 to 100').max(100, 'maxPayloadInMb is 1 to 100')).default([6]),
+    /** `MultiRecord` packs as many lines into a request as `maxPayloadInMb` allows; `SingleRecord` sends one. @default MultiRecord */
+    batchStrategy: oneOrMany(z.enum(['MultiRecord', 'SingleRecord'], { error: 'must be MultiRecord or SingleRecord' })).default(['MultiRecord']),
+    /**
+     * Lines of the sample each candidate's transform job scores (the payloads, one per line, in
+     * 8 files): enough that each file takes many seconds, so that its time
+     * can be told apart from the job's start-up. @default 20000
+     */
+    sampleRows: positiveInt('sampleRows', LIMITS.transformSampleRows).default(20_000),
+    /**
+     * Where each candidate's sample and answers go: `<s3Path>/<sweep id>/<candidate id>/in/` and
+     * `…/out`, deleted with it. The execution role must be able to read and write there.
+     */
+    s3Path: s3Folder,
     ...sagemakerModel,
   }),
   strict({

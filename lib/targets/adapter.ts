@@ -1,7 +1,7 @@
 import type { CandidatePricing } from '../cost/candidate-cost';
 import type { PriceBook } from '../cost/price-book';
 import type { CandidateError } from '../errors';
-import type { InvokeFailure, Invoker } from '../load/invoker';
+import type { InvokeFailure, Invoker, Payload } from '../load/invoker';
 import type { PhaseResult, ServerMetric } from '../load/phase';
 import type { Candidate } from '../spec/expand';
 import type { KindRules } from './kind-rules';
@@ -33,6 +33,8 @@ export interface AdapterContext {
   readonly expiresAt: Date;
   /** The prices the sweep recorded at its start (overrides, price lists, snapshot, in that order). */
   readonly prices: PriceBook;
+  /** The sweep's payloads, for kinds that build their own input from them (a transform job's sample). */
+  readonly payloads?: readonly Payload[];
 }
 
 /** What measuring a candidate involves, for the cost estimate made before it is deployed. */
@@ -84,6 +86,12 @@ export interface TargetAdapter<D extends Deployment = Deployment> extends KindRu
   /** The deployment that `handleOf` described, for invoking it and tearing it down. */
   attach?(candidate: Candidate, handle: DeploymentHandle, context: AdapterContext): D;
   invoker(deployment: D, context: AdapterContext): Invoker & { close?(): Promise<void> };
+  /**
+   * Kinds whose deployment is a job that scores a sample (a transform job) measure themselves: once
+   * it is ready (the job has ended), its timing, recorded in a phase's place. They take no requests,
+   * so the workflow never asks them for an invoker.
+   */
+  measureJob?(deployment: D, context: AdapterContext, rowsPerRequest: number): Promise<PhaseResult>;
   /**
    * The deployment's processes on this machine (a local model server), so the generator can tell
    * the load it puts on them from other processes' while it measures.

@@ -106,6 +106,13 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     coldStartProbes: afterDeployOnly(false),
     instancesPerUnit: instanceCountOf,
   },
+  // A transform job on a sample: its instance starts and loads the model (minutes, billed), scores the sample, and ends.
+  'sagemaker-batch-transform': {
+    scaling: scalingOf('sagemaker-batch-transform'),
+    provisioningSeconds: 10 * 60,
+    laneKey: ownLane,
+    coldStartProbes: afterDeployOnly(false),
+  },
   'sagemaker-serverless': {
     scaling: scalingOf('sagemaker-serverless'),
     provisioningSeconds: 15 * 60,

@@ -5,6 +5,7 @@ import { httpTarget } from '../targets/http-target';
 import { lambdaAdapter } from '../targets/lambda/adapter';
 import { localTarget } from '../targets/local-target';
 import { sageMakerAsyncAdapter, sageMakerRealtimeAdapter, sageMakerServerlessAdapter } from '../targets/sagemaker/adapter';
+import { sageMakerTransformAdapter } from '../targets/sagemaker/transform-job';
 
 export type AdapterSet = Partial<Record<Candidate['kind'], TargetAdapter<any>>>;
 
@@ -22,6 +23,7 @@ export function defaultAdapters(options: DefaultAdapterOptions = {}): AdapterSet
     'sagemaker-realtime': sageMakerRealtimeAdapter(poll),
     'sagemaker-serverless': sageMakerServerlessAdapter(poll),
     'sagemaker-async': sageMakerAsyncAdapter(poll),
+    'sagemaker-batch-transform': sageMakerTransformAdapter(poll),
     lambda: lambdaAdapter(),
     azureml: azureMlAdapter(poll),
   };

@@ -331,7 +331,7 @@ describe('modelsweep apply (local)', () => {
     const refused = await cli(['apply', localWinner!, '--store-dir', storeDir, '--context-file', contextFile], noCloud);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
-      /recommends local-threads1, a local candidate, which no CDK stack deploys; apply ships lambda, sagemaker-realtime, sagemaker-serverless, sagemaker-async recommendations/,
+      /recommends local-threads1, a local candidate, which no CDK stack deploys; apply ships lambda, sagemaker-realtime, sagemaker-serverless, sagemaker-async, sagemaker-batch-transform recommendations/,
     );
     const none = await cli(['apply', noWinner!, '--store-dir', storeDir, '--context-file', contextFile], noCloud);
     expect(none.code).toBe(1);

@@ -55,6 +55,16 @@ describe('modelsweep validate', () => {
     );
   });
 
+  it('expands Batch Transform candidates for an offline job, says how they are measured and where their prices are missing', async () => {
+    const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-batch-transform-offline.yaml']);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/valid; a grid of 4 candidates \(sagemaker-batch-transform ×4\)/);
+    expect(stdout).toMatch(/; each measured by its own transform job on one instance, over a sample of 40,000 rows$/m);
+    expect(stdout).toMatch(
+      /^ {2}sagemaker-batch-transform-ml\.g4dn\.xlarge-c8-6mb-multi +sagemaker-batch-transform +not priced \(no SageMaker Batch Transform prices for region eu-west-1\)$/m,
+    );
+  });
+
   it('expands a catalog selection and prints each candidate with its price', async () => {
     const { status, stdout } = await modelsweep(['validate', 'examples/sweeps/sagemaker-catalog.yaml']);
     expect(status).toBe(0);

@@ -6,9 +6,10 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { describe, expect, it } from 'vitest';
 
-import { BatchInferenceJob, type BatchInferenceJobProps, ModelImage } from '../../constructs';
+import { BatchInferenceJob, type BatchInferenceJobProps, ModelImage, ModelRecommendation } from '../../constructs';
+import { recommendationContextKey } from '../../lib/apply/recommendation';
 import { builtAssets } from '../../lib/build/asset-paths';
-import { policyStatements, synthWithNag, templateOf, testStack, violations } from '../helpers/cdk';
+import { policyStatements, synthWithNag, templateOf, testApp, testStack, violations } from '../helpers/cdk';
 
 /** A bucket as cdk-nag wants one: TLS only, encrypted, access logged. */
 function dataBucket(stack: Stack): s3.Bucket {
@@ -120,6 +121,40 @@ describe('BatchInferenceJob', () => {
     ['a timeout under a minute', { timeout: Duration.seconds(10) }, /^timeout must be/],
   ])('throws naming the prop for %s', (_what, props, message) => {
     expect(() => batchJob(props)).toThrow(message);
+  });
+
+  it('takes its instance type, job instances, concurrency, payload size and strategy from an applied offline recommendation', () => {
+    const recommendation = {
+      model: 'scorer',
+      sweepId: 'sweep-1',
+      candidate: 'sagemaker-batch-transform-ml.g4dn.xlarge-c8-12mb-single',
+      kind: 'sagemaker-batch-transform',
+      configuration: { instanceType: 'ml.g4dn.xlarge', maxConcurrentTransforms: 8, maxPayloadInMb: 12, batchStrategy: 'SingleRecord' },
+      instances: 4,
+      job: { rows: 40_000_000, deadlineSeconds: 21_600, usd: 18.2, seconds: 19_800 },
+      appliedAt: '2026-12-06T12:00:00Z',
+    };
+    const stack = new Stack(testApp({ [recommendationContextKey('scorer')]: recommendation }), 'Applied');
+    const applied = ModelRecommendation.of(stack, 'scorer').transformProps({ instanceType: 'ml.c5.xlarge', instanceCount: 1 });
+    expect(applied).toEqual({
+      instanceType: 'ml.g4dn.xlarge',
+      instanceCount: 4,
+      maxConcurrentTransforms: 8,
+      maxPayload: Size.mebibytes(12),
+      batchStrategy: tasks.BatchStrategy.SINGLE_RECORD,
+    });
+    const [state] = Object.values(definitionOf(batchJob(applied, stack).template()).States) as any[];
+    expect(state.Parameters).toMatchObject({
+      BatchStrategy: 'SingleRecord',
+      MaxConcurrentTransforms: 8,
+      MaxPayloadInMB: 12,
+      TransformResources: { InstanceCount: 4, InstanceType: 'ml.g4dn.xlarge' },
+    });
+    // Without a recommendation: the defaults, as given.
+    expect(ModelRecommendation.of(testStack(), 'scorer').transformProps({ instanceType: 'ml.c5.xlarge', instanceCount: 2 })).toEqual({
+      instanceType: 'ml.c5.xlarge',
+      instanceCount: 2,
+    });
   });
 
   it('refuses answers written where rows are read', () => {

@@ -198,32 +198,41 @@ describe('BenchmarkSweep', () => {
     });
   });
 
-  it('lets asynchronous candidates use the S3 folders it names, and nothing else in S3', () => {
-    const { template } = sweepTemplate({ sageMaker: true, sageMakerAsyncPaths: ['s3://jobs-bucket/async', 's3://other-bucket'] });
+  it('lets asynchronous and batch transform candidates use the S3 folders it names, and nothing else in S3', () => {
+    const { template } = sweepTemplate({ sageMaker: true, sageMakerS3Paths: ['s3://jobs-bucket/async', 's3://other-bucket'] });
     const statements = policyStatements(template);
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Sid: 'ModelsweepAsyncObjects',
+        Sid: 'ModelsweepSageMakerFolderObjects',
         Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
         Resource: ['arn:aws:s3:::jobs-bucket/async/*', 'arn:aws:s3:::other-bucket/*'],
       }),
     );
     expect(statements).toContainEqual(
       expect.objectContaining({
-        Sid: 'ModelsweepAsyncList0',
+        Sid: 'ModelsweepSageMakerFolderList0',
         Action: 's3:ListBucket',
         Resource: 'arn:aws:s3:::jobs-bucket',
         Condition: { StringLike: { 's3:prefix': ['async/*'] } },
       }),
     );
-    expect(statements).toContainEqual(expect.objectContaining({ Action: expect.arrayContaining(['sagemaker:InvokeEndpointAsync']) }));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['sagemaker:InvokeEndpointAsync', 'sagemaker:CreateTransformJob', 'sagemaker:StopTransformJob']),
+        Resource: expect.arrayContaining(['arn:aws:sagemaker:us-east-1:123456789012:transform-job/ms-*']),
+      }),
+    );
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.validate',
-      Environment: { Variables: Match.objectLike({ MODELSWEEP_CANDIDATE_KINDS: 'http,sagemaker-realtime,sagemaker-serverless,sagemaker-async' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          MODELSWEEP_CANDIDATE_KINDS: 'http,sagemaker-realtime,sagemaker-serverless,sagemaker-async,sagemaker-batch-transform',
+        }),
+      },
     });
-    expect(() => sweepTemplate({ sageMakerAsyncPaths: ['s3://jobs-bucket/async'] })).toThrow(/^sageMakerAsyncPaths needs sageMaker: true/);
-    expect(() => sweepTemplate({ sageMaker: true, sageMakerAsyncPaths: ['jobs-bucket/async'] })).toThrow(
-      /^sageMakerAsyncPaths\[0\] must be an s3:\/\/bucket\/prefix URL/,
+    expect(() => sweepTemplate({ sageMakerS3Paths: ['s3://jobs-bucket/async'] })).toThrow(/^sageMakerS3Paths needs sageMaker: true/);
+    expect(() => sweepTemplate({ sageMaker: true, sageMakerS3Paths: ['jobs-bucket/async'] })).toThrow(
+      /^sageMakerS3Paths\[0\] must be an s3:\/\/bucket\/prefix URL/,
     );
   });
 
@@ -291,7 +300,7 @@ describe('BenchmarkSweep', () => {
         const stack = new Stack(app, 'Sweep', { env });
         new BenchmarkSweep(stack, 'Sweep', {
           sageMaker: true,
-          sageMakerAsyncPaths: ['s3://jobs-bucket/async'],
+          sageMakerS3Paths: ['s3://jobs-bucket/async'],
           lambdaFunctions: ['a', 'b'],
           schedules: [{ name: 'weekly', schedule: scheduler.ScheduleExpression.rate(Duration.days(7)), specFile }],
         });

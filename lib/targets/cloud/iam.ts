@@ -38,16 +38,19 @@ export function sageMakerIamStatements(account = '*', region = '*'): IamStatemen
         'sagemaker:DescribeEndpoint',
         'sagemaker:InvokeEndpoint',
         'sagemaker:InvokeEndpointAsync',
+        'sagemaker:CreateTransformJob',
+        'sagemaker:DescribeTransformJob',
+        'sagemaker:StopTransformJob',
         'sagemaker:AddTags',
         'sagemaker:ListTags',
       ],
-      Resource: [arn('model'), arn('endpoint-config'), arn('endpoint')],
+      Resource: [arn('model'), arn('endpoint-config'), arn('endpoint'), arn('transform-job')],
     },
     // Listing cannot be scoped to resources; the janitor needs it to find what a sweep left.
     {
       Sid: 'ModelsweepSageMakerList',
       Effect: 'Allow',
-      Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels'],
+      Action: ['sagemaker:ListEndpoints', 'sagemaker:ListEndpointConfigs', 'sagemaker:ListModels', 'sagemaker:ListTransformJobs'],
       Resource: ['*'],
     },
     { Sid: 'ModelsweepSageMakerMetrics', Effect: 'Allow', Action: ['cloudwatch:GetMetricData'], Resource: ['*'] },
@@ -63,10 +66,10 @@ export function sageMakerIamStatements(account = '*', region = '*'): IamStatemen
 }
 
 /**
- * What asynchronous candidates need in S3: writing requests, reading answers and emptying each
+ * What asynchronous and transform candidates need in S3: writing requests and samples, reading answers and emptying each
  * candidate's folder, under the `s3Path`s given (s3://bucket/prefix) and nowhere else.
  */
-export function sageMakerAsyncIamStatements(s3Paths: readonly string[]): IamStatement[] {
+export function sageMakerS3IamStatements(s3Paths: readonly string[]): IamStatement[] {
   const places = s3Paths.map((path) => {
     const { bucket, key } = s3Location(path);
     return { bucket, prefix: key };
@@ -74,13 +77,13 @@ export function sageMakerAsyncIamStatements(s3Paths: readonly string[]): IamStat
   const under = (prefix: string) => (prefix ? `${prefix}/*` : '*');
   return [
     {
-      Sid: 'ModelsweepAsyncObjects',
+      Sid: 'ModelsweepSageMakerFolderObjects',
       Effect: 'Allow',
       Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
       Resource: places.map((p) => `arn:aws:s3:::${p.bucket}/${under(p.prefix)}`),
     },
     ...places.map((p, i) => ({
-      Sid: `ModelsweepAsyncList${i}`,
+      Sid: `ModelsweepSageMakerFolderList${i}`,
       Effect: 'Allow' as const,
       Action: ['s3:ListBucket'],
       Resource: [`arn:aws:s3:::${p.bucket}`],

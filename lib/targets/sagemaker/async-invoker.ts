@@ -19,7 +19,7 @@ import {
 } from '../../load/invoker';
 import { realSleep } from '../cloud/retry';
 import { s3Location } from '../cloud/s3-location';
-import { ASYNC_LAYOUT, type S3Folder, s3Url } from './common';
+import { FOLDER_LAYOUT, type S3Folder, s3Url } from './common';
 
 export interface AsyncInvokerOptions {
   readonly endpointName: string;
@@ -68,7 +68,7 @@ export function sageMakerAsyncInvoker(runtime: SageMakerRuntimeClient, s3: S3Cli
     const deadline = Date.now() + timeoutMs;
     try {
       // Unique per request and per process: several steps may measure the same candidate.
-      const key = `${folder.prefix}${ASYNC_LAYOUT.requests}${process.pid}-${Date.now().toString(36)}-${(sent += 1)}`;
+      const key = `${folder.prefix}${FOLDER_LAYOUT.requests}${process.pid}-${Date.now().toString(36)}-${(sent += 1)}`;
       await s3.send(new PutObjectCommand({ Bucket: folder.bucket, Key: key, Body: payloadBytes(payload), ContentType: payload.contentType }), {
         abortSignal: signal,
       });

@@ -15,12 +15,15 @@ export type RealtimeCandidate = Extract<Candidate, { kind: 'sagemaker-realtime' 
 export type ServerlessCandidate = Extract<Candidate, { kind: 'sagemaker-serverless' }>;
 export type AsyncCandidate = Extract<Candidate, { kind: 'sagemaker-async' }>;
 export type SageMakerCandidate = RealtimeCandidate | ServerlessCandidate | AsyncCandidate;
+export type TransformCandidate = Extract<Candidate, { kind: 'sagemaker-batch-transform' }>;
+/** Candidates that run a SageMaker model: the endpoints' and the transform jobs'. */
+export type ModelCandidate = SageMakerCandidate | TransformCandidate;
 
 export interface SageMakerClients {
   readonly sagemaker: SageMakerClient;
   readonly runtime: SageMakerRuntimeClient;
   readonly cloudwatch: CloudWatchClient;
-  /** An asynchronous endpoint's requests and answers. */
+  /** An asynchronous endpoint's requests and answers, a transform job's sample and output. */
   readonly s3: S3Client;
 }
 
@@ -60,23 +63,26 @@ export interface S3Folder {
   readonly prefix: string;
 }
 
-/** Where an asynchronous candidate's requests and answers go: `<s3Path>/<sweep>/<candidate>/`. */
-export function asyncFolder(c: AsyncCandidate, sweepId: string): S3Folder {
+/** Where an asynchronous candidate's requests and answers, or a transform job's sample and output, go: `<s3Path>/<sweep>/<candidate>/`. */
+export function candidateFolder(c: AsyncCandidate | TransformCandidate, sweepId: string): S3Folder {
   const { bucket, key } = s3Location(c.s3Path);
   return { bucket, prefix: `${key ? `${key}/` : ''}${sweepId}/${c.id}/` };
 }
 
 export const s3Url = (folder: S3Folder, rest = ''): string => `s3://${folder.bucket}/${folder.prefix}${rest}`;
 
-/** An asynchronous candidate's folder's layout: requests under `in/`, answers under `out/`, failures under `failed/`. */
-export const ASYNC_LAYOUT = { requests: 'in/', answers: 'out', failures: 'failed' } as const;
+/**
+ * A candidate's folder's layout: requests (a transform job's sample) under `in/`, answers under
+ * `out/`, an asynchronous endpoint's failures under `failed/`.
+ */
+export const FOLDER_LAYOUT = { requests: 'in/', answers: 'out', failures: 'failed' } as const;
 
-/** The folder whose answers go to `outputPath` (an endpoint config's S3OutputPath), if it is laid out as a sweep lays it out. */
-export function asyncFolderOfOutput(outputPath: string): S3Folder | undefined {
+/** The folder whose answers go to `outputPath` (an endpoint config's or a transform job's S3OutputPath), if it is laid out as a sweep lays it out. */
+export function folderOfOutput(outputPath: string): S3Folder | undefined {
   if (!outputPath.startsWith('s3://')) return undefined;
   const { bucket, key } = s3Location(outputPath);
-  const suffix = `/${ASYNC_LAYOUT.answers}`;
-  return key.endsWith(suffix) ? { bucket, prefix: key.slice(0, -ASYNC_LAYOUT.answers.length) } : undefined;
+  const suffix = `/${FOLDER_LAYOUT.answers}`;
+  return key.endsWith(suffix) ? { bucket, prefix: key.slice(0, -FOLDER_LAYOUT.answers.length) } : undefined;
 }
 
 export const asSageMaker = (c: Candidate): SageMakerCandidate => {

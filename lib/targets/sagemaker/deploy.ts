@@ -18,9 +18,9 @@ import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
 import { s3Location } from '../cloud/s3-location';
 import {
   asSageMaker,
-  ASYNC_LAYOUT,
   type AsyncCandidate,
-  asyncFolder,
+  candidateFolder,
+  FOLDER_LAYOUT,
   type S3Folder,
   s3Url,
   type SageMakerApi,
@@ -80,19 +80,11 @@ export function sageMakerDeploySteps(
       const regions = new Set(candidates.map((c) => asSageMaker(c).region));
       for (const region of regions) await checkAwsAccess(clients(region).sagemaker, `${kind} candidates`);
       // An asynchronous candidate's requests go through its bucket: one that cannot be reached is found now, not after a deploy.
-      const buckets = new Map(candidates.flatMap((c) => (c.kind === 'sagemaker-async' ? [[s3Location(c.s3Path).bucket, c] as const] : [])));
-      for (const [bucket, c] of buckets) {
-        try {
-          await call(() => clients(c.region).s3.send(new HeadBucketCommand({ Bucket: bucket })));
-        } catch (error) {
-          const e = error as Error & { $metadata?: { httpStatusCode?: number } };
-          const why = e.$metadata?.httpStatusCode === 404 ? 'no such bucket' : `${e.name}: ${e.message}`;
-          throw new SetupError(
-            `${kind} candidates: cannot reach s3Path's bucket ${bucket} (${why}); the sweep's credentials need s3:ListBucket, s3:PutObject, s3:GetObject and s3:DeleteObject there`,
-            { cause: error },
-          );
-        }
-      }
+      await checkBuckets(
+        api,
+        kind,
+        candidates.flatMap((c) => (c.kind === 'sagemaker-async' ? [c] : [])),
+      );
     },
 
     async deploy(candidate, context) {
@@ -101,7 +93,7 @@ export function sageMakerDeploySteps(
       const name = resourceName('ms', owner, 63);
       const { sagemaker } = clients(c.region);
       const created = { config: false, endpoint: false };
-      const folder = c.kind === 'sagemaker-async' ? asyncFolder(c, context.sweepId) : undefined;
+      const folder = c.kind === 'sagemaker-async' ? candidateFolder(c, context.sweepId) : undefined;
       let deployment = deploymentOf(api, c, name, undefined, created, folder);
       try {
         const { name: modelName } = await modelFor(c, context);
@@ -150,16 +142,40 @@ export function sageMakerDeploySteps(
         String(handle.endpointName),
         handle.modelName ? String(handle.modelName) : undefined,
         { config: true, endpoint: true },
-        c.kind === 'sagemaker-async' ? asyncFolder(c, context.sweepId) : undefined,
+        c.kind === 'sagemaker-async' ? candidateFolder(c, context.sweepId) : undefined,
       );
     },
   };
 }
 
+/**
+ * Checks that each candidate's `s3Path` bucket can be reached, before anything is created; throws
+ * {@link SetupError} naming the bucket and the permissions the sweep needs there.
+ */
+export async function checkBuckets(
+  { clients, call }: SageMakerApi,
+  kind: string,
+  candidates: ReadonlyArray<{ readonly s3Path: string; readonly region?: string }>,
+): Promise<void> {
+  const buckets = new Map(candidates.map((c) => [s3Location(c.s3Path).bucket, c] as const));
+  for (const [bucket, c] of buckets) {
+    try {
+      await call(() => clients(c.region).s3.send(new HeadBucketCommand({ Bucket: bucket })));
+    } catch (error) {
+      const e = error as Error & { $metadata?: { httpStatusCode?: number } };
+      const why = e.$metadata?.httpStatusCode === 404 ? 'no such bucket' : `${e.name}: ${e.message}`;
+      throw new SetupError(
+        `${kind} candidates: cannot reach s3Path's bucket ${bucket} (${why}); the sweep's credentials need s3:ListBucket, s3:PutObject, s3:GetObject and s3:DeleteObject there`,
+        { cause: error },
+      );
+    }
+  }
+}
+
 /** An asynchronous endpoint's queue: answers and failures under the candidate's own folder, its concurrency where the spec sets it. */
 function asyncConfigOf(c: AsyncCandidate, folder: S3Folder): AsyncInferenceConfig {
   return {
-    OutputConfig: { S3OutputPath: s3Url(folder, ASYNC_LAYOUT.answers), S3FailurePath: s3Url(folder, ASYNC_LAYOUT.failures) },
+    OutputConfig: { S3OutputPath: s3Url(folder, FOLDER_LAYOUT.answers), S3FailurePath: s3Url(folder, FOLDER_LAYOUT.failures) },
     ...(c.maxConcurrentInvocationsPerInstance !== undefined
       ? { ClientConfig: { MaxConcurrentInvocationsPerInstance: c.maxConcurrentInvocationsPerInstance } }
       : {}),

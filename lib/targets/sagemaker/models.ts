@@ -9,11 +9,11 @@ import { CreateModelCommand, DeleteModelCommand } from '@aws-sdk/client-sagemake
 import type { AdapterContext, DeploymentHandle } from '../adapter';
 import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
 import { teardownSteps } from '../cloud/retry';
-import type { SageMakerApi, SageMakerCandidate } from './common';
+import type { ModelCandidate, SageMakerApi } from './common';
 
 export interface SweepModels {
   /** The model for a candidate's definition, created on first use. */
-  modelFor(c: SageMakerCandidate, context: AdapterContext): Promise<{ name: string; region: string | undefined }>;
+  modelFor(c: ModelCandidate, context: AdapterContext): Promise<{ name: string; region: string | undefined }>;
   /** Deletes a sweep's models: those made here, and those other processes made, named in `handles`. */
   release(context: AdapterContext, handles?: readonly DeploymentHandle[]): Promise<void>;
 }
@@ -22,7 +22,7 @@ export function sweepModels({ clients, call, retry }: SageMakerApi): SweepModels
   /** Models created for each sweep, by model definition: created once, shared by its candidates. */
   const models = new Map<string, Map<string, Promise<{ name: string; region: string | undefined }>>>();
 
-  const modelFor = (c: SageMakerCandidate, context: AdapterContext): Promise<{ name: string; region: string | undefined }> => {
+  const modelFor = (c: ModelCandidate, context: AdapterContext): Promise<{ name: string; region: string | undefined }> => {
     const definition = JSON.stringify([c.region, c.image, c.modelDataUrl, c.executionRoleArn, c.environment]);
     let sweepModels = models.get(context.sweepId);
     if (!sweepModels) models.set(context.sweepId, (sweepModels = new Map()));

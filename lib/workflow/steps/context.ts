@@ -107,8 +107,20 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
   const record = await env.store.getSweep(sweepId);
   if (!record) throw new InvalidStepInput(`sweep ${sweepId} does not exist in the results table`);
   const spec = record.spec as SweepSpec;
+  const payloads = await payloadsOf(env, record.payloads ?? []);
+  // The figures recorded at the start: every step prices from them, whatever the price lists say later.
+  const prices = record.prices ? PriceBook.fromRecorded(record.prices) : env.prices;
+  const context = {
+    ...adapterContext(sweepId, spec, record.baseDir ?? '.', new Date(record.createdAt), new Date(record.expiresAt ?? record.createdAt), env, prices),
+    payloads,
+  };
+  return { record, spec, payloads, context };
+}
+
+/** The payloads a sweep staged, read from the blob store. */
+export async function payloadsOf(env: WorkflowEnv, refs: NonNullable<SweepRecord['payloads']>): Promise<Payload[]> {
   const payloads: Payload[] = [];
-  for (const ref of record.payloads ?? []) {
+  for (const ref of refs) {
     payloads.push({
       body: await env.blobs.get(ref.key),
       contentType: ref.contentType ?? 'application/json',
@@ -116,18 +128,7 @@ async function loadRun(env: WorkflowEnv, sweepId: string): Promise<SweepRun> {
       ...(ref.weight !== undefined ? { weight: ref.weight } : {}),
     });
   }
-  // The figures recorded at the start: every step prices from them, whatever the price lists say later.
-  const prices = record.prices ? PriceBook.fromRecorded(record.prices) : env.prices;
-  const context = adapterContext(
-    sweepId,
-    spec,
-    record.baseDir ?? '.',
-    new Date(record.createdAt),
-    new Date(record.expiresAt ?? record.createdAt),
-    env,
-    prices,
-  );
-  return { record, spec, payloads, context };
+  return payloads;
 }
 
 export function adapterContext(

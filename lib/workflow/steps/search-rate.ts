@@ -23,8 +23,20 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   if (offline) {
     const state = e.search.saturation ?? firstSaturationState();
     if (state.done || env.signal?.aborted) return { ...e.search, done: true, saturation: { ...state, done: true } };
-    const { concurrency, durationMs } = nextSaturationProbe(offline.saturation, state);
     const index = probePhaseIndex(e.search);
+    const adapter = ctx.adapterOf(e.candidate);
+    if (adapter.measureJob) {
+      // A job that timed itself (a transform job, ended by now): one measurement, no search.
+      const result = await adapter.measureJob(ctx.deploymentOf(e, run), run.context, offline.rowsPerRequest);
+      await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
+      return {
+        ...e.search,
+        probes: e.search.probes + 1,
+        done: true,
+        saturation: { done: true, probes: [], stoppedBecause: 'measured by its own job' },
+      };
+    }
+    const { concurrency, durationMs } = nextSaturationProbe(offline.saturation, state);
     const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs } as const;
     const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
     await env.store.putPhase(e.sweepId, e.candidate.id, index, result);

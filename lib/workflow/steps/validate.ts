@@ -11,7 +11,7 @@ import { executionInput } from '../events';
 import { loadOf } from '../load-plans';
 import type { StagedSpec } from '../stage-spec';
 import { newSweepId } from '../sweep-id';
-import { adapterContext, type StepContext } from './context';
+import { adapterContext, payloadsOf, type StepContext } from './context';
 
 export const validateInput = z.object({
   request: executionInput,
@@ -52,7 +52,8 @@ export async function validateSpec(e: z.output<typeof validateInput>, ctx: StepC
   const plannedMs = candidates.reduce((ms, c) => ms + (loadSeconds + KIND_RULES[c.kind].provisioningSeconds) * 1000, 0);
   const expiresAt = new Date(createdAt.getTime() + plannedMs + EXPIRY_MARGIN_MS);
   // Before anything is created or recorded: can every kind reach its platform?
-  const context = adapterContext(sweepId, spec, staged.baseDir, createdAt, expiresAt, env);
+  // Kinds that build their own input from the payloads (a transform job's sample) check them too.
+  const context = { ...adapterContext(sweepId, spec, staged.baseDir, createdAt, expiresAt, env), payloads: await payloadsOf(env, staged.payloads) };
   for (const kind of new Set(candidates.map((c) => c.kind))) {
     await env.adapters[kind]?.checkAccess?.(
       candidates.filter((c) => c.kind === kind),

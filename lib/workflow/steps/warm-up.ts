@@ -28,18 +28,20 @@ export async function warmUp(e: DeployedEvent, ctx: StepContext): Promise<z.outp
   const run = await ctx.runOf(e.sweepId);
   const adapter = ctx.adapterOf(e.candidate);
   const coldStarts: ColdStart[] = [];
-  await withInvoker(adapter, ctx.deploymentOf(e, run), run, async (invoker) => {
-    if (adapter.coldStartProbes(e.candidate).afterDeploy) coldStarts.push(await probeColdStart(invoker, run.payloads[0]!, 'deploy', adapter));
-    const warmup = warmupOf(run.spec);
-    if (warmup && !env.signal?.aborted) {
-      await runPhase(invoker, warmup, {
-        seed: run.spec.seed - 1,
-        nextPayload: weightedPayloadPicker(run.payloads, run.spec.seed - 1),
-        signal: env.signal,
-        onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
-      });
-    }
-  });
+  // A job that measures itself (a transform job) takes no requests: nothing to warm.
+  if (!adapter.measureJob)
+    await withInvoker(adapter, ctx.deploymentOf(e, run), run, async (invoker) => {
+      if (adapter.coldStartProbes(e.candidate).afterDeploy) coldStarts.push(await probeColdStart(invoker, run.payloads[0]!, 'deploy', adapter));
+      const warmup = warmupOf(run.spec);
+      if (warmup && !env.signal?.aborted) {
+        await runPhase(invoker, warmup, {
+          seed: run.spec.seed - 1,
+          nextPayload: weightedPayloadPicker(run.payloads, run.spec.seed - 1),
+          signal: env.signal,
+          onProgress: (p) => env.events?.onProgress?.(e.candidate, p),
+        });
+      }
+    });
   return {
     coldStarts,
     phases: phaseShardsOf(run.spec, env.maxRatePerGenerator),

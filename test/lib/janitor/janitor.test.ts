@@ -18,11 +18,14 @@ import {
   DeleteEndpointConfigCommand,
   DeleteModelCommand,
   DescribeEndpointConfigCommand,
+  DescribeTransformJobCommand,
   ListEndpointConfigsCommand,
   ListEndpointsCommand,
   ListModelsCommand,
   ListTagsCommand,
+  ListTransformJobsCommand,
   SageMakerClient,
+  StopTransformJobCommand,
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -76,6 +79,7 @@ function sageMakerAccount() {
     .on(ListEndpointConfigsCommand)
     .resolves({ EndpointConfigs: [{ EndpointConfigName: 'ms-old', EndpointConfigArn: 'arn:endpoint-config/ms-old', CreationTime: NOW }] });
   sagemaker.on(ListModelsCommand).resolves({ Models: [{ ModelName: 'ms-model-old', ModelArn: 'arn:model/ms-model-old', CreationTime: NOW }] });
+  sagemaker.on(ListTransformJobsCommand).resolves({ TransformJobSummaries: [] });
   sagemaker.on(ListTagsCommand).callsFake((i) => ({ Tags: tags[i.ResourceArn] ?? [] }));
   for (const [command, field] of [
     [DeleteEndpointCommand, 'EndpointName'],
@@ -236,6 +240,77 @@ describe('janitor on an asynchronous endpoint a killed sweep left', () => {
     sagemaker.on(DescribeEndpointConfigCommand).resolves({});
     const realtime = await runJanitor([finder], { now: NOW, dryRun: true });
     expect(realtime.wouldRemove.map((l) => l.kind)).not.toContain('S3 folder of an asynchronous endpoint');
+  });
+});
+
+describe('janitor on transform jobs a killed sweep left', () => {
+  beforeEach(sageMakerAccount);
+  const s3 = mockClient(S3Client);
+
+  it("stops an expired sweep's running job and empties its folder; empties an ended one's folder only while objects are left; leaves the rest", async () => {
+    s3.reset();
+    const objects = new Set(['t/sweep-old/c1/in/part-00', 't/sweep-old/c1/out/part-00.out', 't/sweep-old/c3/in/part-00', 't/other/keep']);
+    s3.on(ListObjectsV2Command).callsFake((i) => {
+      const keys = [...objects].filter((k) => k.startsWith(i.Prefix)).slice(0, i.MaxKeys ?? 1000);
+      return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length };
+    });
+    s3.on(DeleteObjectsCommand).callsFake((i) => {
+      for (const { Key } of i.Delete.Objects) objects.delete(Key);
+      return {};
+    });
+    const job = (name: string, status: 'InProgress' | 'Completed') => ({
+      TransformJobName: name,
+      TransformJobArn: `arn:transform-job/${name}`,
+      TransformJobStatus: status,
+      CreationTime: NOW,
+    });
+    sagemaker.on(ListTransformJobsCommand).resolves({
+      TransformJobSummaries: [
+        job('ms-running-old', 'InProgress'),
+        job('ms-ended-old', 'Completed'),
+        job('ms-ended-emptied', 'Completed'),
+        job('ms-running-current', 'InProgress'),
+      ],
+    });
+    const tags: Record<string, Array<{ Key: string; Value: string }>> = {
+      'arn:endpoint/ms-old': ownerTagList(expired),
+      'arn:endpoint-config/ms-old': ownerTagList(expired),
+      'arn:model/ms-model-old': ownerTagList(sharedExpired),
+      'arn:transform-job/ms-running-old': ownerTagList(expired),
+      'arn:transform-job/ms-ended-old': ownerTagList({ ...expired, candidateId: 'c3' }),
+      'arn:transform-job/ms-ended-emptied': ownerTagList({ ...expired, candidateId: 'c4' }),
+      'arn:transform-job/ms-running-current': ownerTagList(running),
+    };
+    sagemaker.on(ListTagsCommand).callsFake((i) => ({ Tags: tags[i.ResourceArn] ?? [] }));
+    const outputs: Record<string, string> = {
+      'ms-running-old': 's3://jobs/t/sweep-old/c1/out',
+      'ms-ended-old': 's3://jobs/t/sweep-old/c3/out',
+      'ms-ended-emptied': 's3://jobs/t/sweep-old/c4/out',
+      'ms-running-current': 's3://jobs/t/sweep-running/c2/out',
+    };
+    sagemaker.on(DescribeTransformJobCommand).callsFake((i) => ({ TransformOutput: { S3OutputPath: outputs[i.TransformJobName] } }));
+    sagemaker.on(StopTransformJobCommand).callsFake((i) => {
+      sent.push(`StopTransformJob ${i.TransformJobName}`);
+      return {};
+    });
+    const finder = sageMakerLeftovers(new SageMakerClient({ region: 'us-east-1' }), 'us-east-1', quick.retry, new S3Client({ region: 'us-east-1' }));
+
+    const report = await runJanitor([finder], { now: NOW });
+
+    expect(report.removed.map((l) => `${l.action} ${l.kind} ${l.name}`)).toEqual(
+      expect.arrayContaining([
+        'stop SageMaker transform job us-east-1/ms-running-old',
+        'delete S3 folder of a transform job s3://jobs/t/sweep-old/c1/',
+        'delete S3 folder of a transform job s3://jobs/t/sweep-old/c3/',
+      ]),
+    );
+    expect(report.removed.map((l) => l.name).join(' ')).not.toMatch(/ms-ended|c4|sweep-running|ms-running-current/);
+    expect(sent).toContain('StopTransformJob ms-running-old');
+    expect(sent).not.toContain('StopTransformJob ms-running-current');
+    expect([...objects]).toEqual(['t/other/keep']);
+    // The folder goes after the job is stopped: nothing writes there any more.
+    const order = report.removed.map((l) => l.name);
+    expect(order.indexOf('s3://jobs/t/sweep-old/c1/')).toBeGreaterThan(order.indexOf('us-east-1/ms-running-old'));
   });
 });
 

@@ -152,7 +152,7 @@ describe('sweep spec', () => {
       'an unknown kind',
       (s) => (s.candidates[0].kind = 'ec2'),
       'candidates[0].kind',
-      /kind must be one of sagemaker-realtime, sagemaker-serverless, sagemaker-async, lambda, azureml, http, local/,
+      /kind must be one of sagemaker-realtime, sagemaker-serverless, sagemaker-async, sagemaker-batch-transform, lambda, azureml, http, local/,
     ],
     [
       'a typo in a candidate field',

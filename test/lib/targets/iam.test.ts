@@ -10,8 +10,11 @@ describe('IAM statements the adapters export', () => {
       'arn:aws:sagemaker:eu-west-1:123456789012:model/ms-*',
       'arn:aws:sagemaker:eu-west-1:123456789012:endpoint-config/ms-*',
       'arn:aws:sagemaker:eu-west-1:123456789012:endpoint/ms-*',
+      'arn:aws:sagemaker:eu-west-1:123456789012:transform-job/ms-*',
     ]);
-    expect(lifecycle.Action).toContain('sagemaker:DeleteEndpoint');
+    expect(lifecycle.Action).toEqual(
+      expect.arrayContaining(['sagemaker:DeleteEndpoint', 'sagemaker:CreateTransformJob', 'sagemaker:StopTransformJob']),
+    );
     const passRole = rest.find((s) => s.Action.includes('iam:PassRole'))!;
     expect(passRole.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
     // Only listing and metrics, which cannot be scoped, use "*".
