@@ -106,7 +106,7 @@ export class MySweepStack extends Stack {
     // #region benchmark-sweep
     this.sweep = new BenchmarkSweep(this, 'Sweep', {
       sageMaker: true, // may create ms-* models/configs/endpoints and pass execution roles to SageMaker
-      sageMakerS3Paths: ['s3://my-bucket/modelsweep-async'], // where sagemaker-async candidates keep requests and answers
+      sageMakerS3Paths: ['s3://my-bucket/modelsweep-async'], // where sagemaker-async and sagemaker-batch-transform candidates keep their objects
       lambdaFunctions: ['resnet-onnx'], // the functions sweeps may measure (each candidate: a version + alias)
       maxConcurrency: 8, // candidates measured at once            @default 4
       maxRatePerGenerator: 200, // above it, a phase runs on N generators  @default 200
