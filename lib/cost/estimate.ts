@@ -50,7 +50,8 @@ export interface LambdaUsage {
 export function lambdaMonthlyCost(usage: LambdaUsage, prices: PriceBook): CostEstimate {
   const { prices: p, source } = prices.lambda(usage.region);
   const gb = usage.memoryMb / 1024;
-  const seconds = (Math.ceil(usage.billedDurationMs) / 1000) * usage.requestsPerMonth;
+  // An average of billed durations, each already rounded up to Lambda's 1 ms step: rounding the average again would overcharge.
+  const seconds = (usage.billedDurationMs / 1000) * usage.requestsPerMonth;
   const lines: CostLine[] = [];
   const notes: string[] = [];
   const monthSeconds = prices.hoursPerMonth * SECONDS_PER_HOUR;

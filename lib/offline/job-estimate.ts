@@ -22,8 +22,14 @@ export interface InstanceBilling {
 export type JobEstimate =
   | {
       readonly fits: true;
-      /** Sized so that the job ends by the deadline even at the low end of the throughput's interval. */
+      /**
+       * Sized so that the job ends by the deadline even at the low end of the throughput's interval:
+       * instances of an instance-billed candidate, or, for one billed per request (Lambda),
+       * invocations at once.
+       */
       readonly instances: number;
+      /** `invocations`: `instances` counts invocations in flight at once (a candidate billed per request). @default instances */
+      readonly unit?: 'invocations';
       /** The job's time in seconds: at the measured throughput, and its range over the interval (high throughput first). */
       readonly seconds: number;
       readonly secondsRange: readonly [number, number];
@@ -88,6 +94,60 @@ export function estimateJob(job: OfflineJob, billing: InstanceBilling, throughpu
 }
 
 const formatRate = (rowsPerSecond: number) => `${+rowsPerSecond.toPrecision(3)} rows/s`;
+
+/** A job billed per request: its requests' cost at the measured billed duration, however many run at once. */
+export interface PerRequestBilling {
+  /** What the job's requests cost (the platform's per-request and per-duration charges, no free tier). */
+  readonly usd: number;
+  /** From the job's start to its first rows: a cold start, measured. */
+  readonly startupSeconds: number;
+  /** The most invocations that may run at once (the account's concurrency limit). */
+  readonly maxConcurrency: number;
+}
+
+/**
+ * A job on a candidate billed per request (Lambda), measured at saturation with `concurrency`
+ * requests in flight. Each invocation runs in its own environment, so its rate (throughput ÷
+ * concurrency) is taken to hold at any concurrency: the job runs as many at once as end it by the
+ * deadline at the low end of the interval. Its cost does not depend on how many run at once; its
+ * range follows the throughput's interval, as a request's billed time varies with its time.
+ */
+export function estimatePerRequestJob(job: OfflineJob, billing: PerRequestBilling, throughput: Throughput, concurrency: number): JobEstimate {
+  const perInvocation = {
+    rowsPerSecond: throughput.rowsPerSecond / concurrency,
+    interval: [throughput.interval[0] / concurrency, throughput.interval[1] / concurrency] as const,
+  };
+  const low = perInvocation.interval[0];
+  const working = job.deadlineSeconds - billing.startupSeconds;
+  if (working <= 0)
+    return {
+      fits: false,
+      reason: `its cold start (${formatDurationMs(billing.startupSeconds * 1000)}) alone takes the deadline (${formatDurationMs(job.deadlineSeconds * 1000)})`,
+    };
+  if (!(low > 0)) return { fits: false, reason: 'its throughput may be 0 (the low end of its interval)' };
+  const invocations = Math.max(1, Math.ceil(job.rows / (low * working) - 1e-9));
+  if (invocations > billing.maxConcurrency)
+    return {
+      fits: false,
+      instancesNeeded: invocations,
+      reason: `it would take ${invocations} invocations at once to end by the deadline (at ${formatRate(low)} an invocation, the low end of its interval), more than offline.maxConcurrentInvocations (${billing.maxConcurrency})`,
+    };
+  const seconds = (rate: number) => billing.startupSeconds + job.rows / (rate * invocations);
+  const [fastUsd, slowUsd] = [
+    billing.usd * (perInvocation.rowsPerSecond / perInvocation.interval[1]),
+    billing.usd * (perInvocation.rowsPerSecond / low),
+  ];
+  return {
+    fits: true,
+    instances: invocations,
+    unit: 'invocations',
+    seconds: seconds(perInvocation.rowsPerSecond),
+    secondsRange: [seconds(perInvocation.interval[1]), seconds(low)],
+    usd: billing.usd,
+    usdRange: [fastUsd, slowUsd],
+    usdPerMillionRows: (billing.usd / job.rows) * 1e6,
+  };
+}
 
 /** An offline candidate's verdict: its throughput at saturation, and the job it would run. */
 export interface OfflineJobVerdict {

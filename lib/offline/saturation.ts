@@ -50,6 +50,13 @@ export interface SaturationState {
 /** Doublings in a row that must add less than `minGain` before the search calls the target saturated. */
 const FLAT_PROBES_TO_STOP = 2;
 
+/** The ladder for a candidate that takes at most `maxConcurrency` requests at once: it stops there. */
+export function saturationFor(settings: SaturationSettings, maxConcurrency: number | undefined): SaturationSettings {
+  if (maxConcurrency === undefined || maxConcurrency >= settings.to) return settings;
+  const to = Math.max(1, Math.floor(maxConcurrency));
+  return { ...settings, to, from: Math.min(settings.from, to) };
+}
+
 export const firstSaturationState = (): SaturationState => ({ done: false, probes: [] });
 
 /** The next probe: `from`, then double the last, never past `to`; or the last again, longer, where its interval was too wide. */

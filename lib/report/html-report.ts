@@ -97,7 +97,13 @@ export function chartData(results: SweepResults) {
         })),
       jobs: results.candidates
         .filter((c) => c.job?.estimate)
-        .map((c) => ({ id: c.id, x: c.job!.estimate!.seconds / 60, y: c.job!.estimate!.usd, instances: c.instances, recommended: c.recommended })),
+        .map((c) => ({
+          id: c.id,
+          x: c.job!.estimate!.seconds / 60,
+          y: c.job!.estimate!.usd,
+          instances: c.job!.estimate!.unit === 'invocations' ? `${c.job!.estimate!.instances} at once` : c.instances,
+          recommended: c.recommended,
+        })),
     },
     tokens: results.candidates
       .filter((c) => c.outputTokensPerSecond !== undefined && c.costPerMillionOutputTokensUsd !== undefined)
@@ -195,7 +201,7 @@ function offlineSection(results: SweepResults): string {
     .map((c) => {
       const { saturation, estimate } = c.job!;
       const rate = (r: number) => r.toFixed(0);
-      return `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${rate(saturation.rowsPerSecond)}</td><td class="num">${rate(saturation.interval[0])}–${rate(saturation.interval[1])}</td><td class="num">${saturation.knee}</td><td>${escapeHtml(saturation.stoppedBecause)}${saturation.remeasured ? ` (${saturation.remeasured} measured again, longer, for a narrower interval)` : ''}</td><td class="num">${c.instances ?? '–'}</td><td class="num">${estimate ? `${time(estimate.seconds)} (${time(estimate.secondsRange[0])}–${time(estimate.secondsRange[1])})` : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usd) : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usdPerMillionRows) : '–'}</td></tr>`;
+      return `<tr class="${c.recommended ? 'recommended' : c.feasible ? '' : 'infeasible'}"><td>${escapeHtml(c.id)}</td><td class="num">${rate(saturation.rowsPerSecond)}</td><td class="num">${rate(saturation.interval[0])}–${rate(saturation.interval[1])}</td><td class="num">${saturation.knee}</td><td>${escapeHtml(saturation.stoppedBecause)}${saturation.remeasured ? ` (${saturation.remeasured} measured again, longer, for a narrower interval)` : ''}</td><td class="num">${estimate?.unit === 'invocations' ? `${estimate.instances} at once` : (c.instances ?? '–')}</td><td class="num">${estimate ? `${time(estimate.seconds)} (${time(estimate.secondsRange[0])}–${time(estimate.secondsRange[1])})` : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usd) : '–'}</td><td class="num">${estimate ? formatUsdPrecise(estimate.usdPerMillionRows) : '–'}</td></tr>`;
     })
     .join('\n');
   return `<h2>Throughput against concurrency</h2>

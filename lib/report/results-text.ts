@@ -32,7 +32,7 @@ function offlineTable(results: SweepResults): { header: string[]; rows: string[]
       c.status,
       sat ? `${sat.rowsPerSecond.toFixed(0)} (${range(sat.interval, 0)})` : '-',
       sat ? String(sat.knee) : '-',
-      c.instances !== undefined ? String(c.instances) : '-',
+      job?.unit === 'invocations' ? `${job.instances} at once` : c.instances !== undefined ? String(c.instances) : '-',
       job ? `${seconds(job.seconds)} (${seconds(job.secondsRange[0])}–${seconds(job.secondsRange[1])})` : '-',
       job ? `${formatUsdPrecise(job.usdRange[0])}–${formatUsdPrecise(job.usdRange[1])}` : '-',
       job ? formatUsdPrecise(job.usdPerMillionRows) : '-',

@@ -17,7 +17,14 @@ export interface QualityDrift {
 
 /** A recommendation's cost, as the sweep priced it. */
 export type RecommendedCost =
-  { readonly monthlyUsd: number; readonly instances?: number } | { readonly jobUsd: number; readonly jobSeconds: number; readonly instances: number };
+  | { readonly monthlyUsd: number; readonly instances?: number }
+  | {
+      readonly jobUsd: number;
+      readonly jobSeconds: number;
+      /** Instances, or invocations at once where `unit` says so (a candidate billed per request). */
+      readonly instances: number;
+      readonly unit?: 'invocations';
+    };
 
 /** One sweep of a model as `history` lists it: its record, its recommendation and the quality of what it recommended. */
 export interface HistoryEntry extends Omit<SweepRecord, 'spec' | 'payloads'> {
@@ -102,7 +109,9 @@ export const driftText = (d: QualityDrift): string =>
 /** The cost a verdict was recommended at: its job's, for an offline sweep, else its month's. */
 function costOf(verdict: CandidateVerdict): RecommendedCost | undefined {
   const job = verdict.job?.estimate;
-  if (job) return { jobUsd: job.usd, jobSeconds: job.seconds, instances: job.instances };
+  // A candidate of several instances is sized in units of it: the verdict counts its instances.
+  if (job)
+    return { jobUsd: job.usd, jobSeconds: job.seconds, instances: verdict.instances ?? job.instances, ...(job.unit ? { unit: job.unit } : {}) };
   if (verdict.monthlyCostUsd === undefined) return undefined;
   return { monthlyUsd: verdict.monthlyCostUsd, ...(verdict.instances !== undefined ? { instances: verdict.instances } : {}) };
 }
@@ -111,6 +120,6 @@ function costOf(verdict: CandidateVerdict): RecommendedCost | undefined {
 export function costText(cost: RecommendedCost): string {
   const on = (n: number | undefined) => (n !== undefined ? ` on ${n}` : '');
   return 'jobUsd' in cost
-    ? `job ${formatUsdPrecise(cost.jobUsd)} in ${formatDurationMs(cost.jobSeconds * 1000)}${on(cost.instances)}`
+    ? `job ${formatUsdPrecise(cost.jobUsd)} in ${formatDurationMs(cost.jobSeconds * 1000)}${on(cost.instances)}${cost.unit === 'invocations' ? ' at once' : ''}`
     : `${formatUsd(cost.monthlyUsd)}/month${on(cost.instances)}`;
 }

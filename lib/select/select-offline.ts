@@ -1,12 +1,13 @@
 import type { PriceSource } from '../cost/price-book';
 import { formatDurationMs, formatUsdPrecise } from '../format/format';
 import type { PhaseResult } from '../load/phase';
-import { estimateJob, type InstanceBilling, type OfflineJob } from '../offline/job-estimate';
+import { estimateJob, estimatePerRequestJob, type InstanceBilling, type JobEstimate, type OfflineJob } from '../offline/job-estimate';
 import { describeJobTiming } from '../offline/job-timing';
 import {
   afterSaturationProbe,
   firstSaturationState,
   type Saturation,
+  saturationFor,
   saturationOf,
   type SaturationProbe,
   type SaturationSettings,
@@ -27,6 +28,17 @@ export interface OfflineSelectionInput {
   readonly candidates: readonly CandidateOutcome[];
   /** A candidate's billing for the job, or undefined where it is not priced per instance-hour. */
   readonly billing: (candidate: CandidateOutcome) => (InstanceBilling & { readonly sources?: readonly PriceSource[] }) | undefined;
+  /**
+   * What `requests` requests of a candidate billed per request (Lambda) cost, at what `phase`
+   * measured of them; undefined where it is not priced so.
+   */
+  readonly perRequest?: (
+    candidate: CandidateOutcome,
+    phase: PhaseResult,
+    requests: number,
+  ) => { readonly usd: number; readonly sources?: readonly PriceSource[] } | undefined;
+  /** The most invocations of a candidate billed per request the job may run at once. @default 1000 */
+  readonly maxConcurrentInvocations?: number;
 }
 
 /**
@@ -73,7 +85,7 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
     (c): { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string; doubt?: string } => {
       const base = { id: c.id, status: c.status, feasible: false };
       if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
-      const saturation = saturationFromPhases(input.saturation, c.phases, input.rowsPerRequest, input.maxErrorRate);
+      const saturation = saturationFromPhases(saturationFor(input.saturation, c.maxConcurrency), c.phases, input.rowsPerRequest, input.maxErrorRate);
       if (!saturation)
         return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
       // A probe the machine's own noise may have slowed (see generator-health) understates the target: said, never hidden.
@@ -83,6 +95,24 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
         (doubted.length > 0
           ? `; measured on a busy machine (${doubted[0]!.validity!.reason ?? 'inconclusive'}), so its throughput may be understated`
           : '') + (timed?.method === 'whole job' ? `; ${describeJobTiming(timed)}` : '');
+      if (c.scaling === 'per-request') {
+        // Priced by its requests at the best probe's billed time; its rate an invocation taken to hold at any concurrency.
+        const probe = c.phases.findLast((p) => p.name === saturationPhaseName(saturation.concurrency))!;
+        const requests = Math.ceil(job.rows / input.rowsPerRequest);
+        const billed = input.perRequest?.(c, probe, requests);
+        if (!billed) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced per request' };
+        const priced = billed.sources?.length ? { priceSources: billed.sources } : {};
+        const startupSeconds = coldStartSeconds(c.phases);
+        const estimate = estimatePerRequestJob(
+          job,
+          { usd: billed.usd, startupSeconds, maxConcurrency: input.maxConcurrentInvocations ?? 1000 },
+          saturation,
+          saturation.concurrency,
+        );
+        const scaled = `; its rate an invocation, measured at concurrency ${saturation.concurrency}, is taken to hold at any (each invocation runs in its own environment)`;
+        if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
+        return { verdict: { ...base, feasible: true, ...priced, job: { saturation, estimate } }, doubt: `${scaled}${doubt}` };
+      }
       const perUnit = c.instancesPerUnit ?? 1;
       const billing = withMeasuredStartup(input.billing(c), c.phases);
       if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
@@ -125,6 +155,11 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
   };
 }
 
+/** A job billed per request starts with cold starts, side by side: the slowest typical one its probes met, in seconds. */
+function coldStartSeconds(phases: readonly PhaseResult[]): number {
+  return Math.max(0, ...phases.filter((p) => SATURATION_PHASE.test(p.name)).map((p) => (p.coldStarts?.latencyMs.p50 ?? 0) / 1000));
+}
+
 /**
  * A job that timed itself says how long it took to start and what of that was billed; other kinds'
  * start-up is their kind's assumed provisioning time (the caller's billing).
@@ -145,13 +180,19 @@ const dominates = (a: { usd: number; seconds: number }, b: { usd: number; second
 const usdRange = (v: Pick<CandidateVerdict, 'job'>) =>
   `${formatUsdPrecise(v.job!.estimate!.usdRange[0])}–${formatUsdPrecise(v.job!.estimate!.usdRange[1])}`;
 
+/** What a job runs on: `2 instances`, or `40 invocations at once` for a candidate billed per request. */
+export function onWhat(estimate: Pick<Extract<JobEstimate, { fits: true }>, 'instances' | 'unit'>): string {
+  const n = estimate.instances;
+  return estimate.unit === 'invocations' ? `${n} invocation${n === 1 ? '' : 's'} at once` : `${n} instance${n === 1 ? '' : 's'}`;
+}
+
 function summary(v: Pick<CandidateVerdict, 'job' | 'instances'>): string {
   const { estimate, saturation } = v.job!;
   const [fast, slow] = estimate!.secondsRange;
   const time = (s: number) => formatDurationMs(s * 1000);
   return (
-    `${formatUsdPrecise(estimate!.usd)} on ${v.instances} instance${v.instances === 1 ? '' : 's'}, ${time(estimate!.seconds)} (${time(fast)}–${time(slow)}); ` +
-    `${+saturation.rowsPerSecond.toPrecision(3)} rows/s an instance (${+saturation.interval[0].toPrecision(3)}–${+saturation.interval[1].toPrecision(3)}) at concurrency ${saturation.knee}`
+    `${formatUsdPrecise(estimate!.usd)} on ${onWhat(estimate!)}, ${time(estimate!.seconds)} (${time(fast)}–${time(slow)}); ` +
+    `${+saturation.rowsPerSecond.toPrecision(3)} rows/s ${estimate!.unit === 'invocations' ? 'in all' : 'an instance'} (${+saturation.interval[0].toPrecision(3)}–${+saturation.interval[1].toPrecision(3)}) at concurrency ${estimate!.unit === 'invocations' ? saturation.concurrency : saturation.knee}`
   );
 }
 

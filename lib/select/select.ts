@@ -48,6 +48,8 @@ export interface CandidateOutcome {
    * capacity is measured for the whole unit, and billed per instance. @default 1
    */
   readonly instancesPerUnit?: number;
+  /** The most requests it was sent at once (see KindRules' `maxConcurrency`): its saturation search stopped there. */
+  readonly maxConcurrency?: number;
   readonly phases: readonly PhaseResult[];
   /** Its answers scored against the quality dataset (sweeps with a quality SLO). */
   readonly quality?: QualityResult;

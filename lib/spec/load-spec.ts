@@ -308,11 +308,12 @@ export function parseSpec(
             ),
           );
       }
-      if (PER_REQUEST_KINDS.has(group.kind))
+      // Lambda's rate an invocation holds at any concurrency; a serverless endpoint's is capped and shared, so its job cannot be sized so.
+      if (PER_REQUEST_KINDS.has(group.kind) && group.kind !== 'lambda')
         issues.push(
           at(
             ['candidates', g, 'kind'],
-            `an offline job is priced by instance-hours, but ${group.kind} is billed per request, which offline sweeps do not price yet; sweep it with a traffic forecast, or use an instance-based kind`,
+            `an offline job runs ${group.kind} at up to its maxConcurrency, shared by every request, which offline sweeps do not size yet; sweep it with a traffic forecast, or use lambda or an instance-based kind`,
           ),
         );
     });

@@ -648,6 +648,11 @@ const offlineSchema = strict({
   rowsPerRequest: positiveInt('rowsPerRequest', 1_000_000).default(1),
   /** The most instances of a candidate the job may run on. @default 100 */
   maxInstances: positiveInt('maxInstances', LIMITS.offlineInstances).default(100),
+  /**
+   * The most invocations of a candidate billed per request (Lambda) the job may run at once: your
+   * account's concurrency limit in the region, less what else runs there. @default 1000
+   */
+  maxConcurrentInvocations: positiveInt('maxConcurrentInvocations', LIMITS.offlineInstances).default(1000),
   /** The saturation search: concurrency from `from`, doubling, to `to`, each step `stepDuration` long. */
   saturation: strict({
     /** @default 1 */

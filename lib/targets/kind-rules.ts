@@ -38,6 +38,11 @@ export interface KindRules {
   sizeOf?(candidate: Candidate): CandidateSize | undefined;
   /** Instances one candidate deploys and is measured as (its instance count). @default 1 */
   instancesPerUnit?(candidate: Candidate): number;
+  /**
+   * The most requests the candidate is sent at once, whatever the load asks (Lambda's
+   * `maxParallelInvocations`): an offline saturation search probes no higher. @default unbounded
+   */
+  maxConcurrency?(candidate: Candidate): number;
 }
 
 const instanceCountOf = (c: Candidate) => ('instanceCount' in c ? c.instanceCount : 1);
@@ -128,6 +133,8 @@ export const KIND_RULES: { readonly [K in Kind]: KindRules } = {
     provisioningSeconds: 5 * 60,
     laneKey: (c) => (c.kind === 'lambda' ? `lambda:${c.region ?? ''}:${c.functionName}` : ownLane(c)),
     coldStartProbes: afterDeployOnly(true),
+    // Its invoker queues what is over the cap: a probe above it would measure the queue.
+    maxConcurrency: (c) => (c.kind === 'lambda' ? c.maxParallelInvocations : Number.POSITIVE_INFINITY),
   },
   azureml: {
     scaling: scalingOf('azureml'),

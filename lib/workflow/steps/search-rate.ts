@@ -2,7 +2,7 @@ import type { z } from 'zod';
 
 import { nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
 import { phaseMeetsSlo } from '../../load/phase-verdict';
-import { afterSaturationProbe, firstSaturationState, nextSaturationProbe } from '../../offline/saturation';
+import { afterSaturationProbe, firstSaturationState, nextSaturationProbe, saturationFor } from '../../offline/saturation';
 import { throughputOf } from '../../offline/throughput';
 import { saturationPhaseName } from '../../select/select-offline';
 import { deployedEvent, searchState } from '../events';
@@ -36,12 +36,13 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
         saturation: { done: true, probes: [], stoppedBecause: 'measured by its own job' },
       };
     }
-    const { concurrency, durationMs } = nextSaturationProbe(offline.saturation, state);
+    const settings = saturationFor(offline.saturation, adapter.maxConcurrency?.(e.candidate));
+    const { concurrency, durationMs } = nextSaturationProbe(settings, state);
     const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs } as const;
     const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
     await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
     const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, offline.rowsPerRequest) };
-    const next = afterSaturationProbe(offline.saturation, state, probe, run.spec.slo.maxErrorRate);
+    const next = afterSaturationProbe(settings, state, probe, run.spec.slo.maxErrorRate);
     return { ...e.search, probes: e.search.probes + 1, done: next.done, saturation: next };
   }
   const range = run.spec.load.search;

@@ -131,6 +131,7 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
     phases: r.phases,
     scaling: adapters[r.candidate.kind]?.scaling ?? 'instances',
     instancesPerUnit: adapters[r.candidate.kind]?.instancesPerUnit?.(r.candidate) ?? 1,
+    ...(adapters[r.candidate.kind]?.maxConcurrency ? { maxConcurrency: adapters[r.candidate.kind]!.maxConcurrency!(r.candidate) } : {}),
     ...(r.quality ? { quality: r.quality } : {}),
   }));
   if (spec.offline) {
@@ -152,6 +153,17 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
         const sources = (adapter!.priceKeys?.(candidate) ?? []).map((key) => prices.sourceOf(key));
         return { usdPerInstanceHour: hourly, startupSeconds, billedStartupSeconds: startupSeconds, sources };
       },
+      perRequest: (outcome, phase, requests) => {
+        const { candidate } = recordOf(outcome);
+        const adapter = adapters[candidate.kind];
+        if (adapter?.scaling !== 'per-request' || !adapter.perRequestMonthlyCost) return undefined;
+        // The job's requests, as one month's: what the platform bills for that many (no free tier).
+        const asAMonth = { averageRps: requests / (prices.hoursPerMonth * 3600), peakRps: requests / (prices.hoursPerMonth * 3600) };
+        const usd = adapter.perRequestMonthlyCost(candidate, phase, asAMonth, prices);
+        const sources = (adapter.priceKeys?.(candidate) ?? []).map((key) => prices.sourceOf(key));
+        return { usd, sources };
+      },
+      maxConcurrentInvocations: offline.maxConcurrentInvocations,
     });
   }
   const traffic = spec.traffic!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { PhaseResult } from '../../../lib/load/phase';
-import { estimateJob } from '../../../lib/offline/job-estimate';
+import { estimateJob, estimatePerRequestJob } from '../../../lib/offline/job-estimate';
 import {
   afterSaturationProbe,
   firstSaturationState,
@@ -130,5 +130,35 @@ describe('a job extrapolated from a throughput', () => {
       instancesNeeded: 3,
       reason: 'it would take 3 instances to end by the deadline (at 90 rows/s, the low end of its interval), more than offline.maxInstances (2)',
     });
+  });
+});
+
+describe('a job billed per request (Lambda)', () => {
+  const job = { rows: 360_000, deadlineSeconds: 3600, maxInstances: 100 };
+  // 100 rows/s (80–120) at concurrency 4: 25 rows/s an invocation (20–30).
+  const throughput = { rowsPerSecond: 100, interval: [80, 120] as const };
+
+  it('runs as many invocations at once as end it by the deadline at the low end, its cost whatever that number', () => {
+    const estimate = estimatePerRequestJob(job, { usd: 1.5, startupSeconds: 10, maxConcurrency: 1000 }, throughput, 4);
+
+    // ⌈360,000 / (20 × 3,590)⌉ = 6; 10 + 360,000 / (25 × 6) = 2,410 s (2,010 at 30, 3,010 at 20).
+    expect(estimate).toEqual({
+      fits: true,
+      instances: 6,
+      unit: 'invocations',
+      seconds: 2410,
+      secondsRange: [2010, 3010],
+      usd: 1.5,
+      // A request's billed time varies as its time: 1.5 × 25/30 and 1.5 × 25/20.
+      usdRange: [1.25, 1.875],
+      usdPerMillionRows: (1.5 / 360_000) * 1e6,
+    });
+  });
+
+  it('cannot end it with fewer invocations allowed at once than it needs, and says how many', () => {
+    const estimate = estimatePerRequestJob(job, { usd: 1.5, startupSeconds: 10, maxConcurrency: 5 }, throughput, 4);
+
+    expect(estimate).toMatchObject({ fits: false, instancesNeeded: 6 });
+    expect(estimate.fits === false && estimate.reason).toMatch(/6 invocations at once .* more than offline\.maxConcurrentInvocations \(5\)/);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 
+import { PriceBook } from '../../../../lib/cost/price-book';
 import { lambdaAdapter } from '../../../../lib/targets/lambda/adapter';
 import { RESTORE_TAG } from '../../../../lib/targets/lambda/common';
 import { parseRestoreTag } from '../../../../lib/targets/lambda/restore';
@@ -389,6 +390,67 @@ describe('Lambda adapter', () => {
     lambda.on(GetFunctionCommand).rejects(awsError('ResourceNotFoundException', 'Function not found: scorer'));
     await expect(runCloudSweep(cloudSpec([group()]), { lambda: lambdaAdapter(options) })).rejects.toThrow(
       /lambda candidates: cannot read function scorer in us-east-1: ResourceNotFoundException/,
+    );
+  });
+});
+
+describe('Lambda in an offline sweep, priced per request', () => {
+  const offline = (extra: Record<string, unknown> = {}) => ({
+    ...cloudSpec([group()]),
+    traffic: undefined,
+    load: { phases: [], timeout: '2s' },
+    slo: { maxErrorRate: 0.05 },
+    offline: { rows: 1_000_000, deadline: '1h', saturation: { from: 1, to: 4, stepDuration: '300ms', precision: 0.5 }, ...extra },
+  });
+
+  it('runs as many invocations at once as end the job by its deadline, and prices its requests at the billed duration, with no free tier', async () => {
+    const fn = fakeFunction({ invokeDelayMs: 20 });
+
+    const outcome = await runCloudSweep(offline(), { lambda: lambdaAdapter(options) });
+
+    const [verdict] = outcome.results!.candidates;
+    const { saturation, estimate } = verdict!.job!;
+    expect(verdict!.recommended).toBe(true);
+    expect(estimate).toMatchObject({ unit: 'invocations' });
+    // Each invocation holds 20 ms: at most 50 rows/s an invocation, measured at the best probe's concurrency.
+    const perInvocation = saturation.interval.map((t) => t / saturation.concurrency);
+    expect(perInvocation[0]).toBeLessThan(50);
+    // No cold start met in the probes (the first, cold request is timed apart): the deadline is all rows.
+    expect(estimate!.instances).toBe(Math.ceil(1_000_000 / (perInvocation[0]! * 3600)));
+    // 1,000,000 requests × 10 ms billed × 2 GB at arm64's first tier, + the requests: the snapshot's rates, by hand.
+    const rates = PriceBook.snapshot().lambda('us-east-1').prices;
+    const hand = 1_000_000 * 0.01 * 2 * rates.computePerGbSecond.arm64[0]!.price + rates.requestsPerMillion;
+    // Within the billed-duration histogram's 0.1% resolution.
+    expect(Math.abs(estimate!.usd / hand - 1)).toBeLessThan(0.001);
+    expect(estimate!.usdRange[0]).toBeLessThanOrEqual(hand);
+    expect(estimate!.usdRange[1]).toBeGreaterThanOrEqual(hand);
+    expect(verdict!.reason).toMatch(
+      new RegExp(`on ${estimate!.instances} invocations at once, .*measured at concurrency ${saturation.concurrency}, is taken to hold at any`),
+    );
+    expect(verdict!.priceSources).toEqual([expect.objectContaining({ catalog: 'lambda' })]);
+    expectUntouched(fn);
+  });
+
+  it("probes no higher than the candidate's maxParallelInvocations, which its invoker would queue past", async () => {
+    const fn = fakeFunction({ invokeDelayMs: 20 });
+    const spec = { ...offline(), candidates: [group({ maxParallelInvocations: 2 })] };
+
+    const outcome = await runCloudSweep(spec, { lambda: lambdaAdapter(options) });
+
+    const { saturation } = outcome.results!.candidates[0]!.job!;
+    expect(saturation.curve.map((p) => p.concurrency)).toEqual([1, 2]);
+    expect(fn.stats.maxInFlight).toBeLessThanOrEqual(2);
+    expect(saturation.stoppedBecause).toMatch(/concurrency 2, the most probed/);
+  });
+
+  it('cannot end the job when that would take more invocations at once than offline.maxConcurrentInvocations, and says how many', async () => {
+    fakeFunction({ invokeDelayMs: 20 });
+
+    const outcome = await runCloudSweep(offline({ maxConcurrentInvocations: 2 }), { lambda: lambdaAdapter(options) });
+
+    expect(outcome.results!.recommended).toBeUndefined();
+    expect(outcome.results!.candidates[0]!.reason).toMatch(
+      /cannot end 1,000,000 rows within 1h: it would take \d+ invocations at once to end by the deadline .* more than offline\.maxConcurrentInvocations \(2\)/,
     );
   });
 });

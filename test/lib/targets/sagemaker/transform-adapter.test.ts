@@ -13,6 +13,9 @@ import { stringify } from 'yaml';
 
 import { recommendationOf } from '../../../../lib/apply/apply-recommendation';
 import { PriceBook } from '../../../../lib/cost/price-book';
+import { htmlReport } from '../../../../lib/report/html-report';
+import { resultsText } from '../../../../lib/report/results-text';
+import { resultsCsv } from '../../../../lib/report/sweep-results';
 import { parseSpec } from '../../../../lib/spec/load-spec';
 import { sageMakerTransformAdapter } from '../../../../lib/targets/sagemaker/transform-job';
 import { awsError, cloudSpec, type CommandLog, IMAGE, loggedTo, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
@@ -174,6 +177,10 @@ describe('SageMaker Batch Transform candidates, in an offline sweep', () => {
     expect(verdict).toMatchObject({ instances, priceSources: [{ catalog: 'sagemaker-batch-transform', origin: 'override' }] });
     const hand = (instances * 0.2 * (phase.job!.billedOverheadSeconds + 10_000_000 / (saturation.rowsPerSecond * instances))) / 3600;
     expect(estimate!.usd).toBeCloseTo(hand, 6);
+    // The table, the CSV and the report read the job as they read a saturation search.
+    expect(resultsText(outcome.results!)).toMatch(new RegExp(`\\* ${candidateId.replace(/\./g, '\\.')} .*recommended: the cheapest that ends`));
+    expect(resultsCsv(outcome.results!)).toContain(candidateId);
+    expect(htmlReport(outcome.results!)).toContain('one transform job on 8,000 rows');
     // `modelsweep apply` ships it to a BatchInferenceJob: the configuration and the instances that end the job in time.
     expect(recommendationOf(outcome.results!)).toMatchObject({
       kind: 'sagemaker-batch-transform',
