@@ -4,9 +4,20 @@
 // {"x": n} it answers {"label": n % 10}, except for the n whose (n × 7919) mod 1000 is below
 // wrongPerThousand, which get (n + 1) % 10. Over n = 0..999 (7919 is prime to 1000, so n × 7919 mod
 // 1000 takes every value once) exactly wrongPerThousand answers are wrong.
-//   node known-capacity.js <port> <slots> <holdMs> [wrongPerThousand]   (port 0: any free one; it prints `listening <port>`)
+// With `perRowMs`, a request of a batch {"rows": [...]} is held holdMs + perRowMs × its rows: at most
+// slots × rows × 1000 / (holdMs + perRowMs × rows) rows a second.
+//   node known-capacity.js <port> <slots> <holdMs> [wrongPerThousand|-] [perRowMs]   (port 0: any free one; it prints `listening <port>`)
 const http = require('node:http');
-const [port, slots, holdMs, wrongPerThousand] = process.argv.slice(2).map(Number);
+const [port, slots, holdMs, wrongPerThousand, perRowMs] = process.argv.slice(2).map(Number);
+/** How long a request is held: by its rows, where the server was given a time per row. */
+function holdOf(body) {
+  if (Number.isNaN(perRowMs) || perRowMs === undefined) return holdMs;
+  try {
+    return holdMs + perRowMs * JSON.parse(body).rows.length;
+  } catch {
+    return holdMs;
+  }
+}
 let busy = 0;
 const waiting = [];
 const release = () => {
@@ -30,12 +41,14 @@ const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (chunk) => chunks.push(chunk));
   req.on('end', () => {
-    const body = answer(Buffer.concat(chunks).toString('utf8'));
+    const text = Buffer.concat(chunks).toString('utf8');
+    const body = answer(text);
+    const hold = holdOf(text);
     const serve = () =>
       setTimeout(() => {
         res.end(body);
         release();
-      }, holdMs);
+      }, hold);
     if (busy < slots) {
       busy++;
       serve();

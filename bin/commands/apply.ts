@@ -28,7 +28,11 @@ function describe(r: Recommendation): string {
     r.instances !== undefined && r.kind !== 'lambda' && r.kind !== 'sagemaker-serverless'
       ? `, ${r.instances} instance${r.instances === 1 ? '' : 's'}`
       : '';
-  const job = r.job ? `; the job: ${formatUsdPrecise(r.job.usd)} in ${formatDurationMs(r.job.seconds * 1000)}` : '';
+  const job = r.job
+    ? `; the job: ${formatUsdPrecise(r.job.usd)} in ${formatDurationMs(r.job.seconds * 1000)}` +
+      (r.job.concurrentInvocations !== undefined ? ` at ${r.job.concurrentInvocations} invocations at once` : '') +
+      (r.job.rowsPerRequest !== undefined ? `, ${r.job.rowsPerRequest} rows a request` : '')
+    : '';
   return `${r.candidate} (${r.kind}: ${fields.map((k) => `${k} ${String(r.configuration[k])}`).join(', ')}${instances}${job})`;
 }
 

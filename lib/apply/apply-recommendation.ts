@@ -40,6 +40,8 @@ export function recommendationOf(results: SweepResults, now: Date = new Date()):
             deadlineSeconds: results.offline.deadlineMs / 1000,
             usd: winner.job.estimate.usd,
             seconds: winner.job.estimate.seconds,
+            ...(winner.job.batch !== undefined ? { rowsPerRequest: winner.job.batch } : {}),
+            ...(winner.job.estimate.unit === 'invocations' ? { concurrentInvocations: winner.job.estimate.instances } : {}),
           },
         }
       : {}),

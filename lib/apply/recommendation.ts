@@ -15,9 +15,20 @@ export const recommendationSchema = z.object({
   configuration: z.record(z.string(), z.unknown()),
   /** Instances the traffic forecast needs (instance-based kinds), or that end an offline job by its deadline. */
   instances: z.number().int().positive().optional(),
-  /** An offline job's estimate: its cost and time on `instances`, and the job it was sized for. */
+  /**
+   * An offline job's estimate: its cost and time on `instances` (or `concurrentInvocations` at once,
+   * for Lambda), the job it was sized for, and the rows a request it was measured at, where the
+   * sweep searched batch sizes.
+   */
   job: z
-    .object({ rows: z.number().positive(), deadlineSeconds: z.number().positive(), usd: z.number().nonnegative(), seconds: z.number().nonnegative() })
+    .object({
+      rows: z.number().positive(),
+      deadlineSeconds: z.number().positive(),
+      usd: z.number().nonnegative(),
+      seconds: z.number().nonnegative(),
+      rowsPerRequest: z.number().int().positive().optional(),
+      concurrentInvocations: z.number().int().positive().optional(),
+    })
     .optional(),
   monthlyCostUsd: z.number().optional(),
   sloLatencyMs: z.number().optional(),

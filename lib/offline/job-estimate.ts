@@ -66,20 +66,14 @@ export function jobAt(job: OfflineJob, billing: InstanceBilling, rowsPerSecond: 
  */
 export function estimateJob(job: OfflineJob, billing: InstanceBilling, throughput: Throughput): JobEstimate {
   const [low, high] = throughput.interval;
-  const working = job.deadlineSeconds - billing.startupSeconds;
-  if (working <= 0)
-    return {
-      fits: false,
-      reason: `its start-up (${formatDurationMs(billing.startupSeconds * 1000)}) alone takes the deadline (${formatDurationMs(job.deadlineSeconds * 1000)})`,
-    };
-  if (!(low > 0)) return { fits: false, reason: 'its throughput may be 0 (the low end of its interval)' };
-  const instances = Math.max(1, Math.ceil(job.rows / (low * working) - 1e-9));
-  if (instances > job.maxInstances)
-    return {
-      fits: false,
-      instancesNeeded: instances,
-      reason: `it would take ${instances} instances to end by the deadline (at ${formatRate(low)}, the low end of its interval), more than offline.maxInstances (${job.maxInstances})`,
-    };
+  const instances = fewestToEnd(job, billing.startupSeconds, low, {
+    startup: 'start-up',
+    units: 'instances',
+    rate: '',
+    cap: job.maxInstances,
+    capField: 'offline.maxInstances',
+  });
+  if (typeof instances !== 'number') return instances;
   const at = (rate: number) => jobAt(job, billing, rate, instances);
   const [fast, measured, slow] = [at(high), at(throughput.rowsPerSecond), at(low)];
   return {
@@ -94,6 +88,34 @@ export function estimateJob(job: OfflineJob, billing: InstanceBilling, throughpu
 }
 
 const formatRate = (rowsPerSecond: number) => `${+rowsPerSecond.toPrecision(3)} rows/s`;
+
+/**
+ * The fewest units (instances, or invocations at once) that end the job by its deadline at `low`
+ * rows a second each, after `startupSeconds`; or why no number within `cap` does. Fewer cost less
+ * where each pays its own start-up, and never more where requests are billed.
+ */
+function fewestToEnd(
+  job: OfflineJob,
+  startupSeconds: number,
+  low: number,
+  words: { startup: string; units: string; rate: string; cap: number; capField: string },
+): number | Extract<JobEstimate, { fits: false }> {
+  const working = job.deadlineSeconds - startupSeconds;
+  if (working <= 0)
+    return {
+      fits: false,
+      reason: `its ${words.startup} (${formatDurationMs(startupSeconds * 1000)}) alone takes the deadline (${formatDurationMs(job.deadlineSeconds * 1000)})`,
+    };
+  if (!(low > 0)) return { fits: false, reason: 'its throughput may be 0 (the low end of its interval)' };
+  const count = Math.max(1, Math.ceil(job.rows / (low * working) - 1e-9));
+  if (count > words.cap)
+    return {
+      fits: false,
+      instancesNeeded: count,
+      reason: `it would take ${count} ${words.units} to end by the deadline (at ${formatRate(low)}${words.rate}, the low end of its interval), more than ${words.capField} (${words.cap})`,
+    };
+  return count;
+}
 
 /** A job billed per request: its requests' cost at the measured billed duration, however many run at once. */
 export interface PerRequestBilling {
@@ -118,20 +140,14 @@ export function estimatePerRequestJob(job: OfflineJob, billing: PerRequestBillin
     interval: [throughput.interval[0] / concurrency, throughput.interval[1] / concurrency] as const,
   };
   const low = perInvocation.interval[0];
-  const working = job.deadlineSeconds - billing.startupSeconds;
-  if (working <= 0)
-    return {
-      fits: false,
-      reason: `its cold start (${formatDurationMs(billing.startupSeconds * 1000)}) alone takes the deadline (${formatDurationMs(job.deadlineSeconds * 1000)})`,
-    };
-  if (!(low > 0)) return { fits: false, reason: 'its throughput may be 0 (the low end of its interval)' };
-  const invocations = Math.max(1, Math.ceil(job.rows / (low * working) - 1e-9));
-  if (invocations > billing.maxConcurrency)
-    return {
-      fits: false,
-      instancesNeeded: invocations,
-      reason: `it would take ${invocations} invocations at once to end by the deadline (at ${formatRate(low)} an invocation, the low end of its interval), more than offline.maxConcurrentInvocations (${billing.maxConcurrency})`,
-    };
+  const invocations = fewestToEnd(job, billing.startupSeconds, low, {
+    startup: 'cold start',
+    units: 'invocations at once',
+    rate: ' an invocation',
+    cap: billing.maxConcurrency,
+    capField: 'offline.maxConcurrentInvocations',
+  });
+  if (typeof invocations !== 'number') return invocations;
   const seconds = (rate: number) => billing.startupSeconds + job.rows / (rate * invocations);
   const [fastUsd, slowUsd] = [
     billing.usd * (perInvocation.rowsPerSecond / perInvocation.interval[1]),
@@ -152,6 +168,8 @@ export function estimatePerRequestJob(job: OfflineJob, billing: PerRequestBillin
 /** An offline candidate's verdict: its throughput at saturation, and the job it would run. */
 export interface OfflineJobVerdict {
   readonly saturation: Saturation;
+  /** Rows a request, where the sweep searched batch sizes (`offline.batch`): the size judged cheapest. */
+  readonly batch?: number;
   /** The job on the fewest instances that end it by the deadline; absent where none within the cap do. */
   readonly estimate?: Extract<JobEstimate, { fits: true }>;
 }

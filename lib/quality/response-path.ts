@@ -1,16 +1,5 @@
+import { parseJsonPointer } from '../util/json-pointer';
 import { describe } from './metrics';
-
-/**
- * Where an answer is in a JSON response: a JSON pointer (RFC 6901), `/outputs/probabilities/data`
- * or `/0/label`; the empty pointer is the whole response. `~1` stands for `/` and `~0` for `~`.
- */
-export function parseResponsePath(pointer: string): string[] | string {
-  if (pointer === '') return [];
-  if (!pointer.startsWith('/')) return 'must be a JSON pointer: empty, or starting with / (e.g. /outputs/0)';
-  const tokens = pointer.slice(1).split('/');
-  if (tokens.some((t) => /~(?![01])/.test(t))) return 'a ~ in a JSON pointer must be ~0 (for ~) or ~1 (for /)';
-  return tokens.map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
-}
 
 export type ReadAnswer = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
 
@@ -29,7 +18,7 @@ export function readAnswer(body: Uint8Array | string, pointer: string, argmax: b
   } catch {
     return { ok: false, problem: `the response is not JSON: ${JSON.stringify(shown)}` };
   }
-  const path = parseResponsePath(pointer);
+  const path = parseJsonPointer(pointer);
   if (typeof path === 'string') return { ok: false, problem: `responsePath ${pointer}: ${path}` };
   let at: unknown = value;
   for (const [i, token] of path.entries()) {

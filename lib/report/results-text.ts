@@ -31,7 +31,7 @@ function offlineTable(results: SweepResults): { header: string[]; rows: string[]
       c.kind,
       c.status,
       sat ? `${sat.rowsPerSecond.toFixed(0)} (${range(sat.interval, 0)})` : '-',
-      sat ? String(sat.knee) : '-',
+      sat ? `${sat.knee}${c.job?.batch ? ` (batch ${c.job.batch})` : ''}` : '-',
       job?.unit === 'invocations' ? `${job.instances} at once` : c.instances !== undefined ? String(c.instances) : '-',
       job ? `${seconds(job.seconds)} (${seconds(job.secondsRange[0])}–${seconds(job.secondsRange[1])})` : '-',
       job ? `${formatUsdPrecise(job.usdRange[0])}–${formatUsdPrecise(job.usdRange[1])}` : '-',

@@ -145,8 +145,14 @@ export interface SweepResults {
     readonly maxDropFromReference?: number;
     readonly reference?: string;
   };
-  /** An offline sweep's job: its rows, deadline, rows a request and instance cap. */
-  readonly offline?: { readonly rows: number; readonly deadlineMs: number; readonly rowsPerRequest: number; readonly maxInstances: number };
+  /** An offline sweep's job: its rows, deadline, rows a request (or the batch sizes searched) and instance cap. */
+  readonly offline?: {
+    readonly rows: number;
+    readonly deadlineMs: number;
+    readonly rowsPerRequest: number;
+    readonly batchSizes?: readonly number[];
+    readonly maxInstances: number;
+  };
   /** A real-time sweep's forecast (absent for an offline one). */
   readonly traffic?: {
     readonly averageRps: number;
@@ -175,7 +181,7 @@ interface SpecShape {
   slo: SweepResults['slo'];
   quality?: { metric: QualityMetric; reference?: string; slo: { min?: number; max?: number; maxDropFromReference?: number } };
   traffic?: SweepResults['traffic'];
-  offline?: { rows: number; deadline: number; rowsPerRequest: number; maxInstances: number };
+  offline?: { rows: number; deadline: number; rowsPerRequest: number; batch?: { sizes: number[] }; maxInstances: number };
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -283,6 +289,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
             rows: spec.offline.rows,
             deadlineMs: spec.offline.deadline,
             rowsPerRequest: spec.offline.rowsPerRequest,
+            ...(spec.offline.batch ? { batchSizes: spec.offline.batch.sizes } : {}),
             maxInstances: spec.offline.maxInstances,
           },
         }

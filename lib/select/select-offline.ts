@@ -15,13 +15,21 @@ import {
 import { throughputOf } from '../offline/throughput';
 import type { CandidateOutcome, CandidateVerdict, Selection, SelectionStrategy } from './select';
 
-/** The name of a saturation probe's phase: `saturation-c16`. */
-export const saturationPhaseName = (concurrency: number): string => `saturation-c${concurrency}`;
-const SATURATION_PHASE = /^saturation-c\d+$/;
+/** The name of a saturation probe's phase: `saturation-c16`, or `saturation-b32-c16` for requests of 32 rows (`offline.batch`). */
+export const saturationPhaseName = (concurrency: number, batch?: number): string =>
+  `saturation-${batch !== undefined ? `b${batch}-` : ''}c${concurrency}`;
+const SATURATION_PHASE = /^saturation-(?:b(\d+)-)?c\d+$/;
+/** Whether a phase is a probe of the saturation search of batch `batch` (undefined: payloads as they are). */
+const probeOfBatch = (phase: PhaseResult, batch: number | undefined): boolean => {
+  const match = SATURATION_PHASE.exec(phase.name);
+  return match !== null && (match[1] === undefined ? batch === undefined : Number(match[1]) === batch);
+};
 
 export interface OfflineSelectionInput {
   readonly job: OfflineJob;
   readonly rowsPerRequest: number;
+  /** Batch sizes searched (`offline.batch.sizes`): each is judged, and the cheapest kept. @default none */
+  readonly batchSizes?: readonly number[];
   readonly saturation: SaturationSettings;
   readonly maxErrorRate: number;
   readonly strategy: SelectionStrategy;
@@ -50,6 +58,7 @@ export function saturationFromPhases(
   phases: readonly PhaseResult[],
   rowsPerRequest: number,
   maxErrorRate: number,
+  batch?: number,
 ): Saturation | undefined {
   const timed = phases.find((p) => p.job);
   if (timed?.job) {
@@ -65,11 +74,60 @@ export function saturationFromPhases(
     };
   }
   let state = firstSaturationState();
-  for (const phase of phases.filter((p) => SATURATION_PHASE.test(p.name) && p.concurrency !== undefined)) {
+  for (const phase of phases.filter((p) => probeOfBatch(p, batch) && p.concurrency !== undefined)) {
     const probe: SaturationProbe = { concurrency: phase.concurrency!, errorRate: phase.errorRate, ...throughputOf(phase, rowsPerRequest) };
     state = afterSaturationProbe(settings, state, probe, maxErrorRate);
   }
   return saturationOf(settings, state, maxErrorRate);
+}
+
+type Judged = { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string; doubt?: string };
+
+/** A measured candidate judged on its saturation search at `batch` rows a request (undefined: its payloads as they are). */
+function judgeAt(input: OfflineSelectionInput, c: CandidateOutcome, batch: number | undefined, within: string): Judged {
+  const { job } = input;
+  const base = { id: c.id, status: c.status, feasible: false };
+  const rowsPerRequest = batch ?? input.rowsPerRequest;
+  const phases = c.phases.filter((p) => p.job || probeOfBatch(p, batch));
+  const saturation = saturationFromPhases(saturationFor(input.saturation, c.maxConcurrency), phases, rowsPerRequest, input.maxErrorRate, batch);
+  if (!saturation)
+    return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(phases)}` };
+  // A probe the machine's own noise may have slowed (see generator-health) understates the target: said, never hidden.
+  const doubted = phases.filter((p) => SATURATION_PHASE.test(p.name) && p.validity && !p.validity.valid);
+  const timed = phases.find((p) => p.job)?.job;
+  const doubt =
+    (doubted.length > 0
+      ? `; measured on a busy machine (${doubted[0]!.validity!.reason ?? 'inconclusive'}), so its throughput may be understated`
+      : '') + (timed?.method === 'whole job' ? `; ${describeJobTiming(timed)}` : '');
+  if (c.scaling === 'per-request') {
+    // Priced by its requests at the best probe's billed time; its rate an invocation taken to hold at any concurrency.
+    const probe = phases.findLast((p) => p.name === saturationPhaseName(saturation.concurrency, batch))!;
+    const requests = Math.ceil(job.rows / rowsPerRequest);
+    const billed = input.perRequest?.(c, probe, requests);
+    if (!billed) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced per request' };
+    const priced = billed.sources?.length ? { priceSources: billed.sources } : {};
+    const startupSeconds = coldStartSeconds(phases);
+    const estimate = estimatePerRequestJob(
+      job,
+      { usd: billed.usd, startupSeconds, maxConcurrency: input.maxConcurrentInvocations ?? 1000 },
+      saturation,
+      saturation.concurrency,
+    );
+    const scaled = `; its rate an invocation, measured at concurrency ${saturation.concurrency}, is taken to hold at any (each invocation runs in its own environment)`;
+    if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
+    return { verdict: { ...base, feasible: true, ...priced, job: { saturation, estimate } }, doubt: `${scaled}${doubt}` };
+  }
+  const perUnit = c.instancesPerUnit ?? 1;
+  const billing = withMeasuredStartup(input.billing(c), phases);
+  if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
+  const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
+  const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
+  const priced = { costPerHourUsd: billing.usdPerInstanceHour, ...(billing.sources?.length ? { priceSources: billing.sources } : {}) };
+  if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
+  return {
+    verdict: { ...base, feasible: true, ...priced, instances: estimate.instances * perUnit, job: { saturation, estimate } },
+    ...(doubt ? { doubt } : {}),
+  };
 }
 
 /**
@@ -81,51 +139,28 @@ export function saturationFromPhases(
 export function selectOffline(input: OfflineSelectionInput): Selection {
   const { job } = input;
   const within = `${job.rows.toLocaleString('en-US')} rows within ${formatDurationMs(job.deadlineSeconds * 1000)}`;
-  const judged = input.candidates.map(
-    (c): { verdict: Omit<CandidateVerdict, 'onFrontier' | 'recommended' | 'reason'>; why?: string; doubt?: string } => {
-      const base = { id: c.id, status: c.status, feasible: false };
-      if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
-      const saturation = saturationFromPhases(saturationFor(input.saturation, c.maxConcurrency), c.phases, input.rowsPerRequest, input.maxErrorRate);
-      if (!saturation)
-        return { verdict: base, why: `no saturation probe kept its errors within ${Math.round(input.maxErrorRate * 100)}%: ${errorsOf(c.phases)}` };
-      // A probe the machine's own noise may have slowed (see generator-health) understates the target: said, never hidden.
-      const doubted = c.phases.filter((p) => SATURATION_PHASE.test(p.name) && p.validity && !p.validity.valid);
-      const timed = c.phases.find((p) => p.job)?.job;
-      const doubt =
-        (doubted.length > 0
-          ? `; measured on a busy machine (${doubted[0]!.validity!.reason ?? 'inconclusive'}), so its throughput may be understated`
-          : '') + (timed?.method === 'whole job' ? `; ${describeJobTiming(timed)}` : '');
-      if (c.scaling === 'per-request') {
-        // Priced by its requests at the best probe's billed time; its rate an invocation taken to hold at any concurrency.
-        const probe = c.phases.findLast((p) => p.name === saturationPhaseName(saturation.concurrency))!;
-        const requests = Math.ceil(job.rows / input.rowsPerRequest);
-        const billed = input.perRequest?.(c, probe, requests);
-        if (!billed) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced per request' };
-        const priced = billed.sources?.length ? { priceSources: billed.sources } : {};
-        const startupSeconds = coldStartSeconds(c.phases);
-        const estimate = estimatePerRequestJob(
-          job,
-          { usd: billed.usd, startupSeconds, maxConcurrency: input.maxConcurrentInvocations ?? 1000 },
-          saturation,
-          saturation.concurrency,
-        );
-        const scaled = `; its rate an invocation, measured at concurrency ${saturation.concurrency}, is taken to hold at any (each invocation runs in its own environment)`;
-        if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
-        return { verdict: { ...base, feasible: true, ...priced, job: { saturation, estimate } }, doubt: `${scaled}${doubt}` };
-      }
-      const perUnit = c.instancesPerUnit ?? 1;
-      const billing = withMeasuredStartup(input.billing(c), c.phases);
-      if (!billing) return { verdict: { ...base, job: { saturation } }, why: 'it is not priced by the instance-hour, which offline sweeps need' };
-      const unitBilling = { ...billing, usdPerInstanceHour: billing.usdPerInstanceHour * perUnit };
-      const estimate = estimateJob({ ...job, maxInstances: Math.floor(job.maxInstances / perUnit) }, unitBilling, saturation);
-      const priced = { costPerHourUsd: billing.usdPerInstanceHour, ...(billing.sources?.length ? { priceSources: billing.sources } : {}) };
-      if (!estimate.fits) return { verdict: { ...base, ...priced, job: { saturation } }, why: `cannot end ${within}: ${estimate.reason}${doubt}` };
-      return {
-        verdict: { ...base, feasible: true, ...priced, instances: estimate.instances * perUnit, job: { saturation, estimate } },
-        ...(doubt ? { doubt } : {}),
-      };
-    },
-  );
+  const judged = input.candidates.map((c): Judged => {
+    const base = { id: c.id, status: c.status, feasible: false };
+    if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
+    if (!input.batchSizes) return judgeAt(input, c, undefined, within);
+    // Each batch size was searched on its own: the cheapest that ends in time, else the fastest, stands for the candidate.
+    const all = input.batchSizes.map((batch) => ({ batch, judged: judgeAt(input, c, batch, within) }));
+    const usd = (j: Judged) => j.verdict.job?.estimate?.usd ?? Number.POSITIVE_INFINITY;
+    const rate = (j: Judged) => j.verdict.job?.saturation.rowsPerSecond ?? -1;
+    const chosen = [...all].sort((a, b) => usd(a.judged) - usd(b.judged) || rate(b.judged) - rate(a.judged))[0]!;
+    const others = all
+      .filter((o) => o !== chosen && o.judged.verdict.job)
+      .map(
+        (o) =>
+          `batch ${o.batch}: ${+rate(o.judged).toPrecision(3)} rows/s${o.judged.verdict.job!.estimate ? `, ${formatUsdPrecise(usd(o.judged))}` : ''}`,
+      );
+    const atBatch = `; at batch ${chosen.batch}${others.length > 0 ? ` (${others.join('; ')})` : ''}`;
+    const { verdict, why, doubt } = chosen.judged;
+    return {
+      verdict: verdict.job ? { ...verdict, job: { ...verdict.job, batch: chosen.batch } } : verdict,
+      ...(why ? { why: `${why}${atBatch}` } : { doubt: `${atBatch}${doubt ?? ''}` }),
+    };
+  });
   const feasible = judged.filter((j) => j.verdict.feasible).sort((a, b) => a.verdict.job!.estimate!.usd - b.verdict.job!.estimate!.usd);
   const best = feasible[0]?.verdict;
   const frontier = feasible

@@ -280,13 +280,17 @@ const SATURATION_STEPS_AT_MOST = 2 ** (MAX_LONGER_PROBES + 1) - 1;
 
 /**
  * Milliseconds of load one candidate is planned to receive: the warm-up, the phases with every
- * stair step, and the rate search (or an offline sweep's saturation search) at its most probes.
+ * stair step, and the rate search (or an offline sweep's saturation search, once per batch size) at its most probes.
  */
 export function plannedLoadMs(spec: Pick<SweepSpec, 'load' | 'offline'>): number {
   const phases = spec.load.phases.reduce((ms, phase) => ms + (phase.mode === 'stairs' ? stairCount(phase) * phase.stepDuration : phase.duration), 0);
   const search = spec.load.search ? maxProbes(spec.load.search) * spec.load.search.stepDuration : 0;
   const saturation = spec.offline
-    ? maxSaturationProbes(spec.offline.saturation) * SATURATION_STEPS_AT_MOST * spec.offline.saturation.stepDuration
+    ? maxSaturationProbes(spec.offline.saturation) *
+      SATURATION_STEPS_AT_MOST *
+      spec.offline.saturation.stepDuration *
+      // Each batch size is a search of its own.
+      (spec.offline.batch?.sizes.length ?? 1)
     : 0;
   return (spec.load.warmup?.duration ?? 0) + phases + search + saturation;
 }

@@ -57,6 +57,8 @@ export const LIMITS = {
   offlineDeadlineMs: 7 * 24 * 3_600_000,
   /** Instances an offline job may run on. */
   offlineInstances: 10_000,
+  /** Rows in one batched request of an offline sweep. */
+  batchRows: 100_000,
   /** Lines of a transform job's sample: it is built in memory and uploaded before the job starts. */
   transformSampleRows: 1_000_000,
   /** Examples in a quality dataset (one per line); enough for an interval of ±1% on accuracy. */

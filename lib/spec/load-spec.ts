@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { findSageMakerInstance } from '../catalog/sagemaker-instances';
 import { ModelsweepError } from '../errors';
 import { formatDurationMs } from '../format/format';
+import { batchPayloads } from '../load/batch-payloads';
 import type { Payload } from '../load/invoker';
 import { OPENAI_APIS, openAiBodyProblem } from '../load/streaming-apis';
 import { formatBytes, readBoundedFile } from '../util/bounded-file';
@@ -218,6 +219,16 @@ export function parseSpec(
     );
   } else if (spec.payloads.length === 0) issues.push(at(['payloads'], 'needs at least one payload (or prompts, for generative candidates)'));
 
+  // Batched requests are built from the payloads' rows: a path that does not lead to them is found now, not mid-sweep.
+  const batch = spec.offline?.batch;
+  if (batch && payloads.length > 0 && payloads.length === spec.payloads.length) {
+    try {
+      batchPayloads(payloads, batch.path, batch.sizes[0]!);
+    } catch (error) {
+      issues.push(at(['offline', 'batch', 'path'], (error as Error).message.replace(/^offline\.batch\.path: /, '')));
+    }
+  }
+
   // A streaming candidate sends every payload as an OpenAI request body.
   const streaming = spec.candidates.findIndex(streamsTokens);
   if (streaming >= 0) {
@@ -297,6 +308,7 @@ export function parseSpec(
       if (group.kind === 'sagemaker-batch-transform') {
         const sent = [
           spec.load.phases.length > 0 ? ['load', 'phases'] : undefined,
+          spec.offline?.batch !== undefined ? ['offline', 'batch'] : undefined,
           spec.load.warmup !== undefined ? ['load', 'warmup'] : undefined,
           spec.quality !== undefined ? ['quality'] : undefined,
         ].find((path) => path !== undefined);

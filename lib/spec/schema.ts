@@ -5,7 +5,7 @@ import { isWellFormedInstanceType } from '../catalog/sagemaker-instances';
 import { formatDurationMs } from '../format/format';
 import { OPENAI_APIS } from '../load/streaming-apis';
 import { isProportion, QUALITY_METRICS } from '../quality/metrics';
-import { parseResponsePath } from '../quality/response-path';
+import { parseJsonPointer } from '../util/json-pointer';
 import { DURATION_PATTERN, parseDurationMs } from './duration';
 import { contentTypeProblem, headerProblem } from './http-fields';
 import { LIMITS } from './limits';
@@ -561,7 +561,7 @@ const qualitySchema = strict({
   responsePath: z
     .string()
     .superRefine((pointer, ctx) => {
-      const parsed = parseResponsePath(pointer);
+      const parsed = parseJsonPointer(pointer);
       if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
     })
     .default(''),
@@ -646,6 +646,25 @@ const offlineSchema = strict({
   deadline: durationUpTo(LIMITS.offlineDeadlineMs),
   /** Rows each request carries: the payloads' batch. @default 1 */
   rowsPerRequest: positiveInt('rowsPerRequest', 1_000_000).default(1),
+  /**
+   * Batches per request to search as well as concurrency: each size gets its own saturation
+   * search, on requests of that many rows built from the payloads' rows at `path` (a JSON array,
+   * or a tensor `{ dims, data }` whose first dimension is the batch). The cheapest size per row wins.
+   * @default none: each payload as it is
+   */
+  batch: strict({
+    /** Where the rows are in a payload: a JSON pointer such as `/inputs` or `/inputs/input`. */
+    path: z.string().superRefine((pointer, ctx) => {
+      const parsed = parseJsonPointer(pointer);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      else if (parsed.length === 0) ctx.addIssue({ code: 'custom', message: 'must point inside the payload, at its rows (e.g. /inputs)' });
+    }),
+    /** Rows a request, each searched in turn. */
+    sizes: z
+      .array(positiveInt('a batch size', LIMITS.batchRows))
+      .min(1, 'needs at least one size')
+      .max(8, 'at most 8 sizes: each is a saturation search of its own'),
+  }).optional(),
   /** The most instances of a candidate the job may run on. @default 100 */
   maxInstances: positiveInt('maxInstances', LIMITS.offlineInstances).default(100),
   /**
@@ -671,6 +690,9 @@ const offlineSchema = strict({
   })
     .refine((s) => s.to >= s.from, { message: 'to must be at least from', path: ['to'] })
     .default({ from: 1, to: 64, stepDuration: 5000, minGain: 0.1, precision: 0.05 }),
+}).refine((o) => o.batch === undefined || o.rowsPerRequest === 1, {
+  message: 'rowsPerRequest is for payloads sent as they are; with batch, each request carries one of batch.sizes rows (leave rowsPerRequest out)',
+  path: ['rowsPerRequest'],
 });
 export type OfflineSpec = z.output<typeof offlineSchema>;
 

@@ -52,7 +52,9 @@ export const searchState = z.object({
   unconfirmed: z.array(z.enum(['low', 'high'])).optional(),
   /** An offline sweep's saturation search, which runs in the rate search's place (see lib/offline/saturation). */
   saturation: z.custom<SaturationState>((s) => typeof s === 'object' && s !== null).optional(),
-}) satisfies z.ZodType<CapacitySearchState & { saturation?: SaturationState }>;
+  /** Which of `offline.batch.sizes` the saturation search is at: each size is searched in turn. */
+  batchIndex: z.number().int().min(0).optional(),
+}) satisfies z.ZodType<CapacitySearchState & { saturation?: SaturationState; batchIndex?: number }>;
 
 /** A step about the whole sweep. */
 export const sweepEvent = z.object({ sweepId });

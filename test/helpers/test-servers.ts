@@ -54,10 +54,22 @@ export function stallingServer(periodMs: number, stallMs: number) {
  * A server of exactly known capacity (bench/servers/known-capacity.js, in a process of its own as
  * in the decision-quality benchmark): `slots` requests served at once, each held `holdMs` by a
  * timer, the rest waiting in order; at most slots × 1000 / holdMs requests a second. With
- * `wrongPerThousand`, a classifier of exactly known accuracy on {"x": 0..999} (see the server).
+ * `wrongPerThousand`, a classifier of exactly known accuracy on {"x": 0..999} (see the server). With
+ * `perRowMs`, a request {"rows": [...]} is held `holdMs` + `perRowMs` × its rows.
  */
-export async function knownCapacityServer(slots: number, holdMs: number, wrongPerThousand?: number): Promise<Pick<TestServer, 'url' | 'close'>> {
-  const args = ['0', String(slots), String(holdMs), ...(wrongPerThousand !== undefined ? [String(wrongPerThousand)] : [])];
+export async function knownCapacityServer(
+  slots: number,
+  holdMs: number,
+  wrongPerThousand?: number,
+  perRowMs?: number,
+): Promise<Pick<TestServer, 'url' | 'close'>> {
+  const args = [
+    '0',
+    String(slots),
+    String(holdMs),
+    ...(wrongPerThousand !== undefined || perRowMs !== undefined ? [wrongPerThousand !== undefined ? String(wrongPerThousand) : '-'] : []),
+    ...(perRowMs !== undefined ? [String(perRowMs)] : []),
+  ];
   const child = spawn(process.execPath, [join(__dirname, '..', '..', 'bench', 'servers', 'known-capacity.js'), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -194,3 +194,29 @@ export function classify(error: unknown, doing: string): CandidateError {
 export function rethrowAsFailed(error: unknown): never {
   throw error instanceof CandidateError ? error : new CandidateError('failed', (error as Error).message, { cause: error });
 }
+
+/**
+ * A deployment's readiness from one look at it (true when ready; a {@link CandidateError} when it
+ * never will be): `isReady` for the workflow's Wait + look loop, and `waitReady` polling the same
+ * look, every `pollMs` up to `timeoutMs`.
+ */
+export function readinessOf<D>(
+  look: (deployment: D) => Promise<boolean>,
+  readiness: { readonly pollMs: number; readonly timeoutMs: number },
+  what: (deployment: D) => string,
+  sleep?: (ms: number) => Promise<void>,
+) {
+  return {
+    readiness,
+    isReady: (deployment: D) => look(deployment).catch(rethrowAsFailed),
+    async waitReady(deployment: D, context: { readonly signal?: AbortSignal }) {
+      await pollUntil(async () => ((await look(deployment)) ? true : undefined), {
+        intervalMs: readiness.pollMs,
+        timeoutMs: readiness.timeoutMs,
+        sleep,
+        signal: context.signal,
+        what: what(deployment),
+      }).catch(rethrowAsFailed);
+    },
+  };
+}

@@ -14,7 +14,7 @@ import {
 import { CandidateError, SetupError, type TargetAdapter } from '../adapter';
 import { checkAwsAccess } from '../cloud/aws-access';
 import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
-import { classify, isQuota, pollUntil, rethrowAsFailed } from '../cloud/retry';
+import { classify, isQuota, readinessOf } from '../cloud/retry';
 import { s3Location } from '../cloud/s3-location';
 import {
   asSageMaker,
@@ -118,18 +118,7 @@ export function sageMakerDeploySteps(
       }
     },
 
-    async waitReady(deployment, context) {
-      await pollUntil(async () => ((await inService(deployment)) ? true : undefined), {
-        intervalMs: readiness.pollMs,
-        timeoutMs: readiness.timeoutMs,
-        sleep: options.sleep,
-        signal: context.signal,
-        what: `endpoint ${deployment.endpointName} InService`,
-      }).catch(rethrowAsFailed);
-    },
-
-    readiness,
-    isReady: (deployment) => inService(deployment).catch(rethrowAsFailed),
+    ...readinessOf(inService, readiness, (d) => `endpoint ${d.endpointName} InService`, options.sleep),
 
     handleOf: (d) => ({ region: d.region ?? null, endpointName: d.endpointName, modelName: d.modelName ?? null }),
 

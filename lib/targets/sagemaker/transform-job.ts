@@ -13,7 +13,7 @@ import type { Candidate } from '../../spec/expand';
 import { CandidateError, hourlyMeasurementCost, SetupError, type TargetAdapter } from '../adapter';
 import { checkAwsAccess, regionOf } from '../cloud/aws-access';
 import { ownerTagList, resourceName, type ResourceOwner } from '../cloud/resource-tags';
-import { classify, isQuota, pollUntil, rethrowAsFailed, teardownSteps } from '../cloud/retry';
+import { classify, isQuota, readinessOf, teardownSteps } from '../cloud/retry';
 import { KIND_RULES } from '../kind-rules';
 import { candidateFolder, FOLDER_LAYOUT, type S3Folder, s3Url, type SageMakerAdapterOptions, sageMakerApi, type TransformCandidate } from './common';
 import { checkBuckets } from './deploy';
@@ -148,17 +148,7 @@ export function sageMakerTransformAdapter(options: SageMakerAdapterOptions = {})
       }
     },
 
-    async waitReady(deployment, context) {
-      await pollUntil(async () => ((await ended(deployment)) ? true : undefined), {
-        intervalMs: readiness.pollMs,
-        timeoutMs: readiness.timeoutMs,
-        sleep: options.sleep,
-        signal: context.signal,
-        what: `transform job ${deployment.jobName} Completed`,
-      }).catch(rethrowAsFailed);
-    },
-    readiness,
-    isReady: (deployment) => ended(deployment).catch(rethrowAsFailed),
+    ...readinessOf(ended, readiness, (d) => `transform job ${d.jobName} Completed`, options.sleep),
 
     handleOf: (d) => ({ region: d.region ?? null, jobName: d.jobName, modelName: d.modelName ?? null }),
     attach(candidate, handle, context) {

@@ -1,5 +1,5 @@
 import { describeBusy } from '../../load/busy-processes';
-import { weightedPayloadPicker } from '../../load/invoker';
+import { type Payload, weightedPayloadPicker } from '../../load/invoker';
 import { type PhasePlan, type PhaseResult, runPhase } from '../../load/phase';
 import { phaseVerdict } from '../../load/phase-verdict';
 import { quietWaitFromEnv, waitForQuiet } from '../../load/quiet-check';
@@ -17,14 +17,22 @@ const QUIET_WAITS_PER_SWEEP = 3;
 export const MAX_PHASE_EXTENSION = 3;
 
 /**
- * Runs one phase (or one generator's share of it) against the deployment, with the SLO and the
+ * Runs one phase (or one generator's share of it) against the deployment (with the sweep's payloads,
+ * or `payloads` where given: an offline sweep's batches), with the SLO and the
  * target's processes for the generator to watch. A phase that misses the SLO while the generator
  * struggled says nothing about the target: it is measured again, up to {@link MAX_REMEASUREMENTS}
  * times, within the time one step may run; the last measurement stands, with its validity. One
  * whose SLO percentile is too close to call runs on (see `maxDurationMs` of `runPhase`), up to
  * {@link MAX_PHASE_EXTENSION} times its plan, and never past what one step may run.
  */
-export async function measurePhase(e: DeployedEvent, ctx: StepContext, run: SweepRun, plan: PhasePlan, seed: number): Promise<PhaseResult> {
+export async function measurePhase(
+  e: DeployedEvent,
+  ctx: StepContext,
+  run: SweepRun,
+  plan: PhasePlan,
+  seed: number,
+  payloads: readonly Payload[] = run.payloads,
+): Promise<PhaseResult> {
   const { env } = ctx;
   const adapter = ctx.adapterOf(e.candidate);
   const deployment = ctx.deploymentOf(e, run);
@@ -41,7 +49,7 @@ export async function measurePhase(e: DeployedEvent, ctx: StepContext, run: Swee
     result = await withInvoker(adapter, deployment, run, (invoker) =>
       runPhase(invoker, plan, {
         seed,
-        nextPayload: weightedPayloadPicker(run.payloads, seed),
+        nextPayload: weightedPayloadPicker(payloads, seed),
         slo: run.spec.slo,
         maxDurationMs,
         signal: env.signal,

@@ -1,13 +1,24 @@
 import type { z } from 'zod';
 
+import { batchPayloads } from '../../load/batch-payloads';
 import { nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
+import type { Payload } from '../../load/invoker';
 import { phaseMeetsSlo } from '../../load/phase-verdict';
 import { afterSaturationProbe, firstSaturationState, nextSaturationProbe, saturationFor } from '../../offline/saturation';
 import { throughputOf } from '../../offline/throughput';
 import { saturationPhaseName } from '../../select/select-offline';
 import { deployedEvent, searchState } from '../events';
-import type { StepContext } from './context';
+import type { StepContext, SweepRun } from './context';
 import { measurePhase } from './measure-phase';
+
+/** Each sweep's batched requests, by size: built once per process from its payloads. */
+const batchesOf = new WeakMap<SweepRun, Map<number, Payload[]>>();
+function batchedPayloads(run: SweepRun, path: string, size: number): Payload[] {
+  const sizes = batchesOf.get(run) ?? new Map<number, Payload[]>();
+  batchesOf.set(run, sizes);
+  if (!sizes.has(size)) sizes.set(size, batchPayloads(run.payloads, path, size));
+  return sizes.get(size)!;
+}
 
 export const searchRateInput = deployedEvent.extend({ search: searchState });
 export const searchRateOutput = searchState;
@@ -21,7 +32,14 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   const run = await ctx.runOf(e.sweepId);
   const { offline } = run.spec;
   if (offline) {
-    const state = e.search.saturation ?? firstSaturationState();
+    let state = e.search.saturation ?? firstSaturationState();
+    let batchIndex = e.search.batchIndex ?? 0;
+    const sizes = offline.batch?.sizes;
+    // Each batch size is searched in turn: one ladder done, the next begins.
+    if (state.done && sizes && batchIndex + 1 < sizes.length && !env.signal?.aborted) {
+      state = firstSaturationState();
+      batchIndex += 1;
+    }
     if (state.done || env.signal?.aborted) return { ...e.search, done: true, saturation: { ...state, done: true } };
     const index = probePhaseIndex(e.search);
     const adapter = ctx.adapterOf(e.candidate);
@@ -36,14 +54,17 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
         saturation: { done: true, probes: [], stoppedBecause: 'measured by its own job' },
       };
     }
+    const batch = sizes?.[batchIndex];
     const settings = saturationFor(offline.saturation, adapter.maxConcurrency?.(e.candidate));
     const { concurrency, durationMs } = nextSaturationProbe(settings, state);
-    const plan = { name: saturationPhaseName(concurrency), mode: 'closed', concurrency, durationMs } as const;
-    const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index);
+    const plan = { name: saturationPhaseName(concurrency, batch), mode: 'closed', concurrency, durationMs } as const;
+    const payloads = batch !== undefined ? batchedPayloads(run, offline.batch!.path, batch) : run.payloads;
+    const result = await measurePhase(e, ctx, run, plan, run.spec.seed + index, payloads);
     await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
-    const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, offline.rowsPerRequest) };
+    const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, batch ?? offline.rowsPerRequest) };
     const next = afterSaturationProbe(settings, state, probe, run.spec.slo.maxErrorRate);
-    return { ...e.search, probes: e.search.probes + 1, done: next.done, saturation: next };
+    const last = !sizes || batchIndex + 1 >= sizes.length;
+    return { ...e.search, probes: e.search.probes + 1, done: next.done && last, saturation: next, ...(sizes ? { batchIndex } : {}) };
   }
   const range = run.spec.load.search;
   const state = e.search;

@@ -109,4 +109,44 @@ describe('an offline sweep of servers whose capacity is known', () => {
     expect(outcome.selection.recommended).toBe('medium');
     expect(verdicts.medium!.instances).toBe(1);
   }, 180_000);
+
+  it('searches each batch size on its own, and keeps the one cheapest per row, with its throughput within 10% of the truth', async () => {
+    // 4 slots, each request held 20 ms + 2 ms a row: 1 row a request, 4 × 1 / 22 ms = 182 rows/s; 10 rows, 4 × 10 / 40 ms = 1,000 rows/s.
+    const batched = await knownCapacityServer(4, 20, undefined, 2);
+    try {
+      const outcome = await runSweep(
+        parseSpec(
+          stringify({
+            name: 'known-offline-batches',
+            model: { name: 'batched-scorer' },
+            payloads: [{ body: '{"rows": [[1, 2, 3], [4, 5, 6]]}' }],
+            candidates: [{ kind: 'http', name: 'batched', url: batched.url, costPerHour: 0.1 }],
+            slo: { maxErrorRate: 0.01 },
+            offline: {
+              rows: 100_000,
+              deadline: '10m',
+              batch: { path: '/rows', sizes: [1, 10] },
+              saturation: { from: 1, to: 16, stepDuration: '1s', precision: 0.1 },
+            },
+          }),
+          join(dir, 'batched.yaml'),
+          dir,
+        ),
+        { store: new ResultsStore(dynamo.client, 'offline'), prices: PriceBook.snapshot(), adapters: { http: httpTarget } },
+      );
+      const [verdict] = outcome.selection.candidates;
+      expect(verdict!.job!.batch).toBe(10);
+      expect(verdict!.job!.saturation.rowsPerSecond).toBeGreaterThan(900);
+      expect(verdict!.job!.saturation.rowsPerSecond).toBeLessThan(1100);
+      // The other size's search is said, with its throughput: about 182 rows/s.
+      const other = /at batch 10 \(batch 1: ([\d.]+) rows\/s, \$[\d.]+\)/.exec(verdict!.reason)!;
+      expect(Number(other[1])).toBeGreaterThan(0.9 * 182);
+      expect(Number(other[1])).toBeLessThan(1.1 * 182);
+      // Each size was a search of its own: its probes named by their batch.
+      const names = outcome.records[0]!.phases.map((p) => p.name);
+      expect(names).toEqual(expect.arrayContaining(['saturation-b1-c1', 'saturation-b10-c1', 'saturation-b10-c4']));
+    } finally {
+      await batched.close();
+    }
+  }, 180_000);
 });

@@ -4,9 +4,10 @@ import { measureQuality } from '../../../lib/quality/measure-quality';
 import { bootstrapMeanInterval, examplesToSettle, scoreExample, summarize, wilsonInterval } from '../../../lib/quality/metrics';
 import { judgeQuality } from '../../../lib/quality/quality-verdict';
 import { compareWithReference } from '../../../lib/quality/reference-quality';
-import { parseResponsePath, readAnswer } from '../../../lib/quality/response-path';
+import { readAnswer } from '../../../lib/quality/response-path';
 import { LIMITS } from '../../../lib/spec/limits';
 import { parseQualityDataset } from '../../../lib/spec/quality-dataset';
+import { parseJsonPointer } from '../../../lib/util/json-pointer';
 import { accuracyResult } from '../../helpers/quality-results';
 
 describe('quality metrics', () => {
@@ -105,8 +106,8 @@ describe('reading an answer from a response', () => {
       problem: expect.stringMatching(/^responsePath \/outputs with argmax: needs a list of scores, got an object/),
     });
     expect(readAnswer('Internal error', '/x', false)).toEqual({ ok: false, problem: 'the response is not JSON: "Internal error"' });
-    expect(parseResponsePath('outputs')).toBe('must be a JSON pointer: empty, or starting with / (e.g. /outputs/0)');
-    expect(parseResponsePath('/a~2')).toBe('a ~ in a JSON pointer must be ~0 (for ~) or ~1 (for /)');
+    expect(parseJsonPointer('outputs')).toBe('must be a JSON pointer: empty, or starting with / (e.g. /outputs/0)');
+    expect(parseJsonPointer('/a~2')).toBe('a ~ in a JSON pointer must be ~0 (for ~) or ~1 (for /)');
   });
 
   it('fails the measurement at the first unreadable answer, naming the example', async () => {
