@@ -48,7 +48,7 @@ export interface SaturationState {
 }
 
 /** Doublings in a row that must add less than `minGain` before the search calls the target saturated. */
-const FLAT_PROBES_TO_STOP = 2;
+export const FLAT_PROBES_TO_STOP = 2;
 
 /** The ladder for a candidate that takes at most `maxConcurrency` requests at once: it stops there. */
 export function saturationFor(settings: SaturationSettings, maxConcurrency: number | undefined): SaturationSettings {

@@ -205,7 +205,7 @@ function offlineSection(results: SweepResults): string {
     })
     .join('\n');
   return `<h2>Throughput against concurrency</h2>
-<p class="meta">Each candidate closed-loop at doubling concurrency, ${job.batchSizes ? `at each batch of ${job.batchSizes.join(', ')} rows a request (its cheapest shown)` : `${job.rowsPerRequest} row${job.rowsPerRequest === 1 ? '' : 's'} a request`}, until doubling added under its minimum gain: the knee is where throughput stops growing. Bars are 95% intervals (batch means over each step's time windows).</p>
+<p class="meta">Each candidate closed-loop at doubling concurrency, ${job.batch ? `at each batch size (${job.batch.sizes ? `${job.batch.sizes.join(', ')} rows a request` : `doubling from 1 row a request, up to ${job.batch.upTo}, until throughput stopped growing`}; its cheapest shown)` : `${job.rowsPerRequest} row${job.rowsPerRequest === 1 ? '' : 's'} a request`}, until doubling added under its minimum gain: the knee is where throughput stops growing. Bars are 95% intervals (batch means over each step's time windows).</p>
 <div class="chart"><canvas id="offline-throughput" role="img" aria-label="Rows per second against concurrency"></canvas></div>
 <h2>The job's cost against its time</h2>
 <p class="meta">${job.rows.toLocaleString('en-US')} rows on the fewest instances that end by the deadline (the dashed line) at the low end of the throughput's interval, start-up included.</p>

@@ -145,12 +145,12 @@ export interface SweepResults {
     readonly maxDropFromReference?: number;
     readonly reference?: string;
   };
-  /** An offline sweep's job: its rows, deadline, rows a request (or the batch sizes searched) and instance cap. */
+  /** An offline sweep's job: its rows, deadline, rows a request (or the batch sizes to search) and instance cap. */
   readonly offline?: {
     readonly rows: number;
     readonly deadlineMs: number;
     readonly rowsPerRequest: number;
-    readonly batchSizes?: readonly number[];
+    readonly batch?: { readonly sizes?: readonly number[]; readonly upTo?: number };
     readonly maxInstances: number;
   };
   /** A real-time sweep's forecast (absent for an offline one). */
@@ -181,7 +181,7 @@ interface SpecShape {
   slo: SweepResults['slo'];
   quality?: { metric: QualityMetric; reference?: string; slo: { min?: number; max?: number; maxDropFromReference?: number } };
   traffic?: SweepResults['traffic'];
-  offline?: { rows: number; deadline: number; rowsPerRequest: number; batch?: { sizes: number[] }; maxInstances: number };
+  offline?: { rows: number; deadline: number; rowsPerRequest: number; batch?: { sizes?: number[]; upTo?: number }; maxInstances: number };
 }
 
 const round = (n: number, digits = 3) => Number(n.toFixed(digits));
@@ -289,7 +289,7 @@ export function sweepResults(input: SweepResultsInput): SweepResults {
             rows: spec.offline.rows,
             deadlineMs: spec.offline.deadline,
             rowsPerRequest: spec.offline.rowsPerRequest,
-            ...(spec.offline.batch ? { batchSizes: spec.offline.batch.sizes } : {}),
+            ...(spec.offline.batch ? { batch: { sizes: spec.offline.batch.sizes, upTo: spec.offline.batch.upTo } } : {}),
             maxInstances: spec.offline.maxInstances,
           },
         }

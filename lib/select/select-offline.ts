@@ -19,6 +19,10 @@ import type { CandidateOutcome, CandidateVerdict, Selection, SelectionStrategy }
 export const saturationPhaseName = (concurrency: number, batch?: number): string =>
   `saturation-${batch !== undefined ? `b${batch}-` : ''}c${concurrency}`;
 const SATURATION_PHASE = /^saturation-(?:b(\d+)-)?c\d+$/;
+/** The batch sizes a candidate's saturation searches ran at (`offline.batch`), in the order searched; none for payloads as they are. */
+const batchesOf = (phases: readonly PhaseResult[]): number[] => [
+  ...new Set(phases.flatMap((p) => (SATURATION_PHASE.exec(p.name)?.[1] !== undefined ? [Number(SATURATION_PHASE.exec(p.name)![1])] : []))),
+];
 /** Whether a phase is a probe of the saturation search of batch `batch` (undefined: payloads as they are). */
 const probeOfBatch = (phase: PhaseResult, batch: number | undefined): boolean => {
   const match = SATURATION_PHASE.exec(phase.name);
@@ -28,8 +32,6 @@ const probeOfBatch = (phase: PhaseResult, batch: number | undefined): boolean =>
 export interface OfflineSelectionInput {
   readonly job: OfflineJob;
   readonly rowsPerRequest: number;
-  /** Batch sizes searched (`offline.batch.sizes`): each is judged, and the cheapest kept. @default none */
-  readonly batchSizes?: readonly number[];
   readonly saturation: SaturationSettings;
   readonly maxErrorRate: number;
   readonly strategy: SelectionStrategy;
@@ -142,9 +144,10 @@ export function selectOffline(input: OfflineSelectionInput): Selection {
   const judged = input.candidates.map((c): Judged => {
     const base = { id: c.id, status: c.status, feasible: false };
     if (c.status !== 'measured') return { verdict: base, why: c.reason ?? c.status };
-    if (!input.batchSizes) return judgeAt(input, c, undefined, within);
+    const sizes = batchesOf(c.phases);
+    if (sizes.length === 0) return judgeAt(input, c, undefined, within);
     // Each batch size was searched on its own: the cheapest that ends in time, else the fastest, stands for the candidate.
-    const all = input.batchSizes.map((batch) => ({ batch, judged: judgeAt(input, c, batch, within) }));
+    const all = sizes.map((batch) => ({ batch, judged: judgeAt(input, c, batch, within) }));
     const usd = (j: Judged) => j.verdict.job?.estimate?.usd ?? Number.POSITIVE_INFINITY;
     const rate = (j: Judged) => j.verdict.job?.saturation.rowsPerSecond ?? -1;
     const chosen = [...all].sort((a, b) => usd(a.judged) - usd(b.judged) || rate(b.judged) - rate(a.judged))[0]!;

@@ -272,6 +272,10 @@ export function stairRates(phase: Stairs): number[] {
 export const maxSaturationProbes = (ladder: { readonly from: number; readonly to: number }): number =>
   1 + Math.ceil(Math.log2(Math.max(1, ladder.to / ladder.from)));
 
+/** The most batch sizes an offline sweep searches (see offline/batch-search): the spec's list, or 1, 2, 4 … up to `upTo`. */
+export const maxBatchSearches = (batch: { readonly sizes?: readonly number[]; readonly upTo?: number } | undefined): number =>
+  batch === undefined ? 1 : (batch.sizes?.length ?? 1 + Math.floor(Math.log2(batch.upTo ?? 1)));
+
 /** How many times one saturation probe is measured again, each twice as long: 1×, 2×, then 4× the step (see offline/saturation). */
 export const MAX_LONGER_PROBES = 2;
 
@@ -290,7 +294,7 @@ export function plannedLoadMs(spec: Pick<SweepSpec, 'load' | 'offline'>): number
       SATURATION_STEPS_AT_MOST *
       spec.offline.saturation.stepDuration *
       // Each batch size is a search of its own.
-      (spec.offline.batch?.sizes.length ?? 1)
+      maxBatchSearches(spec.offline.batch)
     : 0;
   return (spec.load.warmup?.duration ?? 0) + phases + search + saturation;
 }

@@ -223,7 +223,7 @@ export function parseSpec(
   const batch = spec.offline?.batch;
   if (batch && payloads.length > 0 && payloads.length === spec.payloads.length) {
     try {
-      batchPayloads(payloads, batch.path, batch.sizes[0]!);
+      batchPayloads(payloads, batch.path, batch.sizes?.[0] ?? 1);
     } catch (error) {
       issues.push(at(['offline', 'batch', 'path'], (error as Error).message.replace(/^offline\.batch\.path: /, '')));
     }

@@ -649,7 +649,9 @@ const offlineSchema = strict({
   /**
    * Batches per request to search as well as concurrency: each size gets its own saturation
    * search, on requests of that many rows built from the payloads' rows at `path` (a JSON array,
-   * or a tensor `{ dims, data }` whose first dimension is the batch). The cheapest size per row wins.
+   * or a tensor `{ dims, data }` whose first dimension is the batch). Give `sizes` to search those,
+   * or `upTo` to double from 1 until throughput stops growing (as concurrency does). The cheapest
+   * size per row wins.
    * @default none: each payload as it is
    */
   batch: strict({
@@ -663,8 +665,16 @@ const offlineSchema = strict({
     sizes: z
       .array(positiveInt('a batch size', LIMITS.batchRows))
       .min(1, 'needs at least one size')
-      .max(8, 'at most 8 sizes: each is a saturation search of its own'),
-  }).optional(),
+      .max(8, 'at most 8 sizes: each is a saturation search of its own')
+      .optional(),
+    /** The largest batch of a search that doubles from 1 until two doublings in a row each add under `saturation.minGain`. */
+    upTo: positiveInt('upTo', LIMITS.batchRows).optional(),
+  })
+    .refine((b) => (b.sizes === undefined) !== (b.upTo === undefined), {
+      message: 'give sizes (the batches to search) or upTo (double from 1 until throughput stops growing), one of them',
+      path: ['sizes'],
+    })
+    .optional(),
   /** The most instances of a candidate the job may run on. @default 100 */
   maxInstances: positiveInt('maxInstances', LIMITS.offlineInstances).default(100),
   /**

@@ -52,9 +52,11 @@ export const searchState = z.object({
   unconfirmed: z.array(z.enum(['low', 'high'])).optional(),
   /** An offline sweep's saturation search, which runs in the rate search's place (see lib/offline/saturation). */
   saturation: z.custom<SaturationState>((s) => typeof s === 'object' && s !== null).optional(),
-  /** Which of `offline.batch.sizes` the saturation search is at: each size is searched in turn. */
-  batchIndex: z.number().int().min(0).optional(),
-}) satisfies z.ZodType<CapacitySearchState & { saturation?: SaturationState; batchIndex?: number }>;
+  /** The batch size (`offline.batch`) the saturation search is at: each size is searched in turn. */
+  batch: z.number().int().positive().optional(),
+  /** The best throughput of each batch size searched so far, in order (0 where none kept its errors within the SLO). */
+  batchBests: z.array(z.number().min(0)).optional(),
+}) satisfies z.ZodType<CapacitySearchState & { saturation?: SaturationState; batch?: number; batchBests?: number[] }>;
 
 /** A step about the whole sweep. */
 export const sweepEvent = z.object({ sweepId });

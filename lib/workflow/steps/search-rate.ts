@@ -4,7 +4,8 @@ import { batchPayloads } from '../../load/batch-payloads';
 import { nextProbe, probePhaseIndex, probeRate } from '../../load/capacity-search';
 import type { Payload } from '../../load/invoker';
 import { phaseMeetsSlo } from '../../load/phase-verdict';
-import { afterSaturationProbe, firstSaturationState, nextSaturationProbe, saturationFor } from '../../offline/saturation';
+import { nextBatchSize } from '../../offline/batch-search';
+import { afterSaturationProbe, firstSaturationState, nextSaturationProbe, saturationFor, saturationOf } from '../../offline/saturation';
 import { throughputOf } from '../../offline/throughput';
 import { saturationPhaseName } from '../../select/select-offline';
 import { deployedEvent, searchState } from '../events';
@@ -32,14 +33,7 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
   const run = await ctx.runOf(e.sweepId);
   const { offline } = run.spec;
   if (offline) {
-    let state = e.search.saturation ?? firstSaturationState();
-    let batchIndex = e.search.batchIndex ?? 0;
-    const sizes = offline.batch?.sizes;
-    // Each batch size is searched in turn: one ladder done, the next begins.
-    if (state.done && sizes && batchIndex + 1 < sizes.length && !env.signal?.aborted) {
-      state = firstSaturationState();
-      batchIndex += 1;
-    }
+    const state = e.search.saturation ?? firstSaturationState();
     if (state.done || env.signal?.aborted) return { ...e.search, done: true, saturation: { ...state, done: true } };
     const index = probePhaseIndex(e.search);
     const adapter = ctx.adapterOf(e.candidate);
@@ -54,7 +48,9 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
         saturation: { done: true, probes: [], stoppedBecause: 'measured by its own job' },
       };
     }
-    const batch = sizes?.[batchIndex];
+    const { minGain } = offline.saturation;
+    const bests = e.search.batchBests ?? [];
+    const batch = offline.batch ? (e.search.batch ?? nextBatchSize(offline.batch, [], minGain)) : undefined;
     const settings = saturationFor(offline.saturation, adapter.maxConcurrency?.(e.candidate));
     const { concurrency, durationMs } = nextSaturationProbe(settings, state);
     const plan = { name: saturationPhaseName(concurrency, batch), mode: 'closed', concurrency, durationMs } as const;
@@ -63,8 +59,15 @@ export async function searchRate(e: z.output<typeof searchRateInput>, ctx: StepC
     await env.store.putPhase(e.sweepId, e.candidate.id, index, result);
     const probe = { concurrency, errorRate: result.errorRate, ...throughputOf(result, batch ?? offline.rowsPerRequest) };
     const next = afterSaturationProbe(settings, state, probe, run.spec.slo.maxErrorRate);
-    const last = !sizes || batchIndex + 1 >= sizes.length;
-    return { ...e.search, probes: e.search.probes + 1, done: next.done && last, saturation: next, ...(sizes ? { batchIndex } : {}) };
+    const probes = e.search.probes + 1;
+    if (!offline.batch || !next.done)
+      return { ...e.search, probes, done: next.done, saturation: next, ...(batch ? { batch, batchBests: bests } : {}) };
+    // This size's search is over: the next size's begins, unless the sizes are done or throughput stopped growing with them.
+    const batchBests = [...bests, saturationOf(settings, next, run.spec.slo.maxErrorRate)?.rowsPerSecond ?? 0];
+    const following = env.signal?.aborted ? undefined : nextBatchSize(offline.batch, batchBests, minGain);
+    return following === undefined
+      ? { ...e.search, probes, done: true, saturation: next, batch, batchBests }
+      : { ...e.search, probes, done: false, saturation: firstSaturationState(), batch: following, batchBests };
   }
   const range = run.spec.load.search;
   const state = e.search;

@@ -139,7 +139,6 @@ export function selectFromRecords(spec: SweepSpec, records: readonly CandidateRe
     return selectOffline({
       job: { rows: offline.rows, deadlineSeconds: offline.deadline / 1000, maxInstances: offline.maxInstances },
       rowsPerRequest: offline.rowsPerRequest,
-      ...(offline.batch ? { batchSizes: offline.batch.sizes } : {}),
       saturation: offline.saturation,
       maxErrorRate: spec.slo.maxErrorRate,
       strategy: spec.strategy,
