@@ -1,7 +1,7 @@
 import type { PriceSource } from '../cost/price-book';
 import { formatDurationMs, formatUsdPrecise } from '../format/format';
 import type { PhaseResult } from '../load/phase';
-import { estimateJob, estimatePerRequestJob, type InstanceBilling, type JobEstimate, type OfflineJob } from '../offline/job-estimate';
+import { estimateJob, estimatePerRequestJob, type InstanceBilling, type OfflineJob } from '../offline/job-estimate';
 import { describeJobTiming } from '../offline/job-timing';
 import {
   afterSaturationProbe,
@@ -21,7 +21,12 @@ export const saturationPhaseName = (concurrency: number, batch?: number): string
 const SATURATION_PHASE = /^saturation-(?:b(\d+)-)?c\d+$/;
 /** The batch sizes a candidate's saturation searches ran at (`offline.batch`), in the order searched; none for payloads as they are. */
 const batchesOf = (phases: readonly PhaseResult[]): number[] => [
-  ...new Set(phases.flatMap((p) => (SATURATION_PHASE.exec(p.name)?.[1] !== undefined ? [Number(SATURATION_PHASE.exec(p.name)![1])] : []))),
+  ...new Set(
+    phases.flatMap((p) => {
+      const batch = SATURATION_PHASE.exec(p.name)?.[1];
+      return batch !== undefined ? [Number(batch)] : [];
+    }),
+  ),
 ];
 /** Whether a phase is a probe of the saturation search of batch `batch` (undefined: payloads as they are). */
 const probeOfBatch = (phase: PhaseResult, batch: number | undefined): boolean => {
@@ -218,9 +223,10 @@ const dominates = (a: { usd: number; seconds: number }, b: { usd: number; second
 const usdRange = (v: Pick<CandidateVerdict, 'job'>) =>
   `${formatUsdPrecise(v.job!.estimate!.usdRange[0])}–${formatUsdPrecise(v.job!.estimate!.usdRange[1])}`;
 
-/** What a job runs on: `2 instances`, or `40 invocations at once` for a candidate billed per request. */
-export function onWhat(estimate: Pick<Extract<JobEstimate, { fits: true }>, 'instances' | 'unit'>): string {
-  const n = estimate.instances;
+/** What a job runs on: `2 instances` (the verdict's, which counts each instance of a unit), or `40 invocations at once`. */
+function onWhat(v: Pick<CandidateVerdict, 'job' | 'instances'>): string {
+  const estimate = v.job!.estimate!;
+  const n = estimate.unit === 'invocations' ? estimate.instances : (v.instances ?? estimate.instances);
   return estimate.unit === 'invocations' ? `${n} invocation${n === 1 ? '' : 's'} at once` : `${n} instance${n === 1 ? '' : 's'}`;
 }
 
@@ -229,7 +235,7 @@ function summary(v: Pick<CandidateVerdict, 'job' | 'instances'>): string {
   const [fast, slow] = estimate!.secondsRange;
   const time = (s: number) => formatDurationMs(s * 1000);
   return (
-    `${formatUsdPrecise(estimate!.usd)} on ${onWhat(estimate!)}, ${time(estimate!.seconds)} (${time(fast)}–${time(slow)}); ` +
+    `${formatUsdPrecise(estimate!.usd)} on ${onWhat(v)}, ${time(estimate!.seconds)} (${time(fast)}–${time(slow)}); ` +
     `${+saturation.rowsPerSecond.toPrecision(3)} rows/s ${estimate!.unit === 'invocations' ? 'in all' : 'an instance'} (${+saturation.interval[0].toPrecision(3)}–${+saturation.interval[1].toPrecision(3)}) at concurrency ${estimate!.unit === 'invocations' ? saturation.concurrency : saturation.knee}`
   );
 }

@@ -55,4 +55,26 @@ describe('the offline selection', () => {
       /; measured on a busy machine \(other processes used 0\.8 cores beside the target\), so its throughput may be understated$/,
     );
   });
+
+  it('counts each instance of a candidate of several (its instanceCount) in its instances and its reason', () => {
+    // 1,000 rows/s a unit of 2 instances, at $1 an instance-hour: 3,600,000 rows in an hour on one unit, $2.
+    const pair = { ...candidate('pair', probes([500, 1000, 1000, 1000])), instancesPerUnit: 2 };
+
+    const [verdict] = select([pair], { pair: 1 }).candidates;
+
+    expect(verdict).toMatchObject({ instances: 2, job: { estimate: { instances: 1, usd: 2 } } });
+    expect(verdict!.reason).toMatch(/: \$2\.00 on 2 instances, /);
+  });
+
+  it("judges each batch size a candidate's search ran at, keeps the cheapest per row, and names the others", () => {
+    const batched = (batch: number, rates: number[]) =>
+      probes(rates).map((p) => ({ ...p, name: p.name.replace('saturation-', `saturation-b${batch}-`) }));
+    // In requests a second: 1,000 of 1 row, 150 of 10 (1,500 rows/s): batch 10 is cheaper per row.
+    const c = candidate('a', [...batched(1, [500, 1000, 1000, 1000]), ...batched(10, [100, 150, 150, 150])]);
+
+    const [verdict] = select([c], { a: 1 }).candidates;
+
+    expect(verdict!.job).toMatchObject({ batch: 10, saturation: { rowsPerSecond: 1500 } });
+    expect(verdict!.reason).toMatch(/; at batch 10 \(batch 1: 1000 rows\/s, \$1\.00\)$/);
+  });
 });
