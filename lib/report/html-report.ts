@@ -100,7 +100,8 @@ export function chartData(results: SweepResults) {
         .map((c) => ({
           id: c.id,
           x: c.job!.estimate!.seconds / 60,
-          y: c.job!.estimate!.usd,
+          y: c.job!.estimate!.usdPerMillionRows,
+          usd: c.job!.estimate!.usd,
           instances: c.job!.estimate!.unit === 'invocations' ? `${c.job!.estimate!.instances} at once` : c.instances,
           recommended: c.recommended,
         })),
@@ -192,7 +193,7 @@ function realtimeSections(results: SweepResults): string {
 `;
 }
 
-/** An offline sweep's section: throughput against concurrency, the job's cost against its time, and a table. */
+/** An offline sweep's section: throughput against concurrency, cost per million rows against the job's time, and a table. */
 function offlineSection(results: SweepResults): string {
   const job = results.offline!;
   const time = (seconds: number) => formatDurationMs(seconds * 1000);
@@ -207,9 +208,9 @@ function offlineSection(results: SweepResults): string {
   return `<h2>Throughput against concurrency</h2>
 <p class="meta">Each candidate closed-loop at doubling concurrency, ${job.batch ? `at each batch size (${job.batch.sizes ? `${job.batch.sizes.join(', ')} rows a request` : `doubling from 1 row a request, up to ${job.batch.upTo}, until throughput stopped growing`}; its cheapest shown)` : `${job.rowsPerRequest} row${job.rowsPerRequest === 1 ? '' : 's'} a request`}, until doubling added under its minimum gain: the knee is where throughput stops growing. Bars are 95% intervals (batch means over each step's time windows).</p>
 <div class="chart"><canvas id="offline-throughput" role="img" aria-label="Rows per second against concurrency"></canvas></div>
-<h2>The job's cost against its time</h2>
+<h2>Cost per million rows against the job's time</h2>
 <p class="meta">${job.rows.toLocaleString('en-US')} rows on the fewest instances that end by the deadline (the dashed line) at the low end of the throughput's interval, start-up included.</p>
-<div class="chart"><canvas id="offline-jobs" role="img" aria-label="Job cost against job time"></canvas></div>
+<div class="chart"><canvas id="offline-jobs" role="img" aria-label="Cost per million rows against job time"></canvas></div>
 <table id="offline"><thead><tr><th>candidate</th><th class="num">rows/s</th><th class="num">95% interval</th><th class="num">knee</th><th>stopped because</th><th class="num">instances</th><th class="num">job time</th><th class="num">job $</th><th class="num">$/M rows</th></tr></thead>
 <tbody>${rows}</tbody></table>
 `;
@@ -400,8 +401,8 @@ ${qualitySection(results)}${tokenSection(results)}
       type: 'scatter',
       data: { datasets: [{ label: 'ends by the deadline', data: o.jobs, backgroundColor: '#1a7f37', pointRadius: o.jobs.map(function (d) { return d.recommended ? 10 : 6; }), pointStyle: o.jobs.map(function (d) { return d.recommended ? 'star' : 'circle'; }) }] },
       options: { maintainAspectRatio: false, animation: false,
-        scales: { x: { title: { display: true, text: 'job time (minutes)' }, beginAtZero: true, suggestedMax: o.deadlineMinutes * 1.1 }, y: { title: { display: true, text: 'job cost ($)' }, beginAtZero: true } },
-        plugins: { tooltip: { callbacks: { label: function (ctx) { var d = ctx.raw; return d.id + ': ' + d.x.toFixed(1) + ' min on ' + d.instances + ', $' + d.y.toPrecision(2); } } } } },
+        scales: { x: { title: { display: true, text: 'job time (minutes)' }, beginAtZero: true, suggestedMax: o.deadlineMinutes * 1.1 }, y: { title: { display: true, text: '$ per million rows' }, beginAtZero: true } },
+        plugins: { tooltip: { callbacks: { label: function (ctx) { var d = ctx.raw; return d.id + ': ' + d.x.toFixed(1) + ' min on ' + d.instances + ', $' + d.usd.toPrecision(2) + ' ($' + d.y.toPrecision(2) + ' per million rows)'; } } } } },
       plugins: [{ id: 'deadline', afterDraw: function (chart) {
         var x = chart.scales.x.getPixelForValue(o.deadlineMinutes), area = chart.chartArea, ctx = chart.ctx;
         if (x < area.left || x > area.right) return;
