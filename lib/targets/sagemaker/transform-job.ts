@@ -120,6 +120,8 @@ export function sageMakerTransformAdapter(options: SageMakerAdapterOptions = {})
         }
         const { name: modelName } = await models.modelFor(c, context);
         deployment = deploymentOf(c, jobName, modelName, folder, started);
+        // From here teardown looks for the job: a create whose answer was lost (and whose retry was refused as a duplicate) may have started it.
+        started.job = true;
         await call(() =>
           sagemaker.send(
             new CreateTransformJobCommand({
@@ -139,7 +141,6 @@ export function sageMakerTransformAdapter(options: SageMakerAdapterOptions = {})
             }),
           ),
         );
-        started.job = true;
         return deployment;
       } catch (error) {
         await deployment.teardown().catch(() => {});
