@@ -12,7 +12,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DeleteEndpointCommand,
   DeleteEndpointConfigCommand,
@@ -40,6 +40,7 @@ import { ownerTagList, ownerTags, type ResourceOwner } from '../../../lib/target
 import { RESTORE_TAG } from '../../../lib/targets/lambda/common';
 import { restoreTag } from '../../../lib/targets/lambda/restore';
 import { fakeArm, fakeCredential } from '../../helpers/fake-arm';
+import { fakeBucket } from '../../helpers/fake-bucket';
 
 /** The CLI reads the clock: fixtures are relative to it. */
 const NOW = new Date();
@@ -209,19 +210,25 @@ describe('janitor on SageMaker', () => {
   });
 });
 
+const s3 = mockClient(S3Client);
+/** A bucket holding objects at these keys, behind the mocked S3 client. */
+function bucketHolding(keys: string[]) {
+  s3.reset();
+  const objects = fakeBucket(s3, []);
+  for (const key of keys) objects.set(key, { body: new Uint8Array(), at: NOW });
+  return objects;
+}
+
 describe('janitor on an asynchronous endpoint a killed sweep left', () => {
   beforeEach(sageMakerAccount);
-  const s3 = mockClient(S3Client);
 
   it("empties the S3 folder its config points to, after the config, with the config's owner; and none for a real-time config", async () => {
-    s3.reset();
-    const objects = new Set(['async/sweep-old/c1/in/1', 'async/sweep-old/c1/out/1.out', 'async/sweep-old/c1/failed/2-error.out', 'async/other/keep']);
-    s3.on(ListObjectsV2Command).callsFake((i) => ({ Contents: [...objects].filter((k) => k.startsWith(i.Prefix)).map((Key) => ({ Key })) }));
-    s3.on(DeleteObjectsCommand).callsFake((i) => {
-      for (const { Key } of i.Delete.Objects) objects.delete(Key);
-      sent.push(`DeleteObjects ${i.Delete.Objects.length}`);
-      return {};
-    });
+    const objects = bucketHolding([
+      'async/sweep-old/c1/in/1',
+      'async/sweep-old/c1/out/1.out',
+      'async/sweep-old/c1/failed/2-error.out',
+      'async/other/keep',
+    ]);
     sagemaker
       .on(DescribeEndpointConfigCommand)
       .resolves({ AsyncInferenceConfig: { OutputConfig: { S3OutputPath: 's3://jobs/async/sweep-old/c1/out' } } });
@@ -235,7 +242,7 @@ describe('janitor on an asynchronous endpoint a killed sweep left', () => {
       'S3 folder of an asynchronous endpoint s3://jobs/async/sweep-old/c1/',
       'SageMaker model us-east-1/ms-model-old',
     ]);
-    expect([...objects]).toEqual(['async/other/keep']);
+    expect([...objects.keys()]).toEqual(['async/other/keep']);
 
     sagemaker.on(DescribeEndpointConfigCommand).resolves({});
     const realtime = await runJanitor([finder], { now: NOW, dryRun: true });
@@ -245,19 +252,9 @@ describe('janitor on an asynchronous endpoint a killed sweep left', () => {
 
 describe('janitor on transform jobs a killed sweep left', () => {
   beforeEach(sageMakerAccount);
-  const s3 = mockClient(S3Client);
 
   it("stops an expired sweep's running job and empties its folder; empties an ended one's folder only while objects are left; leaves the rest", async () => {
-    s3.reset();
-    const objects = new Set(['t/sweep-old/c1/in/part-00', 't/sweep-old/c1/out/part-00.out', 't/sweep-old/c3/in/part-00', 't/other/keep']);
-    s3.on(ListObjectsV2Command).callsFake((i) => {
-      const keys = [...objects].filter((k) => k.startsWith(i.Prefix)).slice(0, i.MaxKeys ?? 1000);
-      return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length };
-    });
-    s3.on(DeleteObjectsCommand).callsFake((i) => {
-      for (const { Key } of i.Delete.Objects) objects.delete(Key);
-      return {};
-    });
+    const objects = bucketHolding(['t/sweep-old/c1/in/part-00', 't/sweep-old/c1/out/part-00.out', 't/sweep-old/c3/in/part-00', 't/other/keep']);
     const job = (name: string, status: 'InProgress' | 'Completed') => ({
       TransformJobName: name,
       TransformJobArn: `arn:transform-job/${name}`,
@@ -307,7 +304,7 @@ describe('janitor on transform jobs a killed sweep left', () => {
     expect(report.removed.map((l) => l.name).join(' ')).not.toMatch(/ms-ended|c4|sweep-running|ms-running-current/);
     expect(sent).toContain('StopTransformJob ms-running-old');
     expect(sent).not.toContain('StopTransformJob ms-running-current');
-    expect([...objects]).toEqual(['t/other/keep']);
+    expect([...objects.keys()]).toEqual(['t/other/keep']);
     // The folder goes after the job is stopped: nothing writes there any more.
     const order = report.removed.map((l) => l.name);
     expect(order.indexOf('s3://jobs/t/sweep-old/c1/')).toBeGreaterThan(order.indexOf('us-east-1/ms-running-old'));

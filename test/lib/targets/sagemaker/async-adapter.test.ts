@@ -1,12 +1,4 @@
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateEndpointCommand,
   CreateEndpointConfigCommand,
@@ -27,15 +19,14 @@ import { PriceBook } from '../../../../lib/cost/price-book';
 import { parseSpec } from '../../../../lib/spec/load-spec';
 import { sageMakerAsyncAdapter } from '../../../../lib/targets/sagemaker/adapter';
 import { awsError, cloudSpec, type CommandLog, createdAndDeleted, IMAGE, loggedTo, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
+import { fakeBucket, type FakeObject } from '../../../helpers/fake-bucket';
 
 const sagemaker = mockClient(SageMakerClient);
 const runtime = mockClient(SageMakerRuntimeClient);
 const s3 = mockClient(S3Client);
 let log: CommandLog;
-/** The bucket, as S3 would hold it: key → body. */
-let objects: Map<string, Uint8Array>;
-
-const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', $metadata: { httpStatusCode: 404 } });
+/** The bucket, as S3 would hold it. */
+let objects: Map<string, FakeObject>;
 
 /**
  * SageMaker and S3 that work: each queued request's answer (or, with `fail`, its failure) is in
@@ -43,7 +34,6 @@ const notFound = () => Object.assign(new Error('NotFound'), { name: 'NotFound', 
  */
 function healthyAws({ fail = false, looksBeforeDone = 1 } = {}) {
   log = [];
-  objects = new Map();
   for (const client of [sagemaker, runtime, s3]) client.reset();
   const logged = loggedTo(log);
   sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
@@ -61,10 +51,16 @@ function healthyAws({ fail = false, looksBeforeDone = 1 } = {}) {
   const looks = new Map<string, number>();
   const pending = new Map<string, string>();
   let n = 0;
-  s3.on(PutObjectCommand).callsFake((i) => {
-    objects.set(i.Key, i.Body);
-    return {};
-  });
+  const appear = (key: string) => {
+    const location = `s3://bucket/${key}`;
+    const seen = (looks.get(location) ?? 0) + 1;
+    looks.set(location, seen);
+    if (pending.has(location) && seen >= looksBeforeDone) {
+      objects.set(key, { body: new TextEncoder().encode(pending.get(location)!), at: new Date() });
+      pending.delete(location);
+    }
+  };
+  objects = fakeBucket(s3, log, { beforeLook: appear });
   runtime.on(InvokeEndpointAsyncCommand).callsFake((i) => {
     log.push(['InvokeEndpointAsync', i]);
     const input = i.InputLocation.replace('s3://bucket/', '');
@@ -75,38 +71,6 @@ function healthyAws({ fail = false, looksBeforeDone = 1 } = {}) {
     const failure = `${S3FailurePath}/${id}-error.out`;
     pending.set(fail ? failure : output, fail ? 'model crashed' : '{"predictions":[[0.1,0.9]]}');
     return { InferenceId: id, OutputLocation: output, FailureLocation: failure };
-  });
-  const appear = (key: string) => {
-    const location = `s3://bucket/${key}`;
-    const seen = (looks.get(location) ?? 0) + 1;
-    looks.set(location, seen);
-    if (pending.has(location) && seen >= looksBeforeDone) {
-      objects.set(key, new TextEncoder().encode(pending.get(location)!));
-      pending.delete(location);
-    }
-  };
-  s3.on(HeadObjectCommand).callsFake((i) => {
-    appear(i.Key);
-    if (!objects.has(i.Key)) throw notFound();
-    return { ContentLength: objects.get(i.Key)!.length };
-  });
-  s3.on(GetObjectCommand).callsFake((i) => {
-    if (!objects.has(i.Key)) throw awsError('NoSuchKey', 'NoSuchKey', 404);
-    return { ContentLength: objects.get(i.Key)!.length, Body: { transformToByteArray: async () => objects.get(i.Key)! } };
-  });
-  s3.on(ListObjectsV2Command).callsFake((i) => {
-    log.push(['S3 ListObjectsV2', i]);
-    const keys = [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).sort();
-    // As S3 does: a continuation token is the last key listed, whatever was deleted since.
-    const after = keys.filter((k) => i.ContinuationToken === undefined || k > i.ContinuationToken);
-    const page = after.slice(0, 1000);
-    const more = after.length > 1000;
-    return { Contents: page.map((Key) => ({ Key })), IsTruncated: more, ...(more ? { NextContinuationToken: page.at(-1) } : {}) };
-  });
-  s3.on(DeleteObjectsCommand).callsFake((i) => {
-    log.push(['S3 DeleteObjects', i]);
-    for (const { Key } of i.Delete.Objects) objects.delete(Key);
-    return { Deleted: i.Delete.Objects };
   });
 }
 

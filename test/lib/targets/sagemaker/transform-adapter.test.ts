@@ -1,4 +1,4 @@
-import { DeleteObjectsCommand, HeadBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   CreateModelCommand,
   CreateTransformJobCommand,
@@ -19,12 +19,13 @@ import { resultsCsv } from '../../../../lib/report/sweep-results';
 import { parseSpec } from '../../../../lib/spec/load-spec';
 import { sageMakerTransformAdapter } from '../../../../lib/targets/sagemaker/transform-job';
 import { awsError, cloudSpec, type CommandLog, IMAGE, loggedTo, ROLE, runCloudSweep } from '../../../helpers/cloud-sweep';
+import { fakeBucket, type FakeObject, objectText } from '../../../helpers/fake-bucket';
 
 const sagemaker = mockClient(SageMakerClient);
 const s3 = mockClient(S3Client);
 let log: CommandLog;
-/** The bucket, as S3 would hold it: key → body and when it was written. */
-let objects: Map<string, { body: string; at: Date }>;
+/** The bucket, as S3 would hold it. */
+let objects: Map<string, FakeObject>;
 
 /** A job of known speed: it waits `startupS` for an instance, then `loadS` billed before its first file, then each file at `secondsPerRow`. */
 interface KnownJob {
@@ -44,7 +45,6 @@ const T0 = Date.parse('2026-12-06T10:00:00Z');
  */
 function knownAws(job: KnownJob = { startupS: 240, loadS: 60, secondsPerRow: 0.01 }) {
   log = [];
-  objects = new Map();
   for (const client of [sagemaker, s3]) client.reset();
   const logged = loggedTo(log);
   sagemaker.on(CreateModelCommand).callsFake(logged('CreateModel', (i) => ({ ModelArn: `arn:model/${i.ModelName}` })));
@@ -66,21 +66,7 @@ function knownAws(job: KnownJob = { startupS: 240, loadS: 60, secondsPerRow: 0.0
       return { TransformJobName: i.TransformJobName, TransformJobStatus: 'Failed', FailureReason: 'ClientError: the model returned 500' };
     return completed(i.TransformJobName, j.input, job);
   });
-  s3.on(HeadBucketCommand).resolves({});
-  s3.on(PutObjectCommand).callsFake((i) => {
-    log.push(['S3 PutObject', { Key: i.Key }]);
-    objects.set(i.Key, { body: String(i.Body), at: new Date(T0) });
-    return {};
-  });
-  s3.on(ListObjectsV2Command).callsFake((i) => {
-    const keys = [...objects.keys()].filter((k) => k.startsWith(i.Prefix)).sort();
-    return { Contents: keys.map((Key) => ({ Key, LastModified: objects.get(Key)!.at })), IsTruncated: false };
-  });
-  s3.on(DeleteObjectsCommand).callsFake((i) => {
-    log.push(['S3 DeleteObjects', i]);
-    for (const { Key } of i.Delete.Objects) objects.delete(Key);
-    return { Deleted: i.Delete.Objects };
-  });
+  objects = fakeBucket(s3, log, { now: () => new Date(T0) });
 }
 
 /** Writes the job's outputs as a machine of the job's speed would, and describes it as completed. */
@@ -90,11 +76,12 @@ function completed(name: string, input: any, job: KnownJob) {
   const started = T0 + job.startupS * 1000;
   let at = started + job.loadS * 1000;
   for (const key of [...objects.keys()].filter((k) => k.startsWith(inPrefix)).sort()) {
-    const lines = objects.get(key)!.body.trim().split('\n').length;
+    const lines = objectText(objects.get(key)).trim().split('\n').length;
     at += lines * job.secondsPerRow * 1000;
     const out = `${outPrefix}/${key.slice(inPrefix.length)}.out`;
     // S3 keeps LastModified to the second.
-    if (!objects.has(out)) objects.set(out, { body: '{"predictions":[1]}\n'.repeat(lines), at: new Date(Math.floor(at / 1000) * 1000) });
+    const body = new TextEncoder().encode('{"predictions":[1]}\n'.repeat(lines));
+    if (!objects.has(out)) objects.set(out, { body, at: new Date(Math.floor(at / 1000) * 1000) });
   }
   return {
     TransformJobName: name,
@@ -310,7 +297,7 @@ describe('SageMaker Batch Transform candidates, in an offline sweep', () => {
     expect(first.jobName).not.toBe(second.jobName);
     expect(first.jobName).toMatch(/^ms-sagemaker-batch-transform-ml-c5-xlarge-.*-[0-9a-f]{8}$/);
     // The sample's lines are the payload compacted: one JSON document a line.
-    expect([...objects.values()][0]!.body.split('\n')[0]).toBe('{"x":[1,2]}');
+    expect(objectText([...objects.values()][0]).split('\n')[0]).toBe('{"x":[1,2]}');
     await first.teardown();
     await second.teardown();
     expect(log.filter(([c]) => c === 'StopTransformJob')).toHaveLength(2);
